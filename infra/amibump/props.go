@@ -1,0 +1,137 @@
+// Package amibump is the CDK construct that deploys amibump into one account and
+// region: the event bus and its archive, the three rules, the function with its
+// role, the failure queues, the alarms and the stack outputs (DESIGN §6).
+package amibump
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+)
+
+// Props are the settings of one amibump deployment. Field comments name the
+// cdk.json context key each comes from; Validate names those keys too, so an
+// operator reading an error knows which -c key=value to fix.
+type Props struct {
+	BusName              string   // busName: the event bus CI puts deploy-finished events on
+	CISource             string   // ciSource: the Source of deploy-finished events
+	CIPrincipals         []string // ciPrincipals: account ids or IAM role ARNs allowed to put events; empty = this account only
+	ArchiveRetentionDays int      // archiveRetentionDays: days the archive keeps deploy-finished events; 0 = forever
+	ReconcileMinutes     int      // reconcileMinutes: minutes between reconcile runs
+	Architecture         string   // architecture: arm64 | x86_64
+	AlarmEmail           string   // alarmEmail: where alarms are mailed; empty = no subscription
+	LogRetentionDays     int      // logRetentionDays: a retention CloudWatch Logs allows; 0 = never expire
+	LogLevel             string   // logLevel: the function's application log level
+
+	// FunctionSource is the directory of the function's main package, built with
+	// `go build` during synth. Relative paths are relative to the working
+	// directory (the repository root under `cdk synth`). Ignored when Code is set.
+	FunctionSource string
+	// Code, when set, is used as the function's code instead of building
+	// FunctionSource: for an embedding app that ships its own artifact.
+	Code awslambda.Code
+}
+
+// Defaults returns the settings DESIGN §6 names as defaults.
+func Defaults() Props {
+	return Props{
+		BusName:              "amibump",
+		CISource:             "ci.jenkins",
+		ArchiveRetentionDays: 90,
+		ReconcileMinutes:     10,
+		Architecture:         "arm64",
+		LogRetentionDays:     90,
+		LogLevel:             "INFO",
+		FunctionSource:       "./lambda",
+	}
+}
+
+// Architectures are the allowed values of architecture.
+var Architectures = []string{"arm64", "x86_64"}
+
+// LogLevels are the allowed values of logLevel (Lambda's application log levels).
+var LogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// LogRetentionDays are the retentions CloudWatch Logs allows, 0 meaning never expire.
+var LogRetentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+const (
+	maxReconcileMinutes = 1440
+	maxArchiveDays      = 36500
+)
+
+var (
+	// Custom event bus names: no "/" (that marks partner buses), at most 256.
+	busNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	// Event sources are free text for EventBridge; keep them to what a CI system
+	// would use, and never in the aws. namespace EventBridge reserves.
+	sourcePattern  = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,256}$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	// Role ARNs in any partition (aws, aws-cn, aws-us-gov), paths allowed.
+	roleARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+)
+
+// Validate returns every problem with p, joined, each naming the context key
+// and what it allows; nil when p can be deployed.
+func (p *Props) Validate() error {
+	var errs []error
+	bad := func(key string, value any, allowed string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not allowed; want %s", key, quote(value), allowed))
+	}
+	if !busNamePattern.MatchString(p.BusName) || p.BusName == "default" {
+		bad("busName", p.BusName, `1-256 characters of A-Z a-z 0-9 . _ -, not "default"`)
+	}
+	if !sourcePattern.MatchString(p.CISource) || strings.HasPrefix(p.CISource, "aws.") {
+		bad("ciSource", p.CISource, `1-256 characters of A-Z a-z 0-9 . _ / -, not starting with "aws."`)
+	}
+	for _, principal := range p.CIPrincipals {
+		if !accountPattern.MatchString(principal) && !roleARNPattern.MatchString(principal) {
+			bad("ciPrincipals", principal, "a 12-digit account id or an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)")
+		}
+	}
+	if p.ArchiveRetentionDays < 0 || p.ArchiveRetentionDays > maxArchiveDays {
+		bad("archiveRetentionDays", p.ArchiveRetentionDays, fmt.Sprintf("a whole number of days from 0 (forever) to %d", maxArchiveDays))
+	}
+	if p.ReconcileMinutes < 1 || p.ReconcileMinutes > maxReconcileMinutes {
+		bad("reconcileMinutes", p.ReconcileMinutes, fmt.Sprintf("a whole number of minutes from 1 to %d", maxReconcileMinutes))
+	}
+	if !slices.Contains(Architectures, p.Architecture) {
+		bad("architecture", p.Architecture, strings.Join(Architectures, " or "))
+	}
+	if p.AlarmEmail != "" {
+		if addr, err := mail.ParseAddress(p.AlarmEmail); err != nil || addr.Address != p.AlarmEmail {
+			bad("alarmEmail", p.AlarmEmail, "an email address such as ops@example.com, or empty for none")
+		}
+	}
+	if !slices.Contains(LogRetentionDays, p.LogRetentionDays) {
+		bad("logRetentionDays", p.LogRetentionDays, "one of "+joinInts(LogRetentionDays)+" (0 = never expire)")
+	}
+	if !slices.Contains(LogLevels, p.LogLevel) {
+		bad("logLevel", p.LogLevel, strings.Join(LogLevels, ", "))
+	}
+	if p.Code == nil && p.FunctionSource == "" {
+		errs = append(errs, errors.New("functionSource: empty; want the directory of the function's main package, such as ./lambda"))
+	}
+	return errors.Join(errs...)
+}
+
+func quote(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

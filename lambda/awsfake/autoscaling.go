@@ -1,0 +1,190 @@
+package awsfake
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+)
+
+// AutoScaling is the fake Auto Scaling client, with the SDK's exact signatures.
+type AutoScaling struct{ c *Cloud }
+
+// AddAutoScalingGroup adds (or replaces) a group as given: the caller sets
+// AutoScalingGroupName, LaunchTemplate or MixedInstancesPolicy, Instances, Tags.
+func (c *Cloud) AddAutoScalingGroup(g astypes.AutoScalingGroup) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g = clone(g)
+	if g.AutoScalingGroupARN == nil {
+		g.AutoScalingGroupARN = ptr("arn:aws:autoscaling:" + Region + ":" + Account +
+			":autoScalingGroup:00000000-0000-4000-8000-000000000000:autoScalingGroupName/" + derefString(g.AutoScalingGroupName))
+	}
+	c.groups[derefString(g.AutoScalingGroupName)] = &g
+}
+
+// FinishInstanceRefreshes marks the group's pending and in-progress refreshes Successful.
+func (c *Cloud) FinishInstanceRefreshes(group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for i := range c.refreshes[group] {
+		r := &c.refreshes[group][i]
+		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
+			r.Status = astypes.InstanceRefreshStatusSuccessful
+			r.PercentageComplete = ptr(int32(100))
+			r.EndTime = ptr(now)
+		}
+	}
+}
+
+// InstanceRefreshes returns the group's instance refreshes, oldest first.
+func (c *Cloud) InstanceRefreshes(group string) []astypes.InstanceRefresh {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return clone(c.refreshes[group])
+}
+
+func validationError(format string, args ...any) error {
+	return errorf("ValidationError", format, args...)
+}
+
+// DescribeAutoScalingGroups describes groups by name (unknown names are left out,
+// as in AWS) and filter (tag:<key>, tag-key, tag-value), sorted by name, paginated
+// with MaxRecords 1..100 (default 50).
+func (a *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	c := a.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "DescribeAutoScalingGroups"
+	if err := c.begin(ctx, svcAutoScaling, op); err != nil {
+		return nil, err
+	}
+	out, err := c.describeAutoScalingGroups(in)
+	if err != nil {
+		return nil, wrap(svcAutoScaling, op, err)
+	}
+	return out, nil
+}
+
+func (c *Cloud) describeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGroupsInput) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	if in == nil {
+		in = &autoscaling.DescribeAutoScalingGroupsInput{}
+	}
+	if in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > 100) {
+		return nil, validationError("1 validation error detected: Value '%d' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100", *in.MaxRecords)
+	}
+	fs := make([]filter, 0, len(in.Filters))
+	for _, f := range in.Filters {
+		fs = append(fs, filter{name: derefString(f.Name), values: f.Values})
+	}
+	for _, f := range fs {
+		if f.name != "tag-key" && f.name != "tag-value" && !strings.HasPrefix(f.name, "tag:") {
+			return nil, validationError("Filter name %s is invalid: expecting tag:<key>, tag-key or tag-value", f.name)
+		}
+		if len(f.values) == 0 {
+			return nil, validationError("Filter %s has no values", f.name)
+		}
+	}
+	wanted := map[string]bool{}
+	for _, n := range in.AutoScalingGroupNames {
+		wanted[n] = true
+	}
+	var matched []*astypes.AutoScalingGroup
+	for name, g := range c.groups {
+		if len(wanted) > 0 && !wanted[name] {
+			continue
+		}
+		tags := map[string]string{}
+		for _, t := range g.Tags {
+			tags[derefString(t.Key)] = derefString(t.Value)
+		}
+		// Auto Scaling filter values match exactly; unlike EC2 they take no wildcards.
+		if (filterable{tags: tags}).matchesExactly(fs) {
+			matched = append(matched, g)
+		}
+	}
+	sort.Slice(matched, func(i, j int) bool {
+		return derefString(matched[i].AutoScalingGroupName) < derefString(matched[j].AutoScalingGroupName)
+	})
+	page, next, err := paginate(matched, func(g *astypes.AutoScalingGroup) string { return derefString(g.AutoScalingGroupName) },
+		in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
+	if err != nil {
+		return nil, err
+	}
+	out := &autoscaling.DescribeAutoScalingGroupsOutput{NextToken: next, AutoScalingGroups: []astypes.AutoScalingGroup{}}
+	for _, g := range page {
+		out.AutoScalingGroups = append(out.AutoScalingGroups, clone(*g))
+	}
+	return out, nil
+}
+
+// matchesExactly is matches without wildcards.
+func (r filterable) matchesExactly(fs []filter) bool {
+	escaped := make([]filter, 0, len(fs))
+	for _, f := range fs {
+		vs := make([]string, 0, len(f.values))
+		for _, v := range f.values {
+			vs = append(vs, escapeWildcards(v))
+		}
+		escaped = append(escaped, filter{name: f.name, values: vs})
+	}
+	return r.matches(escaped)
+}
+
+func escapeWildcards(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`)
+	return r.Replace(s)
+}
+
+// StartInstanceRefresh records an in-progress refresh of a group. A refresh already
+// pending or in progress on the group gives InstanceRefreshInProgressFault.
+func (a *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
+	c := a.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "StartInstanceRefresh"
+	if err := c.begin(ctx, svcAutoScaling, op); err != nil {
+		return nil, err
+	}
+	out, err := c.startInstanceRefresh(in)
+	if err != nil {
+		return nil, wrap(svcAutoScaling, op, err)
+	}
+	return out, nil
+}
+
+func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) (*autoscaling.StartInstanceRefreshOutput, error) {
+	if in == nil || in.AutoScalingGroupName == nil {
+		return nil, validationError("1 validation error detected: Value null at 'autoScalingGroupName' failed to satisfy constraint: Member must not be null")
+	}
+	name := *in.AutoScalingGroupName
+	if _, ok := c.groups[name]; !ok {
+		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+	}
+	for _, r := range c.refreshes[name] {
+		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
+			return nil, &astypes.InstanceRefreshInProgressFault{
+				Message: ptr("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")}
+		}
+	}
+	strategy := in.Strategy
+	if strategy == "" {
+		strategy = astypes.RefreshStrategyRolling
+	}
+	r := astypes.InstanceRefresh{
+		InstanceRefreshId:    ptr(c.newUUID()),
+		AutoScalingGroupName: ptr(name),
+		Status:               astypes.InstanceRefreshStatusInProgress,
+		StatusReason:         ptr("Waiting for instances to be replaced."),
+		StartTime:            ptr(c.now()),
+		PercentageComplete:   ptr(int32(0)),
+		Preferences:          clone(in.Preferences),
+		DesiredConfiguration: clone(in.DesiredConfiguration),
+		Strategy:             strategy,
+	}
+	c.refreshes[name] = append(c.refreshes[name], r)
+	return &autoscaling.StartInstanceRefreshOutput{InstanceRefreshId: r.InstanceRefreshId}, nil
+}

@@ -1,0 +1,302 @@
+// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling
+// and EventBridge that amibump uses. It keeps AWS's semantics (error codes,
+// pagination, DryRun, ClientToken idempotency, AMI states on a controllable clock,
+// partial failures reported inside outputs) so that tests can check the state a
+// run leaves behind rather than the calls it made.
+//
+// One Cloud holds the state of one account in one region; its EC2, AutoScaling and
+// EventBridge clients are safe for concurrent use (one mutex guards everything).
+// Every output is a deep copy: callers can never change the fake's state through it.
+package awsfake
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+)
+
+// Account and Region are the account id and region of every fake cloud.
+const (
+	Account = "123456789012"
+	Region  = "us-east-1"
+)
+
+// Clock tells the fake what time it is: AMI states and creation dates follow it.
+type Clock interface{ Now() time.Time }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now().UTC() }
+
+// ManualClock is a Clock that moves only when told to. It is safe for concurrent use.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a clock stopped at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's current time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Option configures a Cloud.
+type Option func(*Cloud)
+
+// WithClock sets the clock the cloud runs on (default: real time).
+func WithClock(c Clock) Option { return func(cl *Cloud) { cl.clock = c } }
+
+// WithImageDelay sets how long an AMI stays pending after CreateImage before it
+// becomes available (default 0: available at once).
+func WithImageDelay(d time.Duration) Option { return func(cl *Cloud) { cl.imageDelay = d } }
+
+// WithVisibilityDelay models EC2's eventual consistency: for d after CreateImage the
+// new AMI is invisible to the API (by id: InvalidAMIID.NotFound; by filter: absent).
+// Its name is taken at once, so a second CreateImage with the name fails with
+// InvalidAMIName.Duplicate even while the AMI cannot be found (default 0).
+func WithVisibilityDelay(d time.Duration) Option {
+	return func(cl *Cloud) { cl.visibilityDelay = d }
+}
+
+// WithPageSize caps every page of every listing call at n items, including calls
+// that set no MaxResults (which AWS may answer in one page), so that code which
+// ignores NextToken fails in tests. Calls naming explicit ids are not capped,
+// as in AWS, where MaxResults cannot be combined with ids. Default: AWS's own sizes.
+func WithPageSize(n int) Option { return func(cl *Cloud) { cl.pageSize = n } }
+
+// Cloud is the state of one fake account and region.
+type Cloud struct {
+	mu sync.Mutex
+
+	clock           Clock
+	imageDelay      time.Duration
+	visibilityDelay time.Duration
+	pageSize        int
+
+	seq int64 // source of every generated id
+
+	instances map[string]*instance
+	images    map[string]*image
+	snapshots map[string]*snapshot
+	templates map[string]*template
+	// ltTokens remembers CreateLaunchTemplateVersion client tokens, account-wide.
+	ltTokens map[string]tokenRecord
+	// failingInstances: images of these instances fail when they would become available.
+	failingInstances map[string]string
+	failVersions     map[string]map[int64]bool
+
+	groups    map[string]*astypes.AutoScalingGroup
+	refreshes map[string][]astypes.InstanceRefresh
+
+	buses         map[string]bool
+	events        []ebtypes.PutEventsRequestEntry
+	failEntries   int
+	failEntryCode string
+	failEntryMsg  string
+
+	failNext map[string][]error
+	denied   map[string]bool
+	calls    map[string]int
+}
+
+// New returns an empty cloud: no instances, images or templates, and the event bus
+// "default".
+func New(opts ...Option) *Cloud {
+	c := &Cloud{
+		clock:            realClock{},
+		instances:        map[string]*instance{},
+		images:           map[string]*image{},
+		snapshots:        map[string]*snapshot{},
+		templates:        map[string]*template{},
+		ltTokens:         map[string]tokenRecord{},
+		failingInstances: map[string]string{},
+		failVersions:     map[string]map[int64]bool{},
+		groups:           map[string]*astypes.AutoScalingGroup{},
+		refreshes:        map[string][]astypes.InstanceRefresh{},
+		buses:            map[string]bool{"default": true},
+		failNext:         map[string][]error{},
+		denied:           map[string]bool{},
+		calls:            map[string]int{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// EC2 returns the cloud's EC2 client.
+func (c *Cloud) EC2() *EC2 { return &EC2{c: c} }
+
+// AutoScaling returns the cloud's Auto Scaling client.
+func (c *Cloud) AutoScaling() *AutoScaling { return &AutoScaling{c: c} }
+
+// EventBridge returns the cloud's EventBridge client.
+func (c *Cloud) EventBridge() *EventBridge { return &EventBridge{c: c} }
+
+func (c *Cloud) now() time.Time { return c.clock.Now().UTC() }
+
+// newID returns prefix-<17 hex digits>, unique within the cloud and deterministic.
+func (c *Cloud) newID(prefix string) string {
+	c.seq++
+	return fmt.Sprintf("%s-%017x", prefix, c.seq)
+}
+
+// newUUID returns a deterministic, uuid-shaped id.
+func (c *Cloud) newUUID() string {
+	c.seq++
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", c.seq, c.seq)
+}
+
+// FailNext makes the next call of op (e.g. "CreateImage") return err without
+// changing anything. Calls queue: each injected error is used by one call.
+func (c *Cloud) FailNext(op string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failNext[op] = append(c.failNext[op], err)
+}
+
+// Deny makes every later call of op fail with the service's access-denied error:
+// EC2 UnauthorizedOperation (also for DryRun), Auto Scaling AccessDenied,
+// EventBridge AccessDeniedException.
+func (c *Cloud) Deny(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.denied[op] = true
+}
+
+// Calls reports how many calls of op were made, failed ones included.
+func (c *Cloud) Calls(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[op]
+}
+
+// ResetCalls sets every call count back to zero.
+func (c *Cloud) ResetCalls() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = map[string]int{}
+}
+
+type service struct {
+	id         string // the SDK's ServiceID, as in "operation error EC2: CreateImage"
+	deniedCode string
+}
+
+var (
+	svcEC2         = service{"EC2", "UnauthorizedOperation"}
+	svcAutoScaling = service{"Auto Scaling", "AccessDenied"}
+	svcEventBridge = service{"EventBridge", "AccessDeniedException"}
+)
+
+// begin starts a call of op with c.mu held: it counts the call, then honours the
+// context, FailNext and Deny, in that order. A nil error means go ahead.
+func (c *Cloud) begin(ctx context.Context, svc service, op string) error {
+	c.calls[op]++
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if q := c.failNext[op]; len(q) > 0 {
+		err := q[0]
+		c.failNext[op] = q[1:]
+		return wrap(svc, op, err)
+	}
+	if c.denied[op] {
+		return wrap(svc, op, c.deniedError(svc, op))
+	}
+	return nil
+}
+
+func (c *Cloud) deniedError(svc service, op string) error {
+	action := map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events"}[svc]
+	return &smithy.GenericAPIError{
+		Code: svc.deniedCode,
+		Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",
+			Account, action, op),
+		Fault: smithy.FaultClient,
+	}
+}
+
+// wrap dresses err the way the SDK returns it: an OperationError around an HTTP
+// ResponseError (with a plausible status code) around the API error, so that
+// errors.As finds smithy.APIError and awshttp.ResponseError as with a real client.
+func wrap(svc service, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*smithy.OperationError); ok {
+		return err
+	}
+	if apiErr, ok := err.(smithy.APIError); ok {
+		err = &awshttp.ResponseError{
+			ResponseError: &smithyhttp.ResponseError{
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: statusOf(apiErr)}},
+				Err:      err,
+			},
+			RequestID: "00000000-0000-4000-8000-000000000000",
+		}
+	}
+	return &smithy.OperationError{ServiceID: svc.id, OperationName: op, Err: err}
+}
+
+func statusOf(e smithy.APIError) int {
+	switch e.ErrorCode() {
+	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
+		return http.StatusForbidden
+	case "DryRunOperation":
+		return http.StatusPreconditionFailed
+	case "ServiceUnavailable", "Unavailable":
+		return http.StatusServiceUnavailable
+	}
+	if e.ErrorFault() == smithy.FaultServer {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// APIError returns an API error as AWS would send it: a *smithy.GenericAPIError
+// whose fault is server for InternalError, InternalFailure, ServiceUnavailable and
+// Unavailable, and client otherwise.
+func APIError(code, message string) error {
+	fault := smithy.FaultClient
+	switch code {
+	case "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable":
+		fault = smithy.FaultServer
+	}
+	return &smithy.GenericAPIError{Code: code, Message: message, Fault: fault}
+}
+
+// Throttle returns EC2's throttling error, RequestLimitExceeded.
+func Throttle() error { return APIError("RequestLimitExceeded", "Request limit exceeded.") }
+
+func errorf(code, format string, args ...any) error {
+	return APIError(code, fmt.Sprintf(format, args...))
+}
+
+// dryRunError is what an allowed DryRun request gets.
+func dryRunError() error {
+	return APIError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+}
+
+// rfc3339 formats t as EC2 does in CreationDate: UTC with milliseconds.
+func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

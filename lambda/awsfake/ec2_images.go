@@ -1,0 +1,581 @@
+package awsfake
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Image seeds a pre-existing AMI owned by the account, e.g. the old base AMI.
+type Image struct {
+	Name         string
+	State        ec2types.ImageState // "" = available
+	Tags         map[string]string
+	CreationDate time.Time // zero = now
+}
+
+type image struct {
+	id, name, description string
+	created               time.Time
+	readyAt               time.Time // pending until then
+	visibleAt             time.Time // invisible to the API until then
+	state                 ec2types.ImageState
+	failReason            string // when set, the image fails instead of becoming available
+	sourceInstance        string
+	snapshots             []string
+	tags                  map[string]string
+}
+
+type snapshot struct {
+	id, imageID, description string
+	started                  time.Time
+	tags                     map[string]string
+}
+
+var (
+	imageIDPattern   = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	imageNamePattern = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./'@_-]{3,128}$`)
+)
+
+// settle resolves a pending image's state from the clock: once readyAt has passed,
+// it becomes available, or failed when its source instance was told to fail.
+// A settled state never changes again.
+func (c *Cloud) settle(img *image, now time.Time) {
+	if img.state != ec2types.ImageStatePending || now.Before(img.readyAt) {
+		return
+	}
+	if img.failReason == "" {
+		img.failReason = c.failingInstances[img.sourceInstance]
+	}
+	if img.failReason != "" {
+		img.state = ec2types.ImageStateFailed
+		return
+	}
+	img.state = ec2types.ImageStateAvailable
+}
+
+func (c *Cloud) settleAll() time.Time {
+	now := c.now()
+	for _, img := range c.images {
+		c.settle(img, now)
+	}
+	return now
+}
+
+// AddImage adds an AMI owned by the account, with one snapshot, and returns its id.
+func (c *Cloud) AddImage(in Image) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if in.CreationDate.IsZero() {
+		in.CreationDate = now
+	}
+	if in.State == "" {
+		in.State = ec2types.ImageStateAvailable
+	}
+	img := &image{id: c.newID("ami"), name: in.Name, created: in.CreationDate.UTC(),
+		readyAt: in.CreationDate, visibleAt: in.CreationDate, state: in.State, tags: copyTags(in.Tags)}
+	if in.State == ec2types.ImageStatePending {
+		img.readyAt = now.Add(c.imageDelay)
+	}
+	c.addSnapshots(img, 1, nil)
+	c.images[img.id] = img
+	return img.id
+}
+
+func (c *Cloud) addSnapshots(img *image, n int, tags map[string]string) {
+	for range n {
+		s := &snapshot{id: c.newID("snap"), imageID: img.id, started: img.created, tags: copyTags(tags),
+			description: fmt.Sprintf("Created by CreateImage(%s) for %s", img.sourceInstance, img.id)}
+		c.snapshots[s.id] = s
+		img.snapshots = append(img.snapshots, s.id)
+	}
+}
+
+// FailImagesOf makes images of instanceID go to failed, with reason as the
+// StateReason message, when they would become available.
+func (c *Cloud) FailImagesOf(instanceID, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleAll()
+	c.failingInstances[instanceID] = reason
+}
+
+func (img *image) describe() ec2types.Image {
+	out := ec2types.Image{
+		ImageId:            ptr(img.id),
+		Name:               ptr(img.name),
+		State:              img.state,
+		CreationDate:       ptr(rfc3339(img.created)),
+		OwnerId:            ptr(Account),
+		Public:             ptr(false),
+		ImageType:          ec2types.ImageTypeValuesMachine,
+		Architecture:       ec2types.ArchitectureValuesX8664,
+		RootDeviceName:     ptr("/dev/xvda"),
+		RootDeviceType:     ec2types.DeviceTypeEbs,
+		VirtualizationType: ec2types.VirtualizationTypeHvm,
+		Hypervisor:         ec2types.HypervisorTypeXen,
+		Tags:               ec2Tags(img.tags),
+	}
+	if img.description != "" {
+		out.Description = ptr(img.description)
+	}
+	if img.sourceInstance != "" {
+		out.SourceInstanceId = ptr(img.sourceInstance)
+	}
+	for i, s := range img.snapshots {
+		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2types.BlockDeviceMapping{
+			DeviceName: ptr(deviceName(i)),
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: ptr(s), VolumeSize: ptr(int32(8)),
+				VolumeType: ec2types.VolumeTypeGp3, DeleteOnTermination: ptr(true), Encrypted: ptr(false)},
+		})
+	}
+	if img.state == ec2types.ImageStateFailed {
+		out.StateReason = &ec2types.StateReason{Code: ptr("Server.InternalError"), Message: ptr(img.failReason)}
+	}
+	return out
+}
+
+func deviceName(i int) string {
+	if i == 0 {
+		return "/dev/xvda"
+	}
+	return "/dev/xvd" + string(rune('a'+i))
+}
+
+func (img *image) filterable() filterable {
+	return filterable{
+		attrs: map[string][]string{
+			"name":     {img.name},
+			"state":    {string(img.state)},
+			"image-id": {img.id},
+			"owner-id": {Account},
+		},
+		tags: img.tags,
+	}
+}
+
+// Images returns every current (not deregistered) image, visible or not, sorted by
+// CreationDate then id, with its state resolved from the clock.
+func (c *Cloud) Images() []ec2types.Image {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleAll()
+	imgs := make([]*image, 0, len(c.images))
+	for _, img := range c.images {
+		imgs = append(imgs, img)
+	}
+	sort.Slice(imgs, func(i, j int) bool {
+		if !imgs[i].created.Equal(imgs[j].created) {
+			return imgs[i].created.Before(imgs[j].created)
+		}
+		return imgs[i].id < imgs[j].id
+	})
+	out := make([]ec2types.Image, 0, len(imgs))
+	for _, img := range imgs {
+		out = append(out, img.describe())
+	}
+	return out
+}
+
+// Image returns one current image, visible or not.
+func (c *Cloud) Image(id string) (ec2types.Image, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleAll()
+	img, ok := c.images[id]
+	if !ok {
+		return ec2types.Image{}, false
+	}
+	return img.describe(), true
+}
+
+// Snapshots returns every current snapshot with its tags, sorted by id.
+func (c *Cloud) Snapshots() []ec2types.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.settleAll()
+	ids := make([]string, 0, len(c.snapshots))
+	for id := range c.snapshots {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]ec2types.Snapshot, 0, len(ids))
+	for _, id := range ids {
+		s := c.snapshots[id]
+		state := ec2types.SnapshotStateCompleted
+		if img, ok := c.images[s.imageID]; ok && img.state == ec2types.ImageStatePending && now.Before(img.readyAt) {
+			state = ec2types.SnapshotStatePending
+		}
+		out = append(out, ec2types.Snapshot{SnapshotId: ptr(s.id), OwnerId: ptr(Account), State: state,
+			StartTime: ptr(s.started), VolumeSize: ptr(int32(8)), Description: ptr(s.description),
+			Tags: ec2Tags(s.tags)})
+	}
+	return out
+}
+
+// lookupImage finds an image for a request naming its id. An image within its
+// visibility delay is not found, as with EC2's eventual consistency.
+func (c *Cloud) lookupImage(id string, now time.Time) (*image, error) {
+	if !imageIDPattern.MatchString(id) {
+		return nil, errorf("InvalidAMIID.Malformed", "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+	}
+	img, ok := c.images[id]
+	if !ok || now.Before(img.visibleAt) {
+		return nil, errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
+	}
+	return img, nil
+}
+
+// CreateImage images a running or stopped instance: a pending AMI with one snapshot
+// per volume, tagged per TagSpecifications ("image" and "snapshot").
+func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	c := e.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "CreateImage"
+	if err := c.begin(ctx, svcEC2, op); err != nil {
+		return nil, err
+	}
+	out, err := c.createImage(in)
+	if err != nil {
+		return nil, wrap(svcEC2, op, err)
+	}
+	return out, nil
+}
+
+func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, error) {
+	if in == nil || in.InstanceId == nil {
+		return nil, errorf("MissingParameter", "The request must contain the parameter instanceId")
+	}
+	if in.Name == nil {
+		return nil, errorf("MissingParameter", "The request must contain the parameter name")
+	}
+	now := c.settleAll()
+	inst, err := c.lookupInstance(*in.InstanceId)
+	if err != nil {
+		return nil, err
+	}
+	if inst.state != ec2types.InstanceStateNameRunning && inst.state != ec2types.InstanceStateNameStopped {
+		return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'running' or 'stopped' states.", inst.id)
+	}
+	name := *in.Name
+	if !imageNamePattern.MatchString(name) {
+		return nil, errorf("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/', '[', ']', ' ', '@', ''' and '_': %q", name)
+	}
+	if in.Description != nil && len(*in.Description) > 255 {
+		return nil, errorf("InvalidParameterValue", "Value of parameter description is too long (maximum 255 characters)")
+	}
+	for _, img := range c.images {
+		if img.name == name { // the name is taken even while the image is invisible
+			return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, img.id)
+		}
+	}
+	imageTags, snapshotTags := map[string]string{}, map[string]string{}
+	for _, spec := range in.TagSpecifications {
+		var dst map[string]string
+		switch spec.ResourceType {
+		case ec2types.ResourceTypeImage:
+			dst = imageTags
+		case ec2types.ResourceTypeSnapshot:
+			dst = snapshotTags
+		default:
+			return nil, errorf("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", spec.ResourceType)
+		}
+		for _, t := range spec.Tags {
+			if err := checkTag(t); err != nil {
+				return nil, err
+			}
+			dst[derefString(t.Key)] = derefString(t.Value)
+		}
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, dryRunError()
+	}
+	img := &image{id: c.newID("ami"), name: name, description: derefString(in.Description),
+		created: now, readyAt: now.Add(c.imageDelay), visibleAt: now.Add(c.visibilityDelay),
+		state: ec2types.ImageStatePending, sourceInstance: inst.id, tags: imageTags}
+	c.addSnapshots(img, inst.volumes, snapshotTags)
+	c.images[img.id] = img
+	return &ec2.CreateImageOutput{ImageId: ptr(img.id)}, nil
+}
+
+func checkTag(t ec2types.Tag) error {
+	k := derefString(t.Key)
+	switch {
+	case k == "" || len(k) > 128:
+		return errorf("InvalidParameterValue", "Tag key must be 1 to 128 characters: %q", k)
+	case len(derefString(t.Value)) > 256:
+		return errorf("InvalidParameterValue", "Tag value for key %q exceeds 256 characters", k)
+	case len(k) >= 4 && k[:4] == "aws:":
+		return errorf("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use")
+	}
+	return nil
+}
+
+// DescribeImages describes the account's images by id, owner and filter (name,
+// state, image-id, owner-id, tag:<key>, tag-key, tag-value), paginated with
+// MaxResults 5..1000; without MaxResults every match comes back at once.
+func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	c := e.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "DescribeImages"
+	if err := c.begin(ctx, svcEC2, op); err != nil {
+		return nil, err
+	}
+	out, err := c.describeImages(in)
+	if err != nil {
+		return nil, wrap(svcEC2, op, err)
+	}
+	return out, nil
+}
+
+func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImagesOutput, error) {
+	if in == nil {
+		in = &ec2.DescribeImagesInput{}
+	}
+	if len(in.ImageIds) > 0 && in.MaxResults != nil {
+		return nil, errorf("InvalidParameterCombination", "The parameter ImageIds cannot be used with the parameter MaxResults")
+	}
+	if err := checkRange("MaxResults", in.MaxResults, 5, 1000); err != nil {
+		return nil, err
+	}
+	filters, err := ec2Filters(in.Filters, "name", "state", "image-id", "owner-id")
+	if err != nil {
+		return nil, err
+	}
+	now := c.settleAll()
+	ours := len(in.Owners) == 0
+	for _, o := range in.Owners {
+		ours = ours || o == "self" || o == Account
+	}
+	var found []*image
+	if len(in.ImageIds) > 0 {
+		for _, id := range dedupe(in.ImageIds) {
+			img, err := c.lookupImage(id, now)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, img)
+		}
+	} else {
+		for _, img := range c.images {
+			if !now.Before(img.visibleAt) {
+				found = append(found, img)
+			}
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
+	var matched []*image
+	for _, img := range found {
+		if ours && img.filterable().matches(filters) {
+			matched = append(matched, img)
+		}
+	}
+	size := 0
+	if len(in.ImageIds) == 0 {
+		size = c.pageSizeFor(in.MaxResults, 0)
+	}
+	page, next, err := paginate(matched, func(i *image) string { return i.id }, in.NextToken, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeImagesOutput{NextToken: next, Images: []ec2types.Image{}}
+	for _, img := range page {
+		out.Images = append(out.Images, img.describe())
+	}
+	return out, nil
+}
+
+// DeregisterImage removes an image; with DeleteAssociatedSnapshots its snapshots go
+// too, reported in DeleteSnapshotResults.
+func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	c := e.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "DeregisterImage"
+	if err := c.begin(ctx, svcEC2, op); err != nil {
+		return nil, err
+	}
+	out, err := c.deregisterImage(in)
+	if err != nil {
+		return nil, wrap(svcEC2, op, err)
+	}
+	return out, nil
+}
+
+func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterImageOutput, error) {
+	if in == nil || in.ImageId == nil {
+		return nil, errorf("MissingParameter", "The request must contain the parameter imageId")
+	}
+	now := c.settleAll()
+	img, err := c.lookupImage(*in.ImageId, now)
+	if err != nil {
+		return nil, err
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, dryRunError()
+	}
+	delete(c.images, img.id)
+	out := &ec2.DeregisterImageOutput{Return: ptr(true)}
+	if in.DeleteAssociatedSnapshots != nil && *in.DeleteAssociatedSnapshots {
+		for _, s := range img.snapshots {
+			delete(c.snapshots, s)
+			out.DeleteSnapshotResults = append(out.DeleteSnapshotResults,
+				ec2types.DeleteSnapshotReturnCode{SnapshotId: ptr(s), ReturnCode: ec2types.SnapshotReturnCodesSuccess})
+		}
+	}
+	return out, nil
+}
+
+// DescribeImageReferences reports the resources that use the given images: instances
+// launched from them (not terminated, unless state-name asks) and launch template
+// versions whose ImageId is the image, among each template's most recent
+// version-depth versions (default 10, as in AWS).
+func (e *EC2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
+	c := e.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const op = "DescribeImageReferences"
+	if err := c.begin(ctx, svcEC2, op); err != nil {
+		return nil, err
+	}
+	out, err := c.describeImageReferences(in)
+	if err != nil {
+		return nil, wrap(svcEC2, op, err)
+	}
+	return out, nil
+}
+
+type referenceScope struct {
+	instances      bool
+	instanceStates map[string]bool // nil: every state but terminated
+	templates      bool
+	versionDepth   int
+}
+
+func imageReferenceScope(in *ec2.DescribeImageReferencesInput) (referenceScope, error) {
+	all := in.IncludeAllResourceTypes != nil && *in.IncludeAllResourceTypes
+	if !all && len(in.ResourceTypes) == 0 {
+		return referenceScope{}, errorf("MissingParameter", "Either IncludeAllResourceTypes or ResourceTypes must be specified")
+	}
+	s := referenceScope{instances: all, templates: all, versionDepth: 10}
+	for _, rt := range in.ResourceTypes {
+		switch rt.ResourceType {
+		case ec2types.ImageReferenceResourceTypeEc2Instance:
+			s.instances = true
+		case ec2types.ImageReferenceResourceTypeEc2LaunchTemplate:
+			s.templates = true
+		case ec2types.ImageReferenceResourceTypeSsmParameter, ec2types.ImageReferenceResourceTypeImageBuilderImageRecipe,
+			ec2types.ImageReferenceResourceTypeImageBuilderContainerRecipe:
+			// valid, but the fake has no such resources
+		default:
+			return s, errorf("InvalidParameterValue", "Invalid resource type: %s", rt.ResourceType)
+		}
+		for _, o := range rt.ResourceTypeOptions {
+			switch {
+			case o.OptionName == ec2types.ImageReferenceOptionNameVersionDepth && rt.ResourceType == ec2types.ImageReferenceResourceTypeEc2LaunchTemplate:
+				if len(o.OptionValues) != 1 {
+					return s, errorf("InvalidParameterValue", "version-depth takes exactly one value")
+				}
+				d, err := strconv.Atoi(o.OptionValues[0])
+				if err != nil || d < 1 || d > 10000 {
+					return s, errorf("InvalidParameterValue", "Invalid version-depth %q: expecting an integer between 1 and 10000", o.OptionValues[0])
+				}
+				s.versionDepth = d
+			case o.OptionName == ec2types.ImageReferenceOptionNameStateName && rt.ResourceType == ec2types.ImageReferenceResourceTypeEc2Instance:
+				s.instanceStates = map[string]bool{}
+				for _, v := range o.OptionValues {
+					if _, ok := instanceStateCodes[ec2types.InstanceStateName(v)]; !ok {
+						return s, errorf("InvalidParameterValue", "Invalid state-name %q", v)
+					}
+					s.instanceStates[v] = true
+				}
+			default:
+				return s, errorf("InvalidParameterValue", "Option %s is not valid for resource type %s", o.OptionName, rt.ResourceType)
+			}
+		}
+	}
+	return s, nil
+}
+
+func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*ec2.DescribeImageReferencesOutput, error) {
+	if in == nil || len(in.ImageIds) == 0 {
+		return nil, errorf("MissingParameter", "The request must contain the parameter ImageIds")
+	}
+	if err := checkRange("MaxResults", in.MaxResults, 5, 1000); err != nil {
+		return nil, err
+	}
+	scope, err := imageReferenceScope(in)
+	if err != nil {
+		return nil, err
+	}
+	now := c.settleAll()
+	ids := dedupe(in.ImageIds)
+	for _, id := range ids {
+		if _, err := c.lookupImage(id, now); err != nil {
+			return nil, err
+		}
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, dryRunError()
+	}
+	var refs []ec2types.ImageReference
+	for _, id := range ids {
+		if scope.instances {
+			for _, inst := range sortedInstances(c.instances) {
+				if inst.imageID != id {
+					continue
+				}
+				if scope.instanceStates == nil && inst.state == ec2types.InstanceStateNameTerminated ||
+					scope.instanceStates != nil && !scope.instanceStates[string(inst.state)] {
+					continue
+				}
+				refs = append(refs, ec2types.ImageReference{ImageId: ptr(id), ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
+					Arn: ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", Region, Account, inst.id))})
+			}
+		}
+		if scope.templates {
+			for _, lt := range c.sortedTemplates() {
+				for _, v := range lt.recentVersions(scope.versionDepth) {
+					if derefString(v.data.ImageId) != id {
+						continue
+					}
+					// AWS names the version in the ARN: launch-template/<id>/<version>.
+					refs = append(refs, ec2types.ImageReference{ImageId: ptr(id), ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
+						Arn: ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s/%d", Region, Account, lt.id, v.number))})
+				}
+			}
+		}
+	}
+	// Sorting by ARN gives the pages a stable order.
+	sort.Slice(refs, func(i, j int) bool { return refKey(refs[i]) < refKey(refs[j]) })
+	page, next, err := paginate(refs, refKey, in.NextToken, c.pageSizeFor(in.MaxResults, 0))
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = []ec2types.ImageReference{}
+	}
+	return &ec2.DescribeImageReferencesOutput{ImageReferences: page, NextToken: next}, nil
+}
+
+func refKey(r ec2types.ImageReference) string {
+	return derefString(r.ImageId) + " " + derefString(r.Arn)
+}
+
+func sortedInstances(m map[string]*instance) []*instance {
+	out := make([]*instance, 0, len(m))
+	for _, in := range m {
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}

@@ -1,0 +1,36 @@
+package awsfake_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"strconv"
+)
+
+var t0 = time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)
+
+// code returns the AWS error code of err, "" for nil, or "<not an API error>".
+func code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return "<not an API error: " + err.Error() + ">"
+}
+
+func wantCode(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := code(err); got != want {
+		t.Fatalf("error code: got %q (%v), want %q", got, err, want)
+	}
+}
+
+var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,184 @@
+// Package bump is amibump's pipeline: resolve the launch templates an event
+// targets, pick a source instance, image it, wait for the AMI, promote it onto
+// the template and prune what is no longer needed. It talks to AWS only through
+// the interfaces in aws.go and leaves every decision to package plan.
+package bump
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// Bumper handles amibump's events. It is safe for concurrent use; build it once
+// per process with clients built once.
+type Bumper struct {
+	ec2    EC2
+	asg    AutoScaling
+	events Events
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Bumper over the given clients. log may be nil (logs discarded).
+func New(ec2Client EC2, asgClient AutoScaling, eventsClient Events, cfg Config, log *slog.Logger) *Bumper {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bumper{ec2: ec2Client, asg: asgClient, events: eventsClient, cfg: cfg, log: log, now: time.Now}
+}
+
+// WithClock makes the Bumper read the time from now (reconcile's pending limit).
+func (b *Bumper) WithClock(now func() time.Time) *Bumper {
+	c := *b
+	c.now = now
+	return &c
+}
+
+// Handle processes one EventBridge event and returns one result per target.
+// Permanent problems (a bad event, no target, access denied) are results with
+// status rejected and a nil error; transient ones (throttling, 5xx, a failed AMI
+// to be made again) are returned as an error, after the other targets' results
+// are published, so that Lambda retries the event.
+func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Response, error) {
+	env, err := event.ParseEnvelope(raw)
+	if err != nil {
+		b.log.ErrorContext(ctx, "event rejected", "error", err)
+		res := []event.Result{{Status: event.Rejected, Reason: err.Error()}}
+		b.newRun(&event.Envelope{}).publish(ctx, res)
+		return event.Response{Results: res}, nil
+	}
+	r := b.newRun(env)
+	var results []event.Result
+	switch env.Classify() {
+	case event.KindDeploy:
+		results, err = r.deploy(ctx)
+	case event.KindAMIState:
+		results, err = r.amiState(ctx)
+	case event.KindReconcile:
+		results, err = r.reconcile(ctx)
+	default:
+		reason := fmt.Sprintf("unsupported event: source %q, detail-type %q; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
+			env.Source, env.DetailType, event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+		r.log.ErrorContext(ctx, "event rejected", "reason", reason)
+		results = []event.Result{{Status: event.Rejected, EventID: env.ID, Reason: reason}}
+	}
+	r.publish(ctx, results)
+	return event.Response{Results: results}, err
+}
+
+// run is the handling of one event: its clients share one gate, so the bound on
+// calls in flight holds across all its targets.
+type run struct {
+	*Bumper
+	ec2    EC2
+	asg    AutoScaling
+	events Events
+	env    *event.Envelope
+	log    *slog.Logger
+
+	groupsOnce sync.Once
+	groups     []astypes.AutoScalingGroup
+	groupsErr  error
+}
+
+func (b *Bumper) newRun(env *event.Envelope) *run {
+	g := make(gate, max(1, b.cfg.Concurrency))
+	r := &run{Bumper: b, env: env, log: b.log}
+	if env.ID != "" {
+		r.log = b.log.With("eventId", env.ID)
+	}
+	if b.ec2 != nil {
+		r.ec2 = gatedEC2{b.ec2, g}
+	}
+	if b.asg != nil {
+		r.asg = gatedAutoScaling{b.asg, g}
+	}
+	if b.events != nil {
+		r.events = gatedEvents{b.events, g}
+	}
+	return r
+}
+
+// autoScalingGroups lists every group of the account once per event.
+func (r *run) autoScalingGroups(ctx context.Context) ([]astypes.AutoScalingGroup, error) {
+	r.groupsOnce.Do(func() {
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(r.asg, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				r.groupsErr = fmt.Errorf("list auto scaling groups: %w", err)
+				return
+			}
+			r.groups = append(r.groups, page.AutoScalingGroups...)
+		}
+	})
+	return r.groups, r.groupsErr
+}
+
+// publish puts one bump-finished event per result on the bus, ten at a time.
+// Entries that PutEvents reports as failed are tried once more; what still fails
+// is logged: the results are also the function's return value and its logs.
+func (r *run) publish(ctx context.Context, results []event.Result) {
+	if r.cfg.EventBus == "" || r.events == nil || len(results) == 0 {
+		return
+	}
+	entries := make([]ebtypes.PutEventsRequestEntry, 0, len(results))
+	for _, res := range results {
+		detail, err := json.Marshal(res)
+		if err != nil {
+			r.log.ErrorContext(ctx, "result not published", "error", err)
+			continue
+		}
+		entries = append(entries, ebtypes.PutEventsRequestEntry{
+			Source:       aws.String(event.SourceAmibump),
+			DetailType:   aws.String(event.BumpFinished),
+			EventBusName: aws.String(r.cfg.EventBus),
+			Detail:       aws.String(string(detail)),
+		})
+	}
+	for start := 0; start < len(entries); start += 10 {
+		batch := entries[start:min(start+10, len(entries))]
+		for attempt := 0; attempt < 2 && len(batch) > 0; attempt++ {
+			out, err := r.events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+			if err != nil {
+				r.log.ErrorContext(ctx, "results not published", "bus", r.cfg.EventBus, "count", len(batch), "error", err)
+				break
+			}
+			var failed []ebtypes.PutEventsRequestEntry
+			for i, e := range out.Entries {
+				if e.ErrorCode != nil && i < len(batch) {
+					if attempt == 1 {
+						r.log.ErrorContext(ctx, "result not published", "bus", r.cfg.EventBus, "errorCode", aws.ToString(e.ErrorCode), "error", aws.ToString(e.ErrorMessage))
+					}
+					failed = append(failed, batch[i])
+				}
+			}
+			batch = failed
+		}
+	}
+}
+
+// joinTransient joins the errors that Lambda should retry.
+func joinTransient(errs []error) error {
+	var keep []error
+	for _, err := range errs {
+		if err != nil && !IsPermanent(err) {
+			keep = append(keep, err)
+		}
+	}
+	return errors.Join(keep...)
+}

@@ -1,0 +1,88 @@
+package bump
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Config holds the function's settings, read once from the environment at start
+// (DESIGN §5).
+type Config struct {
+	// EventBus receives a bump-finished event per result; "" = results are not published.
+	EventBus string
+	// PollMin and PollMax bound the ImageAvailable waiter's delay between polls.
+	PollMin, PollMax time.Duration
+	// PendingLimit: reconcile reports AMIs pending for longer.
+	PendingLimit time.Duration
+	// Concurrency bounds the AWS calls in flight at once across all targets of an event.
+	Concurrency int
+	// PromoteMargin is kept free before the invocation's deadline for promotion:
+	// the waiter stops that long before it.
+	PromoteMargin time.Duration
+	// MaxWait bounds the wait when the context has no deadline (the CLI).
+	MaxWait time.Duration
+}
+
+// Defaults are the settings when no variable is set.
+func Defaults() Config {
+	return Config{
+		PollMin:       5 * time.Second,
+		PollMax:       15 * time.Second,
+		PendingLimit:  6 * time.Hour,
+		Concurrency:   8,
+		PromoteMargin: 45 * time.Second,
+		MaxWait:       2 * time.Hour,
+	}
+}
+
+// ConfigFromEnv reads the settings from environment variables through getenv
+// (os.Getenv in the function) and validates them. The error names every
+// variable that is wrong and what it allows.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var errs []error
+	duration := func(name string, dst *time.Duration) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 5s, 1m30s or 6h", name, v))
+			return
+		}
+		*dst = d
+	}
+	c.EventBus = getenv("AMIBUMP_EVENT_BUS")
+	duration("AMIBUMP_POLL_MIN", &c.PollMin)
+	duration("AMIBUMP_POLL_MAX", &c.PollMax)
+	duration("AMIBUMP_PENDING_LIMIT", &c.PendingLimit)
+	if v := getenv("AMIBUMP_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			errs = append(errs, fmt.Errorf("AMIBUMP_CONCURRENCY=%q: want a whole number from 1 to 64", v))
+		} else {
+			c.Concurrency = n
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks settings that depend on each other.
+func (c Config) Validate() error {
+	var errs []error
+	if c.PollMin <= 0 || c.PollMax <= 0 {
+		errs = append(errs, errors.New("AMIBUMP_POLL_MIN and AMIBUMP_POLL_MAX must be positive durations"))
+	} else if c.PollMin > c.PollMax {
+		errs = append(errs, fmt.Errorf("AMIBUMP_POLL_MIN=%s is longer than AMIBUMP_POLL_MAX=%s: the minimum delay must not exceed the maximum", c.PollMin, c.PollMax))
+	}
+	if c.Concurrency < 1 {
+		errs = append(errs, errors.New("AMIBUMP_CONCURRENCY must be at least 1"))
+	}
+	return errors.Join(errs...)
+}

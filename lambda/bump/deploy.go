@@ -1,0 +1,245 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// deploy handles a deploy-finished event: every matching template is bumped
+// concurrently and independently.
+func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
+	d, err := event.ParseDeploy(r.env.Detail)
+	if err == nil && r.env.Time.IsZero() {
+		err = errors.New(`event has no "time": amibump records it as the deploy time`)
+	}
+	if err != nil {
+		r.log.ErrorContext(ctx, "event rejected", "error", err)
+		return []event.Result{{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}}, nil
+	}
+	deploy := plan.Deploy{At: r.env.Time.UTC().Truncate(time.Second), BuildID: d.Build.ID}
+	reject := func(err error, t *target) event.Result {
+		res := event.Result{Status: event.Rejected, EventID: r.env.ID, Build: &d.Build, Reason: err.Error()}
+		if t != nil {
+			res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
+		}
+		return res
+	}
+	targets, err := r.resolve(ctx, d)
+	if err != nil {
+		if IsPermanent(err) {
+			r.log.ErrorContext(ctx, "event rejected", "error", err)
+			return []event.Result{reject(err, nil)}, nil
+		}
+		return nil, err
+	}
+	r.log.InfoContext(ctx, "targets resolved", "count", len(targets), "build", d.Build.ID, "replay", r.env.ReplayName)
+	if d.InstanceID != "" && len(targets) > 1 {
+		names := make([]string, len(targets))
+		for i, t := range targets {
+			names[i] = t.Name
+		}
+		err := rejectf("detail.instanceId %s names one instance, but %d launch templates match (%s); narrow the event with layer and group, or leave instanceId out",
+			d.InstanceID, len(targets), strings.Join(names, ", "))
+		r.log.ErrorContext(ctx, "event rejected", "error", err)
+		results := make([]event.Result, len(targets))
+		for i := range targets {
+			results[i] = reject(err, &targets[i])
+		}
+		return results, nil
+	}
+	results := make([]event.Result, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Go(func() {
+			t := targets[i]
+			log := r.log.With("launchTemplateId", t.ID)
+			res, err := r.bumpTarget(ctx, log, d, deploy, t)
+			res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
+			res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
+			switch {
+			case err != nil && IsPermanent(err):
+				res.Status, res.Reason = event.Rejected, err.Error()
+				log.ErrorContext(ctx, "target rejected", "imageId", res.ImageID, "error", err)
+				err = nil
+			case err != nil:
+				log.WarnContext(ctx, "target failed, to be retried", "imageId", res.ImageID, "error", err)
+				if res.Status == "" {
+					// Nothing to report yet: the retry will.
+					res.Status, res.Reason = event.Pending, "retrying: "+err.Error()
+				}
+			default:
+				log.InfoContext(ctx, "target finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
+			}
+			results[i], errs[i] = res, err
+		})
+	}
+	wg.Wait()
+	return results, joinTransient(errs)
+}
+
+// bumpTarget makes (or finds) the deploy's AMI for one template, waits for it
+// and promotes it.
+func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
+	var res event.Result
+	st, err := r.readTemplate(ctx, t, nil)
+	if err != nil {
+		return res, err
+	}
+	// This deploy's AMI, if an earlier attempt (a retry, a replay, a resent
+	// event) made it: found by build id, whatever the event's time.
+	var mine *image
+	for _, img := range st.Images {
+		if img.Deploy.BuildID == deploy.BuildID && img.Tags[event.TagLaunchTemplate] == t.ID {
+			mine = &img
+			break
+		}
+	}
+	if mine != nil {
+		deploy = mine.Deploy
+	}
+	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Overtaken {
+		res.Status, res.Version, res.ImageID = event.Superseded, v.Number, v.ImageID
+		res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was made",
+			v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
+		log.InfoContext(ctx, "superseded before imaging", "version", v.Number, "imageId", v.ImageID)
+		return res, nil
+	}
+	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
+		// A failed AMI of an earlier attempt: remove it and make a fresh one.
+		log.InfoContext(ctx, "failed image of an earlier attempt removed", "imageId", mine.ID, "reason", mine.Reason)
+		if _, err := r.deregister(ctx, mine.ID); err != nil {
+			return res, err
+		}
+		delete(st.Images, mine.ID)
+		mine = nil
+	}
+	if d.DryRun {
+		return r.dryRun(ctx, d, deploy, t, st, mine)
+	}
+	if mine == nil {
+		src, err := r.pickSource(ctx, t, d.InstanceID)
+		if err != nil {
+			return res, err
+		}
+		res.SourceInstance = src.InstanceID
+		log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
+		img, err := r.createImage(ctx, log, d, deploy, t, src.InstanceID, false)
+		if err != nil {
+			return res, err
+		}
+		mine = &img
+		st.Images[img.ID] = img
+	} else {
+		res.SourceInstance = mine.Tags[event.TagSourceInstance]
+		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
+	}
+	res.ImageID = mine.ID
+	if mine.State != string(ec2types.ImageStateAvailable) {
+		switch err := r.waitAvailable(ctx, mine.ID); {
+		case errors.Is(err, errStillPending):
+			res.Status = event.Pending
+			res.Reason = fmt.Sprintf("image %s is still pending; the AMI state change event or the reconcile schedule will promote it", mine.ID)
+			log.InfoContext(ctx, "image still pending", "imageId", mine.ID)
+			return res, nil
+		case err != nil:
+			var failed *imageFailedError
+			if errors.As(err, &failed) {
+				res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
+				if _, derr := r.deregister(ctx, mine.ID); derr != nil {
+					log.WarnContext(ctx, "failed image not removed", "imageId", mine.ID, "error", derr)
+				}
+				// Returned as transient: Lambda's retry makes a fresh attempt.
+				return res, fmt.Errorf("image %s of %s for %s: %w", mine.ID, res.SourceInstance, t.Name, err)
+			}
+			return res, err
+		}
+		mine.State = string(ec2types.ImageStateAvailable)
+		st.Images[mine.ID] = *mine
+		log.InfoContext(ctx, "image available", "imageId", mine.ID)
+	}
+	return r.promoteAndTidy(ctx, log, t, *mine, st.Images, res)
+}
+
+// createImage requests the deploy's AMI of the source instance, tagged on the
+// AMI and its snapshots. A name already taken is the AMI an earlier attempt made.
+func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target, instanceID string, dryRun bool) (image, error) {
+	name := plan.AMIName(t.Name, deploy)
+	tags := imageTags(r.env, d, deploy, t, instanceID, name)
+	in := &ec2.CreateImageInput{
+		InstanceId:  aws.String(instanceID),
+		Name:        aws.String(name),
+		NoReboot:    aws.Bool(true),
+		Description: aws.String(fmt.Sprintf("amibump: %s build %s", t.Name, d.Build.ID)),
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeImage, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeSnapshot, Tags: tags},
+		},
+		DryRun: aws.Bool(dryRun),
+	}
+	if len(aws.ToString(in.Description)) > 255 {
+		in.Description = aws.String(aws.ToString(in.Description)[:255])
+	}
+	out, err := r.ec2.CreateImage(ctx, in)
+	switch {
+	case err == nil:
+		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
+		for _, tag := range tags {
+			img.Tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		log.InfoContext(ctx, "image requested", "instanceId", instanceID, "imageId", img.ID, "name", name)
+		return img, nil
+	case hasCode(err, "InvalidAMIName.Duplicate"):
+		img, found, ferr := r.findImageByName(ctx, name)
+		if ferr != nil {
+			return image{}, ferr
+		}
+		if !found {
+			return image{}, fmt.Errorf("AMI name %s is taken but the image is not visible yet; retrying", name)
+		}
+		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
+		return img, nil
+	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState") && d.InstanceID != "":
+		return image{}, rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged: %w", instanceID, t.Name, err)
+	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState"):
+		// The chosen instance went away (scale-in, replacement): a retry picks another.
+		return image{}, fmt.Errorf("create image of %s for %s: the instance went away: %w", instanceID, t.Name, err)
+	}
+	return image{}, fmt.Errorf("create image of %s for %s: %w", instanceID, t.Name, err)
+}
+
+func imageTags(env *event.Envelope, d *event.Deploy, deploy plan.Deploy, t target, instanceID, name string) []ec2types.Tag {
+	tags := []ec2types.Tag{
+		{Key: aws.String(event.TagName), Value: aws.String(name)},
+		{Key: aws.String(event.TagLaunchTemplate), Value: aws.String(t.ID)},
+	}
+	for _, k := range []string{event.TagApp, event.TagEnv, event.TagLayer, event.TagGroup} {
+		if v, ok := t.Tags[k]; ok {
+			tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+	}
+	add := func(k, v string) {
+		if v != "" {
+			tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+	}
+	add(event.TagBuildID, d.Build.ID)
+	add(event.TagBuildURL, d.Build.URL)
+	add(event.TagCommit, d.Build.Commit)
+	add(event.TagSourceInstance, instanceID)
+	add(event.TagDeployedAt, deploy.At.Format(time.RFC3339))
+	add(event.TagEventID, env.ID)
+	return tags
+}

@@ -1,0 +1,247 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// image is an amibump AMI as read from EC2.
+type image struct {
+	plan.Image
+	Name    string
+	Reason  string // EC2's reason when failed
+	Tags    map[string]string
+	Created time.Time
+}
+
+// amibumpImage reads an EC2 image's amibump tags; ok is false for an image
+// amibump did not make (or whose tags it cannot read).
+func amibumpImage(img ec2types.Image) (image, bool) {
+	tags := map[string]string{}
+	for _, t := range img.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	at, err := time.Parse(time.RFC3339, tags[event.TagDeployedAt])
+	if err != nil || tags[event.TagBuildID] == "" || tags[event.TagLaunchTemplate] == "" {
+		return image{}, false
+	}
+	out := image{
+		Image: plan.Image{ID: aws.ToString(img.ImageId), Deploy: plan.Deploy{At: at.UTC(), BuildID: tags[event.TagBuildID]}, State: string(img.State)},
+		Name:  aws.ToString(img.Name),
+		Tags:  tags,
+	}
+	if img.StateReason != nil {
+		out.Reason = aws.ToString(img.StateReason.Message)
+	}
+	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
+	return out, true
+}
+
+// templateImages lists the amibump AMIs tagged for a template.
+func (r *run) templateImages(ctx context.Context, templateID string) (map[string]image, error) {
+	return r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: []string{templateID}}})
+}
+
+func (r *run) listImages(ctx context.Context, filters []ec2types.Filter) (map[string]image, error) {
+	images := map[string]image{}
+	p := ec2.NewDescribeImagesPaginator(r.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list amibump images: %w", err)
+		}
+		for _, img := range page.Images {
+			if im, ok := amibumpImage(img); ok {
+				images[im.ID] = im
+			}
+		}
+	}
+	return images, nil
+}
+
+// templateState is what is known of one template while it is promoted.
+type templateState struct {
+	Plan   plan.Template
+	Images map[string]image
+}
+
+// readTemplate reads a template's versions, and its amibump AMIs unless the
+// ones already known cover every marked version.
+func (r *run) readTemplate(ctx context.Context, t target, known map[string]image) (templateState, error) {
+	var versions []plan.Version
+	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID), MaxResults: aws.Int32(200)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if hasCode(err, "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException") {
+			return templateState{}, rejectf("launch template %s (%s) no longer exists; it was deleted while amibump worked on it", t.Name, t.ID)
+		}
+		if err != nil {
+			return templateState{}, fmt.Errorf("describe versions of launch template %s: %w", t.Name, err)
+		}
+		for _, v := range page.LaunchTemplateVersions {
+			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
+			pv.Marked = len(aws.ToString(v.VersionDescription)) >= len(plan.VersionMark) && aws.ToString(v.VersionDescription)[:len(plan.VersionMark)] == plan.VersionMark
+			if v.LaunchTemplateData != nil {
+				pv.ImageID = aws.ToString(v.LaunchTemplateData.ImageId)
+			}
+			versions = append(versions, pv)
+		}
+	}
+	images := known
+	if images == nil || unknownMarked(versions, images) {
+		var err error
+		if images, err = r.templateImages(ctx, t.ID); err != nil {
+			return templateState{}, err
+		}
+	}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images}
+	for id, img := range images {
+		if img.Tags[event.TagLaunchTemplate] == t.ID {
+			st.Plan.Images[id] = img.Image
+		}
+	}
+	return st, nil
+}
+
+func unknownMarked(versions []plan.Version, images map[string]image) bool {
+	for _, v := range versions {
+		if _, ok := images[v.ImageID]; v.Marked && !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// findImageByName finds an image of this account by its exact name.
+func (r *run) findImageByName(ctx context.Context, name string) (image, bool, error) {
+	images, err := r.listImages(ctx, []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}})
+	if err != nil {
+		return image{}, false, err
+	}
+	for _, img := range images {
+		if img.Name == name {
+			return img, true, nil
+		}
+	}
+	return image{}, false, nil
+}
+
+// imageFailedError says that EC2 could not make an image.
+type imageFailedError struct {
+	ImageID, Reason string
+}
+
+func (e *imageFailedError) Error() string {
+	return fmt.Sprintf("image %s failed: %s", e.ImageID, e.Reason)
+}
+
+// imageGoneError says that an image vanished or left the states CreateImage goes through.
+type imageGoneError struct {
+	ImageID, State string
+}
+
+func (e *imageGoneError) Error() string {
+	if e.State == "" {
+		return fmt.Sprintf("image %s disappeared while amibump waited for it", e.ImageID)
+	}
+	return fmt.Sprintf("image %s is %s, not pending or available", e.ImageID, e.State)
+}
+
+// errStillPending: the time left ran out before the image was available.
+var errStillPending = errors.New("image still pending")
+
+// notFoundGrace is how long an image may be invisible right after CreateImage
+// (EC2 is eventually consistent) before amibump decides it is gone.
+const notFoundGrace = 2 * time.Minute
+
+// waitAvailable waits with the SDK's ImageAvailable waiter until the image is
+// available, within the invocation's time left minus the margin kept for
+// promotion. It returns errStillPending when time runs out, *imageFailedError
+// when EC2 failed the image.
+func (r *run) waitAvailable(ctx context.Context, imageID string) error {
+	budget := r.cfg.MaxWait
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = time.Until(deadline) - r.cfg.PromoteMargin
+	}
+	if budget <= 0 {
+		return errStillPending
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	start := time.Now()
+	waiter := ec2.NewImageAvailableWaiter(r.ec2, func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = r.cfg.PollMin, r.cfg.PollMax
+		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
+			switch {
+			case err != nil && hasCode(err, "InvalidAMIID.NotFound"):
+				if time.Since(start) < notFoundGrace {
+					return true, nil
+				}
+				return false, &imageGoneError{ImageID: imageID}
+			case err != nil && isThrottle(err):
+				return true, nil // the next poll comes later anyway
+			case err != nil:
+				return false, err
+			case len(out.Images) == 0:
+				return true, nil
+			}
+			img := out.Images[0]
+			switch img.State {
+			case ec2types.ImageStateAvailable:
+				return false, nil
+			case ec2types.ImageStatePending:
+				return true, nil
+			case ec2types.ImageStateFailed:
+				reason := "no reason given"
+				if img.StateReason != nil {
+					reason = aws.ToString(img.StateReason.Message)
+				}
+				return false, &imageFailedError{ImageID: imageID, Reason: reason}
+			}
+			return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
+		}
+	})
+	// The wait ends by waitCtx: the waiter's own bound is set beyond it.
+	err := waiter.Wait(waitCtx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}}, budget+2*r.cfg.PollMax+time.Second)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() == nil && waitCtx.Err() != nil:
+		return errStillPending
+	case ctx.Err() != nil:
+		return errStillPending // the invocation's deadline: the other triggers finish the job
+	}
+	var failed *imageFailedError
+	var gone *imageGoneError
+	if errors.As(err, &failed) || errors.As(err, &gone) {
+		return err
+	}
+	return fmt.Errorf("wait for image %s: %w", imageID, err)
+}
+
+// deregister removes an amibump image with its snapshots. An image already
+// gone counts as removed.
+func (r *run) deregister(ctx context.Context, imageID string) (snapshots int, err error) {
+	out, err := r.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(imageID), DeleteAssociatedSnapshots: aws.Bool(true)})
+	if hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable") {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("deregister image %s: %w", imageID, err)
+	}
+	for _, s := range out.DeleteSnapshotResults {
+		if s.ReturnCode == ec2types.SnapshotReturnCodesSuccess {
+			snapshots++
+		}
+	}
+	return snapshots, nil
+}

@@ -1,0 +1,102 @@
+package bump
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+)
+
+// gate bounds the AWS calls in flight at once (AMIBUMP_CONCURRENCY). Every call of
+// every target goes through it, waiter polls included; a wait between polls holds
+// no slot, so the waits of many targets overlap.
+type gate chan struct{}
+
+func (g gate) enter(ctx context.Context) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g gate) leave() { <-g }
+
+// call runs one AWS call through the gate.
+func call[In, Out, Opt any](ctx context.Context, g gate, f func(context.Context, In, ...Opt) (Out, error), in In, opts []Opt) (Out, error) {
+	if err := g.enter(ctx); err != nil {
+		var zero Out
+		return zero, err
+	}
+	defer g.leave()
+	return f(ctx, in, opts...)
+}
+
+type gatedEC2 struct {
+	api EC2
+	g   gate
+}
+
+func (c gatedEC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
+	return call(ctx, c.g, c.api.DescribeLaunchTemplates, in, opts)
+}
+
+func (c gatedEC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	return call(ctx, c.g, c.api.DescribeLaunchTemplateVersions, in, opts)
+}
+
+func (c gatedEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	return call(ctx, c.g, c.api.DescribeInstances, in, opts)
+}
+
+func (c gatedEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	return call(ctx, c.g, c.api.DescribeImages, in, opts)
+}
+
+func (c gatedEC2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
+	return call(ctx, c.g, c.api.DescribeImageReferences, in, opts)
+}
+
+func (c gatedEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, opts ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	return call(ctx, c.g, c.api.CreateImage, in, opts)
+}
+
+func (c gatedEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	return call(ctx, c.g, c.api.DeregisterImage, in, opts)
+}
+
+func (c gatedEC2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, opts ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
+	return call(ctx, c.g, c.api.CreateLaunchTemplateVersion, in, opts)
+}
+
+func (c gatedEC2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, opts ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
+	return call(ctx, c.g, c.api.ModifyLaunchTemplate, in, opts)
+}
+
+func (c gatedEC2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
+	return call(ctx, c.g, c.api.DeleteLaunchTemplateVersions, in, opts)
+}
+
+type gatedAutoScaling struct {
+	api AutoScaling
+	g   gate
+}
+
+func (c gatedAutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	return call(ctx, c.g, c.api.DescribeAutoScalingGroups, in, opts)
+}
+
+func (c gatedAutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, opts ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
+	return call(ctx, c.g, c.api.StartInstanceRefresh, in, opts)
+}
+
+type gatedEvents struct {
+	api Events
+	g   gate
+}
+
+func (c gatedEvents) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	return call(ctx, c.g, c.api.PutEvents, in, opts)
+}

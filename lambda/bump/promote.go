@@ -1,0 +1,269 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// maxPromoteSteps bounds the steps of one promotion. A promotion alone takes
+// three (create, set default, confirm); races with other promoters add a few.
+const maxPromoteSteps = 16
+
+// promoteAndTidy promotes an available AMI onto its template, then reports
+// pinned groups, starts an instance refresh where opted in, and prunes.
+func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, res event.Result) (event.Result, error) {
+	res.ImageID = img.ID
+	st, step, err := r.promote(ctx, log, t, img, known)
+	if err != nil {
+		return res, err
+	}
+	res.Version = step.Version
+	if step.Kind == plan.Superseded {
+		top := st.Plan.Images[versionImage(st.Plan, step.Version)]
+		res.Status = event.Superseded
+		res.Reason = fmt.Sprintf("version %d of %s carries a newer deploy (build %s, deployed at %s); %s was not promoted",
+			step.Version, t.Name, top.Deploy.BuildID, top.Deploy.At.Format("2006-01-02T15:04:05Z07:00"), img.ID)
+		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
+	} else {
+		res.Status = event.Promoted
+		groups, err := r.autoScalingGroups(ctx)
+		if err != nil {
+			res.Warnings = append(res.Warnings, "could not check the Auto Scaling groups: "+err.Error())
+		} else {
+			res.Warnings = append(res.Warnings, groupWarnings(groups, t)...)
+			if t.Settings.InstanceRefresh {
+				res.Warnings = append(res.Warnings, r.refresh(ctx, log, groups, t)...)
+			}
+		}
+	}
+	pruned, warnings := r.prune(ctx, log, t, st)
+	res.Pruned = pruned
+	res.Warnings = append(res.Warnings, warnings...)
+	return res, nil
+}
+
+func versionImage(t plan.Template, n int64) string {
+	for _, v := range t.Versions {
+		if v.Number == n {
+			return v.ImageID
+		}
+	}
+	return ""
+}
+
+// promote applies plan.Next until the template is in order: our AMI carried by
+// the newest amibump version and $Default on it, or a newer deploy there.
+func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (templateState, plan.Step, error) {
+	for range maxPromoteSteps {
+		st, err := r.readTemplate(ctx, t, known)
+		if err != nil {
+			return st, plan.Step{}, err
+		}
+		known = st.Images
+		if _, ok := st.Plan.Images[img.ID]; !ok {
+			// Not listed yet (eventual consistency) or listed under another state.
+			st.Plan.Images[img.ID] = img.Image
+			st.Images[img.ID] = img
+		}
+		step := plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
+		switch step.Kind {
+		case plan.Done, plan.Superseded:
+			return st, step, nil
+		case plan.Create:
+			out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+				LaunchTemplateId:   aws.String(t.ID),
+				SourceVersion:      aws.String("$Latest"),
+				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(img.ID)},
+				VersionDescription: aws.String(plan.VersionDescription(img.Deploy.BuildID, img.Tags[event.TagCommit])),
+				ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
+			})
+			if err != nil {
+				return st, step, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
+			}
+			n := aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
+			log.InfoContext(ctx, "version created", "imageId", img.ID, "version", n)
+			if t.Settings.SetDefault {
+				if err := r.setDefault(ctx, log, t, n); err != nil {
+					return st, step, err
+				}
+			}
+		case plan.SetDefault:
+			if err := r.setDefault(ctx, log, t, step.Version); err != nil {
+				return st, step, err
+			}
+		case plan.Delete:
+			// A version of an older deploy that landed above the newest one.
+			if _, err := r.deleteVersions(ctx, t, []int64{step.Version}); err != nil {
+				return st, step, err
+			}
+			log.InfoContext(ctx, "stale version deleted", "version", step.Version, "imageId", versionImage(st.Plan, step.Version))
+		}
+	}
+	return templateState{}, plan.Step{}, fmt.Errorf("launch template %s did not settle after %d steps: other promoters are racing; a retry finishes the job", t.Name, maxPromoteSteps)
+}
+
+func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64) error {
+	_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(n, 10))})
+	if hasCode(err, "InvalidLaunchTemplateId.VersionNotFound") {
+		return nil // deleted by a racing promoter; the next read decides again
+	}
+	if err != nil {
+		return templateErr(t, fmt.Errorf("set default version of %s to %d: %w", t.Name, n, err))
+	}
+	log.InfoContext(ctx, "default version set", "version", n)
+	return nil
+}
+
+// templateErr turns "the template is gone" into a permanent error a person can read.
+func templateErr(t target, err error) error {
+	if hasCode(err, "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException") {
+		return rejectf("launch template %s (%s) no longer exists; it was deleted while amibump worked on it: %w", t.Name, t.ID, err)
+	}
+	return err
+}
+
+// deleteVersions deletes versions, 200 at a time. A version already gone counts
+// as deleted; other per-version failures, which EC2 reports in the output, are
+// returned as one error after the rest were deleted.
+func (r *run) deleteVersions(ctx context.Context, t target, versions []int64) (int, error) {
+	deleted := 0
+	var errs []error
+	for start := 0; start < len(versions); start += 200 {
+		batch := versions[start:min(start+200, len(versions))]
+		in := &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID)}
+		for _, v := range batch {
+			in.Versions = append(in.Versions, strconv.FormatInt(v, 10))
+		}
+		out, err := r.ec2.DeleteLaunchTemplateVersions(ctx, in)
+		if err != nil {
+			return deleted, templateErr(t, fmt.Errorf("delete versions of %s: %w", t.Name, err))
+		}
+		deleted += len(out.SuccessfullyDeletedLaunchTemplateVersions)
+		for _, u := range out.UnsuccessfullyDeletedLaunchTemplateVersions {
+			if u.ResponseError != nil && u.ResponseError.Code == ec2types.LaunchTemplateErrorCodeLaunchTemplateVersionDoesNotExist {
+				deleted++
+				continue
+			}
+			code, msg := "", ""
+			if u.ResponseError != nil {
+				code, msg = string(u.ResponseError.Code), aws.ToString(u.ResponseError.Message)
+			}
+			errs = append(errs, fmt.Errorf("delete version %d of %s: %s: %s", aws.ToInt64(u.VersionNumber), t.Name, code, msg))
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// prune applies retention (DESIGN §4): housekeeping whose failures are warnings;
+// the promotion stands and the next promotion or reconcile tries again.
+func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st templateState) (*event.Pruned, []string) {
+	p := plan.Retain(st.Plan, t.Settings.Keep)
+	pruned := &event.Pruned{}
+	var warnings []string
+	warn := func(err error) {
+		warnings = append(warnings, "retention: "+err.Error()+"; the next promotion or reconcile tries again")
+		log.WarnContext(ctx, "retention incomplete", "error", err)
+	}
+	if len(p.Versions) > 0 {
+		n, err := r.deleteVersions(ctx, t, p.Versions)
+		pruned.Versions = n
+		if err != nil {
+			warn(err)
+			// A version that could not be deleted may still carry its AMI.
+			return pruned, warnings
+		}
+	}
+	if len(p.Images) == 0 {
+		return pruned, warnings
+	}
+	referenced, err := r.referencedImages(ctx, p.Images)
+	if err != nil {
+		warn(err)
+		return pruned, warnings
+	}
+	for _, id := range p.Images {
+		if referenced[id] {
+			continue
+		}
+		snaps, err := r.deregister(ctx, id)
+		if err != nil {
+			warn(err)
+			continue
+		}
+		pruned.Images++
+		pruned.Snapshots += snaps
+	}
+	if pruned.Versions+pruned.Images > 0 {
+		log.InfoContext(ctx, "pruned", "versions", pruned.Versions, "images", pruned.Images, "snapshots", pruned.Snapshots)
+	}
+	return pruned, warnings
+}
+
+// referencedImages tells which images an instance or a launch template still
+// refers to, with EC2's DescribeImageReferences.
+func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
+	refs := map[string]bool{}
+	p := ec2.NewDescribeImageReferencesPaginator(r.ec2, &ec2.DescribeImageReferencesInput{
+		ImageIds: ids,
+		ResourceTypes: []ec2types.ResourceTypeRequest{
+			{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance},
+			{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find references to images %s: %w", strings.Join(ids, ", "), err)
+		}
+		for _, ref := range page.ImageReferences {
+			refs[aws.ToString(ref.ImageId)] = true
+		}
+	}
+	return refs, nil
+}
+
+// refresh starts an instance refresh (SkipMatching) on each group that launches
+// the template at $Latest or at a $Default that amibump moves. A refresh already
+// running is reported, not fought.
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target) []string {
+	var warnings []string
+	for _, g := range groups {
+		follows := false
+		for _, u := range uses(g, t) {
+			if u.Version == "$Latest" || (u.Version == "$Default" && t.Settings.SetDefault) {
+				follows = true
+			}
+		}
+		if !follows {
+			continue
+		}
+		name := aws.ToString(g.AutoScalingGroupName)
+		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
+			AutoScalingGroupName: aws.String(name),
+			Preferences:          &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)},
+		})
+		var inProgress *astypes.InstanceRefreshInProgressFault
+		switch {
+		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
+			warnings = append(warnings, fmt.Sprintf("group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh", name))
+		case err != nil:
+			warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
+		default:
+			log.InfoContext(ctx, "instance refresh started", "group", name, "instanceRefreshId", aws.ToString(out.InstanceRefreshId))
+		}
+	}
+	return warnings
+}

@@ -1,0 +1,269 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// amiState handles an EC2 AMI State Change event: an amibump AMI that became
+// available is promoted, one that failed is removed and reported. AMIs amibump
+// did not make are ignored quietly.
+func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
+	s, err := event.ParseAMIState(r.env.Detail)
+	if err != nil {
+		r.log.ErrorContext(ctx, "event rejected", "error", err)
+		return []event.Result{{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}}, nil
+	}
+	log := r.log.With("imageId", s.ImageID)
+	if s.State != string(ec2types.ImageStateAvailable) && s.State != string(ec2types.ImageStateFailed) {
+		log.DebugContext(ctx, "ami state ignored", "state", s.State)
+		return nil, nil
+	}
+	out, err := r.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{s.ImageID}})
+	if hasCode(err, "InvalidAMIID.NotFound") {
+		log.DebugContext(ctx, "ami gone, ignored")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe image %s: %w", s.ImageID, err)
+	}
+	if len(out.Images) == 0 {
+		return nil, nil
+	}
+	img, ok := amibumpImage(out.Images[0])
+	if !ok {
+		log.DebugContext(ctx, "ami not made by amibump, ignored")
+		return nil, nil
+	}
+	templateID := img.Tags[event.TagLaunchTemplate]
+	log = log.With("launchTemplateId", templateID)
+	lts, err := r.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{templateID}})
+	if hasCode(err, "InvalidLaunchTemplateId.NotFound") || (err == nil && len(lts.LaunchTemplates) == 0) {
+		res := imageResult(r.env.ID, img)
+		res.LaunchTemplateID, res.Status = templateID, event.Rejected
+		res.Reason = fmt.Sprintf("launch template %s of image %s no longer exists; nothing to promote", templateID, img.ID)
+		log.ErrorContext(ctx, "target rejected", "reason", res.Reason)
+		return []event.Result{res}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
+	}
+	t := newTarget(lts.LaunchTemplates[0])
+	res, err := r.settleImage(ctx, log, t, img, nil)
+	return []event.Result{res}, joinTransient([]error{err})
+}
+
+// settleImage finishes the job for an amibump AMI found by a trigger other than
+// its deploy event: promote it when available, remove and report it when failed.
+func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (event.Result, error) {
+	res := imageResult(r.env.ID, img)
+	res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
+	res.Warnings = append(res.Warnings, t.Warnings...)
+	var err error
+	switch img.State {
+	case string(ec2types.ImageStateAvailable):
+		if known == nil {
+			known = map[string]image{}
+		}
+		known[img.ID] = img
+		res, err = r.promoteAndTidy(ctx, log, t, img, known, res)
+	case string(ec2types.ImageStateFailed):
+		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; replay the deploy event from the archive to try again"
+		if _, err = r.deregister(ctx, img.ID); err == nil {
+			log.ErrorContext(ctx, "image failed, removed", "reason", img.Reason)
+		}
+	default:
+		res.Status, res.Reason = event.Pending, fmt.Sprintf("image %s is %s", img.ID, img.State)
+	}
+	if err != nil && IsPermanent(err) {
+		res.Status, res.Reason = event.Rejected, err.Error()
+		log.ErrorContext(ctx, "target rejected", "error", err)
+		return res, nil
+	}
+	if err == nil && res.Status != "" {
+		log.InfoContext(ctx, "target finished", "status", res.Status, "version", res.Version)
+	}
+	return res, err
+}
+
+func imageResult(eventID string, img image) event.Result {
+	return event.Result{
+		EventID:        eventID,
+		ImageID:        img.ID,
+		SourceInstance: img.Tags[event.TagSourceInstance],
+		Build:          &event.Build{ID: img.Tags[event.TagBuildID], URL: img.Tags[event.TagBuildURL], Commit: img.Tags[event.TagCommit]},
+	}
+}
+
+// reconcile is the level-triggered safety net: for every managed template, the
+// newest available amibump AMI newer than what $Latest carries is promoted;
+// failed AMIs are removed and reported; AMIs pending beyond the limit are
+// reported; templates with more AMIs than retention keeps are pruned. It reads
+// the account in a few paginated calls, then acts only where something is due.
+func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
+	targets, err := r.listTemplates(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}})
+	if err != nil {
+		return nil, err
+	}
+	images, err := r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagLaunchTemplate}}})
+	if err != nil {
+		return nil, err
+	}
+	heads, err := r.templateHeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byTemplate := map[string][]image{}
+	for _, img := range images {
+		id := img.Tags[event.TagLaunchTemplate]
+		byTemplate[id] = append(byTemplate[id], img)
+	}
+	now := r.now()
+	type job struct {
+		t     target
+		img   image
+		prune bool
+	}
+	var jobs []job
+	var results []event.Result
+	for _, t := range targets {
+		imgs := byTemplate[t.ID]
+		h := heads[t.ID]
+		carried, carriedOK := images[h.latestImage]
+		if carriedOK && !h.latestMarked {
+			carriedOK = false
+		}
+		var newest *image
+		settled := 0
+		for i := range imgs {
+			img := imgs[i]
+			switch img.State {
+			case string(ec2types.ImageStateAvailable):
+				settled++
+				if !carriedOK || img.Deploy.Compare(carried.Deploy) > 0 {
+					if newest == nil || img.Deploy.Compare(newest.Deploy) > 0 {
+						newest = &imgs[i]
+					}
+				}
+			case string(ec2types.ImageStateFailed):
+				jobs = append(jobs, job{t: t, img: img})
+			case string(ec2types.ImageStatePending):
+				if !img.Created.IsZero() && now.Sub(img.Created) > r.cfg.PendingLimit {
+					res := imageResult(r.env.ID, img)
+					res.LaunchTemplateID, res.LaunchTemplateName, res.Status = t.ID, t.Name, event.Pending
+					res.Reason = fmt.Sprintf("image %s has been pending since %s, longer than %s; check it in the EC2 console (a very large volume, or a stuck snapshot)",
+						img.ID, img.Created.Format(time.RFC3339), r.cfg.PendingLimit)
+					r.log.WarnContext(ctx, "image pending too long", "launchTemplateId", t.ID, "imageId", img.ID, "since", img.Created)
+					results = append(results, res)
+				}
+			}
+		}
+		switch {
+		case newest != nil:
+			jobs = append(jobs, job{t: t, img: *newest})
+		case carriedOK && t.Settings.SetDefault && h.defaultVersion != h.latestVersion && images[h.defaultImage].Deploy.Compare(carried.Deploy) < 0:
+			// Promoted, but $Default was not moved yet (a promoter stopped between the two).
+			jobs = append(jobs, job{t: t, img: carried})
+		case settled > t.Settings.Keep+2:
+			jobs = append(jobs, job{t: t, prune: true})
+		}
+	}
+	r.log.InfoContext(ctx, "reconcile planned", "templates", len(targets), "images", len(images), "jobs", len(jobs))
+	slices.SortFunc(jobs, func(a, b job) int {
+		if a.t.Name != b.t.Name {
+			return compareStrings(a.t.Name, b.t.Name)
+		}
+		return compareStrings(a.img.ID, b.img.ID)
+	})
+	out := make([]event.Result, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.img.ID)
+			if j.prune {
+				st, err := r.readTemplate(ctx, j.t, nil)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				pruned, warnings := r.prune(ctx, log, j.t, st)
+				if pruned.Versions+pruned.Images > 0 || len(warnings) > 0 {
+					top, topImg, _ := st.Plan.Top()
+					out[i] = event.Result{Status: event.Promoted, EventID: r.env.ID, LaunchTemplateID: j.t.ID, LaunchTemplateName: j.t.Name,
+						Version: top.Number, ImageID: topImg.ID, Pruned: pruned, Warnings: warnings, Reason: "retention caught up"}
+				}
+				return
+			}
+			out[i], errs[i] = r.settleImage(ctx, log, j.t, j.img, images)
+		})
+	}
+	wg.Wait()
+	for _, res := range out {
+		if res.Status != "" {
+			results = append(results, res)
+		}
+	}
+	return results, joinTransient(errs)
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// head is what the account-wide version listing says of one template.
+type head struct {
+	latestVersion, defaultVersion int64
+	latestImage, defaultImage     string
+	latestMarked                  bool
+}
+
+// templateHeads reads $Latest and $Default of every launch template in the
+// account in one paginated listing.
+func (r *run) templateHeads(ctx context.Context) (map[string]head, error) {
+	heads := map[string]head{}
+	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"$Latest", "$Default"}, MaxResults: aws.Int32(200)})
+	type seen struct{ latest, def bool }
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe $Latest and $Default of every launch template: %w", err)
+		}
+		for _, v := range page.LaunchTemplateVersions {
+			id := aws.ToString(v.LaunchTemplateId)
+			h := heads[id]
+			n := aws.ToInt64(v.VersionNumber)
+			imageID := ""
+			if v.LaunchTemplateData != nil {
+				imageID = aws.ToString(v.LaunchTemplateData.ImageId)
+			}
+			if n >= h.latestVersion {
+				h.latestVersion, h.latestImage = n, imageID
+				desc := aws.ToString(v.VersionDescription)
+				h.latestMarked = len(desc) >= len(plan.VersionMark) && desc[:len(plan.VersionMark)] == plan.VersionMark
+			}
+			if aws.ToBool(v.DefaultVersion) {
+				h.defaultVersion, h.defaultImage = n, imageID
+			}
+			heads[id] = h
+		}
+	}
+	return heads, nil
+}

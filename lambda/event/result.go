@@ -1,0 +1,43 @@
+package event
+
+// Status is the outcome of one target of one event (DESIGN §5).
+type Status string
+
+// The statuses a result can have.
+const (
+	Promoted   Status = "promoted"
+	Superseded Status = "superseded"
+	Pending    Status = "pending"
+	Rejected   Status = "rejected"
+	Failed     Status = "failed"
+	DryRun     Status = "dry-run"
+)
+
+// Result is what amibump did for one launch template: returned by the function
+// and published on the bus as a bump-finished event.
+type Result struct {
+	Status             Status   `json:"status"`
+	EventID            string   `json:"eventId,omitempty"`
+	LaunchTemplateID   string   `json:"launchTemplateId,omitempty"`
+	LaunchTemplateName string   `json:"launchTemplateName,omitempty"`
+	Version            int64    `json:"version,omitempty"`
+	ImageID            string   `json:"imageId,omitempty"`
+	SourceInstance     string   `json:"sourceInstance,omitempty"`
+	Build              *Build   `json:"build,omitempty"`
+	Warnings           []string `json:"warnings,omitempty"`
+	Reason             string   `json:"reason,omitempty"`
+	Plan               []string `json:"plan,omitempty"`
+	Pruned             *Pruned  `json:"pruned,omitempty"`
+}
+
+// Pruned counts what retention removed after a promotion.
+type Pruned struct {
+	Versions  int `json:"versions"`
+	Images    int `json:"images"`
+	Snapshots int `json:"snapshots"`
+}
+
+// Response is the function's return value: one result per target.
+type Response struct {
+	Results []Result `json:"results"`
+}

@@ -1,0 +1,77 @@
+// Command bootstrap is the amibump Lambda function: wiring only. Settings come
+// from the environment (DESIGN §5), SDK clients are built once, and every event
+// goes to bump.Bumper.Handle.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/amibump/amibump/lambda/bump"
+)
+
+func main() {
+	log := slog.New(&requestIDHandler{slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		Level:       logLevel(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
+		ReplaceAttr: lambdacontext.ReplaceAttr,
+	})})
+	cfg, err := bump.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("bad settings; the function cannot start", "error", err)
+		fmt.Fprintln(os.Stderr, "amibump: bad settings:", err)
+		os.Exit(2)
+	}
+	// The SDK's default chain: credentials from the execution role, region from
+	// AWS_REGION, endpoints from AWS_ENDPOINT_URL* when set (local runs).
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("cannot load AWS configuration", "error", err)
+		os.Exit(2)
+	}
+	b := bump.New(ec2.NewFromConfig(awsCfg), autoscaling.NewFromConfig(awsCfg), eventbridge.NewFromConfig(awsCfg), cfg, log)
+	lambda.Start(b.Handle)
+}
+
+// logLevel reads Lambda's application log level (TRACE, DEBUG, INFO, WARN,
+// ERROR, FATAL); INFO when unset.
+func logLevel(s string) slog.Level {
+	switch strings.ToUpper(s) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// requestIDHandler adds the invocation's request id to every record. It stands
+// in for lambdacontext.NewLogHandler, which writes JSON only when Lambda's log
+// format is JSON: amibump's logs are JSON everywhere, the emulator included.
+type requestIDHandler struct{ slog.Handler }
+
+func (h *requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h *requestIDHandler) WithGroup(name string) slog.Handler {
+	return &requestIDHandler{h.Handler.WithGroup(name)}
+}
