@@ -67,7 +67,7 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			"ec2:DescribeImages",
 			"ec2:DescribeImageReferences",
 			"autoscaling:DescribeAutoScalingGroups",
-		}, jsii.Strings("*"), nil),
+		}, []*string{jsii.String("*")}, nil),
 		// CreateImage is authorized on the source instance, the new image and its
 		// snapshots. The function picks the instance itself and rejects an
 		// instance that is neither tagged amibump:source-for nor in a group

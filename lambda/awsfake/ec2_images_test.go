@@ -94,7 +94,7 @@ func TestCreateImageTagsAndSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, _ := cloud.Image(aws.ToString(out.ImageId))
-	if diff := cmp.Diff([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("web-1")}}, img.Tags); diff != "" {
+	if diff := cmp.Diff([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("web-1")}}, img.Tags, sdk); diff != "" {
 		t.Errorf("image tags (-want +got):\n%s", diff)
 	}
 	if got, want := aws.ToString(img.CreationDate), "2026-11-26T02:15:00.000Z"; got != want {
@@ -105,7 +105,7 @@ func TestCreateImageTagsAndSnapshots(t *testing.T) {
 		t.Fatalf("snapshots: got %d (mappings %d), want 2 (one per volume)", len(snaps), len(img.BlockDeviceMappings))
 	}
 	for i, s := range snaps {
-		if diff := cmp.Diff([]ec2types.Tag{{Key: aws.String("amibump:build-id"), Value: aws.String("b1")}}, s.Tags); diff != "" {
+		if diff := cmp.Diff([]ec2types.Tag{{Key: aws.String("amibump:build-id"), Value: aws.String("b1")}}, s.Tags, sdk); diff != "" {
 			t.Errorf("snapshot %d tags (-want +got):\n%s", i, diff)
 		}
 		if got, want := aws.ToString(img.BlockDeviceMappings[i].Ebs.SnapshotId), aws.ToString(s.SnapshotId); got != want {

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"reflect"
 	"strconv"
 )
 
@@ -34,3 +36,6 @@ func wantCode(t *testing.T, err error, want string) {
 var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// sdk lets cmp look into SDK types, whose only unexported field is an empty marker.
+var sdk = cmp.Exporter(func(reflect.Type) bool { return true })

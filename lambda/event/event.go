@@ -186,7 +186,11 @@ func (t TagValue) String() string { return t.Key + "=" + t.Value }
 func describeDecodeError(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("detail.%s must be a %s, not a JSON %s", typeErr.Field, kindName(typeErr.Type.Kind().String()), typeErr.Value)
+		field := "detail"
+		if typeErr.Field != "" {
+			field += "." + typeErr.Field
+		}
+		return fmt.Sprintf("%s must be a %s, not a JSON %s", field, kindName(typeErr.Type.Kind().String()), typeErr.Value)
 	}
 	msg := err.Error()
 	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {

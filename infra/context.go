@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/amibump/amibump/infra/amibump"
+)
+
+// contextKeys are the cdk.json context keys amibump reads (DESIGN §6); each may be
+// overridden per deploy with `cdk deploy -c key=value`.
+var contextKeys = []string{
+	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
+	"architecture", "alarmEmail", "logRetentionDays", "logLevel",
+}
+
+// propsFromContext turns context values into the construct's settings. Values
+// come typed from cdk.json (numbers, lists) or as strings from -c key=value;
+// both are accepted. A key that is absent keeps its default. The error joins
+// every problem, each naming the key and what it allows.
+func propsFromContext(values map[string]any) (*amibump.Props, error) {
+	p := amibump.Defaults()
+	var errs []error
+	str := func(key string, dst *string) {
+		v, ok := values[key]
+		if !ok || v == nil {
+			return
+		}
+		s, ok := v.(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %v is a %T; want a string", key, v, v))
+			return
+		}
+		*dst = strings.TrimSpace(s)
+	}
+	num := func(key string, dst *int) {
+		v, ok := values[key]
+		if !ok || v == nil {
+			return
+		}
+		n, err := wholeNumber(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			return
+		}
+		*dst = n
+	}
+	str("busName", &p.BusName)
+	str("ciSource", &p.CISource)
+	str("architecture", &p.Architecture)
+	str("alarmEmail", &p.AlarmEmail)
+	str("logLevel", &p.LogLevel)
+	p.LogLevel = strings.ToUpper(p.LogLevel)
+	num("archiveRetentionDays", &p.ArchiveRetentionDays)
+	num("reconcileMinutes", &p.ReconcileMinutes)
+	num("logRetentionDays", &p.LogRetentionDays)
+	if v, ok := values["ciPrincipals"]; ok && v != nil {
+		principals, err := stringList(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ciPrincipals: %w", err))
+		}
+		p.CIPrincipals = principals
+	}
+	if err := p.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// wholeNumber accepts 90 (from cdk.json) and "90" (from -c).
+func wholeNumber(v any) (int, error) {
+	switch v := v.(type) {
+	case float64:
+		if v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
+			return 0, fmt.Errorf("%v is not a whole number", v)
+		}
+		return int(v), nil
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number", v)
+		}
+		return n, nil
+	default:
+		return 0, fmt.Errorf("%v is a %T; want a whole number", v, v)
+	}
+}
+
+// stringList accepts a JSON list (cdk.json, or -c 'key=["a","b"]'), a
+// comma-separated string (-c key=a,b) and the empty string (none).
+func stringList(v any) ([]string, error) {
+	var items []any
+	switch v := v.(type) {
+	case []any:
+		items = v
+	case string:
+		s := strings.TrimSpace(v)
+		if strings.HasPrefix(s, "[") {
+			if err := json.Unmarshal([]byte(s), &items); err != nil {
+				return nil, fmt.Errorf("%q is not a JSON list of strings: %v", s, err)
+			}
+			break
+		}
+		for part := range strings.SplitSeq(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				items = append(items, part)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%v is a %T; want a list of account ids and role ARNs, or a comma-separated string", v, v)
+	}
+	var out []string
+	for _, item := range items {
+		s, ok := item.(string)
+		if !ok {
+			return nil, fmt.Errorf("%v is a %T; want a string (an account id or role ARN)", item, item)
+		}
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,35 @@
+// Command infra is the CDK app that deploys amibump: `cdk synth` / `cdk deploy`
+// run it (see cdk.json). It reads the settings from the context, validates them
+// and builds one stack with the amibump construct.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/amibump/amibump/infra/amibump"
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	values := map[string]any{}
+	for _, key := range contextKeys {
+		if v := app.Node().TryGetContext(jsii.String(key)); v != nil {
+			values[key] = v
+		}
+	}
+	props, err := propsFromContext(values)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "amibump: bad settings (cdk.json context or -c key=value):\n%v\n", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	stack := awscdk.NewStack(app, jsii.String("Amibump"), &awscdk.StackProps{
+		Description: jsii.String("amibump: keeps Auto Scaling groups launching the release in production"),
+	})
+	amibump.New(stack, "Amibump", props)
+	app.Synth(nil)
+}

@@ -1,0 +1,169 @@
+package event
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func load(t *testing.T, name string) *Envelope {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := ParseEnvelope(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return env
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		file string
+		want Kind
+	}{
+		{"deploy-finished.json", KindDeploy},
+		{"deploy-finished-replay.json", KindDeploy},
+		{"ami-state-available.json", KindAMIState},
+		{"ami-state-failed.json", KindAMIState},
+		{"scheduled-reconcile.json", KindReconcile},
+		{"unsupported.json", KindUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			if got := load(t, tt.file).Classify(); got != tt.want {
+				t.Errorf("Classify = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseEnvelopeKeepsReplayName(t *testing.T) {
+	env := load(t, "deploy-finished-replay.json")
+	if env.ReplayName != "amibump-replay-20261126" {
+		t.Errorf("ReplayName = %q, want amibump-replay-20261126", env.ReplayName)
+	}
+}
+
+func TestParseEnvelopeRejectsNonEvents(t *testing.T) {
+	for _, raw := range []string{`[]`, `{}`, `{"source":"ci.jenkins"}`, `not json`} {
+		if _, err := ParseEnvelope([]byte(raw)); err == nil {
+			t.Errorf("ParseEnvelope(%s) accepted it", raw)
+		}
+	}
+}
+
+func TestParseDeployValid(t *testing.T) {
+	tests := []struct {
+		file string
+		want Deploy
+	}{
+		{"deploy-finished.json", Deploy{App: "shop", Env: "prod", Layer: "web", Group: "a",
+			Build:      Build{ID: "jenkins-shop-deploy-142", URL: "https://jenkins.example.com/job/shop-deploy/142/", Commit: "9f1c2e7d"},
+			InstanceID: "i-0123456789abcdef0"}},
+		{"deploy-finished-minimal.json", Deploy{App: "shop", Env: "prod", Build: Build{ID: "jenkins-shop-deploy-143"}}},
+		{"deploy-finished-dry-run.json", Deploy{App: "shop", Env: "prod", Layer: "web", Group: "a", Build: Build{ID: "jenkins-shop-deploy-144"}, DryRun: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := ParseDeploy(load(t, tt.file).Detail)
+			if err != nil {
+				t.Fatalf("ParseDeploy: %v", err)
+			}
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("detail (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseDeployInvalid checks every invalid sample: rejected, and the message
+// names each wrong field and what is allowed (golden: testdata/golden/).
+func TestParseDeployInvalid(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "invalid-*.json"))
+	if len(files) < 5 {
+		t.Fatalf("found %d invalid samples, want at least 5", len(files))
+	}
+	var got strings.Builder
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseDeploy(load(t, name).Detail)
+			if err == nil {
+				t.Fatal("accepted an invalid event")
+			}
+			got.WriteString("== " + name + "\n" + err.Error() + "\n")
+		})
+	}
+	golden := filepath.Join("..", "..", "testdata", "golden", "invalid-events.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./lambda/event -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}
+
+func TestValidateNamesEachField(t *testing.T) {
+	tests := []struct {
+		name   string
+		deploy Deploy
+		field  string
+	}{
+		{"missing app", Deploy{Env: "prod", Build: Build{ID: "b"}}, "detail.app is required"},
+		{"value too long", Deploy{App: strings.Repeat("a", 33), Env: "prod", Build: Build{ID: "b"}}, "detail.app"},
+		{"slash in layer", Deploy{App: "a", Env: "prod", Layer: "web/x", Build: Build{ID: "b"}}, "detail.layer"},
+		{"build id with trailing space", Deploy{App: "a", Env: "prod", Build: Build{ID: "b "}}, "detail.build.id"},
+		{"build id too long", Deploy{App: "a", Env: "prod", Build: Build{ID: strings.Repeat("b", 129)}}, "detail.build.id"},
+		{"url without scheme", Deploy{App: "a", Env: "prod", Build: Build{ID: "b", URL: "jenkins/job/1"}}, "detail.build.url"},
+		{"instance id malformed", Deploy{App: "a", Env: "prod", Build: Build{ID: "b"}, InstanceID: "i-xyz"}, "detail.instanceId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.deploy.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("Validate = %v, want an error naming %s", err, tt.field)
+			}
+		})
+	}
+	ok := Deploy{App: "shop", Env: "prod", Layer: "web.1", Group: "a_b-c", Build: Build{ID: "jenkins-shop deploy-1", URL: "http://ci/job/1", Commit: "abc"}, InstanceID: "i-01234567"}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("Validate rejected a valid detail: %v", err)
+	}
+}
+
+func TestSelector(t *testing.T) {
+	d := Deploy{App: "shop", Env: "prod", Group: "a"}
+	want := []TagValue{{TagApp, "shop"}, {TagEnv, "prod"}, {TagGroup, "a"}}
+	if diff := cmp.Diff(want, d.Selector()); diff != "" {
+		t.Errorf("Selector (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseAMIState(t *testing.T) {
+	s, err := ParseAMIState(load(t, "ami-state-failed.json").Detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &AMIState{RequestID: "4f2a3b0c-1d5e-4f6a-0b9c-8d7e6f5a4b3c", ImageID: "ami-0abcdef1234567890", State: "failed", ErrorMessage: "Snapshot creation failed"}
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := ParseAMIState([]byte(`{"ImageId":"snap-1"}`)); err == nil {
+		t.Error("accepted a detail without an AMI id")
+	}
+}
