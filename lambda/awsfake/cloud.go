@@ -16,12 +16,11 @@ import (
 	"sync"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 )
 
 // Account and Region are the account id and region of every fake cloud.

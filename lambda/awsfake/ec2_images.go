@@ -81,8 +81,11 @@ func (c *Cloud) AddImage(in Image) string {
 	}
 	img := &image{id: c.newID("ami"), name: in.Name, created: in.CreationDate.UTC(),
 		readyAt: in.CreationDate, visibleAt: in.CreationDate, state: in.State, tags: copyTags(in.Tags)}
-	if in.State == ec2types.ImageStatePending {
+	switch in.State {
+	case ec2types.ImageStatePending:
 		img.readyAt = now.Add(c.imageDelay)
+	case ec2types.ImageStateFailed:
+		img.failReason = "seeded as failed"
 	}
 	c.addSnapshots(img, 1, nil)
 	c.images[img.id] = img
