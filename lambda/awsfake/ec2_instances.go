@@ -3,9 +3,11 @@ package awsfake
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
@@ -62,6 +64,10 @@ func (c *Cloud) TerminateInstance(id string) {
 		return
 	}
 	in.state = ec2types.InstanceStateNameTerminated
+	// Auto Scaling notices: the instance leaves every group it was in.
+	for _, g := range c.groups {
+		g.Instances = slices.DeleteFunc(g.Instances, func(gi astypes.Instance) bool { return derefString(gi.InstanceId) == id })
+	}
 	now := c.now()
 	for _, img := range c.images {
 		c.settle(img, now)

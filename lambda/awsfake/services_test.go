@@ -234,3 +234,27 @@ func TestPutEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminatedInstanceLeavesItsGroups(t *testing.T) {
+	c := awsfake.New()
+	a, b := c.AddInstance(awsfake.Instance{}), c.AddInstance(awsfake.Instance{})
+	c.AddAutoScalingGroup(astypes.AutoScalingGroup{
+		AutoScalingGroupName: aws.String("web"),
+		Instances: []astypes.Instance{
+			{InstanceId: aws.String(a), LifecycleState: astypes.LifecycleStateInService, HealthStatus: aws.String("Healthy")},
+			{InstanceId: aws.String(b), LifecycleState: astypes.LifecycleStateInService, HealthStatus: aws.String("Healthy")},
+		},
+	})
+	c.TerminateInstance(a)
+	out, err := c.AutoScaling().DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range out.AutoScalingGroups[0].Instances {
+		got = append(got, aws.ToString(in.InstanceId))
+	}
+	if diff := cmp.Diff([]string{b}, got); diff != "" {
+		t.Errorf("group instances (-want +got):\n%s", diff)
+	}
+}
