@@ -56,6 +56,7 @@ func validationError(format string, args ...any) error {
 // with MaxRecords 1..100 (default 50).
 func (a *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
 	c := a.c
+	c.delay(ctx, "DescribeAutoScalingGroups")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeAutoScalingGroups"
@@ -143,6 +144,7 @@ func escapeWildcards(s string) string {
 // pending or in progress on the group gives InstanceRefreshInProgressFault.
 func (a *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
 	c := a.c
+	c.delay(ctx, "StartInstanceRefresh")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "StartInstanceRefresh"

@@ -59,6 +59,13 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// WithLatency makes every call of an operation take f(op) before it is served,
+// outside the lock, as a network and service round trip would: concurrent
+// callers interleave as they do against AWS. f must be safe for concurrent use.
+func WithLatency(f func(op string) time.Duration) Option {
+	return func(cl *Cloud) { cl.latency = f }
+}
+
 // Option configures a Cloud.
 type Option func(*Cloud)
 
@@ -91,6 +98,7 @@ type Cloud struct {
 	imageDelay      time.Duration
 	visibilityDelay time.Duration
 	pageSize        int
+	latency         func(op string) time.Duration
 
 	seq int64 // source of every generated id
 
@@ -207,6 +215,21 @@ var (
 	svcAutoScaling = service{"Auto Scaling", "AccessDenied"}
 	svcEventBridge = service{"EventBridge", "AccessDeniedException"}
 )
+
+// delay waits the call's latency, if any, or until ctx is done.
+func (c *Cloud) delay(ctx context.Context, op string) {
+	if c.latency == nil {
+		return
+	}
+	if d := c.latency(op); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+}
 
 // begin starts a call of op with c.mu held: it counts the call, then honours the
 // context, FailNext and Deny, in that order. A nil error means go ahead.

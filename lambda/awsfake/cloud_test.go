@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/amibump/amibump/lambda/awsfake"
@@ -300,5 +301,26 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if len(c.Images()) != 20 || len(seen) != 20 {
 		t.Errorf("images/versions: got %d/%d, want 20/20", len(c.Images()), len(seen))
+	}
+}
+
+func TestWithLatency(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	c := awsfake.New(awsfake.WithLatency(func(op string) time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, op)
+		return time.Hour
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A canceled call does not sit out its latency: it ends with the context's error.
+	_, err := c.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("DescribeImages = %v, want context.Canceled", err)
+	}
+	if len(asked) != 1 || asked[0] != "DescribeImages" {
+		t.Errorf("latency asked for %q, want [DescribeImages]", asked)
 	}
 }

@@ -240,6 +240,7 @@ func (c *Cloud) lookupImage(id string, now time.Time) (*image, error) {
 // per volume, tagged per TagSpecifications ("image" and "snapshot").
 func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
 	c := e.c
+	c.delay(ctx, "CreateImage")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "CreateImage"
@@ -327,6 +328,7 @@ func checkTag(t ec2types.Tag) error {
 // MaxResults 5..1000; without MaxResults every match comes back at once.
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	c := e.c
+	c.delay(ctx, "DescribeImages")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeImages"
@@ -401,6 +403,7 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 // too, reported in DeleteSnapshotResults.
 func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	c := e.c
+	c.delay(ctx, "DeregisterImage")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DeregisterImage"
@@ -444,6 +447,7 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 // version-depth versions (default 10, as in AWS).
 func (e *EC2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
 	c := e.c
+	c.delay(ctx, "DescribeImageReferences")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeImageReferences"

@@ -132,6 +132,7 @@ func (c *Cloud) lookupInstance(id string) (*instance, error) {
 // per instance, paginated with MaxResults 5..1000 when no ids are given.
 func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	c := e.c
+	c.delay(ctx, "DescribeInstances")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeInstances"

@@ -277,6 +277,7 @@ func (lt *template) resolveVersion(s string) (*ltVersion, error) {
 // MaxResults 1..200.
 func (e *EC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
 	c := e.c
+	c.delay(ctx, "DescribeLaunchTemplates")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeLaunchTemplates"
@@ -353,6 +354,7 @@ func (c *Cloud) describeLaunchTemplates(in *ec2.DescribeLaunchTemplatesInput) (*
 // is-default-version, instance-type. Paginated with MaxResults 1..200.
 func (e *EC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
 	c := e.c
+	c.delay(ctx, "DescribeLaunchTemplateVersions")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DescribeLaunchTemplateVersions"
@@ -500,6 +502,7 @@ func (c *Cloud) templateVersions(in *ec2.DescribeLaunchTemplateVersionsInput) ([
 // same request returns the first response without creating anything.
 func (e *EC2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, _ ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
 	c := e.c
+	c.delay(ctx, "CreateLaunchTemplateVersion")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "CreateLaunchTemplateVersion"
@@ -581,6 +584,7 @@ func canonicalRequest(in *ec2.CreateLaunchTemplateVersionInput) string {
 // ModifyLaunchTemplate sets a template's default version.
 func (e *EC2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
 	c := e.c
+	c.delay(ctx, "ModifyLaunchTemplate")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "ModifyLaunchTemplate"
@@ -626,6 +630,7 @@ func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.Mo
 // reported in UnsuccessfullyDeletedLaunchTemplateVersions, not as an error.
 func (e *EC2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
 	c := e.c
+	c.delay(ctx, "DeleteLaunchTemplateVersions")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "DeleteLaunchTemplateVersions"

@@ -57,6 +57,7 @@ func busName(s string) string {
 // itself succeeds, as in AWS.
 func (eb *EventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	c := eb.c
+	c.delay(ctx, "PutEvents")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	const op = "PutEvents"
