@@ -209,7 +209,7 @@ func code(scope constructs.Construct, props *Props) awslambda.Code {
 	}
 	outdir := *awscdk.Stage_Of(scope).Outdir()
 	path := strings.ReplaceAll(*scope.Node().Path(), "/", "-")
-	dir := filepath.Join(outdir, "build."+path+"."+props.Architecture)
+	dir := filepath.Join(outdir, "build-"+path+"-"+props.Architecture)
 	if err := BuildFunction(props.FunctionSource, props.Architecture, dir); err != nil {
 		panic(err.Error())
 	}

@@ -17,11 +17,14 @@ const (
 // apiStatements are the function's permissions on EC2 and Auto Scaling: every
 // call the function's code makes (lambda/bump/aws.go), scoped as far as the
 // services allow. Every ARN is built from the partition, region and account of
-// the stack, so the same template deploys in aws-cn. PutEvents on the bus is
+// the deployment (pseudo parameters, also when the stack's env is set), so the
+// same template deploys in aws-cn. PutEvents on the bus is
 // granted with the bus's own grant.
 func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 	arn := func(service, resource, name string, withAccount bool) *string {
 		c := &awscdk.ArnComponents{
+			Region:       awscdk.Aws_REGION(),
+			Account:      awscdk.Aws_ACCOUNT_ID(),
 			Service:      jsii.String(service),
 			Resource:     jsii.String(resource),
 			ResourceName: jsii.String(name),
@@ -38,6 +41,8 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 		snapshots       = arn("ec2", "snapshot", "*", false)
 		launchTemplates = arn("ec2", "launch-template", "*", true)
 		groups          = stack.FormatArn(&awscdk.ArnComponents{
+			Region:       awscdk.Aws_REGION(),
+			Account:      awscdk.Aws_ACCOUNT_ID(),
 			Service:      jsii.String("autoscaling"),
 			Resource:     jsii.String("autoScalingGroup"),
 			ResourceName: jsii.String("*:autoScalingGroupName/*"),

@@ -1,5 +1,49 @@
 package amibump
 
-// suppressions records, on the resources they concern, why cdk-nag's
-// AwsSolutions findings that remain are acceptable.
-func suppressions(a *Amibump) {}
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// suppressions records, on the resources they concern, why the cdk-nag
+// AwsSolutions findings that remain are acceptable. Each names what it applies
+// to, so a new wildcard is still reported.
+func suppressions(a *Amibump) {
+	for _, q := range []awssqs.Queue{a.Queue, a.DeadLetterQueue} {
+		cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-SQS3"),
+			Reason: jsii.String("this queue is itself a dead-letter queue: of the function's async invocations " +
+				"(on-failure destination) or of the rules' targets; cdk-nag only recognizes queues named in " +
+				"another queue's redrive policy"),
+		}}, jsii.Bool(true))
+	}
+
+	wildcard := func(resource, reason string) *cdknag.NagPackSuppression {
+		return &cdknag.NagPackSuppression{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(reason),
+			AppliesTo: &[]any{"Resource::" + resource},
+		}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(a.Role, &[]*cdknag.NagPackSuppression{
+		wildcard("*",
+			"Describe* calls of EC2 and Auto Scaling support no resource-level permissions; "+
+				"only read-only Describe actions are granted on *"),
+		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
+			"CreateImage of the source instance: instance ids are chosen at run time from Auto Scaling "+
+				"groups and amibump:source-for tags, and the function rejects any other instance"),
+		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::image/*",
+			"AMI ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+
+				"and DeregisterImage to AMIs tagged amibump:launch-template"),
+		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
+			"snapshot ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+
+				"and DeleteSnapshot to snapshots tagged amibump:launch-template"),
+		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*",
+			"managed launch templates are found by tag at run time; every action is conditioned on the "+
+				"template carrying amibump:app"),
+		wildcard("arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*",
+			"instance refresh (opt-in per template) of the groups found at run time to launch from a "+
+				"managed template; group ids are not known at deploy time"),
+	}, jsii.Bool(true))
+}

@@ -1,5 +1,5 @@
-// Command placeholder stands in for the function in tests of the build and the
-// construct while ../../lambda has no main package.
+// Command placeholder is a tiny main package for the tests of BuildFunction,
+// which build it for both architectures without compiling the whole function.
 package main
 
 func main() {}

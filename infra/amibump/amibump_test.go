@@ -1,0 +1,394 @@
+package amibump_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/amibump/amibump/infra/amibump"
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+)
+
+// The stack with every default setting: this file's one synth.
+var defaults once
+
+func defaultStack(t *testing.T) *synthesized {
+	return defaults.get(t, func(t testing.TB) amibump.Props {
+		p := amibump.Defaults()
+		p.FunctionSource = functionSource(t)
+		return p
+	}, nil)
+}
+
+func TestDefaultResourceCounts(t *testing.T) {
+	s := defaultStack(t)
+	tests := []struct {
+		typ  string
+		want int
+	}{
+		{"AWS::Events::EventBus", 1},
+		{"AWS::Events::EventBusPolicy", 0}, // no CI principals: this account only
+		{"AWS::Events::Archive", 1},
+		{"AWS::Events::Rule", 3},
+		{"AWS::Lambda::Function", 1}, // no CDK helper functions (log retention)
+		{"AWS::Lambda::EventInvokeConfig", 1},
+		{"AWS::Lambda::Permission", 3},
+		{"AWS::Logs::LogGroup", 1},
+		{"AWS::IAM::Role", 1},
+		{"AWS::SQS::Queue", 2},
+		{"AWS::SQS::QueuePolicy", 2},
+		{"AWS::SNS::Topic", 1},
+		{"AWS::SNS::Subscription", 0}, // no alarmEmail
+		{"AWS::KMS::Key", 1},
+		{"AWS::CloudWatch::Alarm", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			check(t, func() {
+				s.template.ResourceCountIs(jsii.String(tt.typ), jsii.Number(float64(tt.want)))
+			})
+		})
+	}
+}
+
+func TestEventPatterns(t *testing.T) {
+	s := defaultStack(t)
+	bus := s.id(s.construct.Bus)
+	tests := []struct {
+		name  string
+		props map[string]any
+	}{
+		{"deploy-finished from CI on the amibump bus", map[string]any{
+			"EventBusName": map[string]any{"Ref": bus},
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"ci.jenkins"}, "detail-type": []string{"deploy-finished"},
+			}),
+		}},
+		{"AMI state change on the default bus", map[string]any{
+			"EventBusName": assertions.Match_Absent(),
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"aws.ec2"}, "detail-type": []string{"EC2 AMI State Change"},
+				"detail": map[string]any{"State": []string{"available", "failed"}},
+			}),
+		}},
+		{"reconcile schedule", map[string]any{
+			"ScheduleExpression": "rate(10 minutes)",
+			"EventPattern":       assertions.Match_Absent(),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func() {
+				s.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), tt.props)
+			})
+		})
+	}
+}
+
+func TestEveryRuleTargetsTheFunctionWithRetriesAndDeadLetterQueue(t *testing.T) {
+	s := defaultStack(t)
+	fn, dlq := s.id(s.construct.Function), s.id(s.construct.DeadLetterQueue)
+	for id, rule := range s.resources("AWS::Events::Rule") {
+		t.Run(id, func(t *testing.T) {
+			targets := rule["Targets"].([]any)
+			if len(targets) != 1 {
+				t.Fatalf("got %d targets, want 1", len(targets))
+			}
+			target := targets[0].(map[string]any)
+			want := map[string]any{"Fn::GetAtt": []any{fn, "Arn"}}
+			if diff := cmp.Diff(want, target["Arn"]); diff != "" {
+				t.Errorf("target (-want +got):\n%s", diff)
+			}
+			want = map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}}
+			if diff := cmp.Diff(want, target["DeadLetterConfig"]); diff != "" {
+				t.Errorf("dead-letter config (-want +got):\n%s", diff)
+			}
+			retry, _ := target["RetryPolicy"].(map[string]any)
+			if retry["MaximumRetryAttempts"] == nil || retry["MaximumEventAgeInSeconds"] == nil {
+				t.Errorf("retry policy %v, want attempts and event age", retry)
+			}
+		})
+	}
+}
+
+func TestFunction(t *testing.T) {
+	s := defaultStack(t)
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"Runtime":       "provided.al2023",
+			"Handler":       "bootstrap",
+			"Architectures": []string{"arm64"},
+			"Timeout":       900,
+			"MemorySize":    256,
+			"Role":          map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Role), "Arn"}},
+			"LoggingConfig": map[string]any{
+				"LogFormat":           "JSON",
+				"ApplicationLogLevel": "INFO",
+				"LogGroup":            map[string]any{"Ref": s.id(s.construct.LogGroup)},
+			},
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectEquals(&map[string]any{
+				"AMIBUMP_EVENT_BUS": map[string]any{"Ref": s.id(s.construct.Bus)},
+			})},
+			"ReservedConcurrentExecutions": assertions.Match_Absent(),
+		})
+	})
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]any{
+			"FunctionName":             map[string]any{"Ref": s.id(s.construct.Function)},
+			"MaximumRetryAttempts":     2,
+			"MaximumEventAgeInSeconds": 21600,
+			"DestinationConfig": map[string]any{"OnFailure": map[string]any{
+				"Destination": map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Queue), "Arn"}},
+			}},
+		})
+	})
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 90})
+	})
+}
+
+func TestQueuesAreEncryptedAndTLSOnly(t *testing.T) {
+	s := defaultStack(t)
+	for _, q := range []string{s.id(s.construct.Queue), s.id(s.construct.DeadLetterQueue)} {
+		t.Run(q, func(t *testing.T) {
+			if got := s.resources("AWS::SQS::Queue")[q]["SqsManagedSseEnabled"]; got != true {
+				t.Errorf("SqsManagedSseEnabled = %v, want true", got)
+			}
+			check(t, func() {
+				s.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+					"Queues": []any{map[string]any{"Ref": q}},
+					"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+						"Effect":    "Deny",
+						"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+					})})},
+				})
+			})
+		})
+	}
+}
+
+func TestArchive(t *testing.T) {
+	s := defaultStack(t)
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Events::Archive"), map[string]any{
+			"SourceArn":     map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}},
+			"RetentionDays": 90,
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"ci.jenkins"}, "detail-type": []string{"deploy-finished"},
+			}),
+		})
+	})
+}
+
+func TestAlarms(t *testing.T) {
+	s := defaultStack(t)
+	topic := map[string]any{"Ref": s.id(s.construct.Topic)}
+	tests := []struct {
+		name, metric string
+		dimension    map[string]any
+	}{
+		{"function errors", "Errors", map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": s.id(s.construct.Function)}}},
+		{"failure queue", "ApproximateNumberOfMessagesVisible", map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Queue), "QueueName"}}}},
+		{"dead-letter queue", "ApproximateNumberOfMessagesVisible", map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{s.id(s.construct.DeadLetterQueue), "QueueName"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func() {
+				s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+					"MetricName":         tt.metric,
+					"Dimensions":         []any{tt.dimension},
+					"Threshold":          1,
+					"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+					"EvaluationPeriods":  1,
+					"Period":             300,
+					"AlarmActions":       []any{topic},
+				})
+			})
+		})
+	}
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{
+			"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{assertions.Match_AnyValue(), "Arn"}},
+		})
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	s := defaultStack(t)
+	tests := []struct {
+		name  string
+		value any
+	}{
+		{"BusName", map[string]any{"Ref": s.id(s.construct.Bus)}},
+		{"BusArn", map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}},
+		{"FunctionName", map[string]any{"Ref": s.id(s.construct.Function)}},
+		{"FailureQueueUrl", map[string]any{"Ref": s.id(s.construct.Queue)}},
+		{"DeadLetterQueueUrl", map[string]any{"Ref": s.id(s.construct.DeadLetterQueue)}},
+		{"AlarmTopicArn", map[string]any{"Ref": s.id(s.construct.Topic)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func() {
+				s.template.HasOutput(jsii.String(tt.name), map[string]any{"Value": tt.value})
+			})
+		})
+	}
+}
+
+// partitioned is how a synthesized ARN starts: from the partition pseudo parameter.
+func arn(rest ...any) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", append([]any{"arn:", map[string]any{"Ref": "AWS::Partition"}}, rest...)}}
+}
+
+func TestRoleStatements(t *testing.T) {
+	s := defaultStack(t)
+	region, account := map[string]any{"Ref": "AWS::Region"}, map[string]any{"Ref": "AWS::AccountId"}
+	var (
+		instances       = arn(":ec2:", region, ":", account, ":instance/*")
+		images          = arn(":ec2:", region, "::image/*")
+		snapshots       = arn(":ec2:", region, "::snapshot/*")
+		launchTemplates = arn(":ec2:", region, ":", account, ":launch-template/*")
+		groups          = arn(":autoscaling:", region, ":", account, ":autoScalingGroup:*:autoScalingGroupName/*")
+	)
+	tests := []struct {
+		name      string
+		actions   []string
+		resources any
+		condition any
+	}{
+		{"describe calls on any resource",
+			[]string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeImageReferences", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates"},
+			"*", nil},
+		{"create image of an instance",
+			[]string{"ec2:CreateImage"}, []any{instances, images, snapshots}, nil},
+		{"tags only while creating an image",
+			[]string{"ec2:CreateTags"}, []any{images, snapshots},
+			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateImage"}}},
+		{"launch template changes only on templates tagged amibump:app",
+			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplateVersions", "ec2:ModifyLaunchTemplate"}, launchTemplates,
+			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:app": "false"}}},
+		{"deregister only images amibump made",
+			[]string{"ec2:DeregisterImage"}, images,
+			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
+		{"delete only snapshots amibump made",
+			[]string{"ec2:DeleteSnapshot"}, snapshots,
+			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
+		{"instance refresh of Auto Scaling groups",
+			[]string{"autoscaling:StartInstanceRefresh"}, groups, nil},
+		{"put events on the amibump bus only",
+			[]string{"events:PutEvents"}, map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}, nil},
+	}
+	statements := s.roleStatements(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var candidates []string
+			for _, st := range statements {
+				if !slices.Equal(actions(st), tt.actions) {
+					continue
+				}
+				got := map[string]any{"Resource": st["Resource"], "Condition": st["Condition"], "Effect": st["Effect"]}
+				want := map[string]any{"Resource": normalize(tt.resources), "Condition": normalize(tt.condition), "Effect": "Allow"}
+				diff := cmp.Diff(want, got)
+				if diff == "" {
+					return
+				}
+				candidates = append(candidates, diff)
+			}
+			t.Errorf("no statement allows exactly %v as wanted; statements with those actions (-want +got):\n%s",
+				tt.actions, strings.Join(candidates, "\n"))
+		})
+	}
+}
+
+// Every AWS call the function's code declares is allowed, and nothing else.
+// The calls are read from the interfaces in lambda/bump at test time, so a call
+// added there without a grant fails here.
+func TestRoleAllowsExactlyTheFunctionsCalls(t *testing.T) {
+	s := defaultStack(t)
+	want := map[string]bool{}
+	for prefix, iface := range map[string]reflect.Type{
+		"ec2":         reflect.TypeFor[bump.EC2](),
+		"autoscaling": reflect.TypeFor[bump.AutoScaling](),
+		"events":      reflect.TypeFor[bump.Events](),
+	} {
+		for i := range iface.NumMethod() {
+			action := prefix + ":" + iface.Method(i).Name
+			want[action] = true
+			for _, extra := range alsoAuthorizes[action] {
+				want[extra] = true
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, st := range s.roleStatements(t) {
+		for _, a := range actions(st) {
+			if !plumbing[a] {
+				got[a] = true
+			}
+		}
+	}
+	if diff := cmp.Diff(sortedKeys(want), sortedKeys(got)); diff != "" {
+		t.Errorf("role actions (-calls the function makes +actions the role allows):\n%s", diff)
+	}
+}
+
+// alsoAuthorizes lists, per SDK operation, the further IAM actions AWS checks
+// when the function makes that call the way it does.
+var alsoAuthorizes = map[string][]string{
+	// CreateImage with TagSpecifications: tagging on create is authorized as
+	// ec2:CreateTags (with ec2:CreateAction = CreateImage).
+	"ec2:CreateImage": {"ec2:CreateTags"},
+	// DeregisterImage with DeleteAssociatedSnapshots: each snapshot deletion is
+	// authorized as ec2:DeleteSnapshot (without it the result reports
+	// missing-permissions and the snapshot stays).
+	"ec2:DeregisterImage": {"ec2:DeleteSnapshot"},
+}
+
+// plumbing are the actions the role holds for Lambda itself, not for the
+// function's code: writing its log group, sending to its on-failure queue.
+var plumbing = map[string]bool{
+	"logs:CreateLogStream":   true,
+	"logs:PutLogEvents":      true,
+	"sqs:SendMessage":        true,
+	"sqs:GetQueueAttributes": true,
+	"sqs:GetQueueUrl":        true,
+}
+
+func TestNoHardCodedPartition(t *testing.T) {
+	checkNoHardCodedPartition(t, defaultStack(t))
+}
+
+func TestNagAwsSolutions(t *testing.T) {
+	checkNag(t, defaultStack(t))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// normalize turns a Go value into what encoding/json makes of it, for cmp.
+func normalize(v any) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}

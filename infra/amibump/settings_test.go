@@ -1,0 +1,95 @@
+package amibump_test
+
+import (
+	"testing"
+
+	"github.com/amibump/amibump/infra/amibump"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The stack with every setting changed from its default: this file's one synth.
+var custom once
+
+const (
+	ciAccount = "210987654321"
+	ciRole    = "arn:aws:iam::123456789012:role/jenkins/deployer"
+)
+
+func customStack(t *testing.T) *synthesized {
+	return custom.get(t, func(t testing.TB) amibump.Props {
+		return amibump.Props{
+			BusName:              "releases",
+			CISource:             "ci.buildkite",
+			CIPrincipals:         []string{ciAccount, ciRole},
+			ArchiveRetentionDays: 0,
+			ReconcileMinutes:     5,
+			Architecture:         "x86_64",
+			AlarmEmail:           "ops@example.com",
+			LogRetentionDays:     30,
+			LogLevel:             "DEBUG",
+			FunctionSource:       functionSource(t),
+		}
+	}, nil)
+}
+
+func TestEverySettingReachesTheTemplate(t *testing.T) {
+	s := customStack(t)
+	bus := s.id(s.construct.Bus)
+	tests := []struct {
+		name, typ string
+		props     map[string]any
+	}{
+		{"busName", "AWS::Events::EventBus", map[string]any{"Name": "releases"}},
+		{"ciSource in the rule", "AWS::Events::Rule", map[string]any{
+			"EventBusName": map[string]any{"Ref": bus},
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"ci.buildkite"}, "detail-type": []string{"deploy-finished"},
+			}),
+		}},
+		{"ciSource and archiveRetentionDays 0 (forever) in the archive", "AWS::Events::Archive", map[string]any{
+			"RetentionDays": 0,
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"ci.buildkite"}, "detail-type": []string{"deploy-finished"},
+			}),
+		}},
+		{"ciPrincipals may put deploy-finished events only", "AWS::Events::EventBusPolicy", map[string]any{
+			"EventBusName": map[string]any{"Ref": bus},
+			"Statement": map[string]any{
+				"Sid":    "cdk-CIPutDeployFinished",
+				"Effect": "Allow",
+				"Action": "events:PutEvents",
+				"Principal": map[string]any{"AWS": []any{
+					map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::" + ciAccount + ":root"}}},
+					ciRole,
+				}},
+				"Resource": map[string]any{"Fn::GetAtt": []any{bus, "Arn"}},
+				"Condition": map[string]any{"StringEquals": map[string]any{
+					"events:source": "ci.buildkite", "events:detail-type": "deploy-finished",
+				}},
+			},
+		}},
+		{"reconcileMinutes", "AWS::Events::Rule", map[string]any{"ScheduleExpression": "rate(5 minutes)"}},
+		{"architecture and logLevel", "AWS::Lambda::Function", map[string]any{
+			"Architectures": []string{"x86_64"},
+			"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"ApplicationLogLevel": "DEBUG"}),
+		}},
+		{"alarmEmail", "AWS::SNS::Subscription", map[string]any{
+			"Protocol": "email", "Endpoint": "ops@example.com",
+			"TopicArn": map[string]any{"Ref": s.id(s.construct.Topic)},
+		}},
+		{"logRetentionDays", "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 30}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func() { s.template.HasResourceProperties(jsii.String(tt.typ), tt.props) })
+		})
+	}
+	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 1, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 3} {
+		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
+	}
+}
+
+func TestCustomNagAwsSolutions(t *testing.T) {
+	checkNag(t, customStack(t))
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/amibump/amibump/infra/amibump"
+	"github.com/google/go-cmp/cmp"
+)
+
+// cdk.json's settings are DESIGN §6's defaults, and parse without error.
+func TestCDKJSONHasTheDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cdkJSON struct {
+		App     string
+		Context map[string]any
+	}
+	if err := json.Unmarshal(raw, &cdkJSON); err != nil {
+		t.Fatal(err)
+	}
+	if cdkJSON.App != "go run ./infra" {
+		t.Errorf("app = %q, want %q", cdkJSON.App, "go run ./infra")
+	}
+	for _, key := range contextKeys {
+		if _, ok := cdkJSON.Context[key]; !ok {
+			t.Errorf("cdk.json context has no %s; list every setting so operators see it", key)
+		}
+	}
+	got, err := propsFromContext(cdkJSON.Context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := amibump.Defaults()
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("settings from cdk.json (-defaults +got):\n%s", diff)
+	}
+}
+
+func TestContextValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		want   func(*amibump.Props)
+	}{
+		{"nothing set: the defaults", nil, func(*amibump.Props) {}},
+		{"numbers as strings from -c", map[string]any{"archiveRetentionDays": "0", "reconcileMinutes": " 5", "logRetentionDays": "30"},
+			func(p *amibump.Props) { p.ArchiveRetentionDays, p.ReconcileMinutes, p.LogRetentionDays = 0, 5, 30 }},
+		{"numbers from cdk.json", map[string]any{"archiveRetentionDays": 365.0, "reconcileMinutes": 15.0, "logRetentionDays": 0.0},
+			func(p *amibump.Props) { p.ArchiveRetentionDays, p.ReconcileMinutes, p.LogRetentionDays = 365, 15, 0 }},
+		{"ciPrincipals as a JSON list", map[string]any{"ciPrincipals": []any{"123456789012", "arn:aws:iam::123456789012:role/ci"}},
+			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "arn:aws:iam::123456789012:role/ci"} }},
+		{"ciPrincipals as a JSON string from -c", map[string]any{"ciPrincipals": `["123456789012", "arn:aws-cn:iam::123456789012:role/ci"]`},
+			func(p *amibump.Props) {
+				p.CIPrincipals = []string{"123456789012", "arn:aws-cn:iam::123456789012:role/ci"}
+			}},
+		{"ciPrincipals comma-separated from -c", map[string]any{"ciPrincipals": "123456789012, 210987654321,"},
+			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "210987654321"} }},
+		{"ciPrincipals empty string: this account only", map[string]any{"ciPrincipals": ""}, func(*amibump.Props) {}},
+		{"ciPrincipals role with a path in GovCloud", map[string]any{"ciPrincipals": "arn:aws-us-gov:iam::123456789012:role/ci/jenkins"},
+			func(p *amibump.Props) { p.CIPrincipals = []string{"arn:aws-us-gov:iam::123456789012:role/ci/jenkins"} }},
+		{"strings", map[string]any{"busName": "releases", "ciSource": "ci.github", "architecture": "x86_64", "alarmEmail": "ops@example.com", "logLevel": "debug"},
+			func(p *amibump.Props) {
+				p.BusName, p.CISource, p.Architecture, p.AlarmEmail, p.LogLevel = "releases", "ci.github", "x86_64", "ops@example.com", "DEBUG"
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := propsFromContext(tt.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := amibump.Defaults()
+			tt.want(&want)
+			if diff := cmp.Diff(&want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Every bad value fails with a message that names the key and what it allows.
+func TestBadContextValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		want   []string // each must appear in the error
+	}{
+		{"busName with a slash", map[string]any{"busName": "a/b"}, []string{"busName", `"a/b"`, "A-Z a-z 0-9"}},
+		{"busName default", map[string]any{"busName": "default"}, []string{"busName", `not "default"`}},
+		{"busName empty", map[string]any{"busName": ""}, []string{"busName"}},
+		{"busName not a string", map[string]any{"busName": 7.0}, []string{"busName", "want a string"}},
+		{"ciSource in the aws namespace", map[string]any{"ciSource": "aws.ec2"}, []string{"ciSource", `not starting with "aws."`}},
+		{"ciSource with spaces", map[string]any{"ciSource": "ci jenkins"}, []string{"ciSource"}},
+		{"ciPrincipals short account", map[string]any{"ciPrincipals": "12345"}, []string{"ciPrincipals", `"12345"`, "12-digit account id or an IAM role ARN"}},
+		{"ciPrincipals user ARN", map[string]any{"ciPrincipals": []any{"arn:aws:iam::123456789012:user/bob"}}, []string{"ciPrincipals", "IAM role ARN"}},
+		{"ciPrincipals bad JSON", map[string]any{"ciPrincipals": `["123456789012"`}, []string{"ciPrincipals", "JSON list"}},
+		{"ciPrincipals not strings", map[string]any{"ciPrincipals": []any{123456789012.0}}, []string{"ciPrincipals", "want a string"}},
+		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
+		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
+		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},
+		{"reconcileMinutes zero", map[string]any{"reconcileMinutes": "0"}, []string{"reconcileMinutes", "from 1 to 1440"}},
+		{"reconcileMinutes too many", map[string]any{"reconcileMinutes": 1441.0}, []string{"reconcileMinutes", "from 1 to 1440"}},
+		{"architecture", map[string]any{"architecture": "amd64"}, []string{"architecture", `"amd64"`, "arm64 or x86_64"}},
+		{"alarmEmail", map[string]any{"alarmEmail": "ops at example"}, []string{"alarmEmail", "email address"}},
+		{"alarmEmail with a name", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, []string{"alarmEmail"}},
+		{"logRetentionDays not allowed by CloudWatch", map[string]any{"logRetentionDays": "45"}, []string{"logRetentionDays", "45", "30, 60, 90"}},
+		{"logLevel", map[string]any{"logLevel": "verbose"}, []string{"logLevel", `"VERBOSE"`, "DEBUG, INFO"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := propsFromContext(tt.values)
+			if err == nil {
+				t.Fatalf("got no error, want one naming %v", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// All problems are reported at once, one line each.
+func TestEveryProblemIsReported(t *testing.T) {
+	_, err := propsFromContext(map[string]any{
+		"busName": "", "architecture": "sparc", "reconcileMinutes": "x", "logRetentionDays": 2.0,
+	})
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, key := range []string{"busName", "architecture", "reconcileMinutes", "logRetentionDays"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("error does not name %s:\n%v", key, err)
+		}
+	}
+	if lines := strings.Count(err.Error(), "\n") + 1; lines != 4 {
+		t.Errorf("got %d lines, want 4:\n%v", lines, err)
+	}
+}
