@@ -4,16 +4,20 @@ SHELL := /bin/bash
 
 ARCH          ?= arm64
 GOLANGCI_LINT := v2.15.0
+CDK_VERSION   := 2.1148.1
 TOOLS         := $(CURDIR)/.cache/bin
+CDK           := $(CURDIR)/.cache/cdk/node_modules/.bin/cdk
+CDK_ARGS      ?=
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
-GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
+GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
-.PHONY: help build test lint tools
+.PHONY: help build test lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build the function as ./bootstrap for linux/$(ARCH) (ARCH=x86_64 for Intel)
+build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for Intel)
 	$(GO_BUILD) -o bootstrap ./lambda
 
 test: ## run every test, infra included
@@ -24,7 +28,19 @@ lint: tools ## gofmt, go vet and golangci-lint
 	go vet ./...
 	$(TOOLS)/golangci-lint run ./...
 
-tools: $(TOOLS)/golangci-lint ## install the pinned tools into .cache/
+synth: $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
+	$(CDK) synth $(CDK_ARGS)
+
+diff: $(CDK) ## show what deploy would change in the current account and region
+	$(CDK) diff $(CDK_ARGS)
+
+deploy: $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
+	$(CDK) deploy $(CDK_ARGS)
+
+tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI) into .cache/
 
 $(TOOLS)/golangci-lint:
 	GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT)
+
+$(CDK):
+	npm install --prefix .cache/cdk --no-audit --no-fund --loglevel=error aws-cdk@$(CDK_VERSION)

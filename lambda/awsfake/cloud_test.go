@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,8 +34,10 @@ func seed(c *awsfake.Cloud) seeded {
 	s := seeded{instance: c.AddInstance(awsfake.Instance{})}
 	s.image = c.AddImage(awsfake.Image{Name: "base"})
 	s.lt = c.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(s.image)})
-	c.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
-		LaunchTemplateId: aws.String(s.lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+	if _, err := c.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(s.lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}}); err != nil {
+		panic(err)
+	}
 	return s
 }
 

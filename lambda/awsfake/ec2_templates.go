@@ -443,7 +443,7 @@ func (c *Cloud) accountWideVersions(in *ec2.DescribeLaunchTemplateVersionsInput)
 		if latest {
 			refs = append(refs, versionRef{lt, lt.versions[lt.latest()]})
 		}
-		if deflt && !(latest && lt.defaultVersion == lt.latest()) {
+		if deflt && (!latest || lt.defaultVersion != lt.latest()) {
 			refs = append(refs, versionRef{lt, lt.versions[lt.defaultVersion]})
 		}
 	}

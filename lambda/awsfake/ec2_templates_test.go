@@ -164,7 +164,9 @@ func TestModifyLaunchTemplate(t *testing.T) {
 			lt := cloud.AddLaunchTemplate("web", nil, baseData)
 			ec := cloud.EC2()
 			ctx := context.Background()
-			ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+			if _, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}}); err != nil {
+				t.Fatal(err)
+			}
 			_, err := ec.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(lt), DefaultVersion: aws.String(tt.version)})
 			wantCode(t, err, tt.wantCode)
 			got, _ := cloud.LaunchTemplate(lt)
@@ -187,7 +189,9 @@ func TestDeleteLaunchTemplateVersions(t *testing.T) {
 	ec := cloud.EC2()
 	ctx := context.Background()
 	for range 4 { // versions 2..5
-		ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+		if _, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cloud.FailVersionDeletion(lt, 3)
 	out, err := ec.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt),
@@ -237,7 +241,9 @@ func TestDescribeLaunchTemplateVersions(t *testing.T) {
 	web := cloud.AddLaunchTemplate("web", nil, baseData)
 	api := cloud.AddLaunchTemplate("api", nil, baseData)
 	for range 3 { // web: 1..4, default 1
-		ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(web), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+		if _, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(web), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	type ref struct {
 		ID string

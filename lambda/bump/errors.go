@@ -1,7 +1,6 @@
 package bump
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,9 +78,4 @@ func hasCode(err error, codes ...string) bool {
 // isThrottle reports a throttling error that outlived the SDK's own retries.
 func isThrottle(err error) bool {
 	return hasCode(err, "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestThrottled", "ResourceContention")
-}
-
-// isTimeout reports that the invocation's time ran out.
-func isTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded)
 }

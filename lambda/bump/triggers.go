@@ -240,7 +240,6 @@ type head struct {
 func (r *run) templateHeads(ctx context.Context) (map[string]head, error) {
 	heads := map[string]head{}
 	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"$Latest", "$Default"}, MaxResults: aws.Int32(200)})
-	type seen struct{ latest, def bool }
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

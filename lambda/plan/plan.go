@@ -272,16 +272,15 @@ func Next(t Template, ours Image, setDefault bool) Step {
 			}
 		}
 	}, func(a, b Version) int { return cmp.Compare(b.Number, a.Number) })
-	for _, v := range stale {
-		if v.Number == def {
-			if setDefault {
-				return Step{Kind: SetDefault, Version: top.Number}
-			}
-			// A stale default on a template that opts out of set-default is not ours
-			// to move; leave it and the versions under it.
-			break
+	if len(stale) > 0 {
+		switch v := stale[0]; {
+		case v.Number != def:
+			return Step{Kind: Delete, Version: v.Number}
+		case setDefault:
+			return Step{Kind: SetDefault, Version: top.Number}
 		}
-		return Step{Kind: Delete, Version: v.Number}
+		// A stale default on a template that opts out of set-default is not ours
+		// to move; leave it and the versions under it.
 	}
 	if setDefault && def != top.Number {
 		return Step{Kind: SetDefault, Version: top.Number}
