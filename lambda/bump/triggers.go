@@ -206,7 +206,12 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 				}
 				return
 			}
-			out[i], errs[i] = r.settleImage(ctx, log, j.t, j.img, images)
+			// Each job gets its own map: promotion adds to it.
+			known := map[string]image{}
+			for _, img := range byTemplate[j.t.ID] {
+				known[img.ID] = img
+			}
+			out[i], errs[i] = r.settleImage(ctx, log, j.t, j.img, known)
 		})
 	}
 	wg.Wait()
