@@ -203,3 +203,7 @@ func one(t *testing.T, resp event.Response) event.Result {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
