@@ -191,6 +191,13 @@ func (c *Cloud) Deny(op string) {
 	c.denied[op] = true
 }
 
+// Allow undoes Deny: op is permitted again (a policy fixed).
+func (c *Cloud) Allow(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.denied, op)
+}
+
 // Calls reports how many calls of op were made, failed ones included.
 func (c *Cloud) Calls(op string) int {
 	c.mu.Lock()

@@ -326,3 +326,15 @@ func TestWithLatency(t *testing.T) {
 		t.Errorf("latency asked for %q, want [DescribeImages]", asked)
 	}
 }
+
+func TestAllowUndoesDeny(t *testing.T) {
+	c := awsfake.New()
+	c.Deny("DescribeImages")
+	if _, err := c.EC2().DescribeImages(context.Background(), &ec2.DescribeImagesInput{}); err == nil {
+		t.Fatal("denied call succeeded")
+	}
+	c.Allow("DescribeImages")
+	if _, err := c.EC2().DescribeImages(context.Background(), &ec2.DescribeImagesInput{}); err != nil {
+		t.Errorf("allowed call failed: %v", err)
+	}
+}

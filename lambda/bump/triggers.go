@@ -198,12 +198,8 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 					errs[i] = err
 					return
 				}
-				pruned, warnings := r.prune(ctx, log, j.t, st)
-				if pruned.Versions+pruned.Images > 0 || len(warnings) > 0 {
-					top, topImg, _ := st.Plan.Top()
-					out[i] = event.Result{Status: event.Promoted, EventID: r.env.ID, LaunchTemplateID: j.t.ID, LaunchTemplateName: j.t.Name,
-						Version: top.Number, ImageID: topImg.ID, Pruned: pruned, Warnings: warnings, Reason: "retention caught up"}
-				}
+				// Housekeeping only: logged by prune, no result (nothing was promoted).
+				r.prune(ctx, log, j.t, st)
 				return
 			}
 			// Each job gets its own map: promotion adds to it.

@@ -155,6 +155,24 @@ func TestReconcile(t *testing.T) {
 			t.Error("the failed image is still registered")
 		}
 	})
+	t.Run("catches up on retention that failed", func(t *testing.T) {
+		w := newWorld(t)
+		w.cloud.Deny("DeregisterImage") // a policy missing the permission for a while
+		var last event.Result
+		for i := range 9 {
+			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i)*time.Minute)))))
+		}
+		if last.Status != event.Promoted || len(w.amibumpImages(w.lt)) != 9 {
+			t.Fatalf("last %+v with %d images; want promoted, nothing deregistered", last, len(w.amibumpImages(w.lt)))
+		}
+		w.cloud.Allow("DeregisterImage")
+		if resp := reconcile(w); len(resp.Results) != 0 {
+			t.Errorf("retention alone produced results %+v; nothing was promoted", resp.Results)
+		}
+		if n := len(w.amibumpImages(w.lt)); n != 5 {
+			t.Errorf("%d images after reconcile, want the 5 that retention keeps", n)
+		}
+	})
 	t.Run("moves a default left behind", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.FailNext("ModifyLaunchTemplate", awsfake.APIError("InternalError", "An internal error has occurred"))
