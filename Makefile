@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
-.PHONY: help build test lint tools synth diff deploy
+.PHONY: help build test demo lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,11 @@ help: ## list the targets
 build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for Intel)
 	$(GO_BUILD) -o bootstrap ./lambda
 
-test: ## run every test, infra included
+test: ## run every test, infra and end-to-end included
 	go test ./...
+
+demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
+	go run ./lambda/demo
 
 lint: tools ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l lambda infra 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,106 @@
+package awssim_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awssim"
+)
+
+// sendFailed stands for the error of a request that got no answer.
+const sendFailed = "(send failed)"
+
+// TestFaults checks each kind of fault against the SDK's standard retryer
+// (3 attempts): a burst of two is absorbed, a persistent fault surfaces with
+// AWS's code after the third attempt.
+func TestFaults(t *testing.T) {
+	ops := map[string]func(context.Context, clients) error{
+		"DescribeImages": func(ctx context.Context, c clients) error {
+			_, err := c.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+			return err
+		},
+		"DescribeAutoScalingGroups": func(ctx context.Context, c clients) error {
+			_, err := c.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+			return err
+		},
+		"PutEvents": func(ctx context.Context, c clients) error {
+			_, err := c.eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+				{Source: aws.String("amibump"), DetailType: aws.String("bump-finished"), EventBusName: aws.String("amibump"), Detail: aws.String("{}")}}})
+			return err
+		},
+	}
+	tests := []struct {
+		name     string
+		op       string
+		fault    awssim.Fault
+		wantCode string // "" = the call succeeds
+		requests int
+	}{
+		{"EC2 throttled twice", "DescribeImages", awssim.Throttled(2), "", 3},
+		{"EC2 throttled throughout", "DescribeImages", awssim.Persistent(awssim.Throttled(1)), "RequestLimitExceeded", 3},
+		{"EC2 500 twice", "DescribeImages", awssim.ServerError(500, 2), "", 3},
+		{"EC2 503 throughout", "DescribeImages", awssim.Persistent(awssim.ServerError(503, 1)), "Unavailable", 3},
+		{"EC2 connection dropped once", "DescribeImages", awssim.Dropped(1), "", 2},
+		{"EC2 connection dropped throughout", "DescribeImages", awssim.Persistent(awssim.Dropped(1)), sendFailed, 3},
+		{"EC2 slow once", "DescribeImages", awssim.Slow(300*time.Millisecond, 1), "", 1},
+		{"Auto Scaling throttled twice", "DescribeAutoScalingGroups", awssim.Throttled(2), "", 3},
+		{"Auto Scaling throttled throughout", "DescribeAutoScalingGroups", awssim.Persistent(awssim.Throttled(1)), "Throttling", 3},
+		{"Auto Scaling 500 throughout", "DescribeAutoScalingGroups", awssim.Persistent(awssim.ServerError(500, 1)), "InternalFailure", 3},
+		{"EventBridge throttled twice", "PutEvents", awssim.Throttled(2), "", 3},
+		{"EventBridge 500 throughout", "PutEvents", awssim.Persistent(awssim.ServerError(500, 1)), "InternalException", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cloud := awsfake.New()
+			seed(cloud)
+			sim, c := startSim(t, cloud)
+			sim.Inject(tt.op, tt.fault)
+			began := time.Now()
+			err := ops[tt.op](context.Background(), c)
+			switch {
+			case tt.wantCode == sendFailed:
+				if err == nil || code(err) != "" {
+					t.Fatalf("got %v, want the dropped connection to surface", err)
+				}
+			case tt.wantCode == "" && err != nil:
+				t.Fatalf("got %v, want the retryer to absorb the fault", err)
+			case tt.wantCode != "" && code(err) != tt.wantCode:
+				t.Fatalf("got %v, want error code %s", err, tt.wantCode)
+			}
+			if got := sim.Requests(tt.op); got != tt.requests {
+				t.Errorf("requests: got %d, want %d", got, tt.requests)
+			}
+			if tt.fault.Delay > 0 && time.Since(began) < tt.fault.Delay {
+				t.Errorf("answered after %s, want at least %s", time.Since(began), tt.fault.Delay)
+			}
+		})
+	}
+}
+
+// TestFaultsChangeNothing checks that a faulted request never reaches the
+// fake: a throttled CreateImage makes no AMI, and the retry makes exactly one.
+func TestFaultsChangeNothing(t *testing.T) {
+	cloud := awsfake.New()
+	seed(cloud)
+	sim, c := startSim(t, cloud)
+	before := len(cloud.Images())
+	sim.Inject("CreateImage", awssim.Throttled(2))
+	sim.Inject(awssim.AnyOperation, awssim.Slow(10*time.Millisecond, 1))
+	if _, err := c.ec2.CreateImage(context.Background(), &ec2.CreateImageInput{InstanceId: aws.String("i-0123456789abcdef0"), Name: aws.String("after-faults")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(cloud.Images()), before+1; got != want {
+		t.Errorf("images: got %d, want %d", got, want)
+	}
+	if got := cloud.Calls("CreateImage"); got != 1 {
+		t.Errorf("CreateImage calls reaching the fake: got %d, want 1", got)
+	}
+}

@@ -1,0 +1,66 @@
+package awssim
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+)
+
+// operation is one Query API action the simulator serves.
+type operation struct {
+	newInput func() any
+	call     func(ctx context.Context, c *awsfake.Cloud, in any) (any, error)
+}
+
+func ec2Op[I, O any](m func(*awsfake.EC2, context.Context, *I, ...func(*ec2.Options)) (*O, error)) operation {
+	return operation{
+		newInput: func() any { return new(I) },
+		call: func(ctx context.Context, c *awsfake.Cloud, in any) (any, error) {
+			return m(c.EC2(), ctx, in.(*I))
+		},
+	}
+}
+
+func asgOp[I, O any](m func(*awsfake.AutoScaling, context.Context, *I, ...func(*autoscaling.Options)) (*O, error)) operation {
+	return operation{
+		newInput: func() any { return new(I) },
+		call: func(ctx context.Context, c *awsfake.Cloud, in any) (any, error) {
+			return m(c.AutoScaling(), ctx, in.(*I))
+		},
+	}
+}
+
+// The operations amibump calls (lambda/bump/aws.go), and no others.
+var (
+	ec2Ops = map[string]operation{
+		"DescribeLaunchTemplates":        ec2Op((*awsfake.EC2).DescribeLaunchTemplates),
+		"DescribeLaunchTemplateVersions": ec2Op((*awsfake.EC2).DescribeLaunchTemplateVersions),
+		"DescribeInstances":              ec2Op((*awsfake.EC2).DescribeInstances),
+		"DescribeImages":                 ec2Op((*awsfake.EC2).DescribeImages),
+		"DescribeImageReferences":        ec2Op((*awsfake.EC2).DescribeImageReferences),
+		"CreateImage":                    ec2Op((*awsfake.EC2).CreateImage),
+		"DeregisterImage":                ec2Op((*awsfake.EC2).DeregisterImage),
+		"CreateLaunchTemplateVersion":    ec2Op((*awsfake.EC2).CreateLaunchTemplateVersion),
+		"ModifyLaunchTemplate":           ec2Op((*awsfake.EC2).ModifyLaunchTemplate),
+		"DeleteLaunchTemplateVersions":   ec2Op((*awsfake.EC2).DeleteLaunchTemplateVersions),
+	}
+	autoScalingOps = map[string]operation{
+		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
+		"StartInstanceRefresh":      asgOp((*awsfake.AutoScaling).StartInstanceRefresh),
+	}
+)
+
+// Operations lists every operation the simulator serves, as "Service:Action".
+func Operations() []string {
+	var out []string
+	for op := range ec2Ops {
+		out = append(out, "EC2:"+op)
+	}
+	for op := range autoScalingOps {
+		out = append(out, "AutoScaling:"+op)
+	}
+	return append(out, "EventBridge:PutEvents")
+}

@@ -1,0 +1,250 @@
+// Command demo runs amibump on this machine, without an AWS account: it builds
+// the function, starts a local AWS endpoint (awssim) seeded with a realistic
+// account, runs the function under the Lambda Runtime Interface Emulator, sends
+// it a deploy, a replay of it, an older deploy and a fan-out, and tells what
+// happened. It stops everything it started, also on Ctrl-C.
+//
+//	go run ./lambda/demo         # or: make demo
+//	go run ./lambda/demo -logs   # with the function's JSON logs
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awssim"
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/local"
+)
+
+func main() {
+	logs := flag.Bool("logs", false, "show the function's JSON logs")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, printer{os.Stdout}, *logs)
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "demo: interrupted; everything it started is stopped")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+// events are what the demo sends, from testdata/events, and why.
+var events = []struct{ file, what string }{
+	{"deploy-finished.json", "Jenkins finished deploy 142 of shop/prod web a, on instance " + local.SourceInstance},
+	{"deploy-finished-replay.json", "the same deploy again, replayed from the archive"},
+	{"deploy-finished-old.json", "an older deploy (141) arrives late"},
+	{"deploy-finished-fanout.json", "deploy 150 of shop/prod with no layer or group: every shop prod template"},
+}
+
+func run(ctx context.Context, w printer, showLogs bool) error {
+	began := time.Now()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "amibump-demo-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	w.printf("Building the function (bootstrap, for this machine) and the Lambda Runtime Interface Emulator...\n")
+	bins, err := local.Build(ctx, dir)
+	if err != nil {
+		return err
+	}
+
+	cloud := awsfake.New(awsfake.WithImageDelay(500 * time.Millisecond))
+	account := local.SeedAccount(cloud)
+	sim := awssim.New(cloud)
+	endpoint, err := sim.Start(0)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sim.Close() }()
+	w.printf("Local AWS endpoint at %s, account %s, %s:\n", endpoint, awsfake.Account, awsfake.Region)
+	describeAccount(ctx, w, cloud, account)
+
+	fnLogs := io.Discard
+	if showLogs {
+		fnLogs = os.Stderr
+	}
+	fn, err := local.Start(ctx, bins, local.Settings{Endpoint: endpoint, Bus: "amibump",
+		PollMin: 200 * time.Millisecond, PollMax: time.Second, Logs: fnLogs})
+	if err != nil {
+		return err
+	}
+	defer fn.Stop()
+	w.printf("Function running under the emulator, AWS_ENDPOINT_URL pointing at the endpoint.\n")
+
+	for _, ev := range events {
+		raw, err := os.ReadFile(filepath.Join(root, "testdata", "events", ev.file))
+		if err != nil {
+			return err
+		}
+		w.printf("\n> %s\n  %s\n", ev.file, ev.what)
+		t0 := time.Now()
+		body, err := fn.Invoke(ctx, raw)
+		if err != nil {
+			var fe *local.FunctionError
+			if errors.As(err, &fe) {
+				w.printf("  function error (Lambda would retry): %s\n", fe.Message)
+				continue
+			}
+			return err
+		}
+		var resp event.Response
+		if err := json.Unmarshal(body, &resp); err != nil {
+			return fmt.Errorf("read the function's response %s: %w", body, err)
+		}
+		for _, r := range resp.Results {
+			describeResult(w, r)
+		}
+		w.printf("  (%s)\n", time.Since(t0).Round(time.Millisecond))
+	}
+
+	w.printf("\nLaunch templates now:\n")
+	describeTemplates(w, cloud, account)
+	w.printf("\n%d AMIs registered; %d results published on the bus \"amibump\". Done in %s.\n",
+		len(cloud.Images()), len(cloud.Events()), time.Since(began).Round(100*time.Millisecond))
+	return nil
+}
+
+func describeResult(w printer, r event.Result) {
+	name := r.LaunchTemplateName
+	if name == "" {
+		name = "(event)"
+	}
+	line := fmt.Sprintf("  %-20s %-10s", name, r.Status)
+	if r.ImageID != "" {
+		line += " " + r.ImageID
+	}
+	if r.Version != 0 {
+		line += fmt.Sprintf(" version %d", r.Version)
+	}
+	if r.SourceInstance != "" && r.Status == event.Promoted {
+		line += " from " + r.SourceInstance
+	}
+	w.printf("%s\n", line)
+	if r.Reason != "" {
+		w.printf("      why: %s\n", r.Reason)
+	}
+	for _, warn := range r.Warnings {
+		w.printf("      warning: %s\n", warn)
+	}
+	if p := r.Pruned; p != nil && p.Versions+p.Images+p.Snapshots > 0 {
+		w.printf("      pruned: %d old version(s), %d AMI(s), %d snapshot(s)\n", p.Versions, p.Images, p.Snapshots)
+	}
+}
+
+func describeAccount(ctx context.Context, w printer, cloud *awsfake.Cloud, account local.Account) {
+	out, err := cloud.AutoScaling().DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil {
+		return
+	}
+	byTemplate := map[string]string{}
+	for _, g := range out.AutoScalingGroups {
+		spec := g.LaunchTemplate
+		mixed := ""
+		if spec == nil && g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil {
+			spec, mixed = g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification, ", mixed instances"
+		}
+		if spec == nil {
+			continue
+		}
+		byTemplate[templateName(spec, account)] = fmt.Sprintf("group %s at %s%s", aws.ToString(g.AutoScalingGroupName), aws.ToString(spec.Version), mixed)
+	}
+	for _, name := range sortedNames(account) {
+		latest, _, n := head(cloud, account.Templates[name])
+		w.printf("  %-20s version %d (%s), %s\n", name, n, latest, byTemplate[name])
+	}
+}
+
+func templateName(spec *astypes.LaunchTemplateSpecification, account local.Account) string {
+	if spec.LaunchTemplateName != nil {
+		return *spec.LaunchTemplateName
+	}
+	for name, id := range account.Templates {
+		if id == aws.ToString(spec.LaunchTemplateId) {
+			return name
+		}
+	}
+	return aws.ToString(spec.LaunchTemplateId)
+}
+
+func describeTemplates(w printer, cloud *awsfake.Cloud, account local.Account) {
+	for _, name := range sortedNames(account) {
+		latest, def, n := head(cloud, account.Templates[name])
+		same := "$Default too"
+		if def != latest {
+			same = "$Default " + def
+		}
+		w.printf("  %-20s $Latest = version %d, %s; %s\n", name, n, latest, same)
+	}
+}
+
+func head(cloud *awsfake.Cloud, id string) (latest, def string, number int64) {
+	for _, v := range cloud.Versions(id) {
+		if n := aws.ToInt64(v.VersionNumber); n > number {
+			number, latest = n, aws.ToString(v.LaunchTemplateData.ImageId)
+		}
+		if aws.ToBool(v.DefaultVersion) {
+			def = aws.ToString(v.LaunchTemplateData.ImageId)
+		}
+	}
+	return latest, def, number
+}
+
+func sortedNames(account local.Account) []string {
+	names := make([]string, 0, len(account.Templates))
+	for n := range account.Templates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// printer writes the account of the demo; a failed write to the terminal is
+// not worth stopping for.
+type printer struct{ w io.Writer }
+
+func (p printer) printf(format string, args ...any) { _, _ = fmt.Fprintf(p.w, format, args...) }
+
+// repoRoot finds the checkout from the working directory (make demo runs at its root).
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(d, "testdata", "events")); err == nil {
+				return d, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("run the demo inside the amibump checkout: " + strings.TrimSpace(dir) + " is not")
+		}
+	}
+}
