@@ -595,3 +595,32 @@ func TestInstanceRefresh(t *testing.T) {
 		t.Errorf("result %+v, want promoted with two in-progress warnings", res)
 	}
 }
+
+// TestDuplicateNameIsTheSameImage: a delivery that cannot see the AMI an
+// earlier one just made (EC2 is eventually consistent) gets
+// InvalidAMIName.Duplicate from CreateImage; it makes no second AMI, and the
+// retry resumes on the first one.
+func TestDuplicateNameIsTheSameImage(t *testing.T) {
+	w := newWorld(t, awsfake.WithVisibilityDelay(300*time.Millisecond), awsfake.WithImageDelay(0))
+	w.deadline = 100 * time.Millisecond
+	first := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+	if first.Status != event.Pending || first.ImageID == "" {
+		t.Fatalf("first delivery: %+v, want pending on an image not yet visible", first)
+	}
+	_, err := w.handle(sample(t, "deploy-finished-replay.json"))
+	if err == nil || !strings.Contains(err.Error(), "is taken but the image is not visible yet") {
+		t.Fatalf("second delivery returned %v, want the transient not-visible-yet error", err)
+	}
+	if n := w.cloud.Calls("CreateImage"); n != 2 {
+		t.Errorf("CreateImage called %d times, want 2 (the second refused as a duplicate)", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	w.deadline = 10 * time.Second
+	res := one(t, must(w.handle(sample(t, "deploy-finished-replay.json"))))
+	if res.Status != event.Promoted || res.ImageID != first.ImageID {
+		t.Errorf("retry: %+v, want promoted with %s", res, first.ImageID)
+	}
+	if n := len(w.amibumpImages(w.lt)); n != 1 {
+		t.Errorf("%d amibump images, want 1", n)
+	}
+}
