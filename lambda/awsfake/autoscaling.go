@@ -55,19 +55,7 @@ func validationError(format string, args ...any) error {
 // as in AWS) and filter (tag:<key>, tag-key, tag-value), sorted by name, paginated
 // with MaxRecords 1..100 (default 50).
 func (a *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
-	c := a.c
-	c.delay(ctx, "DescribeAutoScalingGroups")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeAutoScalingGroups"
-	if err := c.begin(ctx, svcAutoScaling, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeAutoScalingGroups(in)
-	if err != nil {
-		return nil, wrap(svcAutoScaling, op, err)
-	}
-	return out, nil
+	return serve(ctx, a.c, svcAutoScaling, "DescribeAutoScalingGroups", in, a.c.describeAutoScalingGroups)
 }
 
 func (c *Cloud) describeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGroupsInput) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
@@ -143,19 +131,7 @@ func escapeWildcards(s string) string {
 // StartInstanceRefresh records an in-progress refresh of a group. A refresh already
 // pending or in progress on the group gives InstanceRefreshInProgressFault.
 func (a *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
-	c := a.c
-	c.delay(ctx, "StartInstanceRefresh")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "StartInstanceRefresh"
-	if err := c.begin(ctx, svcAutoScaling, op); err != nil {
-		return nil, err
-	}
-	out, err := c.startInstanceRefresh(in)
-	if err != nil {
-		return nil, wrap(svcAutoScaling, op, err)
-	}
-	return out, nil
+	return serve(ctx, a.c, svcAutoScaling, "StartInstanceRefresh", in, a.c.startInstanceRefresh)
 }
 
 func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) (*autoscaling.StartInstanceRefreshOutput, error) {

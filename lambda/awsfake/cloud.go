@@ -223,6 +223,24 @@ var (
 	svcEventBridge = service{"EventBridge", "AccessDeniedException"}
 )
 
+// serve runs one call of op: its latency, then, under the lock, the call count,
+// the context, FailNext and Deny (begin), then f; errors come back shaped as the
+// SDK shapes them.
+func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, in In, f func(In) (Out, error)) (Out, error) {
+	var zero Out
+	c.delay(ctx, op)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin(ctx, svc, op); err != nil {
+		return zero, err
+	}
+	out, err := f(in)
+	if err != nil {
+		return zero, wrap(svc, op, err)
+	}
+	return out, nil
+}
+
 // delay waits the call's latency, if any, or until ctx is done.
 func (c *Cloud) delay(ctx context.Context, op string) {
 	if c.latency == nil {

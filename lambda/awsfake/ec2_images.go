@@ -239,19 +239,7 @@ func (c *Cloud) lookupImage(id string, now time.Time) (*image, error) {
 // CreateImage images a running or stopped instance: a pending AMI with one snapshot
 // per volume, tagged per TagSpecifications ("image" and "snapshot").
 func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	c := e.c
-	c.delay(ctx, "CreateImage")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "CreateImage"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.createImage(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "CreateImage", in, e.c.createImage)
 }
 
 func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, error) {
@@ -327,19 +315,7 @@ func checkTag(t ec2types.Tag) error {
 // state, image-id, owner-id, tag:<key>, tag-key, tag-value), paginated with
 // MaxResults 5..1000; without MaxResults every match comes back at once.
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	c := e.c
-	c.delay(ctx, "DescribeImages")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeImages"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeImages(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DescribeImages", in, e.c.describeImages)
 }
 
 func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImagesOutput, error) {
@@ -402,19 +378,7 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 // DeregisterImage removes an image; with DeleteAssociatedSnapshots its snapshots go
 // too, reported in DeleteSnapshotResults.
 func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	c := e.c
-	c.delay(ctx, "DeregisterImage")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DeregisterImage"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.deregisterImage(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DeregisterImage", in, e.c.deregisterImage)
 }
 
 func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterImageOutput, error) {
@@ -446,19 +410,7 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 // versions whose ImageId is the image, among each template's most recent
 // version-depth versions (default 10, as in AWS).
 func (e *EC2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
-	c := e.c
-	c.delay(ctx, "DescribeImageReferences")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeImageReferences"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeImageReferences(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DescribeImageReferences", in, e.c.describeImageReferences)
 }
 
 type referenceScope struct {

@@ -131,19 +131,7 @@ func (c *Cloud) lookupInstance(id string) (*instance, error) {
 // instance-state-name, image-id, tag:<key>, tag-key, tag-value), one reservation
 // per instance, paginated with MaxResults 5..1000 when no ids are given.
 func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	c := e.c
-	c.delay(ctx, "DescribeInstances")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeInstances"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeInstances(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DescribeInstances", in, e.c.describeInstances)
 }
 
 func (c *Cloud) describeInstances(in *ec2.DescribeInstancesInput) (*ec2.DescribeInstancesOutput, error) {

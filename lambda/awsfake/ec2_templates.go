@@ -276,19 +276,7 @@ func (lt *template) resolveVersion(s string) (*ltVersion, error) {
 // (launch-template-name, tag:<key>, tag-key, tag-value), paginated with
 // MaxResults 1..200.
 func (e *EC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
-	c := e.c
-	c.delay(ctx, "DescribeLaunchTemplates")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeLaunchTemplates"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeLaunchTemplates(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DescribeLaunchTemplates", in, e.c.describeLaunchTemplates)
 }
 
 func (c *Cloud) describeLaunchTemplates(in *ec2.DescribeLaunchTemplatesInput) (*ec2.DescribeLaunchTemplatesOutput, error) {
@@ -353,19 +341,7 @@ func (c *Cloud) describeLaunchTemplates(in *ec2.DescribeLaunchTemplatesInput) (*
 // versions of every template in the account. Filters: image-id,
 // is-default-version, instance-type. Paginated with MaxResults 1..200.
 func (e *EC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
-	c := e.c
-	c.delay(ctx, "DescribeLaunchTemplateVersions")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DescribeLaunchTemplateVersions"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.describeLaunchTemplateVersions(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DescribeLaunchTemplateVersions", in, e.c.describeLaunchTemplateVersions)
 }
 
 type versionRef struct {
@@ -501,19 +477,7 @@ func (c *Cloud) templateVersions(in *ec2.DescribeLaunchTemplateVersionsInput) ([
 // without, it carries only the request's data. A repeated ClientToken with the
 // same request returns the first response without creating anything.
 func (e *EC2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, _ ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
-	c := e.c
-	c.delay(ctx, "CreateLaunchTemplateVersion")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "CreateLaunchTemplateVersion"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.createLaunchTemplateVersion(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "CreateLaunchTemplateVersion", in, e.c.createLaunchTemplateVersion)
 }
 
 func (c *Cloud) createLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersionInput) (*ec2.CreateLaunchTemplateVersionOutput, error) {
@@ -583,19 +547,7 @@ func canonicalRequest(in *ec2.CreateLaunchTemplateVersionInput) string {
 
 // ModifyLaunchTemplate sets a template's default version.
 func (e *EC2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
-	c := e.c
-	c.delay(ctx, "ModifyLaunchTemplate")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "ModifyLaunchTemplate"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.modifyLaunchTemplate(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "ModifyLaunchTemplate", in, e.c.modifyLaunchTemplate)
 }
 
 func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.ModifyLaunchTemplateOutput, error) {
@@ -629,19 +581,7 @@ func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.Mo
 // that cannot go (missing, the default, or failed by FailVersionDeletion) are
 // reported in UnsuccessfullyDeletedLaunchTemplateVersions, not as an error.
 func (e *EC2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
-	c := e.c
-	c.delay(ctx, "DeleteLaunchTemplateVersions")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "DeleteLaunchTemplateVersions"
-	if err := c.begin(ctx, svcEC2, op); err != nil {
-		return nil, err
-	}
-	out, err := c.deleteLaunchTemplateVersions(in)
-	if err != nil {
-		return nil, wrap(svcEC2, op, err)
-	}
-	return out, nil
+	return serve(ctx, e.c, svcEC2, "DeleteLaunchTemplateVersions", in, e.c.deleteLaunchTemplateVersions)
 }
 
 func (c *Cloud) deleteLaunchTemplateVersions(in *ec2.DeleteLaunchTemplateVersionsInput) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {

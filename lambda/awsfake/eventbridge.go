@@ -56,19 +56,7 @@ func busName(s string) string {
 // result (ErrorCode, ErrorMessage) and counted in FailedEntryCount, and the call
 // itself succeeds, as in AWS.
 func (eb *EventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	c := eb.c
-	c.delay(ctx, "PutEvents")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	const op = "PutEvents"
-	if err := c.begin(ctx, svcEventBridge, op); err != nil {
-		return nil, err
-	}
-	out, err := c.putEvents(in)
-	if err != nil {
-		return nil, wrap(svcEventBridge, op, err)
-	}
-	return out, nil
+	return serve(ctx, eb.c, svcEventBridge, "PutEvents", in, eb.c.putEvents)
 }
 
 func (c *Cloud) putEvents(in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
