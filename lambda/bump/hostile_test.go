@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestHostileDeliveryConverges(t *testing.T) {
 				if c := a.at.Compare(b.at); c != 0 {
 					return c
 				}
-				return compare(a.build, b.build)
+				return strings.Compare(a.build, b.build)
 			})
 			raw := func(i int, replay bool) []byte {
 				d := deploys[i]
@@ -184,14 +185,4 @@ func TestHostileDeliveryConverges(t *testing.T) {
 			}
 		})
 	}
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,9 +183,9 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	r.log.InfoContext(ctx, "reconcile planned", "templates", len(targets), "images", len(images), "jobs", len(jobs))
 	slices.SortFunc(jobs, func(a, b job) int {
 		if a.t.Name != b.t.Name {
-			return compareStrings(a.t.Name, b.t.Name)
+			return strings.Compare(a.t.Name, b.t.Name)
 		}
-		return compareStrings(a.img.ID, b.img.ID)
+		return strings.Compare(a.img.ID, b.img.ID)
 	})
 	out := make([]event.Result, len(jobs))
 	errs := make([]error, len(jobs))
@@ -217,16 +218,6 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 		}
 	}
 	return results, joinTransient(errs)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // head is what the account-wide version listing says of one template.
