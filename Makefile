@@ -12,13 +12,16 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
-.PHONY: help build test demo lint tools synth diff deploy
+.PHONY: help build cli test demo lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for Intel)
 	$(GO_BUILD) -o bootstrap ./lambda
+
+cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH to cross-compile)
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o amibump ./lambda/cmd/amibump
 
 test: ## run every test, infra and end-to-end included
 	go test ./...

@@ -1,6 +1,7 @@
 package amibump
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventschemas"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -20,6 +22,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // DeployFinished is the detail-type of the events CI puts on the bus.
@@ -46,6 +50,9 @@ type Amibump struct {
 	// the reconcile schedule.
 	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
 	Alarms                                  []awscloudwatch.Alarm
+	// Schema is the deploy-finished event's JSON Schema in the registry
+	// named after the bus, shown by the EventBridge console.
+	Schema awseventschemas.CfnSchema
 }
 
 // New adds amibump to scope. It panics (as CDK constructs do) when props are
@@ -101,6 +108,20 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 		Description:  jsii.String("amibump: deploy-finished events, for replay"),
 		EventPattern: deployPattern,
 		Retention:    archiveRetention,
+	})
+
+	// The deploy-finished event's schema, from the one document the function's
+	// validation is tested against, with the CI source of this stack.
+	registry := awseventschemas.NewCfnRegistry(this, jsii.String("SchemaRegistry"), &awseventschemas.CfnRegistryProps{
+		RegistryName: jsii.String(props.BusName),
+		Description:  jsii.String("amibump: the events CI puts on the " + props.BusName + " bus"),
+	})
+	a.Schema = awseventschemas.NewCfnSchema(this, jsii.String("DeployFinishedSchema"), &awseventschemas.CfnSchemaProps{
+		RegistryName: registry.AttrRegistryName(),
+		SchemaName:   jsii.String(event.DeployFinished),
+		Type:         jsii.String(event.DeployFinishedSchemaType),
+		Content:      jsii.String(schemaFor(props.CISource)),
+		Description:  jsii.String("amibump: a deploy-finished event as the function receives it"),
 	})
 
 	// Failure handling: one queue for invocations the function gave up on, one
@@ -303,4 +324,19 @@ func outputs(scope constructs.Construct, a *Amibump) {
 		})
 		out.OverrideLogicalId(jsii.String(o.id))
 	}
+}
+
+// schemaFor returns the deploy-finished schema with the stack's CI source in
+// its x-amazon-events-source.
+func schemaFor(source string) string {
+	var doc map[string]any
+	if err := json.Unmarshal(event.DeployFinishedSchema, &doc); err != nil {
+		panic(fmt.Sprintf("amibump: the deploy-finished schema is not JSON: %v", err))
+	}
+	doc["x-amazon-events-source"] = source
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	return string(out)
 }

@@ -47,6 +47,8 @@ func TestDefaultResourceCounts(t *testing.T) {
 		{"AWS::SNS::Subscription", 0}, // no alarmEmail
 		{"AWS::KMS::Key", 1},
 		{"AWS::CloudWatch::Alarm", 3},
+		{"AWS::EventSchemas::Registry", 1},
+		{"AWS::EventSchemas::Schema", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -391,4 +393,24 @@ func normalize(v any) any {
 		panic(err)
 	}
 	return out
+}
+
+func TestSchemaRegistry(t *testing.T) {
+	s := defaultStack(t)
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::EventSchemas::Registry"), map[string]any{"RegistryName": "amibump"})
+		s.template.HasResourceProperties(jsii.String("AWS::EventSchemas::Schema"), map[string]any{
+			"SchemaName": "deploy-finished",
+			"Type":       "JSONSchemaDraft4",
+			"Content":    assertions.Match_StringLikeRegexp(jsii.String(`"x-amazon-events-source":"ci.jenkins"`)),
+		})
+	})
+	content := *s.construct.Schema.Content()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(content), &doc); err != nil {
+		t.Fatalf("registered schema is not JSON: %v", err)
+	}
+	if _, ok := doc["definitions"].(map[string]any)["DeployFinished"]; !ok {
+		t.Error("registered schema lacks definitions/DeployFinished")
+	}
 }

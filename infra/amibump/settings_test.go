@@ -41,6 +41,10 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 		props     map[string]any
 	}{
 		{"busName", "AWS::Events::EventBus", map[string]any{"Name": "releases"}},
+		{"busName names the schema registry", "AWS::EventSchemas::Registry", map[string]any{"RegistryName": "releases"}},
+		{"ciSource in the registered schema", "AWS::EventSchemas::Schema", map[string]any{
+			"Content": assertions.Match_StringLikeRegexp(jsii.String(`"x-amazon-events-source":"ci.buildkite"`)),
+		}},
 		{"ciSource in the rule", "AWS::Events::Rule", map[string]any{
 			"EventBusName": map[string]any{"Ref": bus},
 			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{

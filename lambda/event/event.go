@@ -108,6 +108,12 @@ var (
 	instanceID    = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	commitValue   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	buildIDValue  = regexp.MustCompile(`^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$`)
+	// buildURLValue is an http(s) URL of RFC 3986 characters that url.Parse
+	// accepts; the same pattern as in deploy-finished.schema.json.
+	buildURLValue = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?` +
+		`(/([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?` +
+		`(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?` +
+		`(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$`)
 )
 
 // ParseDeploy decodes and validates a deploy-finished detail. Unknown fields are
@@ -122,6 +128,9 @@ func ParseDeploy(detail []byte) (*Deploy, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("invalid deploy-finished detail: trailing data after the JSON object")
+	}
+	if err := checkFieldNames(detail); err != nil {
+		return nil, fmt.Errorf("invalid deploy-finished detail: %w", err)
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -152,7 +161,7 @@ func (d *Deploy) Validate() error {
 	}
 	if d.Build.URL != "" {
 		u, err := url.Parse(d.Build.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.Build.URL) > maxBuildURLLength || strings.ContainsAny(d.Build.URL, " \t\n") {
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.Build.URL) > maxBuildURLLength || !buildURLValue.MatchString(d.Build.URL) {
 			errs = append(errs, fmt.Errorf("detail.build.url %q is not allowed: use an http(s) URL of at most %d characters", d.Build.URL, maxBuildURLLength))
 		}
 	}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// putEntry is a PutEvents request entry as `aws events put-events --entries`
+// takes it: the detail is a string holding JSON. EventBridge sets the time
+// when the entry has none.
+type putEntry struct {
+	Source       string `json:"Source"`
+	DetailType   string `json:"DetailType"`
+	EventBusName string `json:"EventBusName"`
+	Detail       string `json:"Detail"`
+}
+
+// emitResult is emit's output with --json.
+type emitResult struct {
+	EventID      string `json:"eventId,omitempty"`
+	ErrorCode    string `json:"errorCode,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+const emitSynopsis = `Usage: amibump emit --app APP --env ENV [--layer L] [--group G] [--instance-id ID] [--dry-run] [--print]
+
+Builds the deploy-finished event, validates it as the function does, and puts it on the
+bus. Prints the event id. Build id, URL and commit default to Jenkins' BUILD_TAG, BUILD_URL
+and GIT_COMMIT. With --print, prints the entry as "aws events put-events --entries" takes
+it instead of sending it (no AWS call, no credentials needed).`
+
+func (c *cli) emit(ctx context.Context, args []string) int {
+	fs := c.newFlagSet("emit", emitSynopsis)
+	var d detailFlags
+	d.register(fs)
+	var a awsFlags
+	a.register(fs)
+	source := fs.String("source", event.DefaultCISource, "event `source`: the one the stack admits (cdk context ciSource)")
+	bus := fs.String("bus", event.DefaultBusName, "event `bus` name or ARN")
+	printEntry := fs.Bool("print", false, "print the PutEvents entry (JSON) instead of sending it")
+	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	positional, code, ok := c.parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(positional) > 0 {
+		return c.fail("emit", fmt.Errorf("unexpected argument %q: emit takes flags only", positional[0]), exitInvalid)
+	}
+	deploy := d.deploy(fs, c.getenv)
+	entry, err := newEntry(deploy, *source, *bus)
+	if err != nil {
+		return c.fail("emit", err, exitInvalid)
+	}
+	if *printEntry {
+		return c.printJSON([]putEntry{entry})
+	}
+
+	_, _, events, err := c.clients(ctx, a.profile, a.region)
+	if err != nil {
+		return c.fail("emit", err, exitFailure)
+	}
+	out, err := events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source:       aws.String(entry.Source),
+		DetailType:   aws.String(entry.DetailType),
+		EventBusName: aws.String(entry.EventBusName),
+		Detail:       aws.String(entry.Detail),
+		Time:         aws.Time(time.Now().UTC()),
+	}}})
+	if err != nil {
+		code := exitFailure
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && (bump.IsPermanent(err) || apiErr.ErrorCode() == "ResourceNotFoundException") {
+			code = exitRejected
+		}
+		if *jsonOut && apiErr != nil {
+			c.printJSON(emitResult{ErrorCode: apiErr.ErrorCode(), ErrorMessage: apiErr.ErrorMessage()})
+		}
+		return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, err), code)
+	}
+	// PutEvents answers HTTP 200 when entries fail: the failure is in the entry.
+	if out.FailedEntryCount > 0 || len(out.Entries) == 0 || out.Entries[0].EventId == nil {
+		var res emitResult
+		if len(out.Entries) > 0 {
+			res.ErrorCode, res.ErrorMessage = aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage)
+		}
+		if *jsonOut {
+			c.printJSON(res)
+		}
+		return c.fail("emit", fmt.Errorf("EventBridge did not accept the event on bus %s: %s: %s%s",
+			entry.EventBusName, res.ErrorCode, res.ErrorMessage, entryHint(res.ErrorCode)), entryExitCode(res.ErrorCode))
+	}
+	id := aws.ToString(out.Entries[0].EventId)
+	if *jsonOut {
+		return c.printJSON(emitResult{EventID: id})
+	}
+	c.printf(c.stdout, "%s\n", id)
+	c.printf(c.stderr, "amibump emit: deploy-finished for %s, build %s, put on bus %s\n", describe(deploy), deploy.Build.ID, entry.EventBusName)
+	return exitOK
+}
+
+// newEntry validates the detail as the function does and returns the
+// PutEvents entry that carries it.
+func newEntry(d event.Deploy, source, bus string) (putEntry, error) {
+	detail, err := json.Marshal(d)
+	if err != nil {
+		return putEntry{}, err
+	}
+	if _, err := event.ParseDeploy(detail); err != nil {
+		return putEntry{}, usageError{flagNames(err)}
+	}
+	var problems []string
+	if strings.TrimSpace(source) == "" || strings.HasPrefix(source, "aws.") {
+		problems = append(problems, fmt.Sprintf("--source %q is not allowed: use the source the stack admits, such as %s", source, event.DefaultCISource))
+	}
+	if strings.TrimSpace(bus) == "" {
+		problems = append(problems, "--bus is required: the name or ARN of the amibump event bus")
+	}
+	if len(problems) > 0 {
+		return putEntry{}, usageError{errors.New(strings.Join(problems, "\n"))}
+	}
+	return putEntry{Source: source, DetailType: event.DeployFinished, EventBusName: bus, Detail: string(detail)}, nil
+}
+
+// flagNames adds, to a validation error about the detail, the flag (or
+// Jenkins variable) that sets each field, so a person knows what to change.
+func flagNames(err error) error {
+	replacer := strings.NewReplacer(
+		"detail.app ", "detail.app (--app) ",
+		"detail.env ", "detail.env (--env) ",
+		"detail.layer ", "detail.layer (--layer) ",
+		"detail.group ", "detail.group (--group) ",
+		"detail.build.id ", "detail.build.id (--build-id or BUILD_TAG) ",
+		"detail.build.url ", "detail.build.url (--build-url or BUILD_URL) ",
+		"detail.build.commit ", "detail.build.commit (--commit or GIT_COMMIT) ",
+		"detail.instanceId ", "detail.instanceId (--instance-id) ",
+	)
+	return errors.New(replacer.Replace(err.Error()))
+}
+
+// entryExitCode sorts a failed entry's error code: EventBridge's own
+// trouble may pass on a retry (4); anything else is a refusal (3).
+func entryExitCode(code string) int {
+	switch code {
+	case "InternalFailure", "InternalException", "ThrottlingException", "ServiceUnavailable", "":
+		return exitFailure
+	}
+	return exitRejected
+}
+
+// entryHint tells a person what to do about a failed entry.
+func entryHint(code string) string {
+	switch code {
+	case "ResourceNotFoundException":
+		return "; check --bus: the stack's bus is named by cdk context busName (default amibump), in the account and region of the credentials"
+	case "AccessDeniedException", "NotAuthorizedForSourceException":
+		return "; the caller needs events:PutEvents on the bus, and the stack must list its account or role in cdk context ciPrincipals"
+	case "InternalFailure", "ThrottlingException":
+		return "; try again"
+	}
+	return ""
+}
+
+// describe names what a detail selects: "app=shop env=prod layer=web group=a".
+func describe(d event.Deploy) string {
+	parts := make([]string, 0, 4)
+	for _, tv := range d.Selector() {
+		parts = append(parts, strings.TrimPrefix(tv.Key, "amibump:")+"="+tv.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (c *cli) printJSON(v any) int {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return c.fail("", err, exitFailure)
+	}
+	c.printf(c.stdout, "%s\n", out)
+	return exitOK
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+const planSynopsis = `Usage: amibump plan EVENT.json | --app APP --env ENV [--layer L] [--group G] [--instance-id ID]
+
+Runs the function's dry run locally, against the account of your credentials, and prints
+the plan per matching launch template: the source instance and why it was chosen, the AMI
+and version it would make, the Auto Scaling groups and the version they launch (groups
+pinned to a version number are flagged), and what retention would delete. EC2's DryRun
+checks that your credentials may make each change. Nothing is changed.
+
+EVENT.json is an event as EventBridge delivers it (as in an archive or testdata/events)
+or the entry list that "amibump emit --print" prints; without one, the flags describe it.`
+
+const runSynopsis = `Usage: amibump run EVENT.json | --app APP --env ENV [--layer L] [--group G] [--instance-id ID]
+
+Processes an event locally with your credentials, exactly as the function would: images the
+source instance, waits for the AMI (up to --max-wait), promotes it onto the launch template
+and prunes old versions and AMIs. The break-glass path when the function is down. Running it
+again, or after the function, is safe: the AMI is found by its build id and resumed.
+
+EVENT.json is any event the function takes (deploy-finished, EC2 AMI State Change, the
+reconcile schedule) as EventBridge delivers it, or the entry list that "amibump emit
+--print" prints; without one, the flags describe a deploy-finished event.
+
+Results are printed, not put on the bus (the function puts them there for alarms and
+chat); --publish-results puts them on --bus as the function does.`
+
+// local runs plan or run: the function's own pipeline, in this process.
+func (c *cli) local(ctx context.Context, cmd string, args []string) int {
+	synopsis := runSynopsis
+	if cmd == "plan" {
+		synopsis = planSynopsis
+	}
+	fs := c.newFlagSet(cmd, synopsis)
+	var d detailFlags
+	d.register(fs)
+	var a awsFlags
+	a.register(fs)
+	cfg := bump.Defaults()
+	source := fs.String("source", event.DefaultCISource, "event `source` of an event made from flags")
+	jsonOut := fs.Bool("json", false, "print the function's response (results) as JSON")
+	verbose := fs.Bool("verbose", false, "log each step (the function's logs) to stderr")
+	bus := fs.String("bus", event.DefaultBusName, "event `bus` that --publish-results puts results on")
+	publish := fs.Bool("publish-results", false, "put a bump-finished event per result on --bus, as the function does")
+	fs.DurationVar(&cfg.MaxWait, "max-wait", 30*time.Minute, "how long to wait for the AMI before reporting it pending")
+	fs.DurationVar(&cfg.PollMin, "poll-min", cfg.PollMin, "shortest delay between polls of the AMI's state")
+	fs.DurationVar(&cfg.PollMax, "poll-max", cfg.PollMax, "longest delay between polls of the AMI's state")
+	positional, code, ok := c.parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+
+	raw, err := c.localEvent(cmd, fs, &d, positional, *source, a.region)
+	if err != nil {
+		return c.fail(cmd, err, exitInvalid)
+	}
+	if *publish {
+		cfg.EventBus = *bus
+	}
+	if cfg.PollMin <= 0 || cfg.PollMax < cfg.PollMin || cfg.MaxWait <= 0 {
+		return c.fail(cmd, fmt.Errorf("--poll-min (%s), --poll-max (%s) and --max-wait (%s) must be positive, and --poll-min at most --poll-max", cfg.PollMin, cfg.PollMax, cfg.MaxWait), exitInvalid)
+	}
+	ec2Client, asgClient, eventsClient, err := c.clients(ctx, a.profile, a.region)
+	if err != nil {
+		return c.fail(cmd, err, exitFailure)
+	}
+	var log *slog.Logger
+	if *verbose {
+		log = slog.New(slog.NewTextHandler(c.stderr, nil))
+	}
+	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).Handle(ctx, raw)
+	if *jsonOut {
+		c.printJSON(resp)
+	} else {
+		c.printResults(cmd, raw, resp, err != nil)
+	}
+	code = exitCode(resp, err)
+	if err != nil {
+		c.printf(c.stderr, "amibump %s: %v\n", cmd, err)
+	}
+	for _, r := range resp.Results {
+		if r.Status == event.Pending && err == nil && cmd == "run" {
+			c.printf(c.stderr, "amibump run: %s is still pending; run the same command again to resume and promote it (nothing is made twice)\n", r.ImageID)
+		}
+	}
+	return code
+}
+
+// localEvent builds the event to process, as EventBridge would deliver it,
+// from a file or from flags, and checks it before anything is sent: an
+// invalid event is exit code 2, not a rejected result.
+func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positional []string, source, region string) ([]byte, error) {
+	fromFlags := anySet(fs, detailFlagNames)
+	var env map[string]any
+	switch {
+	case len(positional) > 1:
+		return nil, fmt.Errorf("%d event files given; %s takes one", len(positional), cmd)
+	case len(positional) == 1 && fromFlags:
+		return nil, errors.New("give an event file or the detail flags (--app, --env...), not both")
+	case len(positional) == 1:
+		var err error
+		if env, err = readEvent(positional[0]); err != nil {
+			return nil, err
+		}
+	default:
+		deploy := d.deploy(fs, c.getenv)
+		detail, err := json.Marshal(deploy)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := event.ParseDeploy(detail); err != nil {
+			return nil, flagNames(err)
+		}
+		env = map[string]any{"detail-type": event.DeployFinished, "source": source, "detail": json.RawMessage(detail)}
+	}
+	// What EventBridge adds, when the file does not have it.
+	defaults := map[string]any{"version": "0", "id": localID(), "time": time.Now().UTC().Format(time.RFC3339), "resources": []string{}}
+	if region != "" {
+		defaults["region"] = region
+	}
+	for k, v := range defaults {
+		if _, ok := env[k]; !ok {
+			env[k] = v
+		}
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := event.ParseEnvelope(raw)
+	if err != nil {
+		return nil, err
+	}
+	switch parsed.Classify() {
+	case event.KindDeploy:
+		_, deploy, err := event.ParseDeployEvent(raw)
+		if err != nil {
+			return nil, err
+		}
+		if cmd == "plan" && !deploy.DryRun {
+			deploy.DryRun = true
+			detail, err := json.Marshal(deploy)
+			if err != nil {
+				return nil, err
+			}
+			env["detail"] = json.RawMessage(detail)
+			return json.Marshal(env)
+		}
+		return raw, nil
+	case event.KindAMIState, event.KindReconcile:
+		if cmd == "plan" {
+			return nil, fmt.Errorf("plan takes a %s event; to see what this %q event would do, there is no dry run: amibump run processes it", event.DeployFinished, parsed.DetailType)
+		}
+		if parsed.Classify() == event.KindAMIState {
+			if _, err := event.ParseAMIState(parsed.Detail); err != nil {
+				return nil, err
+			}
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("unsupported event: source %q, detail-type %q; amibump handles %q (from CI), %q from %s and %q from %s",
+		parsed.Source, parsed.DetailType, event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+}
+
+// readEvent reads an event file: an event as EventBridge delivers it, or a
+// list of one PutEvents entry as "amibump emit --print" prints it.
+func readEvent(path string) (map[string]any, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.TrimSpace(raw)
+	if bytes.HasPrefix(raw, []byte("[")) {
+		var entries []struct {
+			Source, DetailType, Detail string
+			Time                       *time.Time
+		}
+		if err := json.Unmarshal(raw, &entries); err != nil {
+			return nil, fmt.Errorf("%s: not a PutEvents entry list: %w", path, err)
+		}
+		if len(entries) != 1 {
+			return nil, fmt.Errorf("%s: %d PutEvents entries; give one", path, len(entries))
+		}
+		e := entries[0]
+		if !json.Valid([]byte(e.Detail)) {
+			return nil, fmt.Errorf("%s: Detail is not a string of JSON", path)
+		}
+		env := map[string]any{"detail-type": e.DetailType, "source": e.Source, "detail": json.RawMessage(e.Detail)}
+		if e.Time != nil {
+			env["time"] = e.Time.UTC().Format(time.RFC3339)
+		}
+		return env, nil
+	}
+	var env map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil || env == nil {
+		return nil, fmt.Errorf("%s: not an EventBridge event (a JSON object with detail-type, source and detail) nor a PutEvents entry list: %v", path, err)
+	}
+	return env, nil
+}
+
+// exitCode is the worst outcome: a transient error or a failed target is a
+// failure (4); a rejected target is a rejection (3); anything else is 0.
+func exitCode(resp event.Response, err error) int {
+	code := exitOK
+	for _, r := range resp.Results {
+		switch r.Status {
+		case event.Failed:
+			code = max(code, exitFailure)
+		case event.Rejected:
+			code = max(code, exitRejected)
+		}
+	}
+	if err != nil {
+		code = exitFailure
+	}
+	return code
+}

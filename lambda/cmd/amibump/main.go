@@ -1,0 +1,55 @@
+// Command amibump is amibump's command-line tool, for CI pipelines and laptops:
+// emit puts a deploy-finished event on the bus, plan runs the function's dry
+// run locally and prints what it would do, and run processes an event locally
+// with the caller's credentials, exactly as the function would (the
+// break-glass path when the function is down). It shares the event types and
+// their validation with the function (package event) and runs the function's
+// own pipeline (package bump).
+//
+// main wires the real SDK clients; everything else is in run, which tests
+// call in-process with fake clients.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/amibump/amibump/lambda/bump"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients)
+	stop()
+	os.Exit(code)
+}
+
+// sdkClients builds the SDK clients from the standard credential and region
+// chain (environment, shared config and credentials files, SSO, web identity,
+// container and instance roles), with --profile and --region on top.
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK.
+func sdkClients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+	var opts []func(*config.LoadOptions) error
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("load the AWS configuration: %w", err)}
+	}
+	if cfg.Region == "" {
+		return nil, nil, nil, usageError{fmt.Errorf("no AWS region: pass --region, set AWS_REGION, or set region in the profile")}
+	}
+	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/bump"
+)
+
+// The instance the sample events name.
+const namedInstance = "i-0123456789abcdef0"
+
+// world is an account with amibump's usual setup, as lambda/bump's tests seed
+// it: template shop-web-prod-a (app shop, env prod, layer web, group a),
+// launched by group shop-web-prod-a at $Latest, its instance tagged as the
+// source, and the amibump bus.
+type world struct {
+	t       *testing.T
+	cloud   *awsfake.Cloud
+	baseAMI string
+	lt      string
+	source  string
+	// env is what the command sees as its environment (Jenkins' variables).
+	env map[string]string
+	// profile and region are what the command asked the clients for.
+	profile, region string
+	clientCalls     int
+}
+
+func newWorld(t *testing.T, templateTags map[string]string) *world {
+	t.Helper()
+	return newWorldOn(t, awsfake.New(awsfake.WithImageDelay(20*time.Millisecond)), templateTags)
+}
+
+// newWorldOn seeds the world's account in a cloud.
+func newWorldOn(t *testing.T, cloud *awsfake.Cloud, templateTags map[string]string) *world {
+	t.Helper()
+	w := &world{t: t, cloud: cloud, env: map[string]string{}}
+	w.cloud.CreateEventBus("amibump")
+	w.baseAMI = w.cloud.AddImage(awsfake.Image{Name: "base-2026-01"})
+	tags := map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "web", "amibump:group": "a"}
+	for k, v := range templateTags {
+		tags[k] = v
+	}
+	w.lt = w.cloud.AddLaunchTemplate("shop-web-prod-a", tags, ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.baseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
+	w.source = w.cloud.AddInstance(awsfake.Instance{ID: namedInstance, ImageID: w.baseAMI, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
+	w.group("shop-web-prod-a", "$Latest", w.source)
+	return w
+}
+
+// group adds an Auto Scaling group launching from the world's template at a version.
+func (w *world) group(name, version string, instances ...string) {
+	g := astypes.AutoScalingGroup{
+		AutoScalingGroupName: aws.String(name),
+		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.lt), Version: aws.String(version)},
+	}
+	for _, id := range instances {
+		g.Instances = append(g.Instances, astypes.Instance{InstanceId: aws.String(id), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService})
+	}
+	w.cloud.AddAutoScalingGroup(g)
+}
+
+// clients is the command's clientsFunc: the world's fakes.
+func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+	w.profile, w.region = profile, region
+	w.clientCalls++
+	return w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), nil
+}
+
+// amibump runs the command line in-process against the world, with fast polls
+// for plan and run.
+func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
+	w.t.Helper()
+	if len(args) > 0 && (args[0] == "plan" || args[0] == "run") {
+		args = append([]string{args[0], "--poll-min", "1ms", "--poll-max", "5ms", "--max-wait", "10s"}, args[1:]...)
+	}
+	var out, errOut bytes.Buffer
+	// No deadline, as on a command line: the wait is bounded by --max-wait.
+	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients)
+	return code, out.String(), errOut.String()
+}
+
+// head returns the version number and AMI of the template's $Latest and $Default.
+func (w *world) head() (latest, def int64, latestImage string) {
+	for _, v := range w.cloud.Versions(w.lt) {
+		if n := aws.ToInt64(v.VersionNumber); n > latest {
+			latest, latestImage = n, aws.ToString(v.LaunchTemplateData.ImageId)
+		}
+		if aws.ToBool(v.DefaultVersion) {
+			def = aws.ToInt64(v.VersionNumber)
+		}
+	}
+	return latest, def, latestImage
+}
+
+// sample is the path of a sample event.
+func sample(name string) string {
+	return filepath.Join("..", "..", "..", "testdata", "events", name)
+}
+
+// eventFile writes a sample event with changes (as lambda/bump's edit: "id",
+// "time", "detail.build.id"; nil removes) to a temporary file.
+func (w *world) eventFile(name string, changes map[string]any) string {
+	w.t.Helper()
+	raw, err := os.ReadFile(sample(name))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		w.t.Fatal(err)
+	}
+	for path, v := range changes {
+		keys := strings.Split(path, ".")
+		node := m
+		for _, k := range keys[:len(keys)-1] {
+			node = node[k].(map[string]any)
+		}
+		if v == nil {
+			delete(node, keys[len(keys)-1])
+		} else {
+			node[keys[len(keys)-1]] = v
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	path := filepath.Join(w.t.TempDir(), name)
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+	return path
+}
+
+// jenkins sets the variables Jenkins sets for a build.
+func (w *world) jenkins(number string) {
+	w.env["BUILD_TAG"] = "jenkins-shop-deploy-" + number
+	w.env["BUILD_URL"] = "https://jenkins.example.com/job/shop-deploy/" + number + "/"
+	w.env["GIT_COMMIT"] = "9f1c2e7d0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+}
