@@ -469,6 +469,10 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 	if in == nil || len(in.ImageIds) == 0 {
 		return nil, errorf("MissingParameter", "The request must contain the parameter ImageIds")
 	}
+	if len(in.ImageIds) > 10 {
+		// ImageId.N: "Minimum number of 1 item. Maximum number of 10 items."
+		return nil, errorf("InvalidParameterValue", "The maximum number of ImageIds is 10; %d were given", len(in.ImageIds))
+	}
 	if err := checkRange("MaxResults", in.MaxResults, 5, 1000); err != nil {
 		return nil, err
 	}

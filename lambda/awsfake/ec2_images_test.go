@@ -478,6 +478,7 @@ func TestDescribeImageReferences(t *testing.T) {
 			[]string{instanceArn}, ""},
 		{"no resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}}, nil, "MissingParameter"},
 		{"no image ids", &ec2.DescribeImageReferencesInput{IncludeAllResourceTypes: aws.Bool(true)}, nil, "MissingParameter"},
+		{"more than 10 image ids", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami, ami, ami, ami, ami, ami, ami, ami, ami, ami, ami}, IncludeAllResourceTypes: aws.Bool(true)}, nil, "InvalidParameterValue"},
 		{"unknown image", &ec2.DescribeImageReferencesInput{ImageIds: []string{"ami-0123456789abcdef0"}, IncludeAllResourceTypes: aws.Bool(true)}, nil, "InvalidAMIID.NotFound"},
 	}
 	for _, tt := range tests {

@@ -76,6 +76,12 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 		r.log.ErrorContext(ctx, "event rejected", "reason", reason)
 		results = []event.Result{{Status: event.Rejected, EventID: env.ID, Reason: reason}}
 	}
+	if err != nil && IsPermanent(err) {
+		// Access denied listing the account, say: a retry cannot fix it.
+		r.log.ErrorContext(ctx, "event rejected", "error", err)
+		results = append(results, event.Result{Status: event.Rejected, EventID: env.ID, Reason: err.Error()})
+		err = nil
+	}
 	r.publish(ctx, results)
 	return event.Response{Results: results}, err
 }
@@ -90,9 +96,8 @@ type run struct {
 	env    *event.Envelope
 	log    *slog.Logger
 
-	groupsOnce sync.Once
-	groups     []astypes.AutoScalingGroup
-	groupsErr  error
+	groupsMu sync.Mutex
+	groups   []astypes.AutoScalingGroup // nil until listed
 }
 
 func (b *Bumper) newRun(env *event.Envelope) *run {
@@ -113,20 +118,25 @@ func (b *Bumper) newRun(env *event.Envelope) *run {
 	return r
 }
 
-// autoScalingGroups lists every group of the account once per event.
+// autoScalingGroups lists every group of the account once per event. A failed
+// listing is not kept: the next target asks again.
 func (r *run) autoScalingGroups(ctx context.Context) ([]astypes.AutoScalingGroup, error) {
-	r.groupsOnce.Do(func() {
-		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(r.asg, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				r.groupsErr = fmt.Errorf("list auto scaling groups: %w", err)
-				return
-			}
-			r.groups = append(r.groups, page.AutoScalingGroups...)
+	r.groupsMu.Lock()
+	defer r.groupsMu.Unlock()
+	if r.groups != nil {
+		return r.groups, nil
+	}
+	groups := []astypes.AutoScalingGroup{}
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(r.asg, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list auto scaling groups: %w", err)
 		}
-	})
-	return r.groups, r.groupsErr
+		groups = append(groups, page.AutoScalingGroups...)
+	}
+	r.groups = groups
+	return groups, nil
 }
 
 // publish puts one bump-finished event per result on the bus, ten at a time.

@@ -76,10 +76,8 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 				err = nil
 			case err != nil:
 				log.WarnContext(ctx, "target failed, to be retried", "imageId", res.ImageID, "error", err)
-				if res.Status == "" {
-					// Nothing to report yet: the retry will.
-					res.Status, res.Reason = event.Pending, "retrying: "+err.Error()
-				}
+				// Unless it has a result of its own (a failed image), a target that
+				// failed for now reports nothing: its retry will.
 			default:
 				log.InfoContext(ctx, "target finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
 			}
@@ -87,7 +85,18 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 		})
 	}
 	wg.Wait()
-	return results, joinTransient(errs)
+	return withStatus(results), joinTransient(errs)
+}
+
+// withStatus drops the results of targets that have none to report yet.
+func withStatus(results []event.Result) []event.Result {
+	out := results[:0]
+	for _, r := range results {
+		if r.Status != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // bumpTarget makes (or finds) the deploy's AMI for one template, waits for it
@@ -111,11 +120,14 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		deploy = mine.Deploy
 	}
 	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Overtaken {
-		res.Status, res.Version, res.ImageID = event.Superseded, v.Number, v.ImageID
+		res.Status, res.Version = event.Superseded, v.Number
 		res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was made",
 			v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
 		log.InfoContext(ctx, "superseded before imaging", "version", v.Number, "imageId", v.ImageID)
 		return res, nil
+	}
+	if d.DryRun {
+		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}
 	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
 		// A failed AMI of an earlier attempt: remove it and make a fresh one.
@@ -125,9 +137,6 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		}
 		delete(st.Images, mine.ID)
 		mine = nil
-	}
-	if d.DryRun {
-		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}
 	if mine == nil {
 		src, err := r.pickSource(ctx, t, d.InstanceID)
@@ -170,7 +179,8 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		st.Images[mine.ID] = *mine
 		log.InfoContext(ctx, "image available", "imageId", mine.ID)
 	}
-	return r.promoteAndTidy(ctx, log, t, *mine, st.Images, res)
+	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st.Images, res)
+	return res, err
 }
 
 // createImage requests the deploy's AMI of the source instance, tagged on the
@@ -208,6 +218,10 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		}
 		if !found {
 			return image{}, fmt.Errorf("AMI name %s is taken but the image is not visible yet; retrying", name)
+		}
+		if img.Tags[event.TagLaunchTemplate] != t.ID || img.Deploy.BuildID != deploy.BuildID {
+			return image{}, rejectf("AMI name %s is taken by %s, which amibump made for launch template %s, build %s; rename one of the templates (their first %d characters are the same)",
+				name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, 102)
 		}
 		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
 		return img, nil

@@ -1,6 +1,7 @@
 package bump_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -183,7 +184,7 @@ func TestOlderDeployIsSuperseded(t *testing.T) {
 	newer := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
 	calls := w.cloud.Calls("CreateImage")
 	old := one(t, must(w.handle(sample(t, "deploy-finished-old.json"))))
-	if old.Status != event.Superseded || old.Version != newer.Version || old.ImageID != newer.ImageID {
+	if old.Status != event.Superseded || old.Version != newer.Version || old.ImageID != "" || !strings.Contains(old.Reason, newer.ImageID) {
 		t.Errorf("old deploy: %+v, want superseded by version %d (%s)", old, newer.Version, newer.ImageID)
 	}
 	if w.cloud.Calls("CreateImage") != calls {
@@ -396,6 +397,27 @@ func TestDryRun(t *testing.T) {
 			t.Error("a dry run changed something")
 		}
 	})
+	t.Run("a failed image of an earlier attempt is left in place", func(t *testing.T) {
+		w := newWorld(t)
+		w.cloud.AddImage(awsfake.Image{Name: "failed-one", State: ec2types.ImageStateFailed, Tags: map[string]string{
+			"amibump:launch-template": w.lt, "amibump:build-id": "jenkins-shop-deploy-144", "amibump:deployed-at": "2026-11-26T03:30:00Z",
+		}})
+		res := one(t, must(w.handle(sample(t, "deploy-finished-dry-run.json"))))
+		if res.Status != event.DryRun || !strings.Contains(strings.Join(res.Plan, "\n"), "remove the failed image") {
+			t.Errorf("result %+v, want a plan that says the failed image would go", res)
+		}
+		if n := w.cloud.Calls("DeregisterImage"); n != 0 {
+			t.Errorf("a dry run deregistered %d images", n)
+		}
+	})
+	t.Run("an event already promoted has nothing to do", func(t *testing.T) {
+		w := newWorld(t)
+		done := one(t, must(w.handle(edit(t, sample(t, "deploy-finished-dry-run.json"), map[string]any{"detail.dryRun": false}))))
+		res := one(t, must(w.handle(sample(t, "deploy-finished-dry-run.json"))))
+		if res.Status != event.DryRun || res.Version != done.Version || !strings.Contains(strings.Join(res.Plan, "\n"), "nothing to do") {
+			t.Errorf("result %+v, want nothing to do at version %d", res, done.Version)
+		}
+	})
 	t.Run("a missing permission rejects it", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.Deny("CreateImage")
@@ -536,6 +558,22 @@ func TestRetention(t *testing.T) {
 		t.Error("retention deregistered the base AMI amibump did not make")
 	}
 	_ = src
+	t.Run("a version a group is pinned to is kept", func(t *testing.T) {
+		pinned := aws.ToInt64(w.cloud.Versions(lt)[1].VersionNumber) // the oldest amibump version left
+		w.group("shop-web-prod-k-pinned", lt, fmt.Sprint(pinned))
+		raw := edit(t, deployEvent(t, "e8", "build-8", time.Date(2026, 11, 26, 2, 30, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		res := one(t, must(w.handle(raw)))
+		if res.Pruned == nil || res.Pruned.Versions != 0 {
+			t.Errorf("pruned %+v, want no version deleted", res.Pruned)
+		}
+		found := false
+		for _, v := range w.cloud.Versions(lt) {
+			found = found || aws.ToInt64(v.VersionNumber) == pinned
+		}
+		if !found {
+			t.Errorf("version %d, which a group is pinned to, was deleted", pinned)
+		}
+	})
 	t.Run("an image an instance still runs is kept", func(t *testing.T) {
 		w.cloud.AddInstance(awsfake.Instance{ImageID: results[4].ImageID})
 		w.cloud.AddInstance(awsfake.Instance{ImageID: results[3].ImageID})
@@ -549,8 +587,9 @@ func TestRetention(t *testing.T) {
 		}
 	})
 	t.Run("a failed deletion is a warning, the promotion stands", func(t *testing.T) {
-		vs := w.cloud.Versions(lt)
-		w.cloud.FailVersionDeletion(lt, aws.ToInt64(vs[1].VersionNumber))
+		for _, v := range w.cloud.Versions(lt) {
+			w.cloud.FailVersionDeletion(lt, aws.ToInt64(v.VersionNumber))
+		}
 		raw := edit(t, deployEvent(t, "e10", "build-10", time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
 		res := one(t, must(w.handle(raw)))
 		if res.Status != event.Promoted || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[len(res.Warnings)-1], "retention:") {
@@ -581,6 +620,18 @@ func TestInstanceRefresh(t *testing.T) {
 				t.Errorf("group %s: refresh without SkipMatching", group)
 			}
 		}
+	}
+	// A refresh that could not be started for now is returned, and the retry starts it.
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-r-latest")
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-r-default")
+	w.cloud.FailNext("StartInstanceRefresh", awsfake.APIError("InternalFailure", "An internal error occurred"))
+	raw = edit(t, deployEvent(t, "e1", "build-1", time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "r"})
+	if _, err := w.handle(raw); err == nil {
+		t.Fatal("a refresh that failed for now must be returned so that Lambda retries")
+	}
+	res = one(t, must(w.handle(raw)))
+	if res.Status != event.Promoted || len(w.cloud.InstanceRefreshes("shop-web-prod-r-latest"))+len(w.cloud.InstanceRefreshes("shop-web-prod-r-default")) != 4 {
+		t.Errorf("retry: %+v; want both groups refreshed a second time", res)
 	}
 	// A second deploy while the refreshes still run: reported, not fought.
 	raw = edit(t, deployEvent(t, "e2", "build-2", time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "r"})

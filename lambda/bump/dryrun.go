@@ -34,7 +34,16 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 	}
 	latest := st.Plan.Latest()
 	latestImage := versionImage(st.Plan, latest)
+	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Current {
+		res.Version, res.ImageID = v.Number, v.ImageID
+		say("nothing to do: version %d of %s already carries this build's AMI %s", v.Number, t.Name, v.ImageID)
+		return res, nil
+	}
 	var img plan.Image
+	if mine != nil && mine.State == "failed" {
+		say("remove the failed image %s of an earlier attempt (%s), then make a fresh one", mine.ID, mine.Reason)
+		mine = nil
+	}
 	if mine != nil {
 		img = mine.Image
 		say("resume on image %s (%s), made by an earlier attempt", mine.ID, mine.State)
@@ -106,8 +115,22 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 		after.Versions = append(after.Versions, v)
 	}
 	after.Versions = append(after.Versions, plan.Version{Number: latest + 1, ImageID: img.ID, Marked: true, Default: t.Settings.SetDefault})
-	if p := plan.Retain(after, t.Settings.Keep); len(p.Versions)+len(p.Images) > 0 {
+	if p := plan.Retain(after, t.Settings.Keep, pinnedVersions(groups, t)); len(p.Versions)+len(p.Images) > 0 {
 		say("retention (keep %d): delete versions %v; deregister AMIs %v unless an instance or another template uses them", t.Settings.Keep, p.Versions, p.Images)
+		if len(p.Versions) > 0 {
+			_, err := r.ec2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{
+				LaunchTemplateId: aws.String(t.ID), Versions: []string{strconv.FormatInt(p.Versions[0], 10)}, DryRun: aws.Bool(true),
+			})
+			if err := check("ec2:DeleteLaunchTemplateVersions", err); err != nil {
+				return res, err
+			}
+		}
+		if len(p.Images) > 0 {
+			_, err := r.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(p.Images[0]), DeleteAssociatedSnapshots: aws.Bool(true), DryRun: aws.Bool(true)})
+			if err := check("ec2:DeregisterImage", err); err != nil {
+				return res, err
+			}
+		}
 	}
 	if len(denied) > 0 {
 		return res, rejectf("dry run: not allowed to %s; grant these to the role that runs amibump", strings.Join(denied, ", "))

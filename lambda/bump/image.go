@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,8 +52,14 @@ func (r *run) templateImages(ctx context.Context, templateID string) (map[string
 	return r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: []string{templateID}}})
 }
 
+// listImages lists this account's amibump images matching filters, in the
+// states CreateImage goes through: a deregistered image, which EC2 may still
+// list for a while, or a disabled one counts as gone.
 func (r *run) listImages(ctx context.Context, filters []ec2types.Filter) (map[string]image, error) {
 	images := map[string]image{}
+	filters = append(filters, ec2types.Filter{Name: aws.String("state"), Values: []string{
+		string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed),
+	}})
 	p := ec2.NewDescribeImagesPaginator(r.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -229,7 +236,8 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 }
 
 // deregister removes an amibump image with its snapshots. An image already
-// gone counts as removed.
+// gone counts as removed. Snapshots EC2 could not delete are returned as a
+// *snapshotsLeftError: the image is gone, and nothing lists them again.
 func (r *run) deregister(ctx context.Context, imageID string) (snapshots int, err error) {
 	out, err := r.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(imageID), DeleteAssociatedSnapshots: aws.Bool(true)})
 	if hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable") {
@@ -238,10 +246,26 @@ func (r *run) deregister(ctx context.Context, imageID string) (snapshots int, er
 	if err != nil {
 		return 0, fmt.Errorf("deregister image %s: %w", imageID, err)
 	}
+	var left []string
 	for _, s := range out.DeleteSnapshotResults {
 		if s.ReturnCode == ec2types.SnapshotReturnCodesSuccess {
 			snapshots++
+		} else {
+			left = append(left, fmt.Sprintf("%s (%s)", aws.ToString(s.SnapshotId), s.ReturnCode))
 		}
 	}
+	if len(left) > 0 {
+		return snapshots, &snapshotsLeftError{ImageID: imageID, Snapshots: left}
+	}
 	return snapshots, nil
+}
+
+// snapshotsLeftError: the image was deregistered but some of its snapshots stay.
+type snapshotsLeftError struct {
+	ImageID   string
+	Snapshots []string
+}
+
+func (e *snapshotsLeftError) Error() string {
+	return fmt.Sprintf("image %s deregistered, but snapshots %s were not deleted; delete them in the EC2 console", e.ImageID, strings.Join(e.Snapshots, ", "))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,14 +24,18 @@ import (
 const maxPromoteSteps = 16
 
 // promoteAndTidy promotes an available AMI onto its template, then reports
-// pinned groups, starts an instance refresh where opted in, and prunes.
-func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, res event.Result) (event.Result, error) {
+// pinned groups, starts an instance refresh where opted in, and prunes. changed
+// tells whether the promotion changed the template (a version made or deleted,
+// $Default moved): a promotion found already done changes nothing.
+func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, res event.Result) (_ event.Result, changed bool, _ error) {
 	res.ImageID = img.ID
-	st, step, err := r.promote(ctx, log, t, img, known)
+	st, step, changed, err := r.promote(ctx, log, t, img, known)
 	if err != nil {
-		return res, err
+		return res, changed, err
 	}
 	res.Version = step.Version
+	groups, groupsErr := r.autoScalingGroups(ctx)
+	var refreshErr error
 	if step.Kind == plan.Superseded {
 		top := st.Plan.Images[versionImage(st.Plan, step.Version)]
 		res.Status = event.Superseded
@@ -39,20 +44,36 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
 	} else {
 		res.Status = event.Promoted
-		groups, err := r.autoScalingGroups(ctx)
-		if err != nil {
-			res.Warnings = append(res.Warnings, "could not check the Auto Scaling groups: "+err.Error())
-		} else {
-			res.Warnings = append(res.Warnings, groupWarnings(groups, t)...)
+		switch {
+		case groupsErr != nil:
+			res.Warnings = append(res.Warnings, "could not check the Auto Scaling groups: "+groupsErr.Error())
 			if t.Settings.InstanceRefresh {
-				res.Warnings = append(res.Warnings, r.refresh(ctx, log, groups, t)...)
+				refreshErr = groupsErr
+			}
+		default:
+			res.Warnings = append(res.Warnings, groupWarnings(groups, t)...)
+			// A deploy event refreshes even when a retry finds the promotion done:
+			// the attempt before may have stopped short of it (SkipMatching makes
+			// a second refresh cheap).
+			if t.Settings.InstanceRefresh && (changed || r.env.Classify() == event.KindDeploy) {
+				var warnings []string
+				warnings, refreshErr = r.refresh(ctx, log, groups, t)
+				res.Warnings = append(res.Warnings, warnings...)
 			}
 		}
 	}
-	pruned, warnings := r.prune(ctx, log, t, st)
+	var pinned map[int64]bool
+	if groupsErr == nil {
+		pinned = pinnedVersions(groups, t)
+	}
+	pruned, warnings := r.prune(ctx, log, t, st, pinned)
 	res.Pruned = pruned
 	res.Warnings = append(res.Warnings, warnings...)
-	return res, nil
+	if refreshErr != nil {
+		// Transient: the retry finds the promotion done and starts the refresh.
+		return res, changed, fmt.Errorf("instance refresh for %s not started: %w", t.Name, refreshErr)
+	}
+	return res, changed, nil
 }
 
 func versionImage(t plan.Template, n int64) string {
@@ -66,11 +87,13 @@ func versionImage(t plan.Template, n int64) string {
 
 // promote applies plan.Next until the template is in order: our AMI carried by
 // the newest amibump version and $Default on it, or a newer deploy there.
-func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (templateState, plan.Step, error) {
+// changed tells whether it wrote anything.
+func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (st templateState, step plan.Step, changed bool, err error) {
+	var created int64 // the version CreateLaunchTemplateVersion last answered
 	for range maxPromoteSteps {
-		st, err := r.readTemplate(ctx, t, known)
+		st, err = r.readTemplate(ctx, t, known)
 		if err != nil {
-			return st, plan.Step{}, err
+			return st, plan.Step{}, changed, err
 		}
 		known = st.Images
 		if _, ok := st.Plan.Images[img.ID]; !ok {
@@ -78,11 +101,20 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 			st.Plan.Images[img.ID] = img.Image
 			st.Images[img.ID] = img
 		}
-		step := plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
+		step = plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
 		switch step.Kind {
 		case plan.Done, plan.Superseded:
-			return st, step, nil
+			return st, step, changed, nil
 		case plan.Create:
+			if created != 0 {
+				// EC2 answered our client token with a version that no longer exists:
+				// it was made by an earlier attempt and deleted since, by a person
+				// (a rollback) or a tool. The token is spent; making another version
+				// would undo that deletion.
+				return st, step, changed, rejectf("version %d of %s, which carried %s (build %s), was deleted after amibump created it; amibump does not create it again. "+
+					"To promote this build, deploy it again; to stop this report, deregister %s",
+					created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
+			}
 			out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 				LaunchTemplateId:   aws.String(t.ID),
 				SourceVersion:      aws.String("$Latest"),
@@ -91,28 +123,40 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 				ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
 			})
 			if err != nil {
-				return st, step, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
+				return st, step, changed, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
 			}
-			n := aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
-			log.InfoContext(ctx, "version created", "imageId", img.ID, "version", n)
+			created = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
+			if !slices.ContainsFunc(st.Plan.Versions, func(v plan.Version) bool { return v.Number == created }) {
+				changed = true
+			}
+			log.InfoContext(ctx, "version created", "imageId", img.ID, "version", created)
 			if t.Settings.SetDefault {
-				if err := r.setDefault(ctx, log, t, n); err != nil {
-					return st, step, err
+				if err := r.setDefault(ctx, log, t, created); err != nil {
+					return st, step, changed, err
 				}
 			}
 		case plan.SetDefault:
 			if err := r.setDefault(ctx, log, t, step.Version); err != nil {
-				return st, step, err
+				return st, step, changed, err
 			}
+			changed = true
 		case plan.Delete:
 			// A version of an older deploy that landed above the newest one.
-			if _, err := r.deleteVersions(ctx, t, []int64{step.Version}); err != nil {
-				return st, step, err
+			_, err := r.deleteVersions(ctx, t, []int64{step.Version})
+			var notDeleted *versionsNotDeletedError
+			switch {
+			case errors.As(err, &notDeleted):
+				// Refused for this version (it may have just become $Default): read again.
+				log.WarnContext(ctx, "stale version not deleted", "version", step.Version, "error", err)
+			case err != nil:
+				return st, step, changed, err
+			default:
+				changed = true
+				log.InfoContext(ctx, "stale version deleted", "version", step.Version, "imageId", versionImage(st.Plan, step.Version))
 			}
-			log.InfoContext(ctx, "stale version deleted", "version", step.Version, "imageId", versionImage(st.Plan, step.Version))
 		}
 	}
-	return templateState{}, plan.Step{}, fmt.Errorf("launch template %s did not settle after %d steps: other promoters are racing; a retry finishes the job", t.Name, maxPromoteSteps)
+	return templateState{}, plan.Step{}, changed, fmt.Errorf("launch template %s did not settle after %d steps: other promoters are racing; a retry finishes the job", t.Name, maxPromoteSteps)
 }
 
 func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64) error {
@@ -164,13 +208,29 @@ func (r *run) deleteVersions(ctx context.Context, t target, versions []int64) (i
 			errs = append(errs, fmt.Errorf("delete version %d of %s: %s: %s", aws.ToInt64(u.VersionNumber), t.Name, code, msg))
 		}
 	}
-	return deleted, errors.Join(errs...)
+	if len(errs) > 0 {
+		return deleted, &versionsNotDeletedError{errors.Join(errs...)}
+	}
+	return deleted, nil
 }
+
+// versionsNotDeletedError: DeleteLaunchTemplateVersions refused some versions
+// (reported inside its output, not as an error of the call).
+type versionsNotDeletedError struct{ err error }
+
+func (e *versionsNotDeletedError) Error() string { return e.err.Error() }
+func (e *versionsNotDeletedError) Unwrap() error { return e.err }
 
 // prune applies retention (DESIGN §4): housekeeping whose failures are warnings;
 // the promotion stands and the next promotion or reconcile tries again.
-func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st templateState) (*event.Pruned, []string) {
-	p := plan.Retain(st.Plan, t.Settings.Keep)
+//
+// pinned are the versions Auto Scaling groups are pinned to (nil when the groups
+// could not be listed: then no version is deleted).
+func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st templateState, pinned map[int64]bool) (*event.Pruned, []string) {
+	p := plan.Retain(st.Plan, t.Settings.Keep, pinned)
+	if pinned == nil {
+		p.Versions = nil
+	}
 	pruned := &event.Pruned{}
 	var warnings []string
 	warn := func(err error) {
@@ -199,7 +259,11 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 			continue
 		}
 		snaps, err := r.deregister(ctx, id)
-		if err != nil {
+		var left *snapshotsLeftError
+		switch {
+		case errors.As(err, &left):
+			warn(err) // the image is gone; its snapshots are reported for a person
+		case err != nil:
 			warn(err)
 			continue
 		}
@@ -213,33 +277,51 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 }
 
 // referencedImages tells which images an instance or a launch template still
-// refers to, with EC2's DescribeImageReferences.
+// refers to, with EC2's DescribeImageReferences (10 images a request).
 func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
 	refs := map[string]bool{}
-	p := ec2.NewDescribeImageReferencesPaginator(r.ec2, &ec2.DescribeImageReferencesInput{
-		ImageIds: ids,
-		ResourceTypes: []ec2types.ResourceTypeRequest{
-			{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance},
-			{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate},
-		},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("find references to images %s: %w", strings.Join(ids, ", "), err)
-		}
-		for _, ref := range page.ImageReferences {
-			refs[aws.ToString(ref.ImageId)] = true
+	for batch := range slices.Chunk(ids, 10) {
+		p := ec2.NewDescribeImageReferencesPaginator(r.ec2, &ec2.DescribeImageReferencesInput{
+			ImageIds: batch,
+			ResourceTypes: []ec2types.ResourceTypeRequest{
+				{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance},
+				{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate},
+			},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("find references to images %s: %w", strings.Join(batch, ", "), err)
+			}
+			for _, ref := range page.ImageReferences {
+				refs[aws.ToString(ref.ImageId)] = true
+			}
 		}
 	}
 	return refs, nil
 }
 
+// pinnedVersions are the version numbers groups launch the template at.
+func pinnedVersions(groups []astypes.AutoScalingGroup, t target) map[int64]bool {
+	pinned := map[int64]bool{}
+	for _, g := range groups {
+		for _, u := range uses(g, t) {
+			if n, err := strconv.ParseInt(u.Version, 10, 64); err == nil {
+				pinned[n] = true
+			}
+		}
+	}
+	return pinned
+}
+
 // refresh starts an instance refresh (SkipMatching) on each group that launches
 // the template at $Latest or at a $Default that amibump moves. A refresh already
 // running is reported, not fought.
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target) []string {
+//
+// A refresh that failed for a reason a retry may fix is returned as an error.
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target) ([]string, error) {
 	var warnings []string
+	var errs []error
 	for _, g := range groups {
 		follows := false
 		for _, u := range uses(g, t) {
@@ -259,11 +341,13 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		switch {
 		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
 			warnings = append(warnings, fmt.Sprintf("group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh", name))
-		case err != nil:
+		case err != nil && IsPermanent(err):
 			warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("group %s: %w", name, err))
 		default:
 			log.InfoContext(ctx, "instance refresh started", "group", name, "instanceRefreshId", aws.ToString(out.InstanceRefreshId))
 		}
 	}
-	return warnings
+	return warnings, errors.Join(errs...)
 }

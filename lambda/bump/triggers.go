@@ -2,6 +2,7 @@ package bump
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -61,41 +62,63 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
 	}
 	t := newTarget(lts.LaunchTemplates[0])
-	res, err := r.settleImage(ctx, log, t, img, nil)
-	return []event.Result{res}, joinTransient([]error{err})
+	res, _, err := r.settleImage(ctx, log, t, img, nil)
+	return withStatus([]event.Result{res}), joinTransient([]error{err})
 }
 
 // settleImage finishes the job for an amibump AMI found by a trigger other than
 // its deploy event: promote it when available, remove and report it when failed.
-func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (event.Result, error) {
+// An image in another state has no result (its status is empty). changed tells
+// whether anything was changed.
+func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (event.Result, bool, error) {
 	res := imageResult(r.env.ID, img)
 	res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
 	res.Warnings = append(res.Warnings, t.Warnings...)
-	var err error
+	var (
+		err     error
+		changed bool
+	)
 	switch img.State {
 	case string(ec2types.ImageStateAvailable):
 		if known == nil {
 			known = map[string]image{}
 		}
 		known[img.ID] = img
-		res, err = r.promoteAndTidy(ctx, log, t, img, known, res)
+		res, changed, err = r.promoteAndTidy(ctx, log, t, img, known, res)
 	case string(ec2types.ImageStateFailed):
-		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; replay the deploy event from the archive to try again"
-		if _, err = r.deregister(ctx, img.ID); err == nil {
+		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
+		changed = true
+		_, err = r.deregister(ctx, img.ID)
+		var left *snapshotsLeftError
+		if errors.As(err, &left) {
+			res.Warnings, err = append(res.Warnings, err.Error()), nil
+		}
+		if err == nil {
 			log.ErrorContext(ctx, "image failed, removed", "reason", img.Reason)
 		}
 	default:
-		res.Status, res.Reason = event.Pending, fmt.Sprintf("image %s is %s", img.ID, img.State)
+		log.DebugContext(ctx, "image neither available nor failed, left", "state", img.State)
+		return event.Result{}, false, nil
 	}
 	if err != nil && IsPermanent(err) {
 		res.Status, res.Reason = event.Rejected, err.Error()
 		log.ErrorContext(ctx, "target rejected", "error", err)
-		return res, nil
+		return res, true, nil
 	}
 	if err == nil && res.Status != "" {
-		log.InfoContext(ctx, "target finished", "status", res.Status, "version", res.Version)
+		log.InfoContext(ctx, "target finished", "status", res.Status, "version", res.Version, "changed", changed)
 	}
-	return res, err
+	return res, changed, err
+}
+
+// jobError turns a permanent error of one reconcile job into its rejected
+// result; a transient one is returned for Lambda to retry.
+func (r *run) jobError(ctx context.Context, log *slog.Logger, t target, err error) (event.Result, error) {
+	if !IsPermanent(err) {
+		return event.Result{}, err
+	}
+	log.ErrorContext(ctx, "target rejected", "error", err)
+	return event.Result{Status: event.Rejected, EventID: r.env.ID, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name, Reason: err.Error()}, nil
 }
 
 func imageResult(eventID string, img image) event.Result {
@@ -132,9 +155,11 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	}
 	now := r.now()
 	type job struct {
-		t     target
-		img   image
-		prune bool
+		t   target
+		img image
+		// prune: retention only. check: $Latest is not amibump's, so whether img is
+		// newer than what the template carries needs the template's versions.
+		prune, check bool
 	}
 	var jobs []job
 	var results []event.Result
@@ -172,7 +197,7 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 		}
 		switch {
 		case newest != nil:
-			jobs = append(jobs, job{t: t, img: *newest})
+			jobs = append(jobs, job{t: t, img: *newest, check: !carriedOK})
 		case carriedOK && t.Settings.SetDefault && h.defaultVersion != h.latestVersion && images[h.defaultImage].Deploy.Compare(carried.Deploy) < 0:
 			// Promoted, but $Default was not moved yet (a promoter stopped between the two).
 			jobs = append(jobs, job{t: t, img: carried})
@@ -193,22 +218,35 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	for i, j := range jobs {
 		wg.Go(func() {
 			log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.img.ID)
-			if j.prune {
-				st, err := r.readTemplate(ctx, j.t, nil)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				// Housekeeping only: logged by prune, no result (nothing was promoted).
-				r.prune(ctx, log, j.t, st)
-				return
-			}
 			// Each job gets its own map: promotion adds to it.
 			known := map[string]image{}
 			for _, img := range byTemplate[j.t.ID] {
 				known[img.ID] = img
 			}
-			out[i], errs[i] = r.settleImage(ctx, log, j.t, j.img, known)
+			if j.prune || j.check {
+				st, err := r.readTemplate(ctx, j.t, known)
+				if err != nil {
+					out[i], errs[i] = r.jobError(ctx, log, j.t, err)
+					return
+				}
+				if _, topImg, ok := st.Plan.Top(); j.check && (!ok || j.img.Deploy.Compare(topImg.Deploy) > 0) {
+					j.prune = false // due after all
+				} else {
+					// Housekeeping only: logged by prune, no result (nothing was promoted).
+					var pinned map[int64]bool
+					if groups, err := r.autoScalingGroups(ctx); err == nil {
+						pinned = pinnedVersions(groups, j.t)
+					}
+					r.prune(ctx, log, j.t, st, pinned)
+					return
+				}
+			}
+			res, changed, err := r.settleImage(ctx, log, j.t, j.img, known)
+			if changed || err != nil {
+				// A promotion found already in place is no news.
+				out[i] = res
+			}
+			errs[i] = err
 		})
 	}
 	wg.Wait()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/event"
@@ -159,10 +161,10 @@ func TestReconcile(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.Deny("DeregisterImage") // a policy missing the permission for a while
 		var last event.Result
-		for i := range 9 {
+		for i := range 17 { // more candidates than DescribeImageReferences takes at once
 			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i)*time.Minute)))))
 		}
-		if last.Status != event.Promoted || len(w.amibumpImages(w.lt)) != 9 {
+		if last.Status != event.Promoted || len(w.amibumpImages(w.lt)) != 17 {
 			t.Fatalf("last %+v with %d images; want promoted, nothing deregistered", last, len(w.amibumpImages(w.lt)))
 		}
 		w.cloud.Allow("DeregisterImage")
@@ -171,6 +173,59 @@ func TestReconcile(t *testing.T) {
 		}
 		if n := len(w.amibumpImages(w.lt)); n != 5 {
 			t.Errorf("%d images after reconcile, want the 5 that retention keeps", n)
+		}
+	})
+	t.Run("a version amibump did not make on top is left alone", func(t *testing.T) {
+		w := newWorld(t)
+		promoted := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+		// An operator (or Terraform) makes version 3 from version 2, bigger
+		// instances, and makes it the default.
+		must(w.cloud.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+			LaunchTemplateId: aws.String(w.lt), SourceVersion: aws.String("2"), VersionDescription: aws.String("ops: bigger instances"),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeM5Large},
+		}))
+		must(w.cloud.EC2().ModifyLaunchTemplate(context.Background(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(w.lt), DefaultVersion: aws.String("3")}))
+		for range 2 {
+			if resp := reconcile(w); len(resp.Results) != 0 {
+				t.Errorf("reconcile reported %+v; nothing was due", resp.Results)
+			}
+		}
+		latest, def := w.head(w.lt)
+		if aws.ToInt64(latest.VersionNumber) != 3 || aws.ToInt64(def.VersionNumber) != 3 || imageOf(latest) != promoted.ImageID {
+			t.Errorf("$Latest %d, $Default %d; want the operator's version 3 left as it is", aws.ToInt64(latest.VersionNumber), aws.ToInt64(def.VersionNumber))
+		}
+	})
+	t.Run("a promoted version deleted since is not made again", func(t *testing.T) {
+		w := newWorld(t)
+		promoted := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+		// A rollback by hand: default back to 1, version 2 deleted.
+		must(w.cloud.EC2().ModifyLaunchTemplate(context.Background(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(w.lt), DefaultVersion: aws.String("1")}))
+		must(w.cloud.EC2().DeleteLaunchTemplateVersions(context.Background(), &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(w.lt), Versions: []string{"2"}}))
+		w.cloud.ResetCalls()
+		resp, err := w.handle(sample(t, "scheduled-reconcile.json"))
+		if err != nil {
+			t.Fatalf("returned %v; a deleted version is for a person, not for retries", err)
+		}
+		res := one(t, resp)
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "was deleted after amibump created it") || !strings.Contains(res.Reason, "deregister "+promoted.ImageID) {
+			t.Errorf("result %+v, want rejected saying what to do", res)
+		}
+		if n := w.cloud.Calls("CreateLaunchTemplateVersion"); n != 1 {
+			t.Errorf("%d CreateLaunchTemplateVersion calls, want 1", n)
+		}
+		if vs := w.cloud.Versions(w.lt); len(vs) != 1 {
+			t.Errorf("%d versions, want the rollback kept (1)", len(vs))
+		}
+	})
+	t.Run("access denied listing the account is rejected, not retried", func(t *testing.T) {
+		w := newWorld(t)
+		w.cloud.Deny("DescribeLaunchTemplates")
+		resp, err := w.handle(sample(t, "scheduled-reconcile.json"))
+		if err != nil {
+			t.Fatalf("returned %v, want a rejected result", err)
+		}
+		if res := one(t, resp); res.Status != event.Rejected || !strings.Contains(res.Reason, "UnauthorizedOperation") {
+			t.Errorf("result %+v", res)
 		}
 	})
 	t.Run("moves a default left behind", func(t *testing.T) {

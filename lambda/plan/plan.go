@@ -298,13 +298,14 @@ type Prune struct {
 }
 
 // Retain decides retention for a template: keep the newest keep amibump versions
-// (by deploy) plus $Default and $Latest and every version amibump did not make;
-// delete the other amibump versions. AMIs of the template that no remaining
+// (by deploy) plus $Default, $Latest, the versions in pinned (Auto Scaling
+// groups launch them by number) and every version amibump did not make; delete
+// the other amibump versions. AMIs of the template that no remaining
 // version carries and that are older than the newest promoted deploy are
 // candidates to deregister (the caller still checks instances and other
 // templates for references). Pending AMIs and AMIs of newer deploys are never
 // candidates: they may be on their way to promotion.
-func Retain(t Template, keep int) Prune {
+func Retain(t Template, keep int, pinned map[int64]bool) Prune {
 	_, topImg, ok := t.Top()
 	if !ok {
 		return Prune{}
@@ -329,7 +330,7 @@ func Retain(t Template, keep int) Prune {
 	var p Prune
 	deleted := map[int64]bool{}
 	for i, m := range ours {
-		if i < keep || m.v.Number == def || m.v.Number == latest {
+		if i < keep || m.v.Number == def || m.v.Number == latest || pinned[m.v.Number] {
 			continue
 		}
 		p.Versions = append(p.Versions, m.v.Number)

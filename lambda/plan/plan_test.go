@@ -242,29 +242,33 @@ func TestRetain(t *testing.T) {
 		return t
 	}
 	tests := []struct {
-		name string
-		t    Template
-		keep int
-		want Prune
+		name   string
+		t      Template
+		keep   int
+		pinned map[int64]bool
+		want   Prune
 	}{
-		{"nothing to prune", tmpl(images, v(1, "ami-base", false, false), v(2, "ami-5", true, true)), 5, Prune{Images: []string{"ami-1", "ami-2", "ami-3", "ami-4"}}},
+		{"nothing to prune", tmpl(images, v(1, "ami-base", false, false), v(2, "ami-5", true, true)), 5, nil, Prune{Images: []string{"ami-1", "ami-2", "ami-3", "ami-4"}}},
 		{"keeps the newest versions, deletes older amibump ones",
-			tmpl(images, v(1, "ami-base", false, false), v(2, "ami-1", true, false), v(3, "ami-2", true, false), v(4, "ami-3", true, false), v(5, "ami-4", true, false), v(6, "ami-5", true, true)), 2,
+			tmpl(images, v(1, "ami-base", false, false), v(2, "ami-1", true, false), v(3, "ami-2", true, false), v(4, "ami-3", true, false), v(5, "ami-4", true, false), v(6, "ami-5", true, true)), 2, nil,
 			Prune{Versions: []int64{2, 3, 4}, Images: []string{"ami-1", "ami-2", "ami-3"}}},
 		{"the default version is kept however old",
-			tmpl(images, v(2, "ami-1", true, true), v(3, "ami-2", true, false), v(4, "ami-3", true, false), v(5, "ami-4", true, false)), 1,
+			tmpl(images, v(2, "ami-1", true, true), v(3, "ami-2", true, false), v(4, "ami-3", true, false), v(5, "ami-4", true, false)), 1, nil,
 			Prune{Versions: []int64{3, 4}, Images: []string{"ami-2", "ami-3"}}}, // ami-5 is newer than the top: maybe on its way
 		{"an AMI a version amibump did not make carries is kept",
-			tmpl(images, v(2, "ami-1", false, false), v(3, "ami-2", true, false), v(4, "ami-5", true, true)), 1,
+			tmpl(images, v(2, "ami-1", false, false), v(3, "ami-2", true, false), v(4, "ami-5", true, true)), 1, nil,
 			Prune{Versions: []int64{3}, Images: []string{"ami-2", "ami-3", "ami-4"}}},
 		{"pending AMIs and newer deploys are never candidates",
-			withState(tmpl(images, v(4, "ami-3", true, true)), "ami-2", "pending"), 5,
+			withState(tmpl(images, v(4, "ami-3", true, true)), "ami-2", "pending"), 5, nil,
 			Prune{Images: []string{"ami-1"}}},
-		{"no amibump version: nothing decided", tmpl(images, v(1, "ami-base", false, true)), 1, Prune{}},
+		{"a version a group is pinned to is kept",
+			tmpl(images, v(2, "ami-1", true, false), v(3, "ami-2", true, false), v(4, "ami-3", true, true)), 1, map[int64]bool{2: true},
+			Prune{Versions: []int64{3}, Images: []string{"ami-2"}}},
+		{"no amibump version: nothing decided", tmpl(images, v(1, "ami-base", false, true)), 1, nil, Prune{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Retain(tt.t, tt.keep)
+			got := Retain(tt.t, tt.keep, tt.pinned)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Retain (-want +got):\n%s", diff)
 			}
