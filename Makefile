@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
-.PHONY: help build cli test demo lint tools synth diff deploy
+.PHONY: help build cli test demo bench lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: ## run every test, infra and end-to-end included
 
 demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
 	go run ./lambda/demo
+
+bench: ## run the benchmarks and print the figures (about 1.5 min)
+	go run ./lambda/benchmark
 
 lint: tools ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l lambda infra 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

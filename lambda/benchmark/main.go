@@ -1,0 +1,560 @@
+// Command benchmark is `make bench`: it runs the benchmarks of package bump,
+// measures the function binary (size, start-up and peak memory under the
+// Lambda Runtime Interface Emulator, against an awssim endpoint), and prints
+// one short table with the machine it ran on. Run it from the module root:
+//
+//	go run ./lambda/benchmark
+//
+// It takes about two minutes. lambda/benchmark/README-bench.md says how each
+// figure is measured.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awssim"
+)
+
+func main() {
+	verbose := flag.Bool("v", false, "print the benchmarks' and builds' own output too")
+	flag.Parse()
+	if err := run(*verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// row is one line of the table: figure, what, measured, goal, verdict.
+type row struct{ fig, what, got, goal, ok string }
+
+func run(verbose bool) error {
+	ctx := context.Background()
+	if _, err := os.Stat("go.mod"); err != nil {
+		return errors.New("run from the module root (make bench does)")
+	}
+	started := time.Now()
+	var rows []row
+	add := func(fig, what, got, goal string, ok *bool) {
+		v := ""
+		if ok != nil {
+			v = map[bool]string{true: "ok", false: "MISSED"}[*ok]
+		}
+		rows = append(rows, row{fig, what, got, goal, v})
+	}
+	yes := func(b bool) *bool { return &b }
+
+	step := func(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
+
+	step("scenario benchmarks (figures 1-4, about 70s)")
+	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkReconcile", "1x")
+	if err != nil {
+		return err
+	}
+	step("handler benchmark (figure 6)")
+	hand, err := goBench(ctx, verbose, "BenchmarkHandle", "2s")
+	if err != nil {
+		return err
+	}
+
+	// 1. Latency added beyond EC2's own work.
+	a, s := scen["AvailableToVersion/amibump-5s-15s"], scen["AvailableToVersion/sdk-defaults-15s-120s"]
+	add("1", "AMI available -> version created, p50 / p99 (5s-15s)", fmt.Sprintf("%.1f s / %.1f s", a["p50-s"], a["p99-s"]), "p99 <= 15 s", yes(a["p99-s"] <= 15))
+	add("", "  with the SDK waiter's defaults (15s-120s)", fmt.Sprintf("%.1f s / %.1f s", s["p50-s"], s["p99-s"]), "about 120 s", nil)
+
+	// 2. Calls per bump.
+	for _, name := range []string{"first", "steady"} {
+		m := scen["CallsPerBump/"+name]
+		var parts []string
+		for _, st := range []string{"resolve", "check", "source", "image", "promote", "groups", "retention", "results"} {
+			if n := m[st+"-calls"]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", st, int(n)))
+			}
+		}
+		what := "API calls, one template, first bump"
+		if name == "steady" {
+			what = "API calls, one template at keep=5 (prunes 1)"
+		}
+		add(map[string]string{"first": "2", "steady": ""}[name], what,
+			fmt.Sprintf("%d (+%d polls): %s", int(m["total-calls"]), int(m["polls"]), strings.Join(parts, ", ")), "<= 10", yes(m["total-calls"] <= 10))
+	}
+
+	// 3. Fan-out.
+	for _, c := range []struct{ n, conc int }{{1, 8}, {10, 8}, {50, 8}, {200, 8}, {50, 2}, {50, 32}, {200, 2}, {200, 32}} {
+		m := scen[fmt.Sprintf("FanOut/templates=%d/concurrency=%d", c.n, c.conc)]
+		fig, goal, ok := "", "", (*bool)(nil)
+		if c.n == 1 {
+			fig = "3"
+		}
+		if c.n == 50 && c.conc == 8 {
+			goal, ok = "wall/T <= 1.2", yes(m["wall/T"] <= 1.2)
+		}
+		add(fig, fmt.Sprintf("fan-out %d templates, concurrency %d", c.n, c.conc),
+			fmt.Sprintf("wall/T %.2f; %d calls, at most %d in flight, %d/s", m["wall/T"], int(m["calls"]), int(m["peak-in-flight"]), int(m["peak-calls/s"])), goal, ok)
+	}
+
+	// 4. Reconcile.
+	for _, name := range []string{"due", "idle"} {
+		m := scen["Reconcile/"+name]
+		what := "reconcile 500 templates, 5,000 AMIs, all due"
+		if name == "idle" {
+			what = "  same, nothing due"
+		}
+		add(map[string]string{"due": "4", "idle": ""}[name], what,
+			fmt.Sprintf("%d calls (%s); %.0f ms on the fakes, ~%.0f s at AWS's pace", int(m["total-calls"]), opCounts(m), m["cpu-wall-ms"], m["model-wall-s"]), "", nil)
+	}
+
+	// 5. The binary.
+	step("building bootstrap for linux/arm64 (make build's flags)")
+	dir, err := os.MkdirTemp("", "amibump-bench-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	arm := filepath.Join(dir, "bootstrap-arm64")
+	if err := goBuild(ctx, "arm64", arm, "./lambda", true); err != nil {
+		return err
+	}
+	fi, err := os.Stat(arm)
+	if err != nil {
+		return err
+	}
+	size := float64(fi.Size()) / 1e6
+	add("5", "bootstrap size, linux/arm64", fmt.Sprintf("%.1f MB (%.1f MiB)", size, float64(fi.Size())/(1<<20)), "<= 12 MB", yes(size <= 12))
+
+	step("building bootstrap for this machine and the emulator")
+	host := filepath.Join(dir, "bootstrap")
+	rie := filepath.Join(dir, "aws-lambda-rie")
+	if err := goBuild(ctx, runtime.GOARCH, host, "./lambda", true); err != nil {
+		return err
+	}
+	if err := goBuild(ctx, runtime.GOARCH, rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", false); err != nil {
+		return err
+	}
+	step("start-up and peak memory under the emulator")
+	start, err := measureStartup(ctx, rie, host, 7)
+	if err != nil {
+		return err
+	}
+	worst := max(start.init, start.cold-start.warm)
+	add("", "start-up to ready for the first event (median of 7)",
+		fmt.Sprintf("%.1f ms (RIE's INIT REPORT; first answer %.1f - warm answer %.1f = %.1f ms)", ms(start.init), ms(start.cold), ms(start.warm), ms(start.cold-start.warm)),
+		"<= 50 ms", yes(worst <= 50*time.Millisecond))
+	rss, dur, err := measureRSS(ctx, rie, host, 50)
+	if err != nil {
+		return err
+	}
+	add("", "peak RSS, fan-out of 50 (VmHWM of bootstrap)", fmt.Sprintf("%.1f MB (the event took %.1f s)", float64(rss)*1024/1e6, dur.Seconds()), "<= 40 MB", yes(float64(rss)*1024/1e6 <= 40))
+
+	// 6. Handler overhead.
+	for _, name := range []string{"deploy", "unsupported"} {
+		m := hand["Handle/"+name]
+		what := "handler, one bump, zero-latency fakes"
+		if name == "unsupported" {
+			what = "  an event rejected without a call"
+		}
+		add(map[string]string{"deploy": "6", "unsupported": ""}[name], what,
+			fmt.Sprintf("%s/op, %d allocs/op, %s/op", human(m["ns/op"]), int(m["allocs/op"]), bytesHuman(m["B/op"])), "regression guard", nil)
+	}
+
+	cpu := cpuModel()
+	goVersion, _ := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	fmt.Printf("amibump benchmarks: %d CPUs (%s), %s/%s, %s, took %s\n\n", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH,
+		strings.TrimSpace(string(goVersion)), time.Since(started).Round(time.Second))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "#\tmeasure\tresult\tgoal\t")
+	for _, r := range rows {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.fig, r.what, r.got, r.goal, r.ok)
+	}
+	return tw.Flush()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func human(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+func bytesHuman(b float64) string {
+	if b >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	}
+	return fmt.Sprintf("%.0f KiB", b/1024)
+}
+
+// opCounts lists a benchmark's "<Op>-calls" metrics, largest first.
+func opCounts(m map[string]float64) string {
+	type kv struct {
+		op string
+		n  int
+	}
+	var ops []kv
+	for k, v := range m {
+		if op, ok := strings.CutSuffix(k, "-calls"); ok && op != "total" && v > 0 {
+			ops = append(ops, kv{op, int(v)})
+		}
+	}
+	slices.SortFunc(ops, func(a, b kv) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.op, b.op)
+	})
+	var parts []string
+	for i, o := range ops {
+		if i == 3 {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", o.op, o.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// goBench runs benchmarks of package bump and returns their metrics by name
+// (without "Benchmark" and the -GOMAXPROCS suffix).
+func goBench(ctx context.Context, verbose bool, pattern, benchtime string) (map[string]map[string]float64, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-benchmem", "-count", "1", "./lambda/bump")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if verbose {
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = cmd.Stdout
+	}
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go test -bench %s: %w\n%s", pattern, err, out.String())
+	}
+	res := map[string]map[string]float64{}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		m := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark line %q: %w", sc.Text(), err)
+			}
+			m[f[i+1]] = v
+		}
+		res[name] = m
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("go test -bench %s printed no results:\n%s", pattern, out.String())
+	}
+	return res, nil
+}
+
+// goBuild builds pkg for linux/arch; function=true uses make build's flags.
+func goBuild(ctx context.Context, arch, out, pkg string, function bool) error {
+	args := []string{"build", "-trimpath", "-o", out}
+	if function {
+		args = append(args, "-tags", "lambda.norpc", "-buildvcs=false", "-ldflags=-s -w")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// emulator is the RIE running the bootstrap.
+type emulator struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan struct{}
+	log  *syncBuffer
+}
+
+// syncBuffer collects the emulator's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// initDuration reads the emulator's "INIT REPORT(durationMs: 5.654000)": from
+// the bootstrap's start to its first request for an event.
+func (e *emulator) initDuration() (time.Duration, bool) {
+	_, rest, ok := strings.Cut(e.log.String(), "INIT REPORT(durationMs: ")
+	if !ok {
+		return 0, false
+	}
+	v, _, _ := strings.Cut(rest, ")")
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	return time.Duration(f * float64(time.Millisecond)), err == nil
+}
+
+func startEmulator(ctx context.Context, rie, bootstrap string, env []string) (*emulator, error) {
+	// Two free ports, released just before the emulator takes them.
+	ports := make([]int, 2)
+	var lns []net.Listener
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln) // held until both are picked, so they differ
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), "--log-level", "info", bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOCALAMIBUMP", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_LAMBDA_FUNCTION_NAME=amibump", "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+	}, env...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the emulator: %w", err)
+	}
+	e := &emulator{cmd: cmd, url: "http://" + addr + "/2015-03-31/functions/function/invocations", done: make(chan struct{}), log: logs}
+	go func() { _ = cmd.Wait(); close(e.done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			_ = c.Close()
+			return e, nil
+		}
+		select {
+		case <-e.done:
+			return nil, errors.New("the emulator exited at start")
+		case <-ctx.Done():
+			e.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			return nil, errors.New("the emulator is not listening after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *emulator) invoke(ctx context.Context, payload []byte) ([]byte, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(payload))
+	if err != nil {
+		return nil, 0, err
+	}
+	t := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	took := time.Since(t)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("invoke: %s: %s", resp.Status, body)
+	}
+	return body, took, err
+}
+
+// bootstrapPID finds the function's process: the emulator's child.
+func (e *emulator) bootstrapPID() (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(e.cmd.Process.Pid) && strings.Contains(s[:i], "(bootstrap") {
+			return pid, nil
+		}
+	}
+	return 0, errors.New("no bootstrap process under the emulator")
+}
+
+func (e *emulator) stop() {
+	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-e.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// unsupported is an event the function rejects without an AWS call (and, with
+// AMIBUMP_EVENT_BUS unset, without publishing): its handling takes microseconds.
+var unsupported = []byte(`{"version":"0","id":"d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"123456789012","time":"2026-11-26T02:15:00Z","region":"us-east-1","resources":[],"detail":{"instance-id":"i-0123456789abcdef0","state":"running"}}`)
+
+type startup struct{ cold, warm, init time.Duration }
+
+// measureStartup starts the emulator n times and sends the unsupported event
+// twice: the first answer includes starting the bootstrap (the emulator starts
+// it at the first invocation, as Lambda does) and its init; the following ones
+// do not. cold - warm is the start-up. Medians of n.
+func measureStartup(ctx context.Context, rie, bootstrap string, n int) (startup, error) {
+	var colds, warms, inits []time.Duration
+	for range n {
+		e, err := startEmulator(ctx, rie, bootstrap, []string{"AWS_ENDPOINT_URL=http://127.0.0.1:9"})
+		if err != nil {
+			return startup{}, err
+		}
+		_, cold, err := e.invoke(ctx, unsupported)
+		var warm time.Duration
+		for i := range 5 {
+			_, w, werr := e.invoke(ctx, unsupported)
+			if err == nil {
+				err = werr
+			}
+			if i == 0 || w < warm {
+				warm = w
+			}
+		}
+		e.stop()
+		if err != nil {
+			return startup{}, err
+		}
+		in, ok := e.initDuration()
+		if !ok {
+			return startup{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", e.log.String())
+		}
+		colds, warms, inits = append(colds, cold), append(warms, warm), append(inits, in)
+	}
+	slices.Sort(colds)
+	slices.Sort(warms)
+	slices.Sort(inits)
+	return startup{colds[n/2], warms[n/2], inits[n/2]}, nil
+}
+
+// measureRSS runs the function against an awssim endpoint seeded with a
+// fan-out of n templates, sends one deploy event for all of them, and returns
+// the bootstrap's peak resident set (VmHWM, KiB) and how long the event took.
+func measureRSS(ctx context.Context, rie, bootstrap string, n int) (int, time.Duration, error) {
+	cloud := awsfake.New(awsfake.WithImageDelay(2 * time.Second))
+	cloud.CreateEventBus("amibump")
+	base := cloud.AddImage(awsfake.Image{Name: "base-2026-11"})
+	for i := range n {
+		name := fmt.Sprintf("shop-fan-prod-%02d", i)
+		lt := cloud.AddLaunchTemplate(name, map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "fan", "amibump:group": strconv.Itoa(i)},
+			ec2types.RequestLaunchTemplateData{ImageId: aws.String(base), InstanceType: ec2types.InstanceTypeT3Micro})
+		src := cloud.AddInstance(awsfake.Instance{ImageID: base, Tags: map[string]string{"amibump:source-for": name}, Volumes: 2})
+		cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{
+			AutoScalingGroupName: aws.String(name),
+			LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String("$Latest")},
+			Instances:            []astypes.Instance{{InstanceId: aws.String(src), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService}},
+		})
+	}
+	sim := awssim.New(cloud)
+	url, err := sim.Start(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = sim.Close() }()
+	e, err := startEmulator(ctx, rie, bootstrap, []string{"AWS_ENDPOINT_URL=" + url, "AMIBUMP_EVENT_BUS=amibump",
+		"AMIBUMP_POLL_MIN=200ms", "AMIBUMP_POLL_MAX=500ms"})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer e.stop()
+	ev := []byte(`{"version":"0","id":"3e1f6a4c-9d5b-4c8a-be0f-4a3b2c1d0e9f","detail-type":"deploy-finished","source":"ci.jenkins","account":"123456789012","time":"2026-11-26T04:00:00Z","region":"us-east-1","resources":[],"detail":{"app":"shop","env":"prod","layer":"fan","build":{"id":"jenkins-shop-deploy-150","commit":"c0ffee42"}}}`)
+	body, took, err := e.invoke(ctx, ev)
+	if err != nil {
+		return 0, 0, err
+	}
+	if got := bytes.Count(body, []byte(`"status":"promoted"`)); got != n {
+		return 0, 0, fmt.Errorf("fan-out of %d: %d promoted: %s", n, got, body)
+	}
+	pid, err := e.bootstrapPID()
+	if err != nil {
+		return 0, 0, err
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb, took, err
+		}
+	}
+	return 0, 0, errors.New("no VmHWM in /proc/<bootstrap>/status")
+}
