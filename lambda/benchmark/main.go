@@ -26,7 +26,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awssim"
+	"github.com/amibump/amibump/lambda/local"
 )
 
 func main() {
@@ -316,25 +316,7 @@ type emulator struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan struct{}
-	log  *syncBuffer
-}
-
-// syncBuffer collects the emulator's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log  *local.LogBuffer
 }
 
 // initDuration reads the emulator's "INIT REPORT(durationMs: 5.654000)": from
@@ -374,7 +356,7 @@ func startEmulator(ctx context.Context, rie, bootstrap string, env []string) (*e
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_LAMBDA_FUNCTION_NAME=amibump", "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 	}, env...)
-	logs := &syncBuffer{}
+	logs := &local.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,7 +1,6 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,24 +46,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects the function's logs, shown when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one account behind awssim, and the real function under the emulator.
 type env struct {
 	t       *testing.T
@@ -88,7 +68,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.sim.Close() })
-	logs := &syncBuffer{}
+	logs := &local.LogBuffer{}
 	e.fn, err = local.Start(context.Background(), bins, local.Settings{Endpoint: url, Bus: "amibump",
 		PollMin: 100 * time.Millisecond, PollMax: 300 * time.Millisecond, Logs: logs})
 	if err != nil {
