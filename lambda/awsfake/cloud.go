@@ -18,6 +18,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -99,6 +100,9 @@ type Cloud struct {
 	visibilityDelay time.Duration
 	pageSize        int
 	latency         func(op string) time.Duration
+
+	snapshotFailures    int
+	snapshotFailureCode ec2types.SnapshotReturnCodes
 
 	seq int64 // source of every generated id
 

@@ -101,6 +101,15 @@ func (c *Cloud) addSnapshots(img *image, n int, tags map[string]string) {
 	}
 }
 
+// FailSnapshotDeletion makes DeregisterImage with DeleteAssociatedSnapshots
+// leave the next n snapshots in place, reporting code for each in
+// DeleteSnapshotResults (the image is deregistered all the same, as in AWS).
+func (c *Cloud) FailSnapshotDeletion(n int, code ec2types.SnapshotReturnCodes) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snapshotFailures, c.snapshotFailureCode = n, code
+}
+
 // FailImagesOf makes images of instanceID go to failed, with reason as the
 // StateReason message, when they would become available.
 func (c *Cloud) FailImagesOf(instanceID, reason string) {
@@ -397,9 +406,15 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 	out := &ec2.DeregisterImageOutput{Return: ptr(true)}
 	if in.DeleteAssociatedSnapshots != nil && *in.DeleteAssociatedSnapshots {
 		for _, s := range img.snapshots {
-			delete(c.snapshots, s)
+			code := ec2types.SnapshotReturnCodesSuccess
+			if c.snapshotFailures > 0 {
+				c.snapshotFailures--
+				code = c.snapshotFailureCode
+			} else {
+				delete(c.snapshots, s)
+			}
 			out.DeleteSnapshotResults = append(out.DeleteSnapshotResults,
-				ec2types.DeleteSnapshotReturnCode{SnapshotId: ptr(s), ReturnCode: ec2types.SnapshotReturnCodesSuccess})
+				ec2types.DeleteSnapshotReturnCode{SnapshotId: ptr(s), ReturnCode: code})
 		}
 	}
 	return out, nil

@@ -401,10 +401,12 @@ func TestDeregisterImage(t *testing.T) {
 	tests := []struct {
 		name            string
 		deleteSnapshots bool
+		failSnapshots   int
 		wantSnapshots   int
 	}{
-		{"keeps snapshots by default", false, 2},
-		{"deletes associated snapshots", true, 0},
+		{"keeps snapshots by default", false, 0, 2},
+		{"deletes associated snapshots", true, 0, 0},
+		{"a snapshot that cannot be deleted stays, reported in the output", true, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,6 +415,7 @@ func TestDeregisterImage(t *testing.T) {
 			ec := cloud.EC2()
 			ctx := context.Background()
 			out, _ := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(in), Name: aws.String("web-1")})
+			cloud.FailSnapshotDeletion(tt.failSnapshots, ec2types.SnapshotReturnCodesErrorMissingPermissions)
 			d, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: out.ImageId, DeleteAssociatedSnapshots: aws.Bool(tt.deleteSnapshots)})
 			if err != nil {
 				t.Fatal(err)
@@ -422,6 +425,15 @@ func TestDeregisterImage(t *testing.T) {
 			}
 			if tt.deleteSnapshots && len(d.DeleteSnapshotResults) != 2 {
 				t.Errorf("DeleteSnapshotResults: got %d, want 2", len(d.DeleteSnapshotResults))
+			}
+			failed := 0
+			for _, r := range d.DeleteSnapshotResults {
+				if r.ReturnCode != ec2types.SnapshotReturnCodesSuccess {
+					failed++
+				}
+			}
+			if failed != tt.failSnapshots {
+				t.Errorf("failed snapshot deletions reported: got %d, want %d", failed, tt.failSnapshots)
 			}
 			if _, ok := cloud.Image(*out.ImageId); ok {
 				t.Errorf("image after deregistering: got it, want none")

@@ -586,6 +586,17 @@ func TestRetention(t *testing.T) {
 			t.Error("an image in use was deregistered")
 		}
 	})
+	t.Run("a snapshot left behind is a warning", func(t *testing.T) {
+		w.cloud.FailSnapshotDeletion(1, ec2types.SnapshotReturnCodesErrorMissingPermissions)
+		raw := edit(t, deployEvent(t, "e11", "build-11", time.Date(2026, 11, 26, 3, 30, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		res := one(t, must(w.handle(raw)))
+		if res.Status != event.Promoted || res.Pruned == nil || res.Pruned.Images != 1 || res.Pruned.Snapshots != 0 {
+			t.Fatalf("result %+v, pruned %+v; want promoted, one image pruned, its snapshot left", res, res.Pruned)
+		}
+		if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "were not deleted") || !strings.Contains(w, "missing-permissions") {
+			t.Errorf("warnings %q, want the snapshot left behind named", w)
+		}
+	})
 	t.Run("a failed deletion is a warning, the promotion stands", func(t *testing.T) {
 		for _, v := range w.cloud.Versions(lt) {
 			w.cloud.FailVersionDeletion(lt, aws.ToInt64(v.VersionNumber))
