@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,4 +128,29 @@ func stringList(v any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// unknownKeys rejects context keys that are neither amibump's nor the CDK's
+// own: a typo such as -c reconcileMinute=5 must not deploy the default silently.
+// context is the app's context as jsii hands it over (a map, or a pointer to one).
+func unknownKeys(context any) error {
+	var all map[string]any
+	switch c := context.(type) {
+	case map[string]any:
+		all = c
+	case *map[string]any:
+		if c != nil {
+			all = *c
+		}
+	}
+	var errs []error
+	for key := range all {
+		if slices.Contains(contextKeys, key) || strings.HasPrefix(key, "@") || strings.HasPrefix(key, "aws:") || strings.HasPrefix(key, "cdk") ||
+			strings.HasPrefix(key, "availability-zones:") || strings.Contains(key, ":") {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s: not a setting amibump knows; the settings are %s", key, strings.Join(contextKeys, ", ")))
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }

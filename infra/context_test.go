@@ -143,3 +143,15 @@ func TestEveryProblemIsReported(t *testing.T) {
 		t.Errorf("got %d lines, want 4:\n%v", lines, err)
 	}
 }
+
+func TestUnknownContextKeys(t *testing.T) {
+	known := map[string]any{"busName": "x", "@aws-cdk/core:newStyleStackSynthesis": true, "aws:cdk:enable-path-metadata": true, "availability-zones:account=1:region=r": []any{}}
+	if err := unknownKeys(&known); err != nil {
+		t.Errorf("known keys refused: %v", err)
+	}
+	typo := map[string]any{"reconcileMinute": "5", "busName": "x"}
+	err := unknownKeys(&typo)
+	if err == nil || !strings.Contains(err.Error(), "reconcileMinute: not a setting amibump knows") || !strings.Contains(err.Error(), "reconcileMinutes") {
+		t.Errorf("typo: got %v, want an error naming the key and the settings", err)
+	}
+}

@@ -22,6 +22,9 @@ func main() {
 		}
 	}
 	props, err := propsFromContext(values)
+	if unknown := unknownKeys(app.Node().GetAllContext(nil)); err == nil && unknown != nil {
+		err = unknown
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "amibump: bad settings (cdk.json context or -c key=value):\n%v\n", err)
 		jsii.Close()

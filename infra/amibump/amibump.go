@@ -109,6 +109,9 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 		EventPattern: deployPattern,
 		Retention:    archiveRetention,
 	})
+	// The CDK writes KmsKeyIdentifier "" when no key is given (aws-cdk#37847),
+	// which some regions refuse; with no key, the property is left out.
+	a.Archive.Node().DefaultChild().(awsevents.CfnArchive).AddPropertyDeletionOverride(jsii.String("KmsKeyIdentifier"))
 
 	// The deploy-finished event's schema, from the one document the function's
 	// validation is tested against, with the CI source of this stack.

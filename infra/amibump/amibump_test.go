@@ -179,8 +179,9 @@ func TestArchive(t *testing.T) {
 	s := defaultStack(t)
 	check(t, func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Events::Archive"), map[string]any{
-			"SourceArn":     map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}},
-			"RetentionDays": 90,
+			"SourceArn":        map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}},
+			"RetentionDays":    90,
+			"KmsKeyIdentifier": assertions.Match_Absent(),
 			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
 				"source": []string{"ci.jenkins"}, "detail-type": []string{"deploy-finished"},
 			}),

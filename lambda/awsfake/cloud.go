@@ -301,7 +301,7 @@ func wrap(svc service, op string, err error) error {
 	if apiErr, ok := err.(smithy.APIError); ok {
 		err = &awshttp.ResponseError{
 			ResponseError: &smithyhttp.ResponseError{
-				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: statusOf(apiErr)}},
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: HTTPStatus(apiErr.ErrorCode(), apiErr.ErrorFault() == smithy.FaultServer)}},
 				Err:      err,
 			},
 			RequestID: "00000000-0000-4000-8000-000000000000",
@@ -310,16 +310,23 @@ func wrap(svc service, op string, err error) error {
 	return &smithy.OperationError{ServiceID: svc.id, OperationName: op, Err: err}
 }
 
-func statusOf(e smithy.APIError) int {
-	switch e.ErrorCode() {
-	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
+// HTTPStatus is the HTTP status AWS answers an error code with (server: the
+// error's fault is the service's). The fakes' errors and awssim's responses both
+// use it.
+func HTTPStatus(code string, server bool) int {
+	switch code {
+	case "UnauthorizedOperation", "AccessDenied":
 		return http.StatusForbidden
+	case "AuthFailure":
+		return http.StatusUnauthorized
 	case "DryRunOperation":
 		return http.StatusPreconditionFailed
-	case "ServiceUnavailable", "Unavailable":
+	case "RequestLimitExceeded", "Unavailable", "ServiceUnavailable":
 		return http.StatusServiceUnavailable
+	case "AccessDeniedException":
+		return http.StatusBadRequest // EventBridge sends it with 400
 	}
-	if e.ErrorFault() == smithy.FaultServer {
+	if server {
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest

@@ -156,7 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := op.call(r.Context(), s.cloud, in)
 	if err != nil {
 		code, msg, server := apiError(err)
-		s.writeQueryErrorInput(w, p, action, in, statusOf(p.service, code, server), code, msg)
+		s.writeQueryErrorInput(w, p, action, in, awsfake.HTTPStatus(code, server), code, msg)
 		return
 	}
 	s.write(w, action, in, http.StatusOK, "", "text/xml;charset=UTF-8", p.response(action, s.requestID(), out))
@@ -194,26 +194,6 @@ func apiError(err error) (code, msg string, server bool) {
 		return "RequestCanceled", err.Error(), true
 	}
 	return "InternalError", err.Error(), true
-}
-
-// statusOf is the HTTP status AWS sends with an error code.
-func statusOf(service, code string, server bool) int {
-	switch code {
-	case "UnauthorizedOperation", "AccessDenied":
-		return http.StatusForbidden
-	case "AuthFailure":
-		return http.StatusUnauthorized
-	case "DryRunOperation":
-		return http.StatusPreconditionFailed
-	case "RequestLimitExceeded", "Unavailable", "ServiceUnavailable":
-		return http.StatusServiceUnavailable
-	case "AccessDeniedException":
-		return http.StatusBadRequest // EventBridge sends it with 400
-	}
-	if server {
-		return http.StatusInternalServerError
-	}
-	return http.StatusBadRequest
 }
 
 // putEventsRequest is PutEvents' JSON body as the SDK sends it.
@@ -265,7 +245,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	out, err := s.cloud.EventBridge().PutEvents(r.Context(), in)
 	if err != nil {
 		code, msg, server := apiError(err)
-		s.writeJSONError(w, action, in, statusOf("EventBridge", code, server), code, msg)
+		s.writeJSONError(w, action, in, awsfake.HTTPStatus(code, server), code, msg)
 		return
 	}
 	resp := putEventsResponse{Entries: []putEventsResultEntry{}, FailedEntryCount: out.FailedEntryCount}

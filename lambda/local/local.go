@@ -133,6 +133,8 @@ func Start(ctx context.Context, b Binaries, s Settings) (*Function, error) {
 	// A process group of its own: Stop ends the emulator and the bootstrap it
 	// started together, and a Ctrl-C in the terminal reaches the caller only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A runtime left behind must not keep Wait waiting on the output pipe.
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the emulator: %w", err)
 	}
@@ -230,14 +232,51 @@ func asFunctionError(body []byte) *FunctionError {
 	return &FunctionError{Type: p.ErrorType, Message: *p.ErrorMessage}
 }
 
-// Stop ends the emulator and the function, and waits for them.
+// Stop ends the emulator and the function, and waits for them. The emulator
+// starts the bootstrap in a process group of its own, so it is asked to shut
+// down first (SIGTERM: it stops the runtime), and whatever is left of either is
+// killed after that.
 func (f *Function) Stop() {
 	if f == nil || f.cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+	pid := f.cmd.Process.Pid
+	runtimes := childPIDs(pid) // before the emulator goes: then they are reparented
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case <-f.done:
+	case <-time.After(2 * time.Second):
+	}
+	for _, c := range runtimes {
+		_ = syscall.Kill(-c, syscall.SIGKILL)
+		_ = syscall.Kill(c, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	select {
 	case <-f.done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// childPIDs lists the processes whose parent is pid, from /proc (none where
+// there is no /proc).
+func childPIDs(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
 }
