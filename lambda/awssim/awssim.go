@@ -136,7 +136,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("API version %q is not served by awssim (EC2 2016-11-15, Auto Scaling 2011-01-01)", r.PostForm.Get("Version")))
 		return
 	}
-	if !s.applyFault(w, r, p.service, action) {
+	w, serve := s.applyFault(w, r, p.service, action)
+	if !serve {
 		return
 	}
 	if !ok {
@@ -226,7 +227,8 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AWSEvents.PutEvents only, not "+target)
 		return
 	}
-	if !s.applyFault(w, r, "EventBridge", action) {
+	w, serve := s.applyFault(w, r, "EventBridge", action)
+	if !serve {
 		return
 	}
 	if action != "PutEvents" {

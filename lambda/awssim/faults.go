@@ -15,7 +15,7 @@ import (
 
 // Fault is what the simulator does to a request of an operation instead of, or
 // before, serving it. Faults are checked before the request is decoded, so a
-// faulted request changes nothing.
+// faulted request changes nothing, except with LoseResponse.
 type Fault struct {
 	// Times is how many requests the fault hits; 0 = every request until Clear.
 	Times int `json:"times,omitempty"`
@@ -23,6 +23,10 @@ type Fault struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Drop closes the connection without an answer.
 	Drop bool `json:"drop,omitempty"`
+	// LoseResponse serves the request, then closes the connection instead of
+	// answering: the change is made and the caller does not know (the SDK
+	// retries, meeting what the first attempt did).
+	LoseResponse bool `json:"loseResponse,omitempty"`
 	// Throttle answers with the service's throttling error: EC2
 	// RequestLimitExceeded (503), Auto Scaling Throttling (400), EventBridge
 	// ThrottlingException (400).
@@ -44,6 +48,9 @@ func Slow(d time.Duration, n int) Fault { return Fault{Times: n, Delay: d} }
 
 // Dropped is a fault closing the connection of n requests without an answer.
 func Dropped(n int) Fault { return Fault{Times: n, Drop: true} }
+
+// LostResponses is a fault serving n requests and losing their answers.
+func LostResponses(n int) Fault { return Fault{Times: n, LoseResponse: true} }
 
 // Persistent makes f hit every request until Clear.
 func Persistent(f Fault) Fault { f.Times = 0; return f }
@@ -90,11 +97,11 @@ func (s *Server) take(op string) (Fault, bool) {
 }
 
 // applyFault applies op's next fault to the request. It reports whether the
-// request should still be served.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op string) bool {
+// request should still be served, and the writer to serve it with.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op string) (http.ResponseWriter, bool) {
 	f, ok := s.take(op)
 	if !ok {
-		return true
+		return w, true
 	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
@@ -102,21 +109,16 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op 
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			return false
+			return w, false
 		}
 	}
 	switch {
 	case f.Drop:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic("awssim: the connection cannot be hijacked to drop it")
-		}
-		conn, _, err := hj.Hijack()
-		if err == nil {
-			_ = conn.Close()
-		}
+		drop(w)
 		s.notify(Call{Op: op, Code: "(connection dropped)"})
-		return false
+		return w, false
+	case f.LoseResponse:
+		return &losingWriter{ResponseWriter: w, lost: func() { s.notify(Call{Op: op, Code: "(response lost)"}) }}, true
 	case f.Throttle || f.Status != 0:
 		status, code, msg := faultError(service, f)
 		if service == "EventBridge" {
@@ -128,9 +130,42 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op 
 			}
 			s.writeQueryError(w, p, op, status, code, msg)
 		}
-		return false
+		return w, false
 	}
-	return true
+	return w, true
+}
+
+// drop closes the request's connection without an answer.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("awssim: the connection cannot be hijacked to drop it")
+	}
+	if conn, _, err := hj.Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+// losingWriter drops the connection where the answer would be written.
+type losingWriter struct {
+	http.ResponseWriter
+	lost func()
+	done bool
+}
+
+func (l *losingWriter) lose() {
+	if !l.done {
+		l.done = true
+		drop(l.ResponseWriter)
+		l.lost()
+	}
+}
+
+func (l *losingWriter) WriteHeader(int) { l.lose() }
+
+func (l *losingWriter) Write(b []byte) (int, error) {
+	l.lose()
+	return len(b), nil
 }
 
 func (s *Server) notify(c Call) {

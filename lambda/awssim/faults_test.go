@@ -2,6 +2,8 @@ package awssim_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awssim"
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // sendFailed stands for the error of a request that got no answer.
@@ -102,5 +106,61 @@ func TestFaultsChangeNothing(t *testing.T) {
 	}
 	if got := cloud.Calls("CreateImage"); got != 1 {
 		t.Errorf("CreateImage calls reaching the fake: got %d, want 1", got)
+	}
+}
+
+// TestLostResponses: the request is served but its answer is lost, so the SDK's
+// retryer sends it again and meets what the first attempt did. A whole bump
+// through the real SDK clients then still makes one AMI and one version: the
+// retried CreateImage gets InvalidAMIName.Duplicate and bump resumes on that
+// image; the retried CreateLaunchTemplateVersion carries the same ClientToken.
+func TestLostResponses(t *testing.T) {
+	cloud := awsfake.New()
+	seed(cloud)
+	sim, c := startSim(t, cloud)
+	for _, op := range []string{"CreateImage", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "PutEvents"} {
+		sim.Inject(op, awssim.LostResponses(1))
+	}
+	cfg := bump.Defaults()
+	cfg.EventBus, cfg.PollMin, cfg.PollMax = "amibump", time.Millisecond, 5*time.Millisecond
+	b := bump.New(c.ec2, c.asg, c.eb, cfg, nil)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "deploy-finished-web.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := b.Handle(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0].Status != event.Promoted {
+		t.Fatalf("results %+v, want one promoted", resp.Results)
+	}
+	for _, op := range []string{"CreateImage", "CreateLaunchTemplateVersion"} {
+		if got := sim.Requests(op); got != 2 {
+			t.Errorf("%s requests: got %d, want 2 (the first answer lost, the retry)", op, got)
+		}
+	}
+	made := 0
+	for _, img := range cloud.Images() {
+		for _, tag := range img.Tags {
+			if aws.ToString(tag.Key) == "amibump:build-id" {
+				made++
+			}
+		}
+	}
+	if made != 1 {
+		t.Errorf("AMIs made: got %d, want 1", made)
+	}
+	lt := resp.Results[0].LaunchTemplateID
+	carrying := 0
+	for _, v := range cloud.Versions(lt) {
+		if aws.ToString(v.LaunchTemplateData.ImageId) == resp.Results[0].ImageID {
+			carrying++
+		}
+	}
+	if carrying != 1 {
+		t.Errorf("versions carrying %s: got %d, want 1", resp.Results[0].ImageID, carrying)
 	}
 }
