@@ -85,6 +85,13 @@ func WithVisibilityDelay(d time.Duration) Option {
 	return func(cl *Cloud) { cl.visibilityDelay = d }
 }
 
+// WithDeregisteredLinger models another side of EC2's eventual consistency: for
+// d after DeregisterImage the image is still listed by DescribeImages (by id and
+// by filter), in state deregistered, while its name is already free (default 0).
+func WithDeregisteredLinger(d time.Duration) Option {
+	return func(cl *Cloud) { cl.deregisteredLinger = d }
+}
+
 // WithPageSize caps every page of every listing call at n items, including calls
 // that set no MaxResults (which AWS may answer in one page), so that code which
 // ignores NextToken fails in tests. Calls naming explicit ids are not capped,
@@ -99,7 +106,10 @@ type Cloud struct {
 	imageDelay      time.Duration
 	visibilityDelay time.Duration
 	pageSize        int
-	latency         func(op string) time.Duration
+	// deregisteredLinger and lingering: deregistered images DescribeImages still lists.
+	deregisteredLinger time.Duration
+	lingering          map[string]*image
+	latency            func(op string) time.Duration
 
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes
@@ -137,6 +147,7 @@ func New(opts ...Option) *Cloud {
 		clock:            realClock{},
 		instances:        map[string]*instance{},
 		images:           map[string]*image{},
+		lingering:        map[string]*image{},
 		snapshots:        map[string]*snapshot{},
 		templates:        map[string]*template{},
 		ltTokens:         map[string]tokenRecord{},

@@ -25,6 +25,7 @@ type image struct {
 	created               time.Time
 	readyAt               time.Time // pending until then
 	visibleAt             time.Time // invisible to the API until then
+	listedUntil           time.Time // deregistered: still listed until then
 	state                 ec2types.ImageState
 	failReason            string // when set, the image fails instead of becoming available
 	sourceInstance        string
@@ -346,10 +347,18 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	for _, o := range in.Owners {
 		ours = ours || o == "self" || o == Account
 	}
+	for id, img := range c.lingering {
+		if !now.Before(img.listedUntil) {
+			delete(c.lingering, id)
+		}
+	}
 	var found []*image
 	if len(in.ImageIds) > 0 {
 		for _, id := range dedupe(in.ImageIds) {
 			img, err := c.lookupImage(id, now)
+			if lingering, ok := c.lingering[id]; err != nil && ok {
+				img, err = lingering, nil
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -360,6 +369,9 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 			if !now.Before(img.visibleAt) {
 				found = append(found, img)
 			}
+		}
+		for _, img := range c.lingering {
+			found = append(found, img)
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
@@ -403,6 +415,10 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 		return nil, dryRunError()
 	}
 	delete(c.images, img.id)
+	if c.deregisteredLinger > 0 {
+		img.state, img.listedUntil = ec2types.ImageStateDeregistered, now.Add(c.deregisteredLinger)
+		c.lingering[img.id] = img
+	}
 	out := &ec2.DeregisterImageOutput{Return: ptr(true)}
 	if in.DeleteAssociatedSnapshots != nil && *in.DeleteAssociatedSnapshots {
 		for _, s := range img.snapshots {

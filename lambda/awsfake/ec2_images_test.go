@@ -510,3 +510,35 @@ func TestDescribeImageReferences(t *testing.T) {
 		})
 	}
 }
+
+func TestDeregisteredLinger(t *testing.T) {
+	clock := awsfake.NewManualClock(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC))
+	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithDeregisteredLinger(time.Minute))
+	in := cloud.AddInstance(awsfake.Instance{})
+	ec := cloud.EC2()
+	ctx := context.Background()
+	out, err := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(in), Name: aws.String("web-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: out.ImageId}); err != nil {
+		t.Fatal(err)
+	}
+	byID, err := ec.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*out.ImageId}})
+	if err != nil || len(byID.Images) != 1 || byID.Images[0].State != ec2types.ImageStateDeregistered {
+		t.Fatalf("by id right after deregistering: %+v, %v; want it listed as deregistered", byID, err)
+	}
+	listed, _ := ec.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"web-1"}}}})
+	if len(listed.Images) != 1 {
+		t.Errorf("by name: %d images, want the deregistered one listed", len(listed.Images))
+	}
+	if _, ok := cloud.Image(*out.ImageId); ok {
+		t.Error("Images() still has the deregistered image")
+	}
+	if _, err := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(in), Name: aws.String("web-1")}); err != nil {
+		t.Errorf("the name is not free: %v", err)
+	}
+	clock.Advance(time.Minute)
+	_, err = ec.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*out.ImageId}})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+}

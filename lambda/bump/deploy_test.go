@@ -491,6 +491,26 @@ func TestFailedImage(t *testing.T) {
 	}
 }
 
+// TestRetryWhileEC2StillListsTheFailedImage: EC2 lists a deregistered image for
+// a while. The retry right after a failed image must not take it for its own
+// (it would wait on it forever) but make a fresh one.
+func TestRetryWhileEC2StillListsTheFailedImage(t *testing.T) {
+	w := newWorld(t, awsfake.WithDeregisteredLinger(time.Hour))
+	w.cloud.FailImagesOf(namedInstance, "Snapshot creation failed")
+	if _, err := w.handle(sample(t, "deploy-finished-web.json")); err == nil {
+		t.Fatal("want the failed image returned as an error")
+	}
+	w.cloud.TerminateInstance(namedInstance)
+	w.cloud.AddInstance(awsfake.Instance{Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
+	res := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+	if res.Status != event.Promoted {
+		t.Fatalf("retry: %+v, want promoted with a fresh image", res)
+	}
+	if img, _ := w.cloud.Image(res.ImageID); img.State != ec2types.ImageStateAvailable {
+		t.Errorf("promoted %s in state %q", res.ImageID, img.State)
+	}
+}
+
 func TestInstanceGoesAwayMidImage(t *testing.T) {
 	w := newWorld(t, awsfake.WithImageDelay(200*time.Millisecond))
 	go func() {
