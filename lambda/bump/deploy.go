@@ -151,6 +151,7 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		}
 		mine = &img
 		st.Images[img.ID] = img
+		st.Fresh = false
 	} else {
 		res.SourceInstance = mine.Tags[event.TagSourceInstance]
 		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
@@ -177,9 +178,10 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		}
 		mine.State = string(ec2types.ImageStateAvailable)
 		st.Images[mine.ID] = *mine
+		st.Fresh = false // waited: others may have promoted meanwhile
 		log.InfoContext(ctx, "image available", "imageId", mine.ID)
 	}
-	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st.Images, res)
+	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
 }
 

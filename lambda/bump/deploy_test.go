@@ -108,6 +108,7 @@ func TestReprocessingCreatesNothingMore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			w.cloud.ResetCalls()
 			again, err := w.handle(tt.again(w))
 			if err != nil {
 				t.Fatal(err)
@@ -121,6 +122,10 @@ func TestReprocessingCreatesNothingMore(t *testing.T) {
 			}
 			if n := len(w.cloud.Versions(w.lt)); n != 2 {
 				t.Errorf("%d versions, want 2 (base and one bump)", n)
+			}
+			// Nothing to write, nothing waited for: the template is read once.
+			if n := w.cloud.Calls("DescribeLaunchTemplateVersions"); n != 1 {
+				t.Errorf("the template's versions were read %d times, want 1", n)
 			}
 		})
 	}

@@ -79,6 +79,9 @@ func (r *run) listImages(ctx context.Context, filters []ec2types.Filter) (map[st
 type templateState struct {
 	Plan   plan.Template
 	Images map[string]image
+	// Fresh: just read, with nothing written or waited for since, so that a
+	// promotion may decide its first step on it instead of reading again.
+	Fresh bool
 }
 
 // readTemplate reads a template's versions, and its amibump AMIs unless the
@@ -96,7 +99,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 		}
 		for _, v := range page.LaunchTemplateVersions {
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
-			pv.Marked = len(aws.ToString(v.VersionDescription)) >= len(plan.VersionMark) && aws.ToString(v.VersionDescription)[:len(plan.VersionMark)] == plan.VersionMark
+			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
 			if v.LaunchTemplateData != nil {
 				pv.ImageID = aws.ToString(v.LaunchTemplateData.ImageId)
 			}
@@ -110,7 +113,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

@@ -27,9 +27,11 @@ const maxPromoteSteps = 16
 // pinned groups, starts an instance refresh where opted in, and prunes. changed
 // tells whether the promotion changed the template (a version made or deleted,
 // $Default moved): a promotion found already done changes nothing.
-func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, res event.Result) (_ event.Result, changed bool, _ error) {
+//
+// read is what is known of the template: its AMIs, and, when Fresh, its versions.
+func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, read templateState, res event.Result) (_ event.Result, changed bool, _ error) {
 	res.ImageID = img.ID
-	st, step, changed, err := r.promote(ctx, log, t, img, known)
+	st, step, changed, err := r.promote(ctx, log, t, img, read)
 	if err != nil {
 		return res, changed, err
 	}
@@ -87,12 +89,15 @@ func versionImage(t plan.Template, n int64) string {
 
 // promote applies plan.Next until the template is in order: our AMI carried by
 // the newest amibump version and $Default on it, or a newer deploy there.
-// changed tells whether it wrote anything.
-func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (st templateState, step plan.Step, changed bool, err error) {
+// changed tells whether it wrote anything. Every step is decided on a read made
+// after the last write; a Fresh read it is given serves for the first.
+func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, read templateState) (st templateState, step plan.Step, changed bool, err error) {
 	var created int64 // the version CreateLaunchTemplateVersion last answered
+	known := read.Images
 	for range maxPromoteSteps {
-		st, err = r.readTemplate(ctx, t, known)
-		if err != nil {
+		if read.Fresh {
+			st, read.Fresh = read, false
+		} else if st, err = r.readTemplate(ctx, t, known); err != nil {
 			return st, plan.Step{}, changed, err
 		}
 		known = st.Images

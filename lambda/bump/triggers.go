@@ -62,7 +62,7 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
 	}
 	t := newTarget(lts.LaunchTemplates[0])
-	res, _, err := r.settleImage(ctx, log, t, img, nil)
+	res, _, err := r.settleImage(ctx, log, t, img, templateState{})
 	return withStatus([]event.Result{res}), joinTransient([]error{err})
 }
 
@@ -70,7 +70,7 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 // its deploy event: promote it when available, remove and report it when failed.
 // An image in another state has no result (its status is empty). changed tells
 // whether anything was changed.
-func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image) (event.Result, bool, error) {
+func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, st templateState) (event.Result, bool, error) {
 	res := imageResult(r.env.ID, img)
 	res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
 	res.Warnings = append(res.Warnings, t.Warnings...)
@@ -80,11 +80,11 @@ func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img i
 	)
 	switch img.State {
 	case string(ec2types.ImageStateAvailable):
-		if known == nil {
-			known = map[string]image{}
+		if st.Images == nil {
+			st.Images = map[string]image{}
 		}
-		known[img.ID] = img
-		res, changed, err = r.promoteAndTidy(ctx, log, t, img, known, res)
+		st.Images[img.ID] = img
+		res, changed, err = r.promoteAndTidy(ctx, log, t, img, st, res)
 	case string(ec2types.ImageStateFailed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
 		changed = true
@@ -223,8 +223,10 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 			for _, img := range byTemplate[j.t.ID] {
 				known[img.ID] = img
 			}
+			st := templateState{Images: known}
 			if j.prune || j.check {
-				st, err := r.readTemplate(ctx, j.t, known)
+				var err error
+				st, err = r.readTemplate(ctx, j.t, known)
 				if err != nil {
 					out[i], errs[i] = r.jobError(ctx, log, j.t, err)
 					return
@@ -241,7 +243,7 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 					return
 				}
 			}
-			res, changed, err := r.settleImage(ctx, log, j.t, j.img, known)
+			res, changed, err := r.settleImage(ctx, log, j.t, j.img, st)
 			if changed || err != nil {
 				// A promotion found already in place is no news.
 				out[i] = res
@@ -285,8 +287,7 @@ func (r *run) templateHeads(ctx context.Context) (map[string]head, error) {
 			}
 			if n >= h.latestVersion {
 				h.latestVersion, h.latestImage = n, imageID
-				desc := aws.ToString(v.VersionDescription)
-				h.latestMarked = len(desc) >= len(plan.VersionMark) && desc[:len(plan.VersionMark)] == plan.VersionMark
+				h.latestMarked = plan.Marked(aws.ToString(v.VersionDescription))
 			}
 			if aws.ToBool(v.DefaultVersion) {
 				h.defaultVersion, h.defaultImage = n, imageID

@@ -64,6 +64,9 @@ func ClientToken(templateID, imageID string) string {
 	return "amibump-" + hex.EncodeToString(sum[:24])
 }
 
+// Marked reports whether a version description is amibump's (starts with VersionMark).
+func Marked(description string) bool { return strings.HasPrefix(description, VersionMark) }
+
 // VersionDescription names the build and commit a version carries.
 func VersionDescription(buildID, commit string) string {
 	s := VersionMark + " build " + buildID

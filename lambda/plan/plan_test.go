@@ -275,3 +275,14 @@ func TestRetain(t *testing.T) {
 		})
 	}
 }
+
+func TestMarked(t *testing.T) {
+	if !Marked(VersionDescription("b-1", "abc")) {
+		t.Error("amibump's own description is not marked")
+	}
+	for _, d := range []string{"", "amibump", "ops: amibump: bigger instances"} {
+		if Marked(d) {
+			t.Errorf("Marked(%q) = true", d)
+		}
+	}
+}
