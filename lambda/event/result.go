@@ -11,6 +11,9 @@ const (
 	Rejected   Status = "rejected"
 	Failed     Status = "failed"
 	DryRun     Status = "dry-run"
+	// Drifted: reconcile found the template's $Latest made by someone else,
+	// carrying an older AMI than the newest release amibump promoted for it.
+	Drifted Status = "drifted"
 )
 
 // Result is what amibump did for one launch template: returned by the function
