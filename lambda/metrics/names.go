@@ -11,7 +11,9 @@ const Namespace = "amibump"
 // (promoted, superseded, pending, rejected, failed, dry-run, drifted).
 const DimensionStatus = "Status"
 
-// The metrics, each with its unit.
+// The metrics, each with its unit. Results is emitted with one dimension set,
+// [Status]; every other metric with none (an empty dimension set), so that a
+// dashboard or alarm finds it by name alone.
 const (
 	// Results counts results, one per target and event, by DimensionStatus. Unit: Count.
 	Results = "Results"
