@@ -30,36 +30,6 @@ const (
 	Region  = "us-east-1"
 )
 
-// Clock tells the fake what time it is: AMI states and creation dates follow it.
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now().UTC() }
-
-// ManualClock is a Clock that moves only when told to. It is safe for concurrent use.
-type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewManualClock returns a clock stopped at t.
-func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
-
-// Now returns the clock's current time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // WithLatency makes every call of an operation take f(op) before it is served,
 // outside the lock, as a network and service round trip would: concurrent
 // callers interleave as they do against AWS. f must be safe for concurrent use.
@@ -70,7 +40,8 @@ func WithLatency(f func(op string) time.Duration) Option {
 // Option configures a Cloud.
 type Option func(*Cloud)
 
-// WithClock sets the clock the cloud runs on (default: real time).
+// WithClock sets the clock the cloud runs on (default: a RunningClock started
+// at Epoch(), so a test world never depends on the date it runs on).
 func WithClock(c Clock) Option { return func(cl *Cloud) { cl.clock = c } }
 
 // WithImageDelay sets how long an AMI stays pending after CreateImage before it
@@ -144,7 +115,7 @@ type Cloud struct {
 // "default".
 func New(opts ...Option) *Cloud {
 	c := &Cloud{
-		clock:            realClock{},
+		clock:            NewRunningClock(Epoch()),
 		instances:        map[string]*instance{},
 		images:           map[string]*image{},
 		lingering:        map[string]*image{},
@@ -176,6 +147,11 @@ func (c *Cloud) AutoScaling() *AutoScaling { return &AutoScaling{c: c} }
 func (c *Cloud) EventBridge() *EventBridge { return &EventBridge{c: c} }
 
 func (c *Cloud) now() time.Time { return c.clock.Now().UTC() }
+
+// Clock returns the clock the cloud runs on. A test world hands the same clock
+// to everything it builds on the cloud (a Bumper, the CLI), so that the fake
+// account and the code under test agree on what time it is.
+func (c *Cloud) Clock() Clock { return c.clock }
 
 // newID returns prefix-<17 hex digits>, unique within the cloud and deterministic.
 func (c *Cloud) newID(prefix string) string {

@@ -490,7 +490,7 @@ func measureStartup(ctx context.Context, rie, bootstrap string, n int) (startup,
 // fan-out of n templates, sends one deploy event for all of them, and returns
 // the bootstrap's peak resident set (VmHWM, KiB) and how long the event took.
 func measureRSS(ctx context.Context, rie, bootstrap string, n int) (int, time.Duration, error) {
-	cloud := awsfake.New(awsfake.WithImageDelay(2 * time.Second))
+	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second)) // the bootstrap reads the system clock
 	cloud.CreateEventBus("amibump")
 	base := cloud.AddImage(awsfake.Image{Name: "base-2026-11"})
 	for i := range n {

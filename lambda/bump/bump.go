@@ -34,14 +34,16 @@ type Bumper struct {
 }
 
 // New returns a Bumper over the given clients. log may be nil (logs discarded).
+// It reads the system clock; tests give it their world's clock with WithClock.
 func New(ec2Client EC2, asgClient AutoScaling, eventsClient Events, cfg Config, log *slog.Logger) *Bumper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bumper{ec2: ec2Client, asg: asgClient, events: eventsClient, cfg: cfg, log: log, now: time.Now}
+	return &Bumper{ec2: ec2Client, asg: asgClient, events: eventsClient, cfg: cfg, log: log, now: time.Now} //nolint:forbidigo // the production clock
 }
 
-// WithClock makes the Bumper read the time from now (reconcile's pending limit).
+// WithClock makes the Bumper read the time from now: reconcile's pending limit,
+// how long a new AMI may stay invisible, and the age of a deploy event.
 func (b *Bumper) WithClock(now func() time.Time) *Bumper {
 	c := *b
 	c.now = now

@@ -156,7 +156,7 @@ func TestReprocessingCreatesNothingMore(t *testing.T) {
 }
 
 func TestResumesOnPendingImage(t *testing.T) {
-	clock := awsfake.NewManualClock(time.Date(2026, 11, 26, 2, 16, 0, 0, time.UTC))
+	clock := awsfake.NewManualClock(t0)
 	w := newWorld(t, awsfake.WithClock(clock), awsfake.WithImageDelay(30*time.Minute))
 	w.deadline = 100 * time.Millisecond // the function's time runs out mid-wait
 	res := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))

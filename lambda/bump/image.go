@@ -180,20 +180,21 @@ const notFoundGrace = 2 * time.Minute
 func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	budget := r.cfg.MaxWait
 	if deadline, ok := ctx.Deadline(); ok {
-		budget = time.Until(deadline) - r.cfg.PromoteMargin
+		// A context's deadline is wall-clock time (Lambda's invocation deadline).
+		budget = time.Until(deadline) - r.cfg.PromoteMargin //nolint:forbidigo // measured against the context's wall-clock deadline
 	}
 	if budget <= 0 {
 		return errStillPending
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	start := time.Now()
+	start := r.now()
 	waiter := ec2.NewImageAvailableWaiter(r.ec2, func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = r.cfg.PollMin, r.cfg.PollMax
 		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
 			switch {
 			case err != nil && hasCode(err, "InvalidAMIID.NotFound"):
-				if time.Since(start) < notFoundGrace {
+				if r.now().Sub(start) < notFoundGrace {
 					return true, nil
 				}
 				return false, &imageGoneError{ImageID: imageID}

@@ -27,7 +27,7 @@ func seeds(t *testing.T) []uint64 {
 	if testing.Short() {
 		n = 5
 	}
-	base := uint64(time.Now().UnixNano())
+	base := rand.Uint64() // a fresh seed each run; each round prints its own
 	out := make([]uint64, n)
 	for i := range out {
 		out[i] = base + uint64(i)
@@ -62,7 +62,7 @@ func TestRacingDeploysConverge(t *testing.T) {
 				delay time.Duration
 			}
 			deploys := make([]deploy, n)
-			base := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+			base := t0.Add(-16 * time.Minute) // deploys in the minutes before the world's clock
 			newest := 0
 			for i := range deploys {
 				// Minutes apart, sometimes in the same second (ordered by build id then).

@@ -15,7 +15,8 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-var t0 = time.Date(2026, 11, 26, 2, 16, 0, 0, time.UTC)
+// t0 is where the test worlds' clocks start (awsfake.Epoch: AMIBUMP_TEST_EPOCH moves it).
+var t0 = awsfake.Epoch()
 
 // amiStateEvent is the AMI state change event for an image, as EC2 sends it.
 func amiStateEvent(t *testing.T, imageID, state string) []byte {

@@ -75,7 +75,7 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 		return err
 	}
 
-	cloud := awsfake.New(awsfake.WithImageDelay(500 * time.Millisecond))
+	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond)) // the bootstrap reads the system clock
 	account := local.SeedAccount(cloud)
 	sim := awssim.New(cloud)
 	endpoint, err := sim.Start(0)

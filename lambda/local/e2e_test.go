@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the function under the emulator")
 	}
-	e := &env{t: t, cloud: awsfake.New(awsfake.WithImageDelay(300 * time.Millisecond))}
+	e := &env{t: t, cloud: awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300*time.Millisecond))} // the bootstrap reads the system clock
 	e.account = local.SeedAccount(e.cloud)
 	e.sim = awssim.New(e.cloud)
 	url, err := e.sim.Start(0)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
@@ -36,6 +37,7 @@ type cli struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	clients        clientsFunc
+	now            func() time.Time
 	// writeErr is the first output that could not be written.
 	writeErr error
 }
@@ -73,9 +75,11 @@ Exit codes:
   4  failure: an AWS error, throttling, a failed AMI; trying again may help
 `
 
-// run executes the command line args and returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients clientsFunc) int {
-	c := &cli{getenv: getenv, stdout: stdout, stderr: stderr, clients: clients}
+// run executes the command line args and returns the exit code. now is the
+// clock: the time of the events it builds, and the function's clock for plan
+// and run.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients clientsFunc, now func() time.Time) int {
+	c := &cli{getenv: getenv, stdout: stdout, stderr: stderr, clients: clients, now: now}
 	code := c.dispatch(ctx, args)
 	if c.writeErr != nil && code == exitOK {
 		return exitFailure

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -76,7 +75,7 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		DetailType:   aws.String(entry.DetailType),
 		EventBusName: aws.String(entry.EventBusName),
 		Detail:       aws.String(entry.Detail),
-		Time:         aws.Time(time.Now().UTC()),
+		Time:         aws.Time(c.now().UTC()),
 	}}})
 	if err != nil {
 		code := exitFailure

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +17,7 @@ import (
 func TestEmitPutsTheEventAndPrintsItsID(t *testing.T) {
 	w := newWorld(t, nil)
 	w.jenkins("142")
-	before := time.Now().UTC().Add(-time.Second)
+	before := w.cloud.Clock().Now()
 	code, stdout, stderr := w.amibump("emit", "--app", "shop", "--env", "prod", "--layer", "web", "--group", "a", "--profile", "ci", "--region", "eu-west-1")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr: %s", code, stderr)
@@ -235,7 +234,7 @@ func TestLostOutputIsAFailure(t *testing.T) {
 	w := newWorld(t, nil)
 	w.jenkins("142")
 	var stderr strings.Builder
-	code := run(context.Background(), []string{"emit", "--app", "shop", "--env", "prod", "--print"}, func(k string) string { return w.env[k] }, brokenPipe{}, &stderr, w.clients)
+	code := run(context.Background(), []string{"emit", "--app", "shop", "--env", "prod", "--print"}, func(k string) string { return w.env[k] }, brokenPipe{}, &stderr, w.clients, w.cloud.Clock().Now)
 	if code != exitFailure {
 		t.Errorf("exit %d, want 4", code)
 	}

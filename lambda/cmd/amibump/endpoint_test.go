@@ -31,7 +31,7 @@ func TestOverTheLocalEndpoint(t *testing.T) {
 	jenkinsBuild142(w)
 	amibump := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, sdkClients)
+		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, sdkClients, w.cloud.Clock().Now)
 		return code, out.String(), errOut.String()
 	}
 

@@ -83,7 +83,7 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).Handle(ctx, raw)
+	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).Handle(ctx, raw)
 	if *jsonOut {
 		c.printJSON(resp)
 	} else {
@@ -129,7 +129,7 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 		env = map[string]any{"detail-type": event.DeployFinished, "source": source, "detail": json.RawMessage(detail)}
 	}
 	// What EventBridge adds, when the file does not have it.
-	defaults := map[string]any{"version": "0", "id": localID(), "time": time.Now().UTC().Format(time.RFC3339), "resources": []string{}}
+	defaults := map[string]any{"version": "0", "id": localID(), "time": c.now().UTC().Format(time.RFC3339), "resources": []string{}}
 	if region != "" {
 		defaults["region"] = region
 	}
