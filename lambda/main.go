@@ -1,5 +1,5 @@
 // Command bootstrap is the amibump Lambda function: wiring only. Settings come
-// from the environment (DESIGN §5), SDK clients are built once, and every event
+// from the environment (README: "The function's settings"), SDK clients are built once, and every event
 // goes to bump.Bumper.Handle.
 package main
 

@@ -8,7 +8,7 @@ import (
 )
 
 // Config holds the function's settings, read once from the environment at start
-// (DESIGN §5).
+// (README: "The function's settings").
 type Config struct {
 	// EventBus receives a bump-finished event per result; "" = results are not published.
 	EventBus string

@@ -226,7 +226,7 @@ type versionsNotDeletedError struct{ err error }
 func (e *versionsNotDeletedError) Error() string { return e.err.Error() }
 func (e *versionsNotDeletedError) Unwrap() error { return e.err }
 
-// prune applies retention (DESIGN §4): housekeeping whose failures are warnings;
+// prune applies retention (README: "Guarantees"): housekeeping whose failures are warnings;
 // the promotion stands and the next promotion or reconcile tries again.
 //
 // pinned are the versions Auto Scaling groups are pinned to (nil when the groups

@@ -78,7 +78,7 @@ type source struct {
 	Why        string
 }
 
-// pickSource chooses the instance to image for a target (DESIGN §4): the
+// pickSource chooses the instance to image for a target (README: "Guarantees"): the
 // event's instanceId when it belongs to the template; else a running instance
 // tagged amibump:source-for=<template name>; else an InService, Healthy instance
 // of a group launching from the template, preferring one protected from scale-in.

@@ -85,7 +85,7 @@ func ParseEnvelope(raw []byte) (*Envelope, error) {
 	return &e, nil
 }
 
-// Deploy is the detail of a deploy-finished event (DESIGN §2).
+// Deploy is the detail of a deploy-finished event (README: "The deploy-finished event").
 type Deploy struct {
 	App        string `json:"app"`
 	Env        string `json:"env"`

@@ -1,6 +1,6 @@
 package event
 
-// Status is the outcome of one target of one event (DESIGN §5).
+// Status is the outcome of one target of one event (README: "Results").
 type Status string
 
 // The statuses a result can have.

@@ -1,7 +1,7 @@
 package event
 
 // Tags amibump reads on launch templates and instances, and writes on AMIs and
-// snapshots (DESIGN §3).
+// snapshots (README: "Tags").
 const (
 	TagApp             = "amibump:app"
 	TagEnv             = "amibump:env"
