@@ -24,7 +24,7 @@ cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH to cross-c
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o amibump ./lambda/cmd/amibump
 
 test: ## run every test, infra and end-to-end included
-	go test ./...
+	go test -timeout 30m ./...
 
 demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
 	go run ./lambda/demo

@@ -97,7 +97,7 @@ func TestCreateImageTagsAndSnapshots(t *testing.T) {
 	if diff := cmp.Diff([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("web-1")}}, img.Tags, sdk); diff != "" {
 		t.Errorf("image tags (-want +got):\n%s", diff)
 	}
-	if got, want := aws.ToString(img.CreationDate), "2026-11-26T02:15:00.000Z"; got != want {
+	if got, want := aws.ToString(img.CreationDate), t0.Format("2006-01-02T15:04:05.000Z"); got != want {
 		t.Errorf("CreationDate: got %s, want %s", got, want)
 	}
 	snaps := cloud.Snapshots()
@@ -512,7 +512,7 @@ func TestDescribeImageReferences(t *testing.T) {
 }
 
 func TestDeregisteredLinger(t *testing.T) {
-	clock := awsfake.NewManualClock(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC))
+	clock := awsfake.NewManualClock(t0)
 	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithDeregisteredLinger(time.Minute))
 	in := cloud.AddInstance(awsfake.Instance{})
 	ec := cloud.EC2()

@@ -2,17 +2,19 @@ package awsfake_test
 
 import (
 	"errors"
+	"reflect"
+	"strconv"
 	"testing"
-	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"reflect"
-	"strconv"
+
+	"github.com/amibump/amibump/lambda/awsfake"
 )
 
-var t0 = time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)
+// t0 is where the tests' clocks start: awsfake.Epoch(), which AMIBUMP_TEST_EPOCH moves.
+var t0 = awsfake.Epoch()
 
 // code returns the AWS error code of err, "" for nil, or "<not an API error>".
 func code(err error) string {

@@ -22,7 +22,7 @@ import (
 )
 
 // start is the time of every test cloud's clock.
-var start = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+var start = awsfake.Epoch()
 
 // clients are the three APIs amibump calls, as the bump package sees them.
 type clients struct {
