@@ -1,16 +1,15 @@
 package event
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/amibump/amibump/lambda/golden"
+)
 
 func load(t *testing.T, name string) *Envelope {
 	t.Helper()
@@ -103,19 +102,7 @@ func TestParseDeployInvalid(t *testing.T) {
 			got.WriteString("== " + name + "\n" + err.Error() + "\n")
 		})
 	}
-	golden := filepath.Join("..", "..", "testdata", "golden", "invalid-events.txt")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lambda/event -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got.String()); diff != "" {
-		t.Errorf("messages (-want +got):\n%s", diff)
-	}
+	golden.Check(t, "invalid-events.txt", []byte(got.String()))
 }
 
 func TestValidateNamesEachField(t *testing.T) {
