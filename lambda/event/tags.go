@@ -11,6 +11,9 @@ const (
 	TagSetDefault      = "amibump:set-default"
 	TagInstanceRefresh = "amibump:instance-refresh"
 	TagSourceFor       = "amibump:source-for"
+	// TagSSMParameter names the SSM parameter that carries the template's
+	// current AMI: "true" for <ssmParameterPrefix><template name>, or a name.
+	TagSSMParameter = "amibump:ssm-parameter"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"
@@ -21,3 +24,7 @@ const (
 	TagEventID        = "amibump:event-id"
 	TagName           = "Name"
 )
+
+// ValidSelectorValue reports whether v may be the value of amibump:app, env,
+// layer or group in a deploy-finished event: 1-32 characters of A-Z a-z 0-9 . _ -.
+func ValidSelectorValue(v string) bool { return selectorValue.MatchString(v) }

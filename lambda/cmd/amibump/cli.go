@@ -50,18 +50,21 @@ func (c *cli) printf(w io.Writer, format string, args ...any) {
 	}
 }
 
-const usage = `amibump: emit, plan and run amibump's deploy-finished events from a pipeline or a laptop.
+const usage = `amibump: emit, plan and run amibump's deploy-finished events from a pipeline or a laptop,
+and see what every managed launch template launches now.
 
 Usage:
   amibump emit --app APP --env ENV [--layer L] [--group G] [--instance-id ID] [--dry-run] [--print]
   amibump plan EVENT.json | --app APP --env ENV [...]
   amibump run  EVENT.json | --app APP --env ENV [...]
+  amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
   amibump COMMAND -h          flags of a command
 
 Commands:
   emit   put a deploy-finished event on the bus (--print: print the PutEvents entry instead)
   plan   run the function's dry run locally and print what it would do; changes nothing
   run    process an event locally, exactly as the function would (break-glass when it is down)
+  status what each managed launch template and its groups launch now; read-only
 
 Build id, URL and commit default to Jenkins' BUILD_TAG, BUILD_URL and GIT_COMMIT.
 AWS credentials and region come from the standard chain; --profile and --region override.
@@ -99,11 +102,13 @@ func (c *cli) dispatch(ctx context.Context, args []string) int {
 		return c.local(ctx, "plan", args[1:])
 	case "run":
 		return c.local(ctx, "run", args[1:])
+	case "status":
+		return c.status(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		c.printf(c.stdout, "%s", usage)
 		return exitOK
 	}
-	c.printf(c.stderr, "amibump: unknown command %q; use emit, plan or run\n\n%s", args[0], usage)
+	c.printf(c.stderr, "amibump: unknown command %q; use emit, plan, run or status\n\n%s", args[0], usage)
 	return exitInvalid
 }
 

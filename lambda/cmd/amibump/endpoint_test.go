@@ -15,25 +15,8 @@ import (
 // wiring, the wire protocols and the SDK's own error handling are exercised.
 func TestOverTheLocalEndpoint(t *testing.T) {
 	w := newWorld(t, nil)
-	sim := awssim.New(w.cloud)
-	url, err := sim.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	t.Setenv("AWS_ENDPOINT_URL", url)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_PROFILE", "")
 	jenkinsBuild142(w)
-	amibump := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, sdkClients, w.cloud.Clock().Now)
-		return code, out.String(), errOut.String()
-	}
+	amibump := overTheLocalEndpoint(t, w)
 
 	if code, stdout, stderr := amibump(strings.Fields("emit --app shop --env prod --layer web --group a")...); code != exitOK || strings.TrimSpace(stdout) == "" {
 		t.Fatalf("emit: exit %d, stdout %q\n%s", code, stdout, stderr)
@@ -53,5 +36,30 @@ func TestOverTheLocalEndpoint(t *testing.T) {
 	}
 	if latest, _, _ := w.head(); latest != 2 {
 		t.Errorf("$Latest is version %d, want 2", latest)
+	}
+}
+
+// overTheLocalEndpoint serves the world's account on a local AWS endpoint
+// (package awssim) and returns the command line as a user runs it: main's SDK
+// clients, pointed there by AWS_ENDPOINT_URL, with the world's clock.
+func overTheLocalEndpoint(t *testing.T, w *world) func(args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	sim := awssim.New(w.cloud)
+	url, err := sim.Start(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_PROFILE", "")
+	return func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, sdkClients, w.cloud.Clock().Now)
+		return code, out.String(), errOut.String()
 	}
 }

@@ -1,0 +1,431 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+const statusSynopsis = `Usage: amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
+
+Shows what every launch template amibump manages (tagged amibump:app) would launch if its
+groups scaled out now. Read-only: it only describes templates, AMIs, groups and instances.
+
+Per template: $Latest and $Default, each with its AMI; the release $Latest carries (build,
+commit, deployed at, age); amibump AMIs still pending or failed; the SSM parameter, if the
+template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:.
+Under it, each Auto Scaling group that launches from the template: the version it launches
+(pinned: a version number instead of $Latest or $Default), its instances, and how many run
+an older image. "Older" means an image other than the AMI of the version the group launches
+now: such an instance was launched before the template moved on, and only an instance
+refresh (or a scale-in) replaces it. A template whose AMI is resolve:ssm:NAME is resolved
+by EC2 at launch; status does not read the parameter, so its instances are not compared
+("?" here, null in JSON).
+
+Lines marked "!" are warnings. Colour only on a terminal, never with NO_COLOR set.
+--json prints {"templates": [...]}, one object per template (README: "amibump status").`
+
+// Read-only by construction: status is given only these calls.
+type (
+	statusEC2 interface {
+		ec2.DescribeLaunchTemplatesAPIClient
+		ec2.DescribeLaunchTemplateVersionsAPIClient
+		ec2.DescribeImagesAPIClient
+		ec2.DescribeInstancesAPIClient
+	}
+	statusAutoScaling interface {
+		autoscaling.DescribeAutoScalingGroupsAPIClient
+	}
+)
+
+// statusReport is what amibump status --json prints.
+type statusReport struct {
+	Templates []templateStatus `json:"templates"`
+}
+
+type templateStatus struct {
+	LaunchTemplateID   string        `json:"launchTemplateId"`
+	LaunchTemplateName string        `json:"launchTemplateName"`
+	App                string        `json:"app"`
+	Env                string        `json:"env"`
+	Layer              string        `json:"layer"`
+	Group              string        `json:"group"`
+	Latest             latestStatus  `json:"latest"`
+	Default            versionStatus `json:"default"`
+	// Pending and Failed are amibump's AMIs for the template in those states.
+	Pending      []string      `json:"pending"`
+	Failed       []string      `json:"failed"`
+	SSMParameter string        `json:"ssmParameter,omitempty"`
+	Groups       []groupStatus `json:"groups"`
+}
+
+type versionStatus struct {
+	Version int64  `json:"version"`
+	ImageID string `json:"imageId"`
+}
+
+// latestStatus is $Latest with the release its AMI carries; BuildID is ""
+// and DeployedAt null when the AMI is not one amibump made.
+type latestStatus struct {
+	Version    int64      `json:"version"`
+	ImageID    string     `json:"imageId"`
+	BuildID    string     `json:"buildId"`
+	Commit     string     `json:"commit,omitempty"`
+	DeployedAt *time.Time `json:"deployedAt"`
+}
+
+type groupStatus struct {
+	Name string `json:"name"`
+	// Version is the version the group launches now; Launches is how the
+	// group names it ($Latest, $Default or the pinned number).
+	Version   int64  `json:"version"`
+	Launches  string `json:"launches"`
+	Pinned    bool   `json:"pinned"`
+	Instances int    `json:"instances"`
+	// InstancesOnOlderImages is null when the group's AMI is not known here
+	// (resolve:ssm:, or a pinned version that no longer exists).
+	InstancesOnOlderImages *int `json:"instancesOnOlderImages"`
+}
+
+// status runs amibump status.
+func (c *cli) status(ctx context.Context, args []string) int {
+	fs := c.newFlagSet("status", statusSynopsis)
+	sel := map[string]*string{}
+	for _, name := range []string{"app", "env", "layer", "group"} {
+		sel[name] = fs.String(name, "", "only templates tagged amibump:"+name+" with this `value`")
+	}
+	var a awsFlags
+	a.register(fs)
+	jsonOut := fs.Bool("json", false, "print the status as one JSON object")
+	positional, code, ok := c.parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(positional) > 0 {
+		return c.fail("status", fmt.Errorf("unexpected argument %q: status takes only flags (amibump status -h)", positional[0]), exitInvalid)
+	}
+	filters := []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}}
+	for _, name := range []string{"app", "env", "layer", "group"} {
+		v := *sel[name]
+		if v == "" {
+			continue
+		}
+		if !event.ValidSelectorValue(v) {
+			return c.fail("status", fmt.Errorf("--%s %q is not allowed: use 1-32 characters of A-Z a-z 0-9 . _ -", name, v), exitInvalid)
+		}
+		filters = append(filters, ec2types.Filter{Name: aws.String("tag:amibump:" + name), Values: []string{v}})
+	}
+	ec2Client, asgClient, _, err := c.clients(ctx, a.profile, a.region)
+	if err != nil {
+		return c.fail("status", err, exitFailure)
+	}
+	report, err := readStatus(ctx, ec2Client, asgClient, filters, c.getenv)
+	if err != nil {
+		code := exitFailure
+		if bump.IsPermanent(err) {
+			code = exitRejected
+		}
+		return c.fail("status", err, code)
+	}
+	if *jsonOut {
+		return c.printJSON(report)
+	}
+	c.printStatus(report, c.now())
+	return exitOK
+}
+
+// account is what status reads of the account, with paginators, in five kinds
+// of call whatever the number of templates: templates, groups, amibump AMIs,
+// the versions in use (one call per template) and the groups' instances.
+type account struct {
+	templates []ec2types.LaunchTemplate
+	groups    []astypes.AutoScalingGroup
+	images    map[string]ec2types.Image                           // amibump AMIs of the templates, by id
+	versions  map[string]map[int64]ec2types.LaunchTemplateVersion // by template id, then number
+	instances map[string]string                                   // instance id → AMI id
+}
+
+func readStatus(ctx context.Context, ec2Client statusEC2, asgClient statusAutoScaling, filters []ec2types.Filter, getenv func(string) string) (statusReport, error) {
+	var acc account
+	var err error
+	lts := ec2.NewDescribeLaunchTemplatesPaginator(ec2Client, &ec2.DescribeLaunchTemplatesInput{Filters: filters, MaxResults: aws.Int32(200)})
+	acc.templates, err = collect(ctx, lts.HasMorePages, lts.NextPage, func(o *ec2.DescribeLaunchTemplatesOutput) []ec2types.LaunchTemplate { return o.LaunchTemplates })
+	if err != nil {
+		return statusReport{}, fmt.Errorf("find launch templates tagged %s: %w", event.TagApp, err)
+	}
+	report := statusReport{Templates: []templateStatus{}}
+	if len(acc.templates) == 0 {
+		return report, nil
+	}
+	slices.SortFunc(acc.templates, func(a, b ec2types.LaunchTemplate) int {
+		return cmp.Compare(aws.ToString(a.LaunchTemplateName), aws.ToString(b.LaunchTemplateName))
+	})
+	groups := autoscaling.NewDescribeAutoScalingGroupsPaginator(asgClient, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
+	acc.groups, err = collect(ctx, groups.HasMorePages, groups.NextPage, func(o *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
+		return o.AutoScalingGroups
+	})
+	if err != nil {
+		return statusReport{}, fmt.Errorf("list auto scaling groups: %w", err)
+	}
+	for _, read := range []func(context.Context, statusEC2) error{acc.readImages, acc.readVersions, acc.readInstances} {
+		if err := read(ctx, ec2Client); err != nil {
+			return statusReport{}, err
+		}
+	}
+	for _, lt := range acc.templates {
+		report.Templates = append(report.Templates, acc.templateStatus(lt, getenv))
+	}
+	return report, nil
+}
+
+// collect reads every page of one of the SDK's paginators (given as its
+// HasMorePages and NextPage) and returns their items.
+func collect[O, T, Opt any](ctx context.Context, more func() bool, next func(context.Context, ...func(*Opt)) (O, error), items func(O) []T) ([]T, error) {
+	var out []T
+	for more() {
+		page, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items(page)...)
+	}
+	return out, nil
+}
+
+// readImages reads amibump's AMIs of the templates, in the states CreateImage
+// goes through.
+func (acc *account) readImages(ctx context.Context, ec2Client statusEC2) error {
+	acc.images = map[string]ec2types.Image{}
+	ids := make([]string, len(acc.templates))
+	for i, lt := range acc.templates {
+		ids[i] = aws.ToString(lt.LaunchTemplateId)
+	}
+	for batch := range slices.Chunk(ids, 200) {
+		p := ec2.NewDescribeImagesPaginator(ec2Client, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000), Filters: []ec2types.Filter{
+			{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: batch},
+			{Name: aws.String("state"), Values: []string{string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
+		}})
+		images, err := collect(ctx, p.HasMorePages, p.NextPage, func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images })
+		if err != nil {
+			return fmt.Errorf("list amibump images: %w", err)
+		}
+		for _, img := range images {
+			acc.images[aws.ToString(img.ImageId)] = img
+		}
+	}
+	return nil
+}
+
+// groupUse is a group that launches from a template, with the version resolved.
+type groupUse struct {
+	group    astypes.AutoScalingGroup
+	launches string // as the group names the version
+	version  int64  // 0 when the group names a version that is not a number
+	pinned   bool
+}
+
+// uses lists the groups that launch from lt, by name. A group that launches
+// from it in several places (a mixed instances policy's overrides) is listed
+// once, at the first.
+func (acc *account) uses(lt ec2types.LaunchTemplate) []groupUse {
+	var out []groupUse
+	for _, g := range acc.groups {
+		found := bump.GroupUses(g, aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName))
+		if len(found) == 0 {
+			continue
+		}
+		u := groupUse{group: g, launches: found[0].Version}
+		switch u.launches {
+		case "$Latest":
+			u.version = aws.ToInt64(lt.LatestVersionNumber)
+		case "$Default":
+			u.version = aws.ToInt64(lt.DefaultVersionNumber)
+		default:
+			u.pinned = true
+			u.version, _ = strconv.ParseInt(u.launches, 10, 64)
+		}
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b groupUse) int {
+		return cmp.Compare(aws.ToString(a.group.AutoScalingGroupName), aws.ToString(b.group.AutoScalingGroupName))
+	})
+	return out
+}
+
+// readVersions reads, per template, $Latest, $Default and the versions groups
+// are pinned to. A pinned version that no longer exists is left unknown.
+func (acc *account) readVersions(ctx context.Context, ec2Client statusEC2) error {
+	acc.versions = map[string]map[int64]ec2types.LaunchTemplateVersion{}
+	for _, lt := range acc.templates {
+		id := aws.ToString(lt.LaunchTemplateId)
+		wanted := []string{"$Latest", "$Default"}
+		for _, u := range acc.uses(lt) {
+			if u.pinned && u.version > 0 && !slices.Contains(wanted, u.launches) {
+				wanted = append(wanted, strconv.FormatInt(u.version, 10))
+			}
+		}
+		versions, err := describeVersions(ctx, ec2Client, id, wanted)
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidLaunchTemplateId.VersionNotFound" {
+			versions, err = describeVersions(ctx, ec2Client, id, wanted[:2])
+		}
+		if err != nil {
+			return fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
+		}
+		acc.versions[id] = map[int64]ec2types.LaunchTemplateVersion{}
+		for _, v := range versions {
+			acc.versions[id][aws.ToInt64(v.VersionNumber)] = v
+		}
+	}
+	return nil
+}
+
+func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versions []string) ([]ec2types.LaunchTemplateVersion, error) {
+	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(ec2Client, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(id), Versions: versions})
+	return collect(ctx, p.HasMorePages, p.NextPage, func(o *ec2.DescribeLaunchTemplateVersionsOutput) []ec2types.LaunchTemplateVersion {
+		return o.LaunchTemplateVersions
+	})
+}
+
+// readInstances reads the AMI of every instance of the groups that launch from
+// the templates, 200 instance ids a request (EC2's limit of values per filter).
+func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) error {
+	acc.instances = map[string]string{}
+	var ids []string
+	for _, lt := range acc.templates {
+		for _, u := range acc.uses(lt) {
+			for _, in := range u.group.Instances {
+				ids = append(ids, aws.ToString(in.InstanceId))
+			}
+		}
+	}
+	slices.Sort(ids)
+	for batch := range slices.Chunk(slices.Compact(ids), 200) {
+		p := ec2.NewDescribeInstancesPaginator(ec2Client, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000),
+			Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}}})
+		reservations, err := collect(ctx, p.HasMorePages, p.NextPage, func(o *ec2.DescribeInstancesOutput) []ec2types.Reservation { return o.Reservations })
+		if err != nil {
+			return fmt.Errorf("describe the groups' instances: %w", err)
+		}
+		for _, r := range reservations {
+			for _, in := range r.Instances {
+				acc.instances[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
+			}
+		}
+	}
+	return nil
+}
+
+// defaultSSMPrefix is where amibump:ssm-parameter=true puts a template's
+// parameter unless AMIBUMP_SSM_PREFIX says otherwise (the stack's ssmParameterPrefix).
+const defaultSSMPrefix = "/amibump/"
+
+// ssmPrefix is the prefix of the "resolve:ssm:" image ids EC2 resolves at launch.
+const ssmPrefix = "resolve:ssm:"
+
+// templateStatus assembles one template's status from what was read.
+func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(string) string) templateStatus {
+	id, name := aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName)
+	tags := tagMap(lt.Tags)
+	st := templateStatus{LaunchTemplateID: id, LaunchTemplateName: name,
+		App: tags[event.TagApp], Env: tags[event.TagEnv], Layer: tags[event.TagLayer], Group: tags[event.TagGroup],
+		Pending: []string{}, Failed: []string{}, Groups: []groupStatus{}}
+	latest := aws.ToInt64(lt.LatestVersionNumber)
+	st.Latest = latestStatus{Version: latest, ImageID: acc.imageOf(id, latest)}
+	if img, ok := acc.images[st.Latest.ImageID]; ok {
+		t := tagMap(img.Tags)
+		st.Latest.BuildID, st.Latest.Commit = t[event.TagBuildID], t[event.TagCommit]
+		if at, err := time.Parse(time.RFC3339, t[event.TagDeployedAt]); err == nil {
+			at = at.UTC()
+			st.Latest.DeployedAt = &at
+		}
+	}
+	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: acc.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
+	st.Pending, st.Failed = acc.unfinished(id)
+	switch param, ok := strings.CutPrefix(st.Latest.ImageID, ssmPrefix); {
+	case ok:
+		st.SSMParameter = param
+	case tags[event.TagSSMParameter] == "true":
+		st.SSMParameter = cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix) + name
+	default:
+		st.SSMParameter = tags[event.TagSSMParameter]
+	}
+	for _, u := range acc.uses(lt) {
+		st.Groups = append(st.Groups, acc.groupStatus(id, u))
+	}
+	return st
+}
+
+// imageOf is the ImageId of a version of a template, "" when unknown.
+func (acc *account) imageOf(templateID string, version int64) string {
+	v, ok := acc.versions[templateID][version]
+	if !ok || v.LaunchTemplateData == nil {
+		return ""
+	}
+	return aws.ToString(v.LaunchTemplateData.ImageId)
+}
+
+// unfinished lists the template's amibump AMIs still pending, and failed,
+// oldest first.
+func (acc *account) unfinished(templateID string) (pending, failed []string) {
+	var mine []ec2types.Image
+	for _, img := range acc.images {
+		if tagMap(img.Tags)[event.TagLaunchTemplate] == templateID {
+			mine = append(mine, img)
+		}
+	}
+	slices.SortFunc(mine, func(a, b ec2types.Image) int {
+		return cmp.Or(cmp.Compare(aws.ToString(a.CreationDate), aws.ToString(b.CreationDate)), cmp.Compare(aws.ToString(a.ImageId), aws.ToString(b.ImageId)))
+	})
+	pending, failed = []string{}, []string{}
+	for _, img := range mine {
+		switch img.State {
+		case ec2types.ImageStatePending:
+			pending = append(pending, aws.ToString(img.ImageId))
+		case ec2types.ImageStateFailed:
+			failed = append(failed, aws.ToString(img.ImageId))
+		}
+	}
+	return pending, failed
+}
+
+// groupStatus counts a group's instances, and those on another AMI than the
+// one the group launches now.
+func (acc *account) groupStatus(templateID string, u groupUse) groupStatus {
+	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned, Instances: len(u.group.Instances)}
+	current := acc.imageOf(templateID, u.version)
+	if current == "" || strings.HasPrefix(current, ssmPrefix) {
+		return g
+	}
+	older := 0
+	for _, in := range u.group.Instances {
+		if ami, ok := acc.instances[aws.ToString(in.InstanceId)]; ok && ami != current {
+			older++
+		}
+	}
+	g.InstancesOnOlderImages = &older
+	return g
+}
+
+func tagMap(list []ec2types.Tag) map[string]string {
+	tags := map[string]string{}
+	for _, t := range list {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags
+}
