@@ -60,7 +60,7 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	if err != nil {
 		b.log.ErrorContext(ctx, "event rejected", "error", err)
 		res := []event.Result{{Status: event.Rejected, Reason: err.Error()}}
-		b.newRun(&event.Envelope{}).publish(ctx, res)
+		b.newRun(&event.Envelope{}).finish(ctx, res)
 		return event.Response{Results: res}, nil
 	}
 	r := b.newRun(env)
@@ -84,7 +84,7 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 		results = append(results, event.Result{Status: event.Rejected, EventID: env.ID, Reason: err.Error()})
 		err = nil
 	}
-	r.publish(ctx, results)
+	r.finish(ctx, results)
 	return event.Response{Results: results}, err
 }
 
@@ -100,22 +100,27 @@ type run struct {
 
 	groupsMu sync.Mutex
 	groups   []astypes.AutoScalingGroup // nil until listed
+
+	obs *observations // what the metrics need (metrics.go)
 }
 
 func (b *Bumper) newRun(env *event.Envelope) *run {
 	g := make(gate, max(1, b.cfg.Concurrency))
-	r := &run{Bumper: b, env: env, log: b.log}
+	r := &run{Bumper: b, env: env, log: b.log, obs: newObservations(b.now)}
 	if env.ID != "" {
 		r.log = b.log.With("eventId", env.ID)
 	}
 	if b.ec2 != nil {
-		r.ec2 = gatedEC2{b.ec2, g}
+		r.ec2 = observedEC2{gatedEC2{b.ec2, g}, r.obs}
 	}
 	if b.asg != nil {
 		r.asg = gatedAutoScaling{b.asg, g}
 	}
 	if b.events != nil {
 		r.events = gatedEvents{b.events, g}
+	}
+	if env.Classify() == event.KindAMIState {
+		r.observeAMIState()
 	}
 	return r
 }

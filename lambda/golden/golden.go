@@ -1,7 +1,8 @@
 // Package golden compares a test's output with a file under testdata/golden/
-// and rewrites the file when the tests run with -update
-// (go test ./... -update). Every output amibump promises (the bump-finished
-// result, amibump status, the metrics in the logs) has one.
+// and rewrites the file when the tests run with -update (a flag of the test
+// binaries that import this package: go test ./lambda/event ./lambda/bump
+// ./lambda/cmd/amibump -update). Every output amibump promises (the
+// bump-finished result, amibump status, the metrics in the logs) has one.
 package golden
 
 import (
