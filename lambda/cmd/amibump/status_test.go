@@ -297,3 +297,12 @@ func TestStatusOverTheLocalEndpoint(t *testing.T) {
 		t.Errorf("status --json over the endpoint (-golden +got):\n%s", diff)
 	}
 }
+
+// TestREADMEStatusExample: the README's example is status's real output.
+func TestREADMEStatusExample(t *testing.T) {
+	for path, doc := range readmes(t) {
+		if diff := cmp.Diff(string(golden.Read(t, "status.txt")), block(t, doc, "status")); diff != "" {
+			t.Errorf("%s: the status example is not testdata/golden/status.txt (-golden +README):\n%s", path, diff)
+		}
+	}
+}
