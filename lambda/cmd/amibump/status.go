@@ -303,7 +303,10 @@ func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versi
 }
 
 // readInstances reads the AMI of every instance of the groups that launch from
-// the templates, 200 instance ids a request (EC2's limit of values per filter).
+// the templates. It filters on instance-id rather than naming InstanceIds,
+// which fails the whole call with InvalidInstanceID.NotFound when one instance
+// has just gone; 200 ids a request, as AWS documents no bound on a filter's
+// values and a small one is the harsher reading.
 func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) error {
 	acc.instances = map[string]string{}
 	var ids []string
