@@ -306,3 +306,28 @@ func TestREADMEStatusExample(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPinnedToAGoneVersion: a group pinned to a version that no longer
+// exists is reported with its instances not compared; the rest still reads.
+func TestStatusPinnedToAGoneVersion(t *testing.T) {
+	w := newStatusWorld(t)
+	w.group("shop-web-prod-a-canary", "9", "i-0000000000000c141")
+	code, stdout, stderr := w.amibump("status", "--json", "--layer", "web")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var report statusReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]groupStatus{}
+	for _, g := range report.Templates[0].Groups {
+		got[g.Name] = g
+	}
+	if g := got["shop-web-prod-a-canary"]; g.Version != 9 || !g.Pinned || g.InstancesOnOlderImages != nil {
+		t.Errorf("canary %+v, want version 9, pinned, instances not compared", g)
+	}
+	if g := got["shop-web-prod-a"]; g.InstancesOnOlderImages == nil || *g.InstancesOnOlderImages != 2 || report.Templates[0].Latest.BuildID != "jenkins-shop-deploy-142" {
+		t.Errorf("the rest of the template was not read: %+v", report.Templates[0])
+	}
+}
