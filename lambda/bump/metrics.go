@@ -173,27 +173,18 @@ type emfMetadata struct {
 	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
 }
 
-// unit is a metric's unit, from the list in package metrics.
-func unit(name string) string {
-	for _, m := range metrics.All {
-		if m.Name == name {
-			return m.Unit
-		}
-	}
-	panic("bump: metric " + name + " is not listed in metrics.All")
-}
-
-// emit logs one EMF record: values (metric name → value) under dimension set
-// dims, whose values are in dimValues; extra are members for a person.
+// emit logs one EMF record: values (metric name → value) under the dimension
+// set dims, whose values are among extra (members for a person otherwise).
+// Names and units are those of package metrics, in its order.
 func (r *run) emit(ctx context.Context, at time.Time, dims []string, values map[string]float64, extra ...slog.Attr) {
 	if len(values) == 0 {
 		return
 	}
 	d := emfDirective{Namespace: metrics.Namespace, Dimensions: [][]string{dims}}
 	attrs := make([]slog.Attr, 0, len(values)+len(extra)+1)
-	for _, m := range metrics.All { // in the list's order: stable lines
+	for _, m := range metrics.All {
 		if v, ok := values[m.Name]; ok {
-			d.Metrics = append(d.Metrics, emfMetric{Name: m.Name, Unit: unit(m.Name)})
+			d.Metrics = append(d.Metrics, emfMetric{Name: m.Name, Unit: m.Unit})
 			attrs = append(attrs, slog.Float64(m.Name, v))
 		}
 	}
