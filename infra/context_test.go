@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// cdk.json's settings are DESIGN §6's defaults, and parse without error.
+// cdk.json's settings are the documented defaults, and parse without error.
 func TestCDKJSONHasTheDefaults(t *testing.T) {
 	raw, err := os.ReadFile("../cdk.json")
 	if err != nil {

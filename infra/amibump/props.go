@@ -1,6 +1,6 @@
 // Package amibump is the CDK construct that deploys amibump into one account and
 // region: the event bus and its archive, the three rules, the function with its
-// role, the failure queues, the alarms and the stack outputs (DESIGN §6).
+// role, the failure queues, the alarms and the stack outputs.
 package amibump
 
 import (
@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // Props are the settings of one amibump deployment. Field comments name the
@@ -38,11 +40,11 @@ type Props struct {
 	Code awslambda.Code
 }
 
-// Defaults returns the settings DESIGN §6 names as defaults.
+// Defaults returns the default settings, as cdk.json lists them.
 func Defaults() Props {
 	return Props{
-		BusName:              "amibump",
-		CISource:             "ci.jenkins",
+		BusName:              event.DefaultBusName,
+		CISource:             event.DefaultCISource,
 		ArchiveRetentionDays: 90,
 		ReconcileMinutes:     10,
 		Architecture:         "arm64",

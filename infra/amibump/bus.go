@@ -1,0 +1,113 @@
+package amibump
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventschemas"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// newBus adds the bus CI puts deploy-finished events on, with the listed CI
+// principals allowed to put exactly those events; its archive of those events
+// for console replay; and the event's schema in a registry named after the bus.
+func newBus(scope constructs.Construct, a *Amibump, props *Props) {
+	a.Bus = awsevents.NewEventBus(scope, jsii.String("Bus"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(props.BusName),
+		Description:  jsii.String("amibump: deploy-finished events from CI, bump-finished results"),
+	})
+	if len(props.CIPrincipals) > 0 {
+		a.Bus.AddToResourcePolicy(ciPutEvents(a.Bus, props))
+	}
+	a.Archive = newArchive(a.Bus, props)
+	a.Schema = newSchema(scope, props)
+}
+
+// ciPutEvents lets the CI principals put deploy-finished events of the CI
+// source on the bus, and nothing else.
+func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
+	var principals []awsiam.IPrincipal
+	for _, p := range props.CIPrincipals {
+		if accountPattern.MatchString(p) {
+			principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(p)))
+		} else {
+			principals = append(principals, awsiam.NewArnPrincipal(jsii.String(p)))
+		}
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CIPutDeployFinished"),
+		Actions:    jsii.Strings("events:PutEvents"),
+		Principals: &principals,
+		Resources:  jsii.Strings(*bus.EventBusArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"events:source":      props.CISource,
+				"events:detail-type": event.DeployFinished,
+			},
+		},
+	})
+}
+
+// deployPattern matches the deploy-finished events of the CI source; the
+// archive and the rule use the same one.
+func deployPattern(props *Props) *awsevents.EventPattern {
+	return &awsevents.EventPattern{
+		Source:     jsii.Strings(props.CISource),
+		DetailType: jsii.Strings(event.DeployFinished),
+	}
+}
+
+// newArchive keeps the deploy events, matched as the rule does, for console replay.
+func newArchive(bus awsevents.EventBus, props *Props) awsevents.Archive {
+	var days awscdk.Duration // nil: kept forever
+	if props.ArchiveRetentionDays > 0 {
+		days = awscdk.Duration_Days(jsii.Number(float64(props.ArchiveRetentionDays)))
+	}
+	archive := bus.Archive(jsii.String("DeployArchive"), &awsevents.BaseArchiveProps{
+		Description:  jsii.String("amibump: deploy-finished events, for replay"),
+		EventPattern: deployPattern(props),
+		Retention:    days,
+	})
+	// The CDK writes KmsKeyIdentifier "" when no key is given (aws-cdk#37847),
+	// which some regions refuse; with no key, the property is left out.
+	archive.Node().DefaultChild().(awsevents.CfnArchive).AddPropertyDeletionOverride(jsii.String("KmsKeyIdentifier"))
+	return archive
+}
+
+// newSchema registers the deploy-finished event's schema, from the one
+// document the function's validation is tested against, with the CI source of
+// this stack.
+func newSchema(scope constructs.Construct, props *Props) awseventschemas.CfnSchema {
+	registry := awseventschemas.NewCfnRegistry(scope, jsii.String("SchemaRegistry"), &awseventschemas.CfnRegistryProps{
+		RegistryName: jsii.String(props.BusName),
+		Description:  jsii.String("amibump: the events CI puts on the " + props.BusName + " bus"),
+	})
+	return awseventschemas.NewCfnSchema(scope, jsii.String("DeployFinishedSchema"), &awseventschemas.CfnSchemaProps{
+		RegistryName: registry.AttrRegistryName(),
+		SchemaName:   jsii.String(event.DeployFinished),
+		Type:         jsii.String(event.DeployFinishedSchemaType),
+		Content:      jsii.String(schemaFor(props.CISource)),
+		Description:  jsii.String("amibump: a deploy-finished event as the function receives it"),
+	})
+}
+
+// schemaFor returns the deploy-finished schema with the stack's CI source in
+// its x-amazon-events-source.
+func schemaFor(source string) string {
+	var doc map[string]any
+	if err := json.Unmarshal(event.DeployFinishedSchema, &doc); err != nil {
+		panic(fmt.Sprintf("amibump: the deploy-finished schema is not JSON: %v", err))
+	}
+	doc["x-amazon-events-source"] = source
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	return string(out)
+}

@@ -1,0 +1,93 @@
+package amibump
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// newFunction adds the function with its role, its log group and the two
+// failure queues: one for invocations the function gave up on, one for events
+// EventBridge could not deliver (both keep messages 14 days).
+func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
+	a.Queue = newQueue(scope, "FailureQueue")
+	a.DeadLetterQueue = newQueue(scope, "DeadLetterQueue")
+	a.LogGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     retention(props.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	a.Role = newRole(scope, a)
+	a.Function = awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:           jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          architecture(props.Architecture),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  code(scope, props),
+		Timeout:               awscdk.Duration_Minutes(jsii.Number(15)),
+		MemorySize:            jsii.Number(256),
+		Role:                  a.Role,
+		LogGroup:              a.LogGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(props.LogLevel),
+		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
+		Environment: &map[string]*string{
+			"AMIBUMP_EVENT_BUS": a.Bus.EventBusName(),
+		},
+		// Async invocations (every trigger is one): two retries, then the
+		// failure queue, from which the event can be replayed.
+		RetryAttempts: jsii.Number(2),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),
+	})
+	a.Bus.GrantPutEventsTo(a.Function, nil)
+}
+
+func newQueue(scope constructs.Construct, id string) awssqs.Queue {
+	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+}
+
+func architecture(arch string) awslambda.Architecture {
+	if arch == "x86_64" {
+		return awslambda.Architecture_X86_64()
+	}
+	return awslambda.Architecture_ARM_64()
+}
+
+// code is the function's code: props.Code when given, else the binary built now
+// from props.FunctionSource into a directory of the cloud assembly.
+func code(scope constructs.Construct, props *Props) awslambda.Code {
+	if props.Code != nil {
+		return props.Code
+	}
+	outdir := *awscdk.Stage_Of(scope).Outdir()
+	path := strings.ReplaceAll(*scope.Node().Path(), "/", "-")
+	dir := filepath.Join(outdir, "build-"+path+"-"+props.Architecture)
+	if err := BuildFunction(props.FunctionSource, props.Architecture, dir); err != nil {
+		panic(err.Error())
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
+
+var retentions = map[int]awslogs.RetentionDays{
+	0: awslogs.RetentionDays_INFINITE, 1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
+	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS,
+	30: awslogs.RetentionDays_ONE_MONTH, 60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
+	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS,
+	365: awslogs.RetentionDays_ONE_YEAR, 400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS,
+	2192: awslogs.RetentionDays_SIX_YEARS, 2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func retention(days int) awslogs.RetentionDays { return retentions[days] }

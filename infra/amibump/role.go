@@ -1,0 +1,122 @@
+package amibump
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// newRole is the function's role: its own log group, and the EC2 and Auto
+// Scaling calls of apiStatements.
+func newRole(scope constructs.Construct, a *Amibump) awsiam.Role {
+	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("amibump function: image instances, bump launch templates"),
+	})
+	// Write its own log group, and nothing else in CloudWatch Logs (instead of
+	// the AWSLambdaBasicExecutionRole managed policy, which allows any group).
+	a.LogGroup.GrantWrite(role)
+	for _, s := range apiStatements(awscdk.Stack_Of(scope)) {
+		role.AddToPrincipalPolicy(s)
+	}
+	return role
+}
+
+// resourceARNs are the ARN patterns the role's statements name. Every ARN is
+// built from the partition, region and account of the deployment (pseudo
+// parameters, also when the stack's env is set), so the same template deploys
+// in aws-cn.
+type resourceARNs struct {
+	instances, images, snapshots, launchTemplates, groups *string
+}
+
+func arnsOf(stack awscdk.Stack) resourceARNs {
+	arn := func(service, resource, name string, withAccount bool, format awscdk.ArnFormat) *string {
+		c := &awscdk.ArnComponents{
+			Region:       awscdk.Aws_REGION(),
+			Account:      awscdk.Aws_ACCOUNT_ID(),
+			Service:      jsii.String(service),
+			Resource:     jsii.String(resource),
+			ResourceName: jsii.String(name),
+			ArnFormat:    format,
+		}
+		if !withAccount {
+			c.Account = jsii.String("") // AMI and snapshot ARNs have no account
+		}
+		return stack.FormatArn(c)
+	}
+	slash := awscdk.ArnFormat_SLASH_RESOURCE_NAME
+	return resourceARNs{
+		instances:       arn("ec2", "instance", "*", true, slash),
+		images:          arn("ec2", "image", "*", false, slash),
+		snapshots:       arn("ec2", "snapshot", "*", false, slash),
+		launchTemplates: arn("ec2", "launch-template", "*", true, slash),
+		groups:          arn("autoscaling", "autoScalingGroup", "*:autoScalingGroupName/*", true, awscdk.ArnFormat_COLON_RESOURCE_NAME),
+	}
+}
+
+// allow is one Allow statement; conditions may be nil.
+func allow(sid string, actions []string, resources []*string, conditions map[string]any) awsiam.PolicyStatement {
+	props := &awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: &resources,
+	}
+	if conditions != nil {
+		props.Conditions = &conditions
+	}
+	return awsiam.NewPolicyStatement(props)
+}
+
+// tagged is the condition that the resource carries the tag key.
+func tagged(key string) map[string]any {
+	return map[string]any{"Null": map[string]any{"aws:ResourceTag/" + key: "false"}}
+}
+
+// apiStatements are the function's permissions on EC2 and Auto Scaling: every
+// call the function's code makes (lambda/bump/aws.go), scoped as far as the
+// services allow. PutEvents on the bus is granted with the bus's own grant.
+func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
+	r := arnsOf(stack)
+	return []awsiam.PolicyStatement{
+		// Describe calls support no resource-level permissions.
+		allow("Describe", []string{
+			"ec2:DescribeLaunchTemplates",
+			"ec2:DescribeLaunchTemplateVersions",
+			"ec2:DescribeInstances",
+			"ec2:DescribeImages",
+			"ec2:DescribeImageReferences",
+			"autoscaling:DescribeAutoScalingGroups",
+		}, []*string{jsii.String("*")}, nil),
+		// CreateImage is authorized on the source instance, the new image and its
+		// snapshots. The function picks the instance itself and rejects an
+		// instance that is neither tagged amibump:source-for nor in a group
+		// launching from the template.
+		allow("CreateImage", []string{"ec2:CreateImage"},
+			[]*string{r.instances, r.images, r.snapshots}, nil),
+		// Tags on the new image and snapshots, only as part of CreateImage: the
+		// function can never retag an existing AMI into its cleanup's reach.
+		allow("TagOnCreateImage", []string{"ec2:CreateTags"},
+			[]*string{r.images, r.snapshots},
+			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateImage"}}),
+		// New versions, $Default, and version pruning: managed templates only.
+		allow("BumpManagedLaunchTemplates", []string{
+			"ec2:CreateLaunchTemplateVersion",
+			"ec2:ModifyLaunchTemplate",
+			"ec2:DeleteLaunchTemplateVersions",
+		}, []*string{r.launchTemplates}, tagged(event.TagApp)),
+		// Retention: only AMIs amibump made (they carry amibump:launch-template),
+		// with their snapshots (DeregisterImage with DeleteAssociatedSnapshots is
+		// authorized as ec2:DeleteSnapshot on each snapshot).
+		allow("DeregisterOwnImages", []string{"ec2:DeregisterImage"},
+			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
+		allow("DeleteOwnSnapshots", []string{"ec2:DeleteSnapshot"},
+			[]*string{r.snapshots}, tagged(event.TagLaunchTemplate)),
+		// Opt-in instance refresh (amibump:instance-refresh on the template).
+		allow("StartInstanceRefresh", []string{"autoscaling:StartInstanceRefresh"},
+			[]*string{r.groups}, nil),
+	}
+}

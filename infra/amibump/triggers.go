@@ -1,0 +1,51 @@
+package amibump
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// newTriggers adds the three rules that invoke the function: deploy-finished
+// on the bus, AMI state changes on the default bus, the reconcile schedule.
+// EventBridge retries a failed delivery (throttled, function unavailable) with
+// backoff, then sends the event to the dead-letter queue.
+func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
+	target := func(maxAge awscdk.Duration, retries float64) *[]awsevents.IRuleTarget {
+		return &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(a.Function, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: a.DeadLetterQueue,
+			MaxEventAge:     maxAge,
+			RetryAttempts:   jsii.Number(retries),
+		})}
+	}
+	day := awscdk.Duration_Hours(jsii.Number(24))
+	a.DeployRule = awsevents.NewRule(scope, jsii.String("DeployFinishedRule"), &awsevents.RuleProps{
+		Description:  jsii.String("amibump: deploy-finished from CI"),
+		EventBus:     a.Bus,
+		EventPattern: deployPattern(props),
+		Targets:      target(day, 185),
+	})
+	a.AMIStateRule = awsevents.NewRule(scope, jsii.String("AMIStateRule"), &awsevents.RuleProps{
+		Description: jsii.String("amibump: AMIs that became available or failed (default bus)"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(event.SourceEC2),
+			DetailType: jsii.Strings(event.AMIStateChange),
+			Detail:     &map[string]any{"State": []string{string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
+		},
+		Targets: target(day, 185),
+	})
+	every := awscdk.Duration_Minutes(jsii.Number(float64(props.ReconcileMinutes)))
+	a.ReconcileRule = awsevents.NewRule(scope, jsii.String("ReconcileRule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("amibump: reconcile every %d minutes", props.ReconcileMinutes)),
+		Schedule:    awsevents.Schedule_Rate(every),
+		// A reconcile older than the next one is worth nothing.
+		Targets: target(every, 3),
+	})
+}
