@@ -13,36 +13,16 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// newAlarms: function errors, and anything waiting in either queue, to one topic.
+// newAlarms: function errors, and anything waiting in either queue, to one
+// topic that CloudWatch may publish to on behalf of these alarms only.
 func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
-	// CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS
-	// key, so the topic has its own key that CloudWatch may use.
-	key := awskms.NewKey(scope, jsii.String("AlarmKey"), &awskms.KeyProps{
-		Description:       jsii.String("amibump: encrypts the alarm topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
-	key.Grant(awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-		jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey*"))
-	topic := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("amibump alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	if props.AlarmEmail != "" {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(props.AlarmEmail), nil))
-	}
 	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
 	queueMetric := func(q awssqs.Queue) awscloudwatch.IMetric {
 		return q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period: fiveMinutes, Statistic: jsii.String("Maximum"),
 		})
 	}
-	specs := []struct {
-		id, description string
-		metric          awscloudwatch.IMetric
-	}{
+	specs := []alarmSpec{
 		{"FunctionErrorsAlarm", "amibump: the function returned errors; see its log group and the failure queue",
 			a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")})},
 		{"FailureQueueAlarm", "amibump: an event failed after all retries; inspect the failure queue, fix, replay from the archive",
@@ -50,10 +30,16 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 		{"DeadLetterQueueAlarm", "amibump: EventBridge could not deliver an event to the function; inspect the dead-letter queue",
 			queueMetric(a.DeadLetterQueue)},
 	}
-	action := awscloudwatchactions.NewSnsAction(topic)
-	var out []awscloudwatch.Alarm
+	var alarmARNs []*string
+	for _, s := range specs {
+		alarmARNs = append(alarmARNs, alarmARN(scope, s.id))
+	}
+	a.Topic = newAlarmTopic(scope, props, alarmARNs)
+	action := awscloudwatchactions.NewSnsAction(a.Topic)
+	a.Alarms = nil
 	for _, s := range specs {
 		alarm := awscloudwatch.NewAlarm(scope, jsii.String(s.id), &awscloudwatch.AlarmProps{
+			AlarmName:          alarmName(scope, s.id),
 			AlarmDescription:   jsii.String(s.description),
 			Metric:             s.metric,
 			Threshold:          jsii.Number(1),
@@ -63,7 +49,64 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 		})
 		alarm.AddAlarmAction(action)
 		alarm.AddOkAction(action)
-		out = append(out, alarm)
+		a.Alarms = append(a.Alarms, alarm)
 	}
-	a.Topic, a.Alarms = topic, out
+}
+
+type alarmSpec struct {
+	id, description string
+	metric          awscloudwatch.IMetric
+}
+
+// alarmName is an alarm's name: <stack>-<construct>-<id>. The names are fixed
+// before the alarms exist, so the topic's and the key's policies can name the
+// alarms' ARNs without depending on the alarms (which depend on the topic).
+func alarmName(scope constructs.Construct, id string) *string {
+	return awscdk.Fn_Join(jsii.String("-"), jsii.Strings(*awscdk.Aws_STACK_NAME(), *scope.Node().Id(), id))
+}
+
+func alarmARN(scope constructs.Construct, id string) *string {
+	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("cloudwatch"),
+		Resource:     jsii.String("alarm"),
+		ResourceName: alarmName(scope, id),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}
+
+// newAlarmTopic is the topic the alarms publish to, encrypted with its own key:
+// CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key.
+// Its policy replaces SNS's default one, so it must let CloudWatch publish;
+// both that statement and the key's are conditioned on this account and these
+// alarms (cross-service confused deputy prevention).
+func newAlarmTopic(scope constructs.Construct, props *Props, alarmARNs []*string) awssns.Topic {
+	key := awskms.NewKey(scope, jsii.String("AlarmKey"), &awskms.KeyProps{
+		Description:       jsii.String("amibump: encrypts the alarm topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	topic := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("amibump alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	fromTheseAlarms := func(sid string, actions []string, resource *string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+			Actions:    jsii.Strings(actions...),
+			Resources:  &[]*string{resource},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+				"ArnEquals":    map[string]any{"aws:SourceArn": alarmARNs},
+			},
+		})
+	}
+	key.AddToResourcePolicy(fromTheseAlarms("AlarmsUseTheKey", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, jsii.String("*")), nil)
+	topic.AddToResourcePolicy(fromTheseAlarms("AlarmsPublish", []string{"sns:Publish"}, topic.TopicArn()))
+	if props.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(props.AlarmEmail), nil))
+	}
+	return topic
 }

@@ -415,3 +415,67 @@ func TestSchemaRegistry(t *testing.T) {
 		t.Error("registered schema lacks definitions/DeployFinished")
 	}
 }
+
+// The topic's policy replaces SNS's default one, so without an Allow for
+// CloudWatch no alarm would ever be delivered; that Allow, and the key's, hold
+// only for this account and these alarms.
+func TestAlarmsMayPublishToTheTopic(t *testing.T) {
+	s := defaultStack(t)
+	var alarmARNs []any
+	for _, alarm := range s.construct.Alarms {
+		name := s.resources("AWS::CloudWatch::Alarm")[s.id(alarm)]["AlarmName"]
+		if name == nil {
+			t.Fatalf("alarm %s has no fixed name; the policies cannot name it", s.id(alarm))
+		}
+		alarmARNs = append(alarmARNs, arn(":cloudwatch:", map[string]any{"Ref": "AWS::Region"}, ":",
+			map[string]any{"Ref": "AWS::AccountId"}, ":alarm:", name))
+	}
+	condition := map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+		"ArnEquals":    map[string]any{"aws:SourceArn": alarmARNs},
+	}
+	cloudWatch := map[string]any{"Service": "cloudwatch.amazonaws.com"}
+	topic := s.id(s.construct.Topic)
+	tests := []struct {
+		name, typ, policy string
+		statement         map[string]any
+	}{
+		{"topic policy", "AWS::SNS::TopicPolicy", "PolicyDocument", map[string]any{
+			"Sid": "AlarmsPublish", "Effect": "Allow", "Principal": cloudWatch, "Action": "sns:Publish",
+			"Resource": map[string]any{"Ref": topic}, "Condition": condition,
+		}},
+		{"key policy", "AWS::KMS::Key", "KeyPolicy", map[string]any{
+			"Sid": "AlarmsUseTheKey", "Effect": "Allow", "Principal": cloudWatch,
+			"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*", "Condition": condition,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var found []string
+			for _, r := range s.resources(tt.typ) {
+				for _, st := range r[tt.policy].(map[string]any)["Statement"].([]any) {
+					st := st.(map[string]any)
+					if st["Sid"] != tt.statement["Sid"] {
+						continue
+					}
+					if diff := cmp.Diff(normalize(tt.statement), st); diff != "" {
+						t.Errorf("statement (-want +got):\n%s", diff)
+					}
+					found = append(found, st["Sid"].(string))
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("found %d statements %s, want 1", len(found), tt.statement["Sid"])
+			}
+		})
+	}
+	// No other statement lets CloudWatch (or anyone) use the key or topic unconditioned.
+	for _, r := range s.resources("AWS::KMS::Key") {
+		for _, st := range r["KeyPolicy"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			if p, _ := st["Principal"].(map[string]any); p["Service"] != nil && st["Condition"] == nil {
+				t.Errorf("key policy lets service %v use the key unconditioned: %v", p["Service"], st)
+			}
+		}
+	}
+}
