@@ -71,6 +71,15 @@ func allow(sid string, actions []string, resources []*string, conditions map[str
 	return awsiam.NewPolicyStatement(props)
 }
 
+// TagAutoScalingGroupName is the tag EC2 Auto Scaling puts on every instance
+// it launches, naming the group.
+const TagAutoScalingGroupName = "aws:autoscaling:groupName"
+
+// requestTagged is the condition that the request tags the new resource with key.
+func requestTagged(key string) map[string]any {
+	return map[string]any{"Null": map[string]any{"aws:RequestTag/" + key: "false"}}
+}
+
 // tagged is the condition that the resource carries the tag key.
 func tagged(key string) map[string]any {
 	return map[string]any{"Null": map[string]any{"aws:ResourceTag/" + key: "false"}}
@@ -91,12 +100,18 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			"ec2:DescribeImageReferences",
 			"autoscaling:DescribeAutoScalingGroups",
 		}, []*string{jsii.String("*")}, nil),
-		// CreateImage is authorized on the source instance, the new image and its
-		// snapshots. The function picks the instance itself and rejects an
-		// instance that is neither tagged amibump:source-for nor in a group
-		// launching from the template.
-		allow("CreateImage", []string{"ec2:CreateImage"},
-			[]*string{r.instances, r.images, r.snapshots}, nil),
+		// CreateImage is authorized on the source instance, the new image and
+		// its snapshots. The instance: only one the function may image, tagged
+		// amibump:source-for or a member of an Auto Scaling group (EC2 tags
+		// those with aws:autoscaling:groupName); the function also checks that
+		// it belongs to the template. The image and snapshots: only when the
+		// request tags them amibump:launch-template, as the function always does.
+		allow("CreateImageOfSourceInstances", []string{"ec2:CreateImage"},
+			[]*string{r.instances}, tagged(event.TagSourceFor)),
+		allow("CreateImageOfGroupMembers", []string{"ec2:CreateImage"},
+			[]*string{r.instances}, tagged(TagAutoScalingGroupName)),
+		allow("CreateImagesTaggedForATemplate", []string{"ec2:CreateImage"},
+			[]*string{r.images, r.snapshots}, requestTagged(event.TagLaunchTemplate)),
 		// Tags on the new image and snapshots, only as part of CreateImage: the
 		// function can never retag an existing AMI into its cleanup's reach.
 		allow("TagOnCreateImage", []string{"ec2:CreateTags"},

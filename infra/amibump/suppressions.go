@@ -31,11 +31,12 @@ func suppressions(a *Amibump) {
 			"Describe* calls of EC2 and Auto Scaling support no resource-level permissions; "+
 				"only read-only Describe actions are granted on *"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
-			"CreateImage of the source instance: instance ids are chosen at run time from Auto Scaling "+
-				"groups and amibump:source-for tags, and the function rejects any other instance"),
+			"CreateImage of the source instance: instance ids are chosen at run time, so the grant is "+
+				"conditioned on the instance carrying amibump:source-for or aws:autoscaling:groupName"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::image/*",
-			"AMI ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+
-				"and DeregisterImage to AMIs tagged amibump:launch-template"),
+			"AMI ids are not known before CreateImage; creating is limited to requests tagging "+
+				"amibump:launch-template, tagging to ec2:CreateAction=CreateImage and DeregisterImage to AMIs "+
+				"tagged amibump:launch-template"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
 			"snapshot ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+
 				"and DeleteSnapshot to snapshots tagged amibump:launch-template"),
