@@ -16,7 +16,7 @@ import (
 // overridden per deploy with `cdk deploy -c key=value`.
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
-	"architecture", "alarmEmail", "logRetentionDays", "logLevel",
+	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -59,13 +59,17 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	num("archiveRetentionDays", &p.ArchiveRetentionDays)
 	num("reconcileMinutes", &p.ReconcileMinutes)
 	num("logRetentionDays", &p.LogRetentionDays)
-	if v, ok := values["ciPrincipals"]; ok && v != nil {
-		principals, err := stringList(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ciPrincipals: %w", err))
+	list := func(key, what string, dst *[]string) {
+		if v, ok := values[key]; ok && v != nil {
+			items, err := stringList(v, what)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+			*dst = items
 		}
-		p.CIPrincipals = principals
 	}
+	list("ciPrincipals", "account ids and role ARNs", &p.CIPrincipals)
+	list("kmsKeyArns", "KMS key ARNs", &p.KMSKeyARNs)
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -96,7 +100,7 @@ func wholeNumber(v any) (int, error) {
 
 // stringList accepts a JSON list (cdk.json, or -c 'key=["a","b"]'), a
 // comma-separated string (-c key=a,b) and the empty string (none).
-func stringList(v any) ([]string, error) {
+func stringList(v any, what string) ([]string, error) {
 	var items []any
 	switch v := v.(type) {
 	case []any:
@@ -115,13 +119,13 @@ func stringList(v any) ([]string, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("%v is a %T; want a list of account ids and role ARNs, or a comma-separated string", v, v)
+		return nil, fmt.Errorf("%v is a %T; want a list of %s, or a comma-separated string", v, v, what)
 	}
 	var out []string
 	for _, item := range items {
 		s, ok := item.(string)
 		if !ok {
-			return nil, fmt.Errorf("%v is a %T; want a string (an account id or role ARN)", item, item)
+			return nil, fmt.Errorf("%v is a %T; want a string (one of the %s)", item, item, what)
 		}
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)

@@ -63,6 +63,14 @@ func TestContextValues(t *testing.T) {
 		{"ciPrincipals empty string: this account only", map[string]any{"ciPrincipals": ""}, func(*amibump.Props) {}},
 		{"ciPrincipals role with a path in GovCloud", map[string]any{"ciPrincipals": "arn:aws-us-gov:iam::123456789012:role/ci/jenkins"},
 			func(p *amibump.Props) { p.CIPrincipals = []string{"arn:aws-us-gov:iam::123456789012:role/ci/jenkins"} }},
+		{"kmsKeyArns from -c", map[string]any{"kmsKeyArns": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+			func(p *amibump.Props) {
+				p.KMSKeyARNs = []string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+			}},
+		{"kmsKeyArns multi-Region key in Beijing", map[string]any{"kmsKeyArns": []any{"arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}},
+			func(p *amibump.Props) {
+				p.KMSKeyARNs = []string{"arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}
+			}},
 		{"strings", map[string]any{"busName": "releases", "ciSource": "ci.github", "architecture": "x86_64", "alarmEmail": "ops@example.com", "logLevel": "debug"},
 			func(p *amibump.Props) {
 				p.BusName, p.CISource, p.Architecture, p.AlarmEmail, p.LogLevel = "releases", "ci.github", "x86_64", "ops@example.com", "DEBUG"
@@ -100,6 +108,9 @@ func TestBadContextValues(t *testing.T) {
 		{"ciPrincipals user ARN", map[string]any{"ciPrincipals": []any{"arn:aws:iam::123456789012:user/bob"}}, []string{"ciPrincipals", "IAM role ARN"}},
 		{"ciPrincipals bad JSON", map[string]any{"ciPrincipals": `["123456789012"`}, []string{"ciPrincipals", "JSON list"}},
 		{"ciPrincipals not strings", map[string]any{"ciPrincipals": []any{123456789012.0}}, []string{"ciPrincipals", "want a string"}},
+		{"kmsKeyArns alias", map[string]any{"kmsKeyArns": "arn:aws:kms:us-east-1:123456789012:alias/ebs"}, []string{"kmsKeyArns", `"arn:aws:kms:us-east-1:123456789012:alias/ebs"`, "not alias ARNs"}},
+		{"kmsKeyArns key id", map[string]any{"kmsKeyArns": []any{"1234abcd-12ab-34cd-56ef-1234567890ab"}}, []string{"kmsKeyArns", "KMS key ARNs (arn:<partition>:kms:"}},
+		{"kmsKeyArns not strings", map[string]any{"kmsKeyArns": []any{1.0}}, []string{"kmsKeyArns", "want a string (one of the KMS key ARNs)"}},
 		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
 		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
 		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},

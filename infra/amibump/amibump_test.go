@@ -297,23 +297,35 @@ func TestRoleStatements(t *testing.T) {
 	statements := s.roleStatements(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var candidates []string
-			for _, st := range statements {
-				if !slices.Equal(actions(st), tt.actions) {
-					continue
-				}
-				got := map[string]any{"Resource": st["Resource"], "Condition": st["Condition"], "Effect": st["Effect"]}
-				want := map[string]any{"Resource": normalize(tt.resources), "Condition": normalize(tt.condition), "Effect": "Allow"}
-				diff := cmp.Diff(want, got)
-				if diff == "" {
-					return
-				}
-				candidates = append(candidates, diff)
-			}
-			t.Errorf("no statement allows exactly %v as wanted; statements with those actions (-want +got):\n%s",
-				tt.actions, strings.Join(candidates, "\n"))
+			wantStatement(t, statements, tt.actions, tt.resources, tt.condition)
 		})
 	}
+	for _, st := range statements {
+		if slices.ContainsFunc(actions(st), func(a string) bool { return strings.HasPrefix(a, "kms:") }) {
+			t.Errorf("no kmsKeyArns, yet the role may use KMS: %v", st)
+		}
+	}
+}
+
+// wantStatement fails unless one statement allows exactly actions on
+// resources under condition.
+func wantStatement(t *testing.T, statements []map[string]any, actionList []string, resources, condition any) {
+	t.Helper()
+	var candidates []string
+	for _, st := range statements {
+		if !slices.Equal(actions(st), actionList) {
+			continue
+		}
+		got := map[string]any{"Resource": st["Resource"], "Condition": st["Condition"], "Effect": st["Effect"]}
+		want := map[string]any{"Resource": normalize(resources), "Condition": normalize(condition), "Effect": "Allow"}
+		diff := cmp.Diff(want, got)
+		if diff == "" {
+			return
+		}
+		candidates = append(candidates, diff)
+	}
+	t.Errorf("no statement allows exactly %v as wanted; statements with those actions (-want +got):\n%s",
+		actionList, strings.Join(candidates, "\n"))
 }
 
 // Every AWS call the function's code declares is allowed, and nothing else.

@@ -23,7 +23,7 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		Retention:     retention(props.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	a.Role = newRole(scope, a)
+	a.Role = newRole(scope, a, props)
 	a.Function = awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:           jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),

@@ -55,7 +55,11 @@ func readJSON(t *testing.T, path string, v any) {
 // A wrong ARN shape or a misspelled key is silently ignored by IAM: the grant
 // is then either nothing or everything.
 func TestRoleMatchesTheServiceAuthorizationReference(t *testing.T) {
-	s := defaultStack(t)
+	checkServiceAuthorization(t, defaultStack(t))
+}
+
+func checkServiceAuthorization(t *testing.T, s *synthesized) {
+	t.Helper()
 	var sar serviceAuthorization
 	readJSON(t, "testdata/iam/service-authorization.json", &sar)
 	var extra actionConditionKeys

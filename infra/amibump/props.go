@@ -30,6 +30,10 @@ type Props struct {
 	AlarmEmail           string   // alarmEmail: where alarms are mailed; empty = no subscription
 	LogRetentionDays     int      // logRetentionDays: a retention CloudWatch Logs allows; 0 = never expire
 	LogLevel             string   // logLevel: the function's application log level
+	// kmsKeyArns: customer managed KMS keys that encrypt the EBS volumes of the
+	// instances amibump images; the role may use them as CreateImage needs.
+	// Empty: the role has no KMS permission at all.
+	KMSKeyARNs []string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -77,6 +81,9 @@ var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	// Role ARNs in any partition (aws, aws-cn, aws-us-gov), paths allowed.
 	roleARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	// KMS key ARNs in any partition: single-Region keys (a UUID) and
+	// multi-Region keys (mrk- and 32 hex digits).
+	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
 // Validate returns every problem with p, joined, each naming the context key
@@ -113,6 +120,12 @@ func (p *Props) Validate() error {
 	}
 	if !slices.Contains(LogRetentionDays, p.LogRetentionDays) {
 		bad("logRetentionDays", p.LogRetentionDays, "one of "+joinInts(LogRetentionDays)+" (0 = never expire)")
+	}
+	for _, key := range p.KMSKeyARNs {
+		if !kmsKeyARNPattern.MatchString(key) {
+			bad("kmsKeyArns", key, "KMS key ARNs (arn:<partition>:kms:<region>:<account>:key/<key id>); not alias ARNs or key ids, "+
+				"which an IAM policy cannot grant a key's use by")
+		}
 	}
 	if !slices.Contains(LogLevels, p.LogLevel) {
 		bad("logLevel", p.LogLevel, strings.Join(LogLevels, ", "))

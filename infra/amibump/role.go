@@ -9,9 +9,9 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newRole is the function's role: its own log group, and the EC2 and Auto
-// Scaling calls of apiStatements.
-func newRole(scope constructs.Construct, a *Amibump) awsiam.Role {
+// newRole is the function's role: its own log group, the EC2 and Auto
+// Scaling calls of apiStatements, and the EBS keys of ebsKeyStatements.
+func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("amibump function: image instances, bump launch templates"),
@@ -20,6 +20,9 @@ func newRole(scope constructs.Construct, a *Amibump) awsiam.Role {
 	// the AWSLambdaBasicExecutionRole managed policy, which allows any group).
 	a.LogGroup.GrantWrite(role)
 	for _, s := range apiStatements(awscdk.Stack_Of(scope)) {
+		role.AddToPrincipalPolicy(s)
+	}
+	for _, s := range ebsKeyStatements(props.KMSKeyARNs) {
 		role.AddToPrincipalPolicy(s)
 	}
 	return role
@@ -133,5 +136,30 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 		// Opt-in instance refresh (amibump:instance-refresh on the template).
 		allow("StartInstanceRefresh", []string{"autoscaling:StartInstanceRefresh"},
 			[]*string{r.groups}, nil),
+	}
+}
+
+// ebsKeyStatements let CreateImage use the customer managed keys that encrypt
+// the imaged instances' EBS volumes: the snapshots of an encrypted volume are
+// encrypted with the same key, on the caller's permissions. The actions are the
+// ones the Amazon EBS User Guide lists for using a KMS key for EBS encryption
+// ("Requirements for Amazon EBS encryption", permissions for users), with
+// CreateGrant only for grants EC2 creates on the caller's behalf
+// (kms:GrantIsForAWSResource). No keys: no statement, no KMS permission.
+func ebsKeyStatements(keyARNs []string) []awsiam.PolicyStatement {
+	if len(keyARNs) == 0 {
+		return nil
+	}
+	keys := jsii.Strings(keyARNs...)
+	return []awsiam.PolicyStatement{
+		allow("UseEBSKeysOfImagedVolumes", []string{
+			"kms:Decrypt",
+			"kms:DescribeKey",
+			"kms:GenerateDataKeyWithoutPlaintext",
+			"kms:ReEncryptFrom",
+			"kms:ReEncryptTo",
+		}, *keys, nil),
+		allow("GrantEBSKeysToEC2", []string{"kms:CreateGrant"}, *keys,
+			map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}),
 	}
 }

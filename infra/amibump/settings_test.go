@@ -1,11 +1,14 @@
 package amibump_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/amibump/amibump/infra/amibump"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
 )
 
 // The stack with every setting changed from its default: this file's one synth.
@@ -14,6 +17,7 @@ var custom once
 const (
 	ciAccount = "210987654321"
 	ciRole    = "arn:aws:iam::123456789012:role/jenkins/deployer"
+	ebsKey    = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
 
 func customStack(t *testing.T) *synthesized {
@@ -28,6 +32,7 @@ func customStack(t *testing.T) *synthesized {
 			AlarmEmail:           "ops@example.com",
 			LogRetentionDays:     30,
 			LogLevel:             "DEBUG",
+			KMSKeyARNs:           []string{ebsKey},
 			FunctionSource:       functionSource(t),
 		}
 	}, nil)
@@ -96,4 +101,29 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 
 func TestCustomNagAwsSolutions(t *testing.T) {
 	checkNag(t, customStack(t))
+}
+
+// kmsKeyArns grants what CreateImage needs on those keys, and on nothing else.
+func TestKMSKeyArnsGrantsOnThoseKeysOnly(t *testing.T) {
+	s := customStack(t)
+	var kms []map[string]any
+	for _, st := range s.roleStatements(t) {
+		if slices.ContainsFunc(actions(st), func(a string) bool { return strings.HasPrefix(a, "kms:") }) {
+			kms = append(kms, map[string]any{"Sid": st["Sid"], "Action": actions(st), "Resource": st["Resource"], "Condition": st["Condition"]})
+		}
+	}
+	want := normalize([]map[string]any{
+		{"Sid": "UseEBSKeysOfImagedVolumes", "Resource": ebsKey, "Condition": nil, "Action": []string{
+			"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+		}},
+		{"Sid": "GrantEBSKeysToEC2", "Resource": ebsKey, "Action": []string{"kms:CreateGrant"},
+			"Condition": map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}},
+	})
+	if diff := cmp.Diff(want, normalize(kms)); diff != "" {
+		t.Errorf("KMS statements of the role (-want +got):\n%s", diff)
+	}
+}
+
+func TestCustomRoleMatchesTheServiceAuthorizationReference(t *testing.T) {
+	checkServiceAuthorization(t, customStack(t))
 }
