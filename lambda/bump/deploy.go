@@ -229,6 +229,8 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		return img, nil
 	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState") && d.InstanceID != "":
 		return image{}, rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged: %w", instanceID, t.Name, err)
+	case isKMSKeyCode(errorCode(err)):
+		return image{}, rejectf("create image of %s for %s: %w; %s", instanceID, t.Name, err, kmsKeyAdvice)
 	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState"):
 		// The chosen instance went away (scale-in, replacement): a retry picks another.
 		return image{}, fmt.Errorf("create image of %s for %s: the instance went away: %w", instanceID, t.Name, err)

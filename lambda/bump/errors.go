@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -78,4 +80,38 @@ func hasCode(err error, codes ...string) bool {
 // isThrottle reports a throttling error that outlived the SDK's own retries.
 func isThrottle(err error) bool {
 	return hasCode(err, "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestThrottled", "ResourceContention")
+}
+
+// kmsKeyAdvice tells a person what to do when EC2 could not use the KMS key
+// that encrypts the imaged instance's EBS volumes: the snapshots of an
+// encrypted volume use the same key, on the caller's permissions (Amazon EBS
+// User Guide, "Requirements for Amazon EBS encryption").
+const kmsKeyAdvice = "the instance's EBS volumes use a customer managed KMS key that amibump may not use; " +
+	"add the key's ARN to the stack's kmsKeyArns setting (cdk deploy -c kmsKeyArns=<key ARN>), and check " +
+	"that the key is enabled and its key policy allows the account's IAM policies"
+
+// isKMSKeyCode reports an error or state reason code about a KMS key. EC2
+// returns KMS's errors with a "KMS." prefix (KMS.DisabledException,
+// KMS.NotFoundException, ...) and gives a volume or image that failed on its
+// key a reason code such as Client.InvalidKMSKey.InvalidState. AWS documents
+// no complete list for CreateImage, so any code naming a KMS key counts (the
+// harsher reading: advice that may not apply beats silence).
+func isKMSKeyCode(code string) bool {
+	return strings.HasPrefix(code, "KMS.") || strings.Contains(code, "KMSKey") || strings.Contains(code, "KmsKey")
+}
+
+// stateReason is EC2's reason for a failed image, with kmsKeyAdvice when the
+// reason is a KMS key; "no reason given" when EC2 gives none.
+func stateReason(r *ec2types.StateReason) string {
+	if r == nil || aws.ToString(r.Message) == "" && aws.ToString(r.Code) == "" {
+		return "no reason given"
+	}
+	reason := aws.ToString(r.Message)
+	if reason == "" {
+		reason = aws.ToString(r.Code)
+	}
+	if isKMSKeyCode(aws.ToString(r.Code)) {
+		reason += "; " + kmsKeyAdvice
+	}
+	return reason
 }

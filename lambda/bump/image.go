@@ -41,7 +41,7 @@ func amibumpImage(img ec2types.Image) (image, bool) {
 		Tags:  tags,
 	}
 	if img.StateReason != nil {
-		out.Reason = aws.ToString(img.StateReason.Message)
+		out.Reason = stateReason(img.StateReason)
 	}
 	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
 	return out, true
@@ -212,11 +212,7 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 			case ec2types.ImageStatePending:
 				return true, nil
 			case ec2types.ImageStateFailed:
-				reason := "no reason given"
-				if img.StateReason != nil {
-					reason = aws.ToString(img.StateReason.Message)
-				}
-				return false, &imageFailedError{ImageID: imageID, Reason: reason}
+				return false, &imageFailedError{ImageID: imageID, Reason: stateReason(img.StateReason)}
 			}
 			return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
 		}
