@@ -16,7 +16,7 @@ import (
 // overridden per deploy with `cdk deploy -c key=value`.
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
-	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns",
+	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -55,6 +55,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	str("architecture", &p.Architecture)
 	str("alarmEmail", &p.AlarmEmail)
 	str("logLevel", &p.LogLevel)
+	str("ssmParameterPrefix", &p.SSMParameterPrefix)
 	p.LogLevel = strings.ToUpper(p.LogLevel)
 	num("archiveRetentionDays", &p.ArchiveRetentionDays)
 	num("reconcileMinutes", &p.ReconcileMinutes)

@@ -71,6 +71,8 @@ func TestContextValues(t *testing.T) {
 			func(p *amibump.Props) {
 				p.KMSKeyARNs = []string{"arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}
 			}},
+		{"ssmParameterPrefix", map[string]any{"ssmParameterPrefix": "/releases/shop-web_v2/"},
+			func(p *amibump.Props) { p.SSMParameterPrefix = "/releases/shop-web_v2/" }},
 		{"strings", map[string]any{"busName": "releases", "ciSource": "ci.github", "architecture": "x86_64", "alarmEmail": "ops@example.com", "logLevel": "debug"},
 			func(p *amibump.Props) {
 				p.BusName, p.CISource, p.Architecture, p.AlarmEmail, p.LogLevel = "releases", "ci.github", "x86_64", "ops@example.com", "DEBUG"
@@ -111,6 +113,12 @@ func TestBadContextValues(t *testing.T) {
 		{"kmsKeyArns alias", map[string]any{"kmsKeyArns": "arn:aws:kms:us-east-1:123456789012:alias/ebs"}, []string{"kmsKeyArns", `"arn:aws:kms:us-east-1:123456789012:alias/ebs"`, "not alias ARNs"}},
 		{"kmsKeyArns key id", map[string]any{"kmsKeyArns": []any{"1234abcd-12ab-34cd-56ef-1234567890ab"}}, []string{"kmsKeyArns", "KMS key ARNs (arn:<partition>:kms:"}},
 		{"kmsKeyArns not strings", map[string]any{"kmsKeyArns": []any{1.0}}, []string{"kmsKeyArns", "want a string (one of the KMS key ARNs)"}},
+		{"ssmParameterPrefix without a leading slash", map[string]any{"ssmParameterPrefix": "amibump/"}, []string{"ssmParameterPrefix", `"amibump/"`, "starting and ending with /"}},
+		{"ssmParameterPrefix without a trailing slash", map[string]any{"ssmParameterPrefix": "/amibump"}, []string{"ssmParameterPrefix", "starting and ending with /"}},
+		{"ssmParameterPrefix the whole account", map[string]any{"ssmParameterPrefix": "/"}, []string{"ssmParameterPrefix", "1 to 14 levels"}},
+		{"ssmParameterPrefix with a space", map[string]any{"ssmParameterPrefix": "/ami bump/"}, []string{"ssmParameterPrefix", "A-Z a-z 0-9 _ . -"}},
+		{"ssmParameterPrefix reserved by SSM", map[string]any{"ssmParameterPrefix": "/aws/amibump/"}, []string{"ssmParameterPrefix", "not starting with aws or ssm"}},
+		{"ssmParameterPrefix empty level", map[string]any{"ssmParameterPrefix": "/amibump//"}, []string{"ssmParameterPrefix"}},
 		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
 		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
 		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},

@@ -57,7 +57,7 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 	newTriggers(this, a, props) // triggers.go: the three rules
 	newAlarms(this, a, props)   // alarms.go: topic, alarms
 	outputs(this, a)
-	suppressions(a)
+	suppressions(a, props)
 	return a
 }
 

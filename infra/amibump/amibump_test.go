@@ -135,7 +135,8 @@ func TestFunction(t *testing.T) {
 				"LogGroup":            map[string]any{"Ref": s.id(s.construct.LogGroup)},
 			},
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectEquals(&map[string]any{
-				"AMIBUMP_EVENT_BUS": map[string]any{"Ref": s.id(s.construct.Bus)},
+				"AMIBUMP_EVENT_BUS":  map[string]any{"Ref": s.id(s.construct.Bus)},
+				"AMIBUMP_SSM_PREFIX": "/amibump/",
 			})},
 			"ReservedConcurrentExecutions": assertions.Match_Absent(),
 		})
@@ -291,6 +292,8 @@ func TestRoleStatements(t *testing.T) {
 			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
 		{"instance refresh of Auto Scaling groups",
 			[]string{"autoscaling:StartInstanceRefresh"}, groups, nil},
+		{"read and write SSM parameters under /amibump/ only",
+			[]string{"ssm:GetParameter", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
 		{"put events on the amibump bus only",
 			[]string{"events:PutEvents"}, map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}, nil},
 	}
@@ -346,6 +349,13 @@ func TestRoleAllowsExactlyTheFunctionsCalls(t *testing.T) {
 				want[extra] = true
 			}
 		}
+	}
+	// The function's SSM interface (GetParameter, PutParameter: writing the
+	// current release's AMI id under ssmParameterPrefix) is being added to
+	// lambda/bump on another branch; until it is merged its calls are listed
+	// here. Then replace this loop by "ssm": reflect.TypeFor[bump.SSM]() above.
+	for _, call := range []string{"GetParameter", "PutParameter"} {
+		want["ssm:"+call] = true
 	}
 	got := map[string]bool{}
 	for _, st := range s.roleStatements(t) {
@@ -496,5 +506,33 @@ func TestAlarmsMayPublishToTheTopic(t *testing.T) {
 				t.Errorf("key policy lets service %v use the key unconditioned: %v", p["Service"], st)
 			}
 		}
+	}
+}
+
+// The role may touch SSM only to read and write parameters under the prefix.
+func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
+	for _, tt := range []struct {
+		name, prefix string
+		stack        func(*testing.T) *synthesized
+	}{
+		{"default prefix", "amibump/", defaultStack},
+		{"custom prefix", "releases/shop/", customStack},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ssm []map[string]any
+			for _, st := range tt.stack(t).roleStatements(t) {
+				if slices.ContainsFunc(actions(st), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "ssm:") }) {
+					ssm = append(ssm, map[string]any{"Action": actions(st), "Resource": st["Resource"], "Condition": st["Condition"]})
+				}
+			}
+			want := normalize([]map[string]any{{
+				"Action":    []string{"ssm:GetParameter", "ssm:PutParameter"},
+				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/"+tt.prefix+"*"),
+				"Condition": nil,
+			}})
+			if diff := cmp.Diff(want, normalize(ssm)); diff != "" {
+				t.Errorf("SSM statements of the role (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -38,7 +38,8 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(props.LogLevel),
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
 		Environment: &map[string]*string{
-			"AMIBUMP_EVENT_BUS": a.Bus.EventBusName(),
+			"AMIBUMP_EVENT_BUS":  a.Bus.EventBusName(),
+			"AMIBUMP_SSM_PREFIX": jsii.String(props.SSMParameterPrefix),
 		},
 		// Async invocations (every trigger is one): two retries, then the
 		// failure queue, from which the event can be replayed.

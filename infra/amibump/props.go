@@ -34,6 +34,10 @@ type Props struct {
 	// instances amibump images; the role may use them as CreateImage needs.
 	// Empty: the role has no KMS permission at all.
 	KMSKeyARNs []string
+	// ssmParameterPrefix: the SSM parameters amibump may write the current
+	// release's AMI id to (launch templates tagged amibump:ssm-parameter):
+	// names under this prefix only. Passed to the function as AMIBUMP_SSM_PREFIX.
+	SSMParameterPrefix string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -54,6 +58,7 @@ func Defaults() Props {
 		Architecture:         "arm64",
 		LogRetentionDays:     90,
 		LogLevel:             "INFO",
+		SSMParameterPrefix:   "/amibump/",
 		FunctionSource:       "./lambda",
 	}
 }
@@ -83,6 +88,10 @@ var (
 	roleARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 	// KMS key ARNs in any partition: single-Region keys (a UUID) and
 	// multi-Region keys (mrk- and 32 hex digits).
+	// An SSM parameter path: / then segments of SSM's name characters, each
+	// ending in /; at most 15 levels and 1011 characters in a full name, so
+	// the prefix keeps room for a template name.
+	ssmPrefixPattern = regexp.MustCompile(`^/([A-Za-z0-9_.-]+/){1,14}$`)
 	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
@@ -127,6 +136,10 @@ func (p *Props) Validate() error {
 				"which an IAM policy cannot grant a key's use by")
 		}
 	}
+	if !validSSMPrefix(p.SSMParameterPrefix) {
+		bad("ssmParameterPrefix", p.SSMParameterPrefix, "a parameter path such as /amibump/: starting and ending with /, "+
+			"1 to 14 levels of A-Z a-z 0-9 _ . -, at most 500 characters, the first level not starting with aws or ssm (SSM reserves those)")
+	}
 	if !slices.Contains(LogLevels, p.LogLevel) {
 		bad("logLevel", p.LogLevel, strings.Join(LogLevels, ", "))
 	}
@@ -134,6 +147,14 @@ func (p *Props) Validate() error {
 		errs = append(errs, errors.New("functionSource: empty; want the directory of the function's main package, such as ./lambda"))
 	}
 	return errors.Join(errs...)
+}
+
+// validSSMPrefix: a path SSM allows parameter names under. "/" alone is not
+// one: it would let amibump write every parameter of the account.
+func validSSMPrefix(prefix string) bool {
+	first := strings.ToLower(strings.SplitN(strings.TrimPrefix(prefix, "/"), "/", 2)[0])
+	return ssmPrefixPattern.MatchString(prefix) && len(prefix) <= 500 &&
+		!strings.HasPrefix(first, "aws") && !strings.HasPrefix(first, "ssm")
 }
 
 func quote(v any) string {

@@ -1,6 +1,8 @@
 package amibump
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -10,7 +12,8 @@ import (
 )
 
 // newRole is the function's role: its own log group, the EC2 and Auto
-// Scaling calls of apiStatements, and the EBS keys of ebsKeyStatements.
+// Scaling calls of apiStatements, the EBS keys of ebsKeyStatements, and the
+// SSM parameters of ssmStatement.
 func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -25,6 +28,7 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	for _, s := range ebsKeyStatements(props.KMSKeyARNs) {
 		role.AddToPrincipalPolicy(s)
 	}
+	role.AddToPrincipalPolicy(ssmStatement(awscdk.Stack_Of(scope), props.SSMParameterPrefix))
 	return role
 }
 
@@ -162,4 +166,21 @@ func ebsKeyStatements(keyARNs []string) []awsiam.PolicyStatement {
 		allow("GrantEBSKeysToEC2", []string{"kms:CreateGrant"}, *keys,
 			map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}),
 	}
+}
+
+// ssmStatement lets the function read and write the parameters under prefix,
+// and no other SSM action or parameter. A parameter's ARN is
+// arn:<partition>:ssm:<region>:<account>:parameter/<name without its leading />,
+// so the prefix /amibump/ gives ...:parameter/amibump/*.
+func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
+	parameters := stack.FormatArn(&awscdk.ArnComponents{
+		Region:       awscdk.Aws_REGION(),
+		Account:      awscdk.Aws_ACCOUNT_ID(),
+		Service:      jsii.String("ssm"),
+		Resource:     jsii.String("parameter"),
+		ResourceName: jsii.String(strings.TrimPrefix(prefix, "/") + "*"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:PutParameter"},
+		[]*string{parameters}, nil)
 }

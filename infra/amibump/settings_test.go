@@ -33,6 +33,7 @@ func customStack(t *testing.T) *synthesized {
 			LogRetentionDays:     30,
 			LogLevel:             "DEBUG",
 			KMSKeyARNs:           []string{ebsKey},
+			SSMParameterPrefix:   "/releases/shop/",
 			FunctionSource:       functionSource(t),
 		}
 	}, nil)
@@ -88,12 +89,19 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 			"TopicArn": map[string]any{"Ref": s.id(s.construct.Topic)},
 		}},
 		{"logRetentionDays", "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 30}},
+		{"ssmParameterPrefix", "AWS::Lambda::Function", map[string]any{
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"AMIBUMP_SSM_PREFIX": "/releases/shop/"})},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			check(t, func() { s.template.HasResourceProperties(jsii.String(tt.typ), tt.props) })
 		})
 	}
+}
+
+func TestCustomResourceCounts(t *testing.T) {
+	s := customStack(t)
 	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 1, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 3} {
 		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}

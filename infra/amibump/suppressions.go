@@ -1,6 +1,8 @@
 package amibump
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -9,7 +11,7 @@ import (
 // suppressions records, on the resources they concern, why the cdk-nag
 // AwsSolutions findings that remain are acceptable. Each names what it applies
 // to, so a new wildcard is still reported.
-func suppressions(a *Amibump) {
+func suppressions(a *Amibump, props *Props) {
 	for _, q := range []awssqs.Queue{a.Queue, a.DeadLetterQueue} {
 		cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-SQS3"),
@@ -43,6 +45,9 @@ func suppressions(a *Amibump) {
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*",
 			"managed launch templates are found by tag at run time; every action is conditioned on the "+
 				"template carrying amibump:app"),
+		wildcard("arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/"+strings.TrimPrefix(props.SSMParameterPrefix, "/")+"*",
+			"the parameters amibump writes are named by launch template tags at run time; only names under "+
+				"ssmParameterPrefix, and only GetParameter and PutParameter"),
 		wildcard("arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*",
 			"instance refresh (opt-in per template) of the groups found at run time to launch from a "+
 				"managed template; group ids are not known at deploy time"),
