@@ -16,7 +16,7 @@ import (
 // overridden per deploy with `cdk deploy -c key=value`.
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
-	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix",
+	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -60,6 +60,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	num("archiveRetentionDays", &p.ArchiveRetentionDays)
 	num("reconcileMinutes", &p.ReconcileMinutes)
 	num("logRetentionDays", &p.LogRetentionDays)
+	num("reservedConcurrency", &p.ReservedConcurrency)
 	list := func(key, what string, dst *[]string) {
 		if v, ok := values[key]; ok && v != nil {
 			items, err := stringList(v, what)

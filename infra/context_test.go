@@ -73,6 +73,7 @@ func TestContextValues(t *testing.T) {
 			}},
 		{"ssmParameterPrefix", map[string]any{"ssmParameterPrefix": "/releases/shop-web_v2/"},
 			func(p *amibump.Props) { p.SSMParameterPrefix = "/releases/shop-web_v2/" }},
+		{"reservedConcurrency from -c", map[string]any{"reservedConcurrency": "1000"}, func(p *amibump.Props) { p.ReservedConcurrency = 1000 }},
 		{"strings", map[string]any{"busName": "releases", "ciSource": "ci.github", "architecture": "x86_64", "alarmEmail": "ops@example.com", "logLevel": "debug"},
 			func(p *amibump.Props) {
 				p.BusName, p.CISource, p.Architecture, p.AlarmEmail, p.LogLevel = "releases", "ci.github", "x86_64", "ops@example.com", "DEBUG"
@@ -119,6 +120,8 @@ func TestBadContextValues(t *testing.T) {
 		{"ssmParameterPrefix with a space", map[string]any{"ssmParameterPrefix": "/ami bump/"}, []string{"ssmParameterPrefix", "A-Z a-z 0-9 _ . -"}},
 		{"ssmParameterPrefix reserved by SSM", map[string]any{"ssmParameterPrefix": "/aws/amibump/"}, []string{"ssmParameterPrefix", "not starting with aws or ssm"}},
 		{"ssmParameterPrefix empty level", map[string]any{"ssmParameterPrefix": "/amibump//"}, []string{"ssmParameterPrefix"}},
+		{"reservedConcurrency zero", map[string]any{"reservedConcurrency": 0.0}, []string{"reservedConcurrency", "from 1 to 1000", "throttle every invocation"}},
+		{"reservedConcurrency too many", map[string]any{"reservedConcurrency": "1001"}, []string{"reservedConcurrency", "1001", "from 1 to 1000"}},
 		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
 		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
 		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},

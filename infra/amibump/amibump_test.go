@@ -138,7 +138,7 @@ func TestFunction(t *testing.T) {
 				"AMIBUMP_EVENT_BUS":  map[string]any{"Ref": s.id(s.construct.Bus)},
 				"AMIBUMP_SSM_PREFIX": "/amibump/",
 			})},
-			"ReservedConcurrentExecutions": assertions.Match_Absent(),
+			"ReservedConcurrentExecutions": 5,
 		})
 	})
 	check(t, func() {

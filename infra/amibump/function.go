@@ -25,18 +25,21 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 	})
 	a.Role = newRole(scope, a, props)
 	a.Function = awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:           jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
-		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:          architecture(props.Architecture),
-		Handler:               jsii.String("bootstrap"),
-		Code:                  code(scope, props),
-		Timeout:               awscdk.Duration_Minutes(jsii.Number(15)),
-		MemorySize:            jsii.Number(256),
-		Role:                  a.Role,
-		LogGroup:              a.LogGroup,
-		LoggingFormat:         awslambda.LoggingFormat_JSON,
-		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(props.LogLevel),
-		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
+		Description:  jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: architecture(props.Architecture),
+		Handler:      jsii.String("bootstrap"),
+		Code:         code(scope, props),
+		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
+		MemorySize:   jsii.Number(256),
+		// A cap on concurrent invocations, so that the function's own request
+		// budget also bounds amibump's share of the account's EC2 rate.
+		ReservedConcurrentExecutions: jsii.Number(float64(props.ReservedConcurrency)),
+		Role:                         a.Role,
+		LogGroup:                     a.LogGroup,
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2:        awslambda.ApplicationLogLevel(props.LogLevel),
+		SystemLogLevelV2:             awslambda.SystemLogLevel_INFO,
 		Environment: &map[string]*string{
 			"AMIBUMP_EVENT_BUS":  a.Bus.EventBusName(),
 			"AMIBUMP_SSM_PREFIX": jsii.String(props.SSMParameterPrefix),

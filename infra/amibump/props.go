@@ -38,6 +38,10 @@ type Props struct {
 	// release's AMI id to (launch templates tagged amibump:ssm-parameter):
 	// names under this prefix only. Passed to the function as AMIBUMP_SSM_PREFIX.
 	SSMParameterPrefix string
+	// reservedConcurrency: how many invocations may run at once. EC2 throttles
+	// per account and region, so the function's own request budget bounds the
+	// account's load only multiplied by this cap.
+	ReservedConcurrency int
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -59,6 +63,7 @@ func Defaults() Props {
 		LogRetentionDays:     90,
 		LogLevel:             "INFO",
 		SSMParameterPrefix:   "/amibump/",
+		ReservedConcurrency:  5,
 		FunctionSource:       "./lambda",
 	}
 }
@@ -75,6 +80,7 @@ var LogRetentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 
 const (
 	maxReconcileMinutes = 1440
 	maxArchiveDays      = 36500
+	maxConcurrency      = 1000
 )
 
 var (
@@ -135,6 +141,10 @@ func (p *Props) Validate() error {
 			bad("kmsKeyArns", key, "KMS key ARNs (arn:<partition>:kms:<region>:<account>:key/<key id>); not alias ARNs or key ids, "+
 				"which an IAM policy cannot grant a key's use by")
 		}
+	}
+	if p.ReservedConcurrency < 1 || p.ReservedConcurrency > maxConcurrency {
+		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf("a whole number from 1 to %d; "+
+			"0 would reserve no concurrency, so Lambda would throttle every invocation and amibump would never run", maxConcurrency))
 	}
 	if !validSSMPrefix(p.SSMParameterPrefix) {
 		bad("ssmParameterPrefix", p.SSMParameterPrefix, "a parameter path such as /amibump/: starting and ending with /, "+

@@ -34,6 +34,7 @@ func customStack(t *testing.T) *synthesized {
 			LogLevel:             "DEBUG",
 			KMSKeyARNs:           []string{ebsKey},
 			SSMParameterPrefix:   "/releases/shop/",
+			ReservedConcurrency:  2,
 			FunctionSource:       functionSource(t),
 		}
 	}, nil)
@@ -80,18 +81,17 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 			},
 		}},
 		{"reconcileMinutes", "AWS::Events::Rule", map[string]any{"ScheduleExpression": "rate(5 minutes)"}},
-		{"architecture and logLevel", "AWS::Lambda::Function", map[string]any{
-			"Architectures": []string{"x86_64"},
-			"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"ApplicationLogLevel": "DEBUG"}),
+		{"architecture, logLevel, reservedConcurrency, ssmParameterPrefix", "AWS::Lambda::Function", map[string]any{
+			"Architectures":                []string{"x86_64"},
+			"ReservedConcurrentExecutions": 2,
+			"LoggingConfig":                assertions.Match_ObjectLike(&map[string]any{"ApplicationLogLevel": "DEBUG"}),
+			"Environment":                  map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"AMIBUMP_SSM_PREFIX": "/releases/shop/"})},
 		}},
 		{"alarmEmail", "AWS::SNS::Subscription", map[string]any{
 			"Protocol": "email", "Endpoint": "ops@example.com",
 			"TopicArn": map[string]any{"Ref": s.id(s.construct.Topic)},
 		}},
 		{"logRetentionDays", "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 30}},
-		{"ssmParameterPrefix", "AWS::Lambda::Function", map[string]any{
-			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"AMIBUMP_SSM_PREFIX": "/releases/shop/"})},
-		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
