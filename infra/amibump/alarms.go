@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // newAlarms: function errors, and anything waiting in either queue, to one
@@ -24,11 +26,14 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 	}
 	specs := []alarmSpec{
 		{"FunctionErrorsAlarm", "amibump: the function returned errors; see its log group and the failure queue",
-			a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")})},
+			a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}), atLeastOne},
 		{"FailureQueueAlarm", "amibump: an event failed after all retries; inspect the failure queue, fix, replay from the archive",
-			queueMetric(a.Queue)},
+			queueMetric(a.Queue), atLeastOne},
 		{"DeadLetterQueueAlarm", "amibump: EventBridge could not deliver an event to the function; inspect the dead-letter queue",
-			queueMetric(a.DeadLetterQueue)},
+			queueMetric(a.DeadLetterQueue), atLeastOne},
+		{"FailedOrRejectedResultsAlarm", "amibump: a target's result was failed (EC2 could not make the image) or rejected " +
+			"(bad event, no target, no source instance, access denied); the bump-finished events and the log give the reason",
+			failedOrRejected(fiveMinutes), aboveZero},
 	}
 	var alarmARNs []*string
 	for _, s := range specs {
@@ -42,9 +47,9 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 			AlarmName:          alarmName(scope, s.id),
 			AlarmDescription:   jsii.String(s.description),
 			Metric:             s.metric,
-			Threshold:          jsii.Number(1),
+			Threshold:          jsii.Number(s.threshold.value),
 			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			ComparisonOperator: s.threshold.op,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 		alarm.AddAlarmAction(action)
@@ -56,6 +61,31 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 type alarmSpec struct {
 	id, description string
 	metric          awscloudwatch.IMetric
+	threshold       threshold
+}
+
+type threshold struct {
+	op    awscloudwatch.ComparisonOperator
+	value float64
+}
+
+var (
+	atLeastOne = threshold{awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1}
+	aboveZero  = threshold{awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, 0}
+)
+
+// failedOrRejected is the sum of the function's Results with status failed
+// and with status rejected over period (a missing series counts as 0).
+func failedOrRejected(period awscdk.Duration) awscloudwatch.IMetric {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("FILL(failed, 0) + FILL(rejected, 0)"),
+		Label:      jsii.String("failed and rejected results"),
+		Period:     period,
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"failed":   resultsMetric(event.Failed, period),
+			"rejected": resultsMetric(event.Rejected, period),
+		},
+	})
 }
 
 // alarmName is an alarm's name: <stack>-<construct>-<id>. The names are fixed

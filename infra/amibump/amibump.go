@@ -37,6 +37,9 @@ type Amibump struct {
 	// the reconcile schedule.
 	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
 	Alarms                                  []awscloudwatch.Alarm
+	// Dashboard graphs amibump's metrics, the function, the queues and the
+	// alarms' states.
+	Dashboard awscloudwatch.Dashboard
 	// Schema is the deploy-finished event's JSON Schema in the registry
 	// named after the bus, shown by the EventBridge console.
 	Schema awseventschemas.CfnSchema
@@ -56,6 +59,7 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 	newFunction(this, a, props) // function.go: function, role, queues, logs
 	newTriggers(this, a, props) // triggers.go: the three rules
 	newAlarms(this, a, props)   // alarms.go: topic, alarms
+	newDashboard(this, a)       // dashboard.go: metrics and alarm states
 	outputs(this, a)
 	suppressions(a, props)
 	return a

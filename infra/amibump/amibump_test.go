@@ -46,7 +46,8 @@ func TestDefaultResourceCounts(t *testing.T) {
 		{"AWS::SNS::Topic", 1},
 		{"AWS::SNS::Subscription", 0}, // no alarmEmail
 		{"AWS::KMS::Key", 1},
-		{"AWS::CloudWatch::Alarm", 3},
+		{"AWS::CloudWatch::Alarm", 4},
+		{"AWS::CloudWatch::Dashboard", 1},
 		{"AWS::EventSchemas::Registry", 1},
 		{"AWS::EventSchemas::Schema", 1},
 	}
