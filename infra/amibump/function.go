@@ -1,6 +1,7 @@
 package amibump
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,12 +25,13 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	a.Role = newRole(scope, a, props)
+	arch := architectureOf(scope, props)
 	a.Function = awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: architecture(props.Architecture),
+		Architecture: architecture(arch),
 		Handler:      jsii.String("bootstrap"),
-		Code:         code(scope, props),
+		Code:         code(scope, props, arch),
 		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
 		MemorySize:   jsii.Number(256),
 		// A cap on concurrent invocations, so that the function's own request
@@ -61,6 +63,20 @@ func newQueue(scope constructs.Construct, id string) awssqs.Queue {
 	})
 }
 
+// architectureOf is the architecture setting, or when it is empty the default
+// for the region: the stack's, or for an environment-agnostic stack the one
+// the CDK CLI deploys to (CDK_DEFAULT_REGION, from the AWS profile).
+func architectureOf(scope constructs.Construct, props *Props) string {
+	if props.Architecture != "" {
+		return props.Architecture
+	}
+	region := *awscdk.Stack_Of(scope).Region()
+	if *awscdk.Token_IsUnresolved(region) {
+		region = os.Getenv("CDK_DEFAULT_REGION")
+	}
+	return DefaultArchitecture(region)
+}
+
 func architecture(arch string) awslambda.Architecture {
 	if arch == "x86_64" {
 		return awslambda.Architecture_X86_64()
@@ -70,14 +86,14 @@ func architecture(arch string) awslambda.Architecture {
 
 // code is the function's code: props.Code when given, else the binary built now
 // from props.FunctionSource into a directory of the cloud assembly.
-func code(scope constructs.Construct, props *Props) awslambda.Code {
+func code(scope constructs.Construct, props *Props, arch string) awslambda.Code {
 	if props.Code != nil {
 		return props.Code
 	}
 	outdir := *awscdk.Stage_Of(scope).Outdir()
 	path := strings.ReplaceAll(*scope.Node().Path(), "/", "-")
-	dir := filepath.Join(outdir, "build-"+path+"-"+props.Architecture)
-	if err := BuildFunction(props.FunctionSource, props.Architecture, dir); err != nil {
+	dir := filepath.Join(outdir, "build-"+path+"-"+arch)
+	if err := BuildFunction(props.FunctionSource, arch, dir); err != nil {
 		panic(err.Error())
 	}
 	return awslambda.Code_FromAsset(jsii.String(dir), nil)

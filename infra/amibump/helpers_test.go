@@ -22,6 +22,9 @@ import (
 var outdir string
 
 func TestMain(m *testing.M) {
+	// The CDK CLI's region decides the default architecture of an
+	// environment-agnostic stack; the tests set their stacks' regions themselves.
+	_ = os.Unsetenv("CDK_DEFAULT_REGION")
 	var err error
 	if outdir, err = os.MkdirTemp("", "amibump-cdk-test-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)

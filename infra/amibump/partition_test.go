@@ -3,6 +3,8 @@ package amibump_test
 import (
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+
 	"github.com/amibump/amibump/infra/amibump"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -28,4 +30,26 @@ func TestChinaRegionHasNoHardCodedPartition(t *testing.T) {
 
 func TestChinaNagAwsSolutions(t *testing.T) {
 	checkNag(t, beijingStack(t))
+}
+
+// In the aws-cn partition the function defaults to x86_64: arm64 cannot be
+// confirmed for Beijing and Ningxia.
+func TestChinaRegionDefaultsToX86(t *testing.T) {
+	s := beijingStack(t)
+	check(t, func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"Architectures": assertions.Match_Exact([]string{"x86_64"}),
+		})
+	})
+}
+
+func TestDefaultArchitecture(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "arm64", "eu-west-1": "arm64", "ap-east-1": "arm64", "us-gov-west-1": "arm64",
+		"cn-north-1": "x86_64", "cn-northwest-1": "x86_64", "": "arm64",
+	} {
+		if got := amibump.DefaultArchitecture(region); got != want {
+			t.Errorf("DefaultArchitecture(%q) = %q, want %q", region, got, want)
+		}
+	}
 }

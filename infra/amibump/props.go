@@ -26,7 +26,7 @@ type Props struct {
 	CIPrincipals         []string // ciPrincipals: account ids or IAM role ARNs allowed to put events; empty = this account only
 	ArchiveRetentionDays int      // archiveRetentionDays: days the archive keeps deploy-finished events; 0 = forever
 	ReconcileMinutes     int      // reconcileMinutes: minutes between reconcile runs
-	Architecture         string   // architecture: arm64 | x86_64
+	Architecture         string   // architecture: arm64 | x86_64; empty = DefaultArchitecture of the deployment's region
 	AlarmEmail           string   // alarmEmail: where alarms are mailed; empty = no subscription
 	LogRetentionDays     int      // logRetentionDays: a retention CloudWatch Logs allows; 0 = never expire
 	LogLevel             string   // logLevel: the function's application log level
@@ -59,7 +59,7 @@ func Defaults() Props {
 		CISource:             event.DefaultCISource,
 		ArchiveRetentionDays: 90,
 		ReconcileMinutes:     10,
-		Architecture:         "arm64",
+		Architecture:         "",
 		LogRetentionDays:     90,
 		LogLevel:             "INFO",
 		SSMParameterPrefix:   "/amibump/",
@@ -68,8 +68,23 @@ func Defaults() Props {
 	}
 }
 
-// Architectures are the allowed values of architecture.
+// Architectures are the allowed values of architecture (empty: the default).
 var Architectures = []string{"arm64", "x86_64"}
+
+// DefaultArchitecture is the function's architecture when the architecture
+// setting is empty: arm64 (Graviton, cheaper per GB-second), except in the
+// aws-cn partition (Beijing cn-north-1, Ningxia cn-northwest-1). Lambda's
+// documentation says only that arm64 is offered in "most" Regions and refers
+// to the pricing page for which; the China Regions' documentation does not
+// confirm it for Beijing or Ningxia, so there the default is x86_64, which
+// every Region offers. An unknown region (an environment-agnostic synth
+// outside the CDK CLI) gets arm64.
+func DefaultArchitecture(region string) string {
+	if strings.HasPrefix(region, "cn-") {
+		return "x86_64"
+	}
+	return "arm64"
+}
 
 // LogLevels are the allowed values of logLevel (Lambda's application log levels).
 var LogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
@@ -125,8 +140,8 @@ func (p *Props) Validate() error {
 	if p.ReconcileMinutes < 1 || p.ReconcileMinutes > maxReconcileMinutes {
 		bad("reconcileMinutes", p.ReconcileMinutes, fmt.Sprintf("a whole number of minutes from 1 to %d", maxReconcileMinutes))
 	}
-	if !slices.Contains(Architectures, p.Architecture) {
-		bad("architecture", p.Architecture, strings.Join(Architectures, " or "))
+	if p.Architecture != "" && !slices.Contains(Architectures, p.Architecture) {
+		bad("architecture", p.Architecture, strings.Join(Architectures, " or ")+", or empty for arm64 (x86_64 in the China Regions)")
 	}
 	if p.AlarmEmail != "" {
 		if addr, err := mail.ParseAddress(p.AlarmEmail); err != nil || addr.Address != p.AlarmEmail {
