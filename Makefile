@@ -12,7 +12,9 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
-.PHONY: help build cli test demo bench lint tools synth diff deploy
+CFN_LINT      := PYENV_VERSION=3.11.7 cfn-lint
+
+.PHONY: help build cli test demo bench lint cfn-lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,10 +34,18 @@ demo: ## run amibump on this machine: the function under the Lambda emulator, ag
 bench: ## run the benchmarks and print the figures (about 1.5 min)
 	go run ./lambda/benchmark
 
-lint: tools ## gofmt, go vet and golangci-lint
+lint: tools ## gofmt, go vet, golangci-lint, and cfn-lint on the templates (that step skipped, with a message, without cfn-lint)
 	@out=$$(gofmt -l lambda infra 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	$(TOOLS)/golangci-lint run ./...
+	@if $(CFN_LINT) --version >/dev/null 2>&1; then $(MAKE) --no-print-directory cfn-lint; else \
+		echo "lint: SKIPPED cfn-lint on the CloudFormation templates: '$(CFN_LINT)' is not installed here."; \
+		echo "      Every other check above ran. To lint the templates as CI does, install cfn-lint 1.51 for Python 3.11"; \
+		echo "      (pyenv install 3.11.7 && PYENV_VERSION=3.11.7 pip install cfn-lint==1.51.0, or pip install cfn-lint==1.51.0)"; \
+		echo "      and run make cfn-lint."; fi
+
+cfn-lint: ## synthesize for us-east-1 and cn-north-1 and lint both templates with cfn-lint (suppressions: infra/cfn-lint.yaml)
+	infra/cfnlint.sh
 
 synth: $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
 	$(CDK) synth $(CDK_ARGS)

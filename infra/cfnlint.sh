@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Synthesizes the stack once per region the project lints, as `cdk synth` does
+# (cdk.json's context, the CLI's region), and runs cfn-lint on each template.
+# Fails on any error or warning that infra/cfn-lint.yaml does not suppress.
+#   us-east-1   with kmsKeyArns set, so the KMS statements are linted too
+#   cn-north-1  the defaults, in the aws-cn partition
+# Needs cfn-lint (PYENV_VERSION=3.11.7 cfn-lint; the version CI uses: 1.51).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PYENV_VERSION=${PYENV_VERSION:-3.11.7}
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
+out=${CFN_LINT_OUT:-cdk.out/lint}
+example_key='arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+
+# synth REGION CONTEXT_OVERRIDES_JSON: the app with cdk.json's context (the
+# CLI passes it in CDK_CONTEXT_JSON) plus the overrides, into $out/REGION.
+synth() {
+	local region=$1 overrides=$2 context
+	context=$(python -c 'import json, sys
+c = json.load(open("cdk.json"))["context"]
+c.update(json.loads(sys.argv[1]))
+print(json.dumps(c))' "$overrides")
+	rm -rf "$out/$region"
+	CDK_OUTDIR="$out/$region" CDK_DEFAULT_REGION="$region" CDK_CONTEXT_JSON="$context" \
+		go run ./infra >"$out/$region.log" 2>&1 || { cat "$out/$region.log" >&2; return 1; }
+}
+
+mkdir -p "$out"
+status=0
+for region in us-east-1 cn-north-1; do
+	overrides='{}'
+	if [ "$region" = us-east-1 ]; then overrides="{\"kmsKeyArns\": [\"$example_key\"]}"; fi
+	echo "cfn-lint: synthesizing for $region"
+	synth "$region" "$overrides"
+	echo "cfn-lint: linting $out/$region/Amibump.template.json"
+	cfn-lint --config-file infra/cfn-lint.yaml --regions "$region" --non-zero-exit-code warning \
+		-- "$out/$region/Amibump.template.json" || status=1
+done
+exit $status
