@@ -246,8 +246,11 @@ func TestReconcileReportsDriftOnce(t *testing.T) {
 
 func TestReconcileIgnoresNewerOrResolvingHandVersions(t *testing.T) {
 	for name, imageOf := range map[string]func(w *world) string{
-		"a newer AMI":       func(w *world) string { return w.cloud.AddImage(awsfake.Image{Name: "packer-2026"}) },
-		"a resolve:ssm: id": func(w *world) string { w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image"); return "resolve:ssm:" + param },
+		"a newer AMI": func(w *world) string { return w.cloud.AddImage(awsfake.Image{Name: "packer-2026"}) },
+		"a resolve:ssm: id": func(w *world) string {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			return "resolve:ssm:" + param
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w, clock := ssmWorld(t)
