@@ -63,7 +63,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.EventBus = getenv("AMIBUMP_EVENT_BUS")
 	if v := getenv("AMIBUMP_SSM_PREFIX"); v != "" {
-		c.SSMPrefix = v
+		if err := plan.CheckSSMPrefix(v); err != nil {
+			errs = append(errs, fmt.Errorf("AMIBUMP_SSM_PREFIX=%q: %w", v, err))
+		} else {
+			c.SSMPrefix = v
+		}
 	}
 	duration("AMIBUMP_POLL_MIN", &c.PollMin)
 	duration("AMIBUMP_POLL_MAX", &c.PollMax)
