@@ -102,7 +102,7 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 	} else {
 		say("no Auto Scaling group launches from %s", t.Name)
 	}
-	res.Warnings = groupWarnings(groups, t)
+	res.Warnings = groupWarnings(groups, t, st.Resolving)
 	if t.Settings.InstanceRefresh {
 		say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
 	}

@@ -84,6 +84,8 @@ type templateState struct {
 	Fresh bool
 	// Alias is $Latest's ImageId when it is resolve:ssm:<parameter>.
 	Alias string
+	// Resolving are the versions whose ImageId is resolve:ssm:.
+	Resolving map[int64]bool
 }
 
 // readTemplate reads a template's versions, and its amibump AMIs unless the
@@ -92,6 +94,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 	var versions []plan.Version
 	var alias string
 	var latest int64
+	resolving := map[int64]bool{}
 	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID), MaxResults: aws.Int32(200)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -105,6 +108,9 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
 			pv.ImageID = versionImageID(v)
+			if versionAlias(v) != "" {
+				resolving[pv.Number] = true
+			}
 			if pv.Number > latest {
 				latest, alias = pv.Number, versionAlias(v)
 			}
@@ -118,7 +124,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true, Alias: alias}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true, Alias: alias, Resolving: resolving}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

@@ -62,7 +62,7 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 				refreshErr = groupsErr
 			}
 		default:
-			res.Warnings = append(res.Warnings, groupWarnings(groups, t)...)
+			res.Warnings = append(res.Warnings, groupWarnings(groups, t, st.Resolving)...)
 			// A deploy event refreshes even when a retry finds the promotion done:
 			// the attempt before may have stopped short of it (SkipMatching makes
 			// a second refresh cheap).

@@ -168,7 +168,14 @@ func resolveWorld(t *testing.T, name string) (*world, *awsfake.ManualClock) {
 
 func TestResolveTemplateKeepsResolving(t *testing.T) {
 	w, clock := resolveWorld(t, param)
+	// CloudFormation pins groups to a version number; one that resolves the
+	// parameter launches the current release all the same.
+	w.group("shop-web-prod-a-cfn", w.lt, "2")
+	w.group("shop-web-prod-a-old", w.lt, "1")
 	res := w.deployAt(clock, "e1", "build-1")
+	if warnings := strings.Join(res.Warnings, "\n"); strings.Contains(warnings, "shop-web-prod-a-cfn") || !strings.Contains(warnings, "shop-web-prod-a-old is pinned") {
+		t.Errorf("warnings %q: want one for the group pinned to a literal AMI's version only", res.Warnings)
+	}
 	latest, def := w.head(w.lt)
 	if res.Status != event.Promoted || imageOf(latest) != "resolve:ssm:"+param || aws.ToInt64(latest.VersionNumber) != 3 {
 		t.Fatalf("result %+v; $Latest %d has ImageId %s; want a version 3 that still resolves the parameter", res, aws.ToInt64(latest.VersionNumber), imageOf(latest))
