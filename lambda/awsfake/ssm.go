@@ -275,7 +275,10 @@ func (c *Cloud) ParameterFailures() []string {
 
 // LaunchImage is the AMI an instance launched from a template version
 // ("$Latest", "$Default" or a number) would run: its ImageId, with resolve:ssm:
-// resolved from the parameter as EC2 does at launch.
+// resolved from the parameter as EC2 does at launch (Amazon EC2 User Guide, "Use
+// a Systems Manager parameter instead of an AMI ID": the parameter is read when
+// an instance launches, so every version that names it launches its current
+// value; a name:version or name:label reads that version).
 func (c *Cloud) LaunchImage(ltID, version string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
