@@ -1,5 +1,5 @@
-// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling
-// and EventBridge that amibump uses. It keeps AWS's semantics (error codes,
+// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling,
+// EventBridge and SSM Parameter Store that amibump uses. It keeps AWS's semantics (error codes,
 // pagination, DryRun, ClientToken idempotency, AMI states on a controllable clock,
 // partial failures reported inside outputs) so that tests can check the state a
 // run leaves behind rather than the calls it made.
