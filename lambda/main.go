@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/amibump/amibump/lambda/bump"
 )
@@ -38,7 +39,8 @@ func main() {
 		log.Error("cannot load AWS configuration", "error", err)
 		os.Exit(2)
 	}
-	b := bump.New(ec2.NewFromConfig(awsCfg), autoscaling.NewFromConfig(awsCfg), eventbridge.NewFromConfig(awsCfg), cfg, log)
+	b := bump.New(ec2.NewFromConfig(awsCfg), autoscaling.NewFromConfig(awsCfg), eventbridge.NewFromConfig(awsCfg), cfg, log).
+		WithSSM(ssm.NewFromConfig(awsCfg))
 	lambda.Start(b.Handle)
 }
 

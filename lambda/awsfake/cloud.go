@@ -1,5 +1,5 @@
-// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling
-// and EventBridge that amibump uses. It keeps AWS's semantics (error codes,
+// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling,
+// EventBridge and SSM Parameter Store that amibump uses. It keeps AWS's semantics (error codes,
 // pagination, DryRun, ClientToken idempotency, AMI states on a controllable clock,
 // partial failures reported inside outputs) so that tests can check the state a
 // run leaves behind rather than the calls it made.
@@ -105,6 +105,10 @@ type Cloud struct {
 	failEntries   int
 	failEntryCode string
 	failEntryMsg  string
+
+	// parameters: SSM Parameter Store (ssm.go), made on first use.
+	parameters        map[string]*parameter
+	parameterFailures []string
 
 	failNext map[string][]error
 	denied   map[string]bool
@@ -212,6 +216,7 @@ var (
 	svcEC2         = service{"EC2", "UnauthorizedOperation"}
 	svcAutoScaling = service{"Auto Scaling", "AccessDenied"}
 	svcEventBridge = service{"EventBridge", "AccessDeniedException"}
+	svcSSM         = service{"SSM", "AccessDeniedException"}
 )
 
 // serve runs one call of op: its latency, then, under the lock, the call count,
@@ -266,7 +271,7 @@ func (c *Cloud) begin(ctx context.Context, svc service, op string) error {
 }
 
 func (c *Cloud) deniedError(svc service, op string) error {
-	action := map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events"}[svc]
+	action := map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events", svcSSM: "ssm"}[svc]
 	return &smithy.GenericAPIError{
 		Code: svc.deniedCode,
 		Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",

@@ -13,6 +13,7 @@ var (
 	_ bump.EC2         = (*awsfake.EC2)(nil)
 	_ bump.AutoScaling = (*awsfake.AutoScaling)(nil)
 	_ bump.Events      = (*awsfake.EventBridge)(nil)
+	_ bump.SSM         = (*awsfake.SSM)(nil)
 
 	_ ec2.DescribeImagesAPIClient                    = (*awsfake.EC2)(nil)
 	_ ec2.DescribeInstancesAPIClient                 = (*awsfake.EC2)(nil)

@@ -1,7 +1,7 @@
 // Package awssim is a local AWS endpoint for amibump: an HTTP server, on
 // 127.0.0.1 only, that speaks the wire protocols of exactly the operations
 // amibump calls (EC2 and Auto Scaling in their Query protocols, EventBridge
-// PutEvents in JSON 1.1) and is backed by the stateful fakes of package awsfake.
+// PutEvents and SSM parameters in JSON 1.1) and is backed by the stateful fakes of package awsfake.
 //
 // Point the SDK at it with BaseEndpoint (or AWS_ENDPOINT_URL) and any
 // credentials: requests are not authenticated. Errors come back as AWS sends
@@ -223,6 +223,10 @@ const jsonContentType = "application/x-amz-json-1.1"
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string) {
 	service, action, _ := strings.Cut(target, ".")
+	if service == ssmTargetPrefix {
+		s.serveSSM(w, r, action)
+		return
+	}
 	if service != "AWSEvents" {
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AWSEvents.PutEvents only, not "+target)
 		return

@@ -121,7 +121,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op 
 		return &losingWriter{ResponseWriter: w, lost: func() { s.notify(Call{Op: op, Code: "(response lost)"}) }}, true
 	case f.Throttle || f.Status != 0:
 		status, code, msg := faultError(service, f)
-		if service == "EventBridge" {
+		if service == "EventBridge" || service == ssmService {
 			s.writeJSONError(w, op, nil, status, code, msg)
 		} else {
 			p := ec2Protocol
@@ -183,7 +183,7 @@ func faultError(service string, f Fault) (int, string, string) {
 		switch service {
 		case "EC2":
 			return http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded."
-		case "EventBridge":
+		case "EventBridge", ssmService:
 			return http.StatusBadRequest, "ThrottlingException", "Rate exceeded"
 		}
 		return http.StatusBadRequest, "Throttling", "Rate exceeded"
@@ -194,6 +194,7 @@ func faultError(service string, f Fault) (int, string, string) {
 			"EC2":          {500: "InternalError", 503: "Unavailable"},
 			"Auto Scaling": {500: "InternalFailure", 503: "ServiceUnavailable"},
 			"EventBridge":  {500: "InternalException", 503: "ServiceUnavailable"},
+			ssmService:     {500: "InternalServerError", 503: "ServiceUnavailable"},
 		}[service][f.Status]
 	}
 	if code == "" {

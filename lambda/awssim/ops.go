@@ -46,6 +46,7 @@ var (
 		"CreateLaunchTemplateVersion":    ec2Op((*awsfake.EC2).CreateLaunchTemplateVersion),
 		"ModifyLaunchTemplate":           ec2Op((*awsfake.EC2).ModifyLaunchTemplate),
 		"DeleteLaunchTemplateVersions":   ec2Op((*awsfake.EC2).DeleteLaunchTemplateVersions),
+		"CreateTags":                     ec2Op((*awsfake.EC2).CreateTags),
 	}
 	autoScalingOps = map[string]operation{
 		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
@@ -61,6 +62,9 @@ func Operations() []string {
 	}
 	for op := range autoScalingOps {
 		out = append(out, "AutoScaling:"+op)
+	}
+	for op := range ssmOps {
+		out = append(out, "SSM:"+op)
 	}
 	return append(out, "EventBridge:PutEvents")
 }

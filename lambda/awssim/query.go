@@ -51,6 +51,7 @@ var ec2QueryNames = map[string]string{
 	"NetworkInterfaces":   "NetworkInterface",
 
 	"ModifyLaunchTemplateInput.DefaultVersion": "SetDefaultVersion",
+	"CreateTagsInput.Resources":                "ResourceId",
 }
 
 // ec2XMLNames are the EC2 response members whose locationName is not their Go

@@ -281,6 +281,10 @@ func (c ec2Probe) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.Dele
 	})
 }
 
+func (c ec2Probe) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, o ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return track(c.p, "CreateTags", func() (*ec2.CreateTagsOutput, error) { return c.p.ec2.CreateTags(ctx, in, o...) })
+}
+
 type asgProbe struct{ p *probe }
 
 func (c asgProbe) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, o ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {

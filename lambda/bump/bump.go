@@ -28,6 +28,7 @@ type Bumper struct {
 	ec2    EC2
 	asg    AutoScaling
 	events Events
+	ssm    SSM
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
@@ -48,6 +49,15 @@ func (b *Bumper) WithClock(now func() time.Time) *Bumper {
 	c := *b
 	c.now = now
 	return &c
+}
+
+// WithSSM gives the Bumper the Systems Manager client it writes release
+// parameters with (README: "Templates managed as code"). Without it, a template
+// that needs a parameter written is rejected before anything is made.
+func (b *Bumper) WithSSM(c SSM) *Bumper {
+	cp := *b
+	cp.ssm = c
+	return &cp
 }
 
 // Handle processes one EventBridge event and returns one result per target.
@@ -95,6 +105,7 @@ type run struct {
 	ec2    EC2
 	asg    AutoScaling
 	events Events
+	ssm    SSM
 	env    *event.Envelope
 	log    *slog.Logger
 
@@ -121,6 +132,9 @@ func (b *Bumper) newRun(env *event.Envelope) *run {
 	}
 	if env.Classify() == event.KindAMIState {
 		r.observeAMIState()
+	}
+	if b.ssm != nil {
+		r.ssm = gatedSSM{b.ssm, g}
 	}
 	return r
 }

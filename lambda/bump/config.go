@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // Config holds the function's settings, read once from the environment at start
@@ -23,6 +25,9 @@ type Config struct {
 	PromoteMargin time.Duration
 	// MaxWait bounds the wait when the context has no deadline (the CLI).
 	MaxWait time.Duration
+	// SSMPrefix is where amibump may write SSM parameters (AMIBUMP_SSM_PREFIX):
+	// a path that starts and ends with "/".
+	SSMPrefix string
 }
 
 // Defaults are the settings when no variable is set.
@@ -34,6 +39,7 @@ func Defaults() Config {
 		Concurrency:   8,
 		PromoteMargin: 45 * time.Second,
 		MaxWait:       2 * time.Hour,
+		SSMPrefix:     plan.DefaultSSMPrefix,
 	}
 }
 
@@ -56,6 +62,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		*dst = d
 	}
 	c.EventBus = getenv("AMIBUMP_EVENT_BUS")
+	if v := getenv("AMIBUMP_SSM_PREFIX"); v != "" {
+		if err := plan.CheckSSMPrefix(v); err != nil {
+			errs = append(errs, fmt.Errorf("AMIBUMP_SSM_PREFIX=%q: %w", v, err))
+		} else {
+			c.SSMPrefix = v
+		}
+	}
 	duration("AMIBUMP_POLL_MIN", &c.PollMin)
 	duration("AMIBUMP_POLL_MAX", &c.PollMax)
 	duration("AMIBUMP_PENDING_LIMIT", &c.PendingLimit)
@@ -83,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 {
 		errs = append(errs, errors.New("AMIBUMP_CONCURRENCY must be at least 1"))
+	}
+	if err := plan.CheckSSMPrefix(c.SSMPrefix); err != nil {
+		errs = append(errs, fmt.Errorf("AMIBUMP_SSM_PREFIX=%q: %w", c.SSMPrefix, err))
 	}
 	return errors.Join(errs...)
 }

@@ -126,6 +126,9 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		log.InfoContext(ctx, "superseded before imaging", "version", v.Number, "imageId", v.ImageID)
 		return res, nil
 	}
+	if _, err := r.parameterNames(t, st.Alias); err != nil {
+		return res, err // before anything is made
+	}
 	if d.DryRun {
 		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}

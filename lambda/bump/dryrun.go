@@ -71,6 +71,7 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 			return res, err
 		}
 	}
+	res.Plan = append(res.Plan, r.parameterPlan(t, st)...)
 	if t.Settings.SetDefault {
 		say("set $Default of %s to the new version", t.Name)
 		_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
@@ -101,7 +102,7 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 	} else {
 		say("no Auto Scaling group launches from %s", t.Name)
 	}
-	res.Warnings = groupWarnings(groups, t)
+	res.Warnings = groupWarnings(groups, t, st.Resolving)
 	if t.Settings.InstanceRefresh {
 		say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
 	}

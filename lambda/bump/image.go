@@ -82,12 +82,19 @@ type templateState struct {
 	// Fresh: just read, with nothing written or waited for since, so that a
 	// promotion may decide its first step on it instead of reading again.
 	Fresh bool
+	// Alias is $Latest's ImageId when it is resolve:ssm:<parameter>.
+	Alias string
+	// Resolving are the versions whose ImageId is resolve:ssm:.
+	Resolving map[int64]bool
 }
 
 // readTemplate reads a template's versions, and its amibump AMIs unless the
 // ones already known cover every marked version.
 func (r *run) readTemplate(ctx context.Context, t target, known map[string]image) (templateState, error) {
 	var versions []plan.Version
+	var alias string
+	var latest int64
+	resolving := map[int64]bool{}
 	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID), MaxResults: aws.Int32(200)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -100,8 +107,12 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 		for _, v := range page.LaunchTemplateVersions {
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
-			if v.LaunchTemplateData != nil {
-				pv.ImageID = aws.ToString(v.LaunchTemplateData.ImageId)
+			pv.ImageID = versionImageID(v)
+			if versionAlias(v) != "" {
+				resolving[pv.Number] = true
+			}
+			if pv.Number > latest {
+				latest, alias = pv.Number, versionAlias(v)
 			}
 			versions = append(versions, pv)
 		}
@@ -113,7 +124,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true, Alias: alias, Resolving: resolving}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // gate bounds the AWS calls in flight at once (AMIBUMP_CONCURRENCY). Every call of
@@ -99,4 +100,21 @@ type gatedEvents struct {
 
 func (c gatedEvents) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	return call(ctx, c.g, c.api.PutEvents, in, opts)
+}
+
+func (c gatedEC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return call(ctx, c.g, c.api.CreateTags, in, opts)
+}
+
+type gatedSSM struct {
+	api SSM
+	g   gate
+}
+
+func (c gatedSSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	return call(ctx, c.g, c.api.GetParameter, in, opts)
+}
+
+func (c gatedSSM) PutParameter(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	return call(ctx, c.g, c.api.PutParameter, in, opts)
 }

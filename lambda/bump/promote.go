@@ -31,6 +31,9 @@ const maxPromoteSteps = 16
 // read is what is known of the template: its AMIs, and, when Fresh, its versions.
 func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, read templateState, res event.Result) (_ event.Result, changed bool, _ error) {
 	res.ImageID = img.ID
+	if _, err := r.parameterNames(t, ""); err != nil {
+		return res, false, err // a bad amibump:ssm-parameter tag: nothing is promoted
+	}
 	st, step, changed, err := r.promote(ctx, log, t, img, read)
 	if err != nil {
 		return res, changed, err
@@ -46,6 +49,12 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
 	} else {
 		res.Status = event.Promoted
+		warnings, err := r.writeParameters(ctx, log, t, img, st)
+		res.Warnings = append(res.Warnings, warnings...)
+		if err != nil {
+			// Transient: the retry finds the promotion done and writes again.
+			return res, changed, err
+		}
 		switch {
 		case groupsErr != nil:
 			res.Warnings = append(res.Warnings, "could not check the Auto Scaling groups: "+groupsErr.Error())
@@ -53,7 +62,7 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 				refreshErr = groupsErr
 			}
 		default:
-			res.Warnings = append(res.Warnings, groupWarnings(groups, t)...)
+			res.Warnings = append(res.Warnings, groupWarnings(groups, t, st.Resolving)...)
 			// A deploy event refreshes even when a retry finds the promotion done:
 			// the attempt before may have stopped short of it (SkipMatching makes
 			// a second refresh cheap).
@@ -120,11 +129,15 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 					"To promote this build, deploy it again; to stop this report, deregister %s",
 					created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
 			}
+			imageID, description, err := r.versionData(t, st, img)
+			if err != nil {
+				return st, step, changed, err
+			}
 			out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 				LaunchTemplateId:   aws.String(t.ID),
 				SourceVersion:      aws.String("$Latest"),
-				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(img.ID)},
-				VersionDescription: aws.String(plan.VersionDescription(img.Deploy.BuildID, img.Tags[event.TagCommit])),
+				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
+				VersionDescription: aws.String(description),
 				ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
 			})
 			if err != nil {

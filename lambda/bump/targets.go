@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -244,8 +245,9 @@ func uses(g astypes.AutoScalingGroup, t target) []use {
 }
 
 // groupWarnings tells a person which groups will not pick up the new AMI and
-// what to do about it.
-func groupWarnings(groups []astypes.AutoScalingGroup, t target) []string {
+// what to do about it. A group pinned to a version in resolving (its ImageId is
+// resolve:ssm:) does pick it up: EC2 reads the parameter at each launch.
+func groupWarnings(groups []astypes.AutoScalingGroup, t target, resolving map[int64]bool) []string {
 	var warnings []string
 	for _, g := range groups {
 		for _, u := range uses(g, t) {
@@ -256,6 +258,7 @@ func groupWarnings(groups []astypes.AutoScalingGroup, t target) []string {
 			switch {
 			case u.Version == "$Latest":
 			case u.Version == "$Default" && t.Settings.SetDefault:
+			case resolving[parseVersion(u.Version)]:
 			case u.Version == "$Default":
 				warnings = append(warnings, fmt.Sprintf("%s launches $Default of %s, which amibump leaves alone (%s=false), and will keep launching the old AMI; set it to $Latest or move $Default yourself",
 					subject, t.Name, event.TagSetDefault))
@@ -265,4 +268,10 @@ func groupWarnings(groups []astypes.AutoScalingGroup, t target) []string {
 		}
 	}
 	return warnings
+}
+
+// parseVersion is a version number, or 0 for $Latest, $Default or anything else.
+func parseVersion(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }

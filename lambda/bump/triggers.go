@@ -160,6 +160,10 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 		// prune: retention only. check: $Latest is not amibump's, so whether img is
 		// newer than what the template carries needs the template's versions.
 		prune, check bool
+		// params: only see that the template's SSM parameters hold img, the
+		// release $Latest carries (alias: $Latest's resolve:ssm: ImageId).
+		params bool
+		alias  string
 	}
 	var jobs []job
 	var results []event.Result
@@ -204,6 +208,9 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 		case settled > t.Settings.Keep+2:
 			jobs = append(jobs, job{t: t, prune: true})
 		}
+		if carriedOK && newest == nil && hasParameters(t, h.latestAlias) && !slices.ContainsFunc(jobs, func(j job) bool { return j.t.ID == t.ID && !j.prune }) {
+			jobs = append(jobs, job{t: t, img: carried, params: true, alias: h.latestAlias})
+		}
 	}
 	r.log.InfoContext(ctx, "reconcile planned", "templates", len(targets), "images", len(images), "jobs", len(jobs))
 	slices.SortFunc(jobs, func(a, b job) int {
@@ -218,6 +225,10 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	for i, j := range jobs {
 		wg.Go(func() {
 			log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.img.ID)
+			if j.params {
+				errs[i] = r.checkParameters(ctx, log, j.t, j.img, j.alias, byTemplate[j.t.ID])
+				return
+			}
 			// Each job gets its own map: promotion adds to it.
 			known := map[string]image{}
 			for _, img := range byTemplate[j.t.ID] {
@@ -240,6 +251,7 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 						pinned = pinnedVersions(groups, j.t)
 					}
 					r.prune(ctx, log, j.t, st, pinned)
+					out[i], errs[i] = r.drift(ctx, log, j.t, st)
 					return
 				}
 			}
@@ -265,6 +277,7 @@ type head struct {
 	latestVersion, defaultVersion int64
 	latestImage, defaultImage     string
 	latestMarked                  bool
+	latestAlias                   string // $Latest's ImageId when resolve:ssm:
 }
 
 // templateHeads reads $Latest and $Default of every launch template in the
@@ -281,13 +294,11 @@ func (r *run) templateHeads(ctx context.Context) (map[string]head, error) {
 			id := aws.ToString(v.LaunchTemplateId)
 			h := heads[id]
 			n := aws.ToInt64(v.VersionNumber)
-			imageID := ""
-			if v.LaunchTemplateData != nil {
-				imageID = aws.ToString(v.LaunchTemplateData.ImageId)
-			}
+			imageID := versionImageID(v)
 			if n >= h.latestVersion {
 				h.latestVersion, h.latestImage = n, imageID
 				h.latestMarked = plan.Marked(aws.ToString(v.VersionDescription))
+				h.latestAlias = versionAlias(v)
 			}
 			if aws.ToBool(v.DefaultVersion) {
 				h.defaultVersion, h.defaultImage = n, imageID

@@ -77,7 +77,7 @@ func (w *world) group(name, lt, version string, instances ...string) {
 }
 
 func (w *world) bumper() *bump.Bumper {
-	return bump.New(w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now)
+	return bump.New(w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
 }
 
 // handle sends an event (a file under testdata/events, possibly edited) to a

@@ -126,6 +126,9 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 
 	w.printf("\nLaunch templates now:\n")
 	describeTemplates(w, cloud, account)
+	if p, ok := cloud.Parameter("/amibump/shop-web-prod-a"); ok {
+		w.printf("\nSSM parameter %s (what Terraform or CloudFormation reads): %s\n", aws.ToString(p.Name), aws.ToString(p.Value))
+	}
 	w.printf("\n%d AMIs registered; %d results published on the bus \"amibump\". Done in %s.\n",
 		len(cloud.Images()), len(cloud.Events()), time.Since(began).Round(100*time.Millisecond))
 	return nil

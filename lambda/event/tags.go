@@ -14,6 +14,9 @@ const (
 	// TagSSMParameter names the SSM parameter that carries the template's
 	// current AMI: "true" for <ssmParameterPrefix><template name>, or a name.
 	TagSSMParameter = "amibump:ssm-parameter"
+	// TagDriftReported is written by reconcile on a template: the number of the
+	// version it last reported as drifted, so that each is reported once.
+	TagDriftReported = "amibump:drift-reported"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"

@@ -28,6 +28,7 @@ type Account struct {
 // staging, several managed templates, the bus "amibump", and
 //   - shop-web-prod-a: its own source instance (amibump:source-for), group on
 //     $Latest, two earlier amibump releases and keep=2, so a bump prunes one;
+//     each release is published to SSM parameter /amibump/shop-web-prod-a;
 //   - shop-api-prod-a: group pinned to version 1 (amibump warns);
 //   - shop-worker-prod: group on $Default through a mixed instances policy;
 //   - shop-web-staging-a, blog-web-prod: the other env and app, left alone by
@@ -73,7 +74,7 @@ func SeedAccount(c *awsfake.Cloud) Account {
 		return c.AddInstance(awsfake.Instance{ImageID: a.BaseAMI, Tags: tags, Volumes: 2})
 	}
 
-	web := template("shop-web-prod-a", "shop", "prod", "web", "a", map[string]string{event.TagKeep: "2"})
+	web := template("shop-web-prod-a", "shop", "prod", "web", "a", map[string]string{event.TagKeep: "2", event.TagSSMParameter: "true"})
 	c.AddInstance(awsfake.Instance{ID: SourceInstance, ImageID: a.BaseAMI, Volumes: 2,
 		Tags: map[string]string{event.TagSourceFor: "shop-web-prod-a", "Name": "shop-web-prod-a image source"}})
 	for i, at := range []time.Time{time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)} {

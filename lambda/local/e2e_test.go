@@ -169,6 +169,9 @@ func TestBump(t *testing.T) {
 	if got := published(e.cloud); len(got) != 1 || got[0].Status != event.Promoted {
 		t.Errorf("published results: got %+v, want one promoted", got)
 	}
+	if p, ok := e.cloud.Parameter("/amibump/shop-web-prod-a"); !ok || aws.ToString(p.Value) != res.ImageID {
+		t.Errorf("parameter /amibump/shop-web-prod-a: %+v, want it holding %s", p, res.ImageID)
+	}
 }
 
 func TestReplay(t *testing.T) {
@@ -273,9 +276,13 @@ func TestFaults(t *testing.T) {
 		e.sim.Inject("DescribeAutoScalingGroups", awssim.Throttled(1))
 		e.sim.Inject("PutEvents", awssim.ServerError(503, 1))
 		e.sim.Inject("DescribeImages", awssim.Slow(200*time.Millisecond, 2))
+		e.sim.Inject("PutParameter", awssim.Throttled(2))
 		res := one(t, e.mustInvoke("deploy-finished.json"))
 		if res.Status != event.Promoted {
 			t.Fatalf("got %+v, want promoted", res)
+		}
+		if p, _ := e.cloud.Parameter("/amibump/shop-web-prod-a"); aws.ToString(p.Value) != res.ImageID || e.sim.Requests("PutParameter") != 3 {
+			t.Errorf("parameter holds %q after %d PutParameter requests, want %s after 3", aws.ToString(p.Value), e.sim.Requests("PutParameter"), res.ImageID)
 		}
 		if n := len(e.imagesOf("jenkins-shop-deploy-142")); n != 1 {
 			t.Errorf("AMIs: got %d, want 1", n)

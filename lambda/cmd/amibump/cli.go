@@ -27,6 +27,16 @@ const (
 // default chain). main passes the SDK's; tests pass fakes.
 type clientsFunc func(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error)
 
+// ssmFunc builds the Systems Manager client for a profile and region, as
+// clientsFunc does the others.
+type ssmFunc func(ctx context.Context, profile, region string) (bump.SSM, error)
+
+// option adds to a cli what not every command needs.
+type option func(*cli)
+
+// withSSM gives plan and run the SSM client that writes release parameters.
+func withSSM(f ssmFunc) option { return func(c *cli) { c.ssm = f } }
+
 // usageError is a problem with what the caller asked for, reported with exit code 2.
 type usageError struct{ error }
 
@@ -37,6 +47,7 @@ type cli struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	clients        clientsFunc
+	ssm            ssmFunc // nil: plan and run have no SSM client
 	now            func() time.Time
 	// writeErr is the first output that could not be written.
 	writeErr error
@@ -81,8 +92,11 @@ Exit codes:
 // run executes the command line args and returns the exit code. now is the
 // clock: the time of the events it builds, and the function's clock for plan
 // and run.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients clientsFunc, now func() time.Time) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clients clientsFunc, now func() time.Time, opts ...option) int {
 	c := &cli{getenv: getenv, stdout: stdout, stderr: stderr, clients: clients, now: now}
+	for _, o := range opts {
+		o(c)
+	}
 	code := c.dispatch(ctx, args)
 	if c.writeErr != nil && code == exitOK {
 		return exitFailure

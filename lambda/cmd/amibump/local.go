@@ -13,6 +13,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 const planSynopsis = `Usage: amibump plan EVENT.json | --app APP --env ENV [--layer L] [--group G] [--instance-id ID]
@@ -60,6 +61,7 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	fs.DurationVar(&cfg.MaxWait, "max-wait", 30*time.Minute, "how long to wait for the AMI before reporting it pending")
 	fs.DurationVar(&cfg.PollMin, "poll-min", cfg.PollMin, "shortest delay between polls of the AMI's state")
 	fs.DurationVar(&cfg.PollMax, "poll-max", cfg.PollMax, "longest delay between polls of the AMI's state")
+	fs.StringVar(&cfg.SSMPrefix, "ssm-prefix", cfg.SSMPrefix, "parameter `path` amibump may write releases under (the stack's ssmParameterPrefix)")
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
 		return code
@@ -75,15 +77,24 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if cfg.PollMin <= 0 || cfg.PollMax < cfg.PollMin || cfg.MaxWait <= 0 {
 		return c.fail(cmd, fmt.Errorf("--poll-min (%s), --poll-max (%s) and --max-wait (%s) must be positive, and --poll-min at most --poll-max", cfg.PollMin, cfg.PollMax, cfg.MaxWait), exitInvalid)
 	}
+	if err := plan.CheckSSMPrefix(cfg.SSMPrefix); err != nil {
+		return c.fail(cmd, fmt.Errorf("--ssm-prefix %q: %w", cfg.SSMPrefix, err), exitInvalid)
+	}
 	ec2Client, asgClient, eventsClient, err := c.clients(ctx, a.profile, a.region)
 	if err != nil {
 		return c.fail(cmd, err, exitFailure)
+	}
+	var ssmClient bump.SSM
+	if c.ssm != nil {
+		if ssmClient, err = c.ssm(ctx, a.profile, a.region); err != nil {
+			return c.fail(cmd, err, exitFailure)
+		}
 	}
 	var log *slog.Logger
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).Handle(ctx, raw)
+	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).WithSSM(ssmClient).Handle(ctx, raw)
 	if *jsonOut {
 		c.printJSON(resp)
 	} else {

@@ -19,17 +19,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/amibump/amibump/lambda/bump"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -39,6 +41,23 @@ func main() {
 // container and instance roles), with --profile and --region on top.
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK.
 func sdkClients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+	cfg, err := loadConfig(ctx, profile, region)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
+}
+
+// sdkSSM builds the Systems Manager client the same way.
+func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
+	cfg, err := loadConfig(ctx, profile, region)
+	if err != nil {
+		return nil, err
+	}
+	return ssm.NewFromConfig(cfg), nil
+}
+
+func loadConfig(ctx context.Context, profile, region string) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
@@ -48,10 +67,10 @@ func sdkClients(ctx context.Context, profile, region string) (bump.EC2, bump.Aut
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("load the AWS configuration: %w", err)}
+		return cfg, usageError{fmt.Errorf("load the AWS configuration: %w", err)}
 	}
 	if cfg.Region == "" {
-		return nil, nil, nil, usageError{fmt.Errorf("no AWS region: pass --region, set AWS_REGION, or set region in the profile")}
+		return cfg, usageError{fmt.Errorf("no AWS region: pass --region, set AWS_REGION, or set region in the profile")}
 	}
-	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
+	return cfg, nil
 }

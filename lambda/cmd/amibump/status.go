@@ -19,6 +19,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 const statusSynopsis = `Usage: amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
@@ -336,10 +337,10 @@ func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) erro
 
 // defaultSSMPrefix is where amibump:ssm-parameter=true puts a template's
 // parameter unless AMIBUMP_SSM_PREFIX says otherwise (the stack's ssmParameterPrefix).
-const defaultSSMPrefix = "/amibump/"
+const defaultSSMPrefix = plan.DefaultSSMPrefix
 
 // ssmPrefix is the prefix of the "resolve:ssm:" image ids EC2 resolves at launch.
-const ssmPrefix = "resolve:ssm:"
+const ssmPrefix = plan.SSMAliasPrefix
 
 // templateStatus assembles one template's status from what was read.
 func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(string) string) templateStatus {

@@ -87,7 +87,8 @@ func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
 	}
 	var out, errOut bytes.Buffer
 	// No deadline, as on a command line: the wait is bounded by --max-wait.
-	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now)
+	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now,
+		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }))
 	return code, out.String(), errOut.String()
 }
 

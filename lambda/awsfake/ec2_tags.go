@@ -1,0 +1,63 @@
+package awsfake
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// maxTagsPerResource is EC2's limit ("Tag restrictions", Amazon EC2 User Guide).
+const maxTagsPerResource = 50
+
+// CreateTags adds or overwrites tags on launch templates (the only resource
+// type amibump tags after creation; other ids are refused with
+// InvalidParameterValue rather than silently ignored). As in EC2, the call is
+// all or nothing: every resource must exist and every tag be valid, else
+// nothing changes; a resource would exceed 50 tags: TagLimitExceeded.
+func (e *EC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	return serve(ctx, e.c, svcEC2, "CreateTags", in, e.c.createTags)
+}
+
+func (c *Cloud) createTags(in *ec2.CreateTagsInput) (*ec2.CreateTagsOutput, error) {
+	if len(in.Resources) == 0 {
+		return nil, errorf("MissingParameter", "The request must contain the parameter resourceIdSet")
+	}
+	if len(in.Tags) == 0 {
+		return nil, errorf("MissingParameter", "The request must contain the parameter tagSet")
+	}
+	for _, t := range in.Tags {
+		if err := checkTag(t); err != nil {
+			return nil, err
+		}
+	}
+	var templates []*template
+	for _, id := range in.Resources {
+		if !strings.HasPrefix(id, "lt-") {
+			return nil, errorf("InvalidParameterValue", "awsfake models CreateTags on launch templates only, not %s", id)
+		}
+		lt, err := c.lookupTemplateID(id)
+		if err != nil {
+			return nil, err
+		}
+		n := len(lt.tags)
+		for _, t := range in.Tags {
+			if _, ok := lt.tags[derefString(t.Key)]; !ok {
+				n++
+			}
+		}
+		if n > maxTagsPerResource {
+			return nil, errorf("TagLimitExceeded", "The maximum number of tags (%d) for resource %s has been exceeded", maxTagsPerResource, id)
+		}
+		templates = append(templates, lt)
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, dryRunError()
+	}
+	for _, lt := range templates {
+		for _, t := range in.Tags {
+			lt.tags[derefString(t.Key)] = derefString(t.Value)
+		}
+	}
+	return &ec2.CreateTagsOutput{}, nil
+}

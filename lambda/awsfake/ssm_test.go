@@ -1,0 +1,160 @@
+package awsfake_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+)
+
+func putImage(name, value string, overwrite bool) *ssm.PutParameterInput {
+	return &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeString,
+		DataType: aws.String("aws:ec2:image"), Overwrite: aws.Bool(overwrite)}
+}
+
+func TestPutParameter(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	s := c.SSM()
+	out, err := s.PutParameter(ctx, putImage("/amibump/web", ami, false))
+	if err != nil || out.Version != 1 {
+		t.Fatalf("create: %+v, %v; want version 1", out, err)
+	}
+	_, err = s.PutParameter(ctx, putImage("/amibump/web", ami, false))
+	wantCode(t, err, "ParameterAlreadyExists")
+	// The same value again, with Overwrite, is a new version: SSM does not compare values.
+	if out, err := s.PutParameter(ctx, putImage("/amibump/web", ami, true)); err != nil || out.Version != 2 {
+		t.Fatalf("overwrite: %+v, %v; want version 2", out, err)
+	}
+	got, err := s.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/amibump/web")})
+	if err != nil || aws.ToString(got.Parameter.Value) != ami || got.Parameter.Version != 2 || aws.ToString(got.Parameter.DataType) != "aws:ec2:image" ||
+		!strings.HasSuffix(aws.ToString(got.Parameter.ARN), ":parameter/amibump/web") {
+		t.Fatalf("get: %+v, %v", got, err)
+	}
+	v1, err := s.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/amibump/web:1")})
+	if err != nil || v1.Parameter.Version != 1 || aws.ToString(v1.Parameter.Selector) != ":1" {
+		t.Errorf("get version 1: %+v, %v", v1, err)
+	}
+	_, err = s.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/amibump/web:9")})
+	wantCode(t, err, "ParameterVersionNotFound")
+	_, err = s.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/amibump/none")})
+	wantCode(t, err, "ParameterNotFound")
+}
+
+func TestPutParameterValidation(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	c.AddParameter("/amibump/text", "hello", "text")
+	tests := []struct {
+		name string
+		in   *ssm.PutParameterInput
+		code string
+	}{
+		{"reserved name", putImage("/aws/service/x", ami, false), "ValidationException"},
+		{"bad character", putImage("/amibump/a b", ami, false), "ValidationException"},
+		{"hierarchy without a leading slash", putImage("amibump/web", ami, false), "ValidationException"},
+		{"too deep", putImage(strings.Repeat("/a", 16), ami, false), "HierarchyLevelLimitExceededException"},
+		{"no type on create", &ssm.PutParameterInput{Name: aws.String("/amibump/x"), Value: aws.String(ami)}, "ValidationException"},
+		{"unknown data type", &ssm.PutParameterInput{Name: aws.String("/amibump/x"), Value: aws.String(ami), Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:ami")}, "ValidationException"},
+		{"data type changed to aws:ec2:image", putImage("/amibump/text", ami, true), "ValidationException"},
+		{"type changed", &ssm.PutParameterInput{Name: aws.String("/amibump/text"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}, "HierarchyTypeMismatchException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.SSM().PutParameter(ctx, tt.in)
+			wantCode(t, err, tt.code)
+		})
+	}
+}
+
+func TestImageParameterValidatedAsynchronously(t *testing.T) {
+	ctx := context.Background()
+	clock := awsfake.NewManualClock(t0)
+	c := awsfake.New(awsfake.WithClock(clock), awsfake.WithImageDelay(time.Minute))
+	inst := c.AddInstance(awsfake.Instance{})
+	img, err := c.EC2().CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst), Name: aws.String("web-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, value := range []string{"ami-0000000000000dead", "not-an-ami", aws.ToString(img.ImageId)} {
+		out, err := c.SSM().PutParameter(ctx, putImage("/amibump/web", value, true))
+		if err != nil || out.Version != 1 {
+			t.Errorf("put %s: %+v, %v; want accepted (validation is asynchronous)", value, out, err)
+		}
+	}
+	if _, ok := c.Parameter("/amibump/web"); ok {
+		t.Error("a missing, malformed or pending AMI must not be stored")
+	}
+	if got := c.ParameterFailures(); len(got) != 3 {
+		t.Errorf("failures %q, want 3", got)
+	}
+	clock.Advance(time.Minute)
+	if _, err := c.SSM().PutParameter(ctx, putImage("/amibump/web", aws.ToString(img.ImageId), true)); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := c.Parameter("/amibump/web"); !ok || aws.ToString(p.Value) != aws.ToString(img.ImageId) {
+		t.Errorf("available AMI: %+v, %v; want stored", p, ok)
+	}
+}
+
+func TestGetParameters(t *testing.T) {
+	c := awsfake.New()
+	c.AddParameter("/amibump/a", "x", "text")
+	out, err := c.SSM().GetParameters(context.Background(), &ssm.GetParametersInput{Names: []string{"/amibump/a", "/amibump/b"}})
+	if err != nil || len(out.Parameters) != 1 || len(out.InvalidParameters) != 1 || out.InvalidParameters[0] != "/amibump/b" {
+		t.Errorf("got %+v, %v", out, err)
+	}
+	_, err = c.SSM().GetParameters(context.Background(), &ssm.GetParametersInput{Names: make([]string, 11)})
+	wantCode(t, err, "ValidationException")
+}
+
+func TestSSMFaults(t *testing.T) {
+	c := awsfake.New()
+	c.FailNext("GetParameter", awsfake.SSMThrottle())
+	_, err := c.SSM().GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("/amibump/a")})
+	wantCode(t, err, "ThrottlingException")
+	c.Deny("PutParameter")
+	_, err = c.SSM().PutParameter(context.Background(), putImage("/amibump/a", "ami-12345678", true))
+	wantCode(t, err, "AccessDeniedException")
+}
+
+func TestLaunchImageResolvesParameter(t *testing.T) {
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	c.AddParameter("/amibump/web", ami, "aws:ec2:image")
+	lt := c.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("resolve:ssm:/amibump/web")})
+	if got, err := c.LaunchImage(lt, "$Latest"); err != nil || got != ami {
+		t.Errorf("got %s, %v; want %s", got, err, ami)
+	}
+}
+
+func TestCreateTagsOnLaunchTemplates(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	lt := c.AddLaunchTemplate("web", map[string]string{"a": "1"}, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-12345678")})
+	tag := func(k, v string) []ec2types.Tag { return []ec2types.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
+	if _, err := c.EC2().CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{lt}, Tags: tag("a", "2")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.LaunchTemplate(lt)
+	if len(got.Tags) != 1 || aws.ToString(got.Tags[0].Value) != "2" {
+		t.Errorf("tags %+v, want a=2", got.Tags)
+	}
+	_, err := c.EC2().CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{lt, "lt-0123456789abcdef0"}, Tags: tag("b", "1")})
+	wantCode(t, err, "InvalidLaunchTemplateId.NotFound")
+	if got, _ := c.LaunchTemplate(lt); len(got.Tags) != 1 {
+		t.Errorf("tags %+v: a failed call must change nothing", got.Tags)
+	}
+	_, err = c.EC2().CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{lt}, Tags: tag("aws:x", "1")})
+	wantCode(t, err, "InvalidParameterValue")
+}

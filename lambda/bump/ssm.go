@@ -1,0 +1,238 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// Templates managed as code (README: "Templates managed as code").
+//
+// A release is published to SSM parameters after a promotion that leaves its
+// AMI the newest: the parameter the template's amibump:ssm-parameter tag names,
+// and the one its $Latest ImageId resolves (resolve:ssm:<name>). A resolve:ssm:
+// template still gets a new version for each release, one that keeps the
+// indirection and names the AMI it stands for in its description: the version
+// number is what an instance refresh with SkipMatching compares, what $Default
+// moves to, and how the template's history shows which build each version is.
+
+// dataTypeImage is the SSM data type of a parameter holding an AMI id.
+const dataTypeImage = "aws:ec2:image"
+
+// versionImageID is the AMI a version stands for: its ImageId, or for an
+// amibump version that resolves an SSM parameter, the AMI its description names.
+func versionImageID(v ec2types.LaunchTemplateVersion) string {
+	if v.LaunchTemplateData == nil {
+		return ""
+	}
+	id := aws.ToString(v.LaunchTemplateData.ImageId)
+	if plan.IsSSMAlias(id) && plan.Marked(aws.ToString(v.VersionDescription)) {
+		if named := plan.DescribedImage(aws.ToString(v.VersionDescription)); named != "" {
+			return named
+		}
+	}
+	return id
+}
+
+// versionAlias is a version's ImageId when it is resolve:ssm:, else "".
+func versionAlias(v ec2types.LaunchTemplateVersion) string {
+	if v.LaunchTemplateData == nil || !plan.IsSSMAlias(aws.ToString(v.LaunchTemplateData.ImageId)) {
+		return ""
+	}
+	return aws.ToString(v.LaunchTemplateData.ImageId)
+}
+
+// hasParameters reports whether a template has a parameter to keep: its tag
+// asks for one, or $Latest resolves one (alias).
+func hasParameters(t target, alias string) bool {
+	v := strings.ToLower(strings.TrimSpace(t.Tags[event.TagSSMParameter]))
+	return alias != "" || (v != "" && v != "false")
+}
+
+// checkParameters is reconcile's look at a template whose $Latest is an
+// amibump version: its parameters should hold img, the release $Latest
+// carries. A write that failed for a moment, or lost a race to an older
+// promotion, is put right here. Problems a person must fix are logged: the
+// deploy's result reported them already.
+func (r *run) checkParameters(ctx context.Context, log *slog.Logger, t target, img image, alias string, known []image) error {
+	st := templateState{Images: map[string]image{}, Alias: alias}
+	for _, k := range known {
+		st.Images[k.ID] = k
+	}
+	warnings, err := r.writeParameters(ctx, log, t, img, st)
+	for _, w := range warnings {
+		log.WarnContext(ctx, "parameter not kept", "reason", w)
+	}
+	return err
+}
+
+// versionData is the ImageId and description of the version that promotes img:
+// the AMI id, or, when $Latest resolves an SSM parameter, that indirection kept.
+func (r *run) versionData(t target, st templateState, img image) (imageID, description string, err error) {
+	if st.Alias == "" {
+		return img.ID, plan.VersionDescription(img.Deploy.BuildID, img.Tags[event.TagCommit]), nil
+	}
+	if _, err := r.parameterNames(t, st.Alias); err != nil {
+		return "", "", err
+	}
+	return st.Alias, plan.ResolvedDescription(img.ID, img.Deploy.BuildID, img.Tags[event.TagCommit]), nil
+}
+
+// parameterNames are the parameters a template's releases are written to: the
+// one its tag names and the one alias (its $Latest's resolve:ssm: ImageId, or
+// "") resolves. A name amibump may not write is a permanent error, found before
+// anything is made.
+func (r *run) parameterNames(t target, alias string) ([]string, error) {
+	var names []string
+	name, err := plan.TagParameter(event.TagSSMParameter, t.Tags[event.TagSSMParameter], t.Name, r.cfg.SSMPrefix)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if name != "" {
+		names = append(names, name)
+	}
+	if alias != "" {
+		name, err := plan.AliasParameter(alias, t.Name, r.cfg.SSMPrefix)
+		if err != nil {
+			return nil, permanent(err)
+		}
+		if len(names) == 0 || names[0] != name {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 && r.ssm == nil {
+		return nil, rejectf("launch template %s needs SSM parameter %s written, but amibump runs without an SSM client", t.Name, names[0])
+	}
+	return names, nil
+}
+
+// writeParameters publishes img, the newest release of t, to its parameters.
+// A write that no retry can fix (access denied, a parameter of another data
+// type) is a warning: the promotion stands. Others are returned, for a retry.
+func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState) ([]string, error) {
+	names, err := r.parameterNames(t, st.Alias)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	var warnings []string
+	for _, name := range names {
+		err := r.writeParameter(ctx, log, t, name, img, st.Images)
+		switch {
+		case err != nil && IsPermanent(err):
+			log.ErrorContext(ctx, "parameter not written", "parameter", name, "error", err)
+			warnings = append(warnings, err.Error())
+		case err != nil:
+			return warnings, err
+		}
+	}
+	return warnings, nil
+}
+
+// writeParameter writes img's id to one parameter, never backwards: read
+// first, then write only when it holds neither img nor a newer deploy's AMI.
+// Reading first also keeps a repeat from making a new parameter version.
+func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image) error {
+	current, err := r.readParameter(ctx, t, name)
+	if err != nil {
+		return err
+	}
+	held, err := r.heldDeploy(ctx, current, known)
+	if err != nil {
+		return fmt.Errorf("read image %s held by parameter %s: %w", current, name, err)
+	}
+	switch plan.ParameterStep(current, held, img.Image) {
+	case plan.Keep:
+		return nil
+	case plan.Newer:
+		log.InfoContext(ctx, "parameter holds a newer deploy, left", "parameter", name, "held", current)
+		return nil
+	}
+	out, err := r.ssm.PutParameter(ctx, &ssm.PutParameterInput{
+		Name:        aws.String(name),
+		Value:       aws.String(img.ID),
+		Type:        ssmtypes.ParameterTypeString,
+		DataType:    aws.String(dataTypeImage),
+		Overwrite:   aws.Bool(true),
+		Description: aws.String(fmt.Sprintf("amibump: newest release of launch template %s", t.Name)),
+	})
+	if hasCode(err, "HierarchyTypeMismatchException", "UnsupportedParameterType", "ParameterLimitExceeded", "ParameterMaxVersionLimitExceeded", "ParameterPatternMismatchException", "HierarchyLevelLimitExceededException") {
+		err = permanent(err)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s to parameter %s for %s: %w", img.ID, name, t.Name, err)
+	}
+	log.InfoContext(ctx, "parameter written", "parameter", name, "imageId", img.ID, "parameterVersion", out.Version)
+	return nil
+}
+
+// readParameter returns the AMI id a parameter holds ("" when it does not
+// exist). A parameter of another data type cannot hold it: SSM does not change
+// a parameter's data type to or from aws:ec2:image.
+func (r *run) readParameter(ctx context.Context, t target, name string) (string, error) {
+	out, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	if hasCode(err, "ParameterNotFound") {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read parameter %s for %s: %w", name, t.Name, err)
+	}
+	p := out.Parameter
+	if p == nil {
+		return "", nil
+	}
+	if dt := aws.ToString(p.DataType); p.Type != ssmtypes.ParameterTypeString || dt != dataTypeImage {
+		return "", rejectf("parameter %s is a %s of data type %q; amibump writes AMI ids as a String of data type %s, and SSM cannot change a parameter's data type: "+
+			"delete the parameter (amibump creates it) or create it with data type %s", name, p.Type, dt, dataTypeImage, dataTypeImage)
+	}
+	return aws.ToString(p.Value), nil
+}
+
+// heldDeploy is the deploy of the AMI a parameter holds, when amibump made it;
+// nil for an AMI it did not make, one that is gone, or none.
+func (r *run) heldDeploy(ctx context.Context, imageID string, known map[string]image) (*plan.Deploy, error) {
+	if imageID == "" {
+		return nil, nil
+	}
+	if img, ok := known[imageID]; ok {
+		return &img.Deploy, nil
+	}
+	out, err := r.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
+	if hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Malformed") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range out.Images {
+		if img, ok := amibumpImage(i); ok {
+			return &img.Deploy, nil
+		}
+	}
+	return nil, nil
+}
+
+// parameterPlan says what a promotion would do with the template's parameters.
+func (r *run) parameterPlan(t target, st templateState) []string {
+	names, err := r.parameterNames(t, st.Alias)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var lines []string
+	if st.Alias != "" {
+		lines = append(lines, fmt.Sprintf("keep ImageId %s in the new version (EC2 resolves it at launch); it stands for the new AMI once the parameter holds it", st.Alias))
+	}
+	for _, name := range names {
+		lines = append(lines, fmt.Sprintf("write the new AMI id to SSM parameter %s (String, data type %s), unless it already holds it or a newer deploy's AMI", name, dataTypeImage))
+	}
+	return lines
+}

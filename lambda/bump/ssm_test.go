@@ -1,0 +1,272 @@
+package bump_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+const param = "/amibump/shop-web-prod-a"
+
+// ssmWorld is the usual world on a manual clock, an hour after its base AMI
+// was made, with images available at once.
+func ssmWorld(t *testing.T) (*world, *awsfake.ManualClock) {
+	w, clock := pendingWorld(t, awsfake.WithImageDelay(0))
+	w.deadline = 5 * time.Second
+	clock.Advance(time.Hour)
+	return w, clock
+}
+
+// tagTemplate sets tags on the world's template, as a person would.
+func (w *world) tagTemplate(tags map[string]string) {
+	w.t.Helper()
+	in := &ec2.CreateTagsInput{Resources: []string{w.lt}}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := w.cloud.EC2().CreateTags(context.Background(), in); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// handVersion makes a version of the world's template the way Terraform or a
+// person would: from $Latest, with another ImageId, not marked as amibump's.
+func (w *world) handVersion(imageID string) int64 {
+	w.t.Helper()
+	out, err := w.cloud.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(w.lt), SourceVersion: aws.String("$Latest"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
+		VersionDescription: aws.String("terraform apply"),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
+}
+
+func (w *world) paramValue(name string) (string, int64) {
+	p, ok := w.cloud.Parameter(name)
+	if !ok {
+		return "", 0
+	}
+	return aws.ToString(p.Value), p.Version
+}
+
+func (w *world) deployAt(clock *awsfake.ManualClock, id, build string) event.Result {
+	w.t.Helper()
+	clock.Advance(time.Minute)
+	return one(w.t, must(w.handle(deployEvent(w.t, id, build, clock.Now()))))
+}
+
+func TestTaggedTemplatePublishesToParameter(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	first := w.deployAt(clock, "e1", "build-1")
+	got, version := w.paramValue(param)
+	if first.Status != event.Promoted || got != first.ImageID {
+		t.Fatalf("result %+v; parameter holds %q, want %s", first, got, first.ImageID)
+	}
+	if p, _ := w.cloud.Parameter(param); aws.ToString(p.DataType) != "aws:ec2:image" || p.Type != "String" {
+		t.Errorf("parameter %+v, want a String of data type aws:ec2:image", p)
+	}
+	// A replay of the same deploy changes nothing, not even the parameter's version.
+	replay := one(t, must(w.handle(deployEvent(t, "e1-replay", "build-1", clock.Now()))))
+	if _, v := w.paramValue(param); v != version || replay.Status != event.Promoted {
+		t.Errorf("replay: %+v; parameter version %d, want %d (no new write)", replay, v, version)
+	}
+	second := w.deployAt(clock, "e2", "build-2")
+	if got, _ := w.paramValue(param); got != second.ImageID {
+		t.Errorf("after a newer deploy the parameter holds %s, want %s", got, second.ImageID)
+	}
+	// An older deploy arriving late is superseded and never written.
+	late := one(t, must(w.handle(deployEvent(t, "e0", "build-0", clock.Now().Add(-30*time.Minute)))))
+	if got, _ := w.paramValue(param); late.Status != event.Superseded || got != second.ImageID {
+		t.Errorf("late deploy: %+v; parameter holds %s, want %s", late, got, second.ImageID)
+	}
+}
+
+func TestParameterNeverWrittenBackwards(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "/amibump/web/current"})
+	older := w.deployAt(clock, "e1", "build-1")
+	newer := w.deployAt(clock, "e2", "build-2")
+	// The parameter ends on the newer AMI; reconcile puts it back when someone
+	// (or a lost race) leaves an older one in it, and never moves it backwards.
+	w.cloud.AddParameter("/amibump/web/current", older.ImageID, "aws:ec2:image")
+	if res := must(w.handle(sample(t, "scheduled-reconcile.json"))); len(res.Results) != 0 {
+		t.Errorf("reconcile: %+v, want no results", res.Results)
+	}
+	if got, _ := w.paramValue("/amibump/web/current"); got != newer.ImageID {
+		t.Errorf("after reconcile the parameter holds %s, want %s", got, newer.ImageID)
+	}
+	_, version := w.paramValue("/amibump/web/current")
+	must(w.handle(sample(t, "scheduled-reconcile.json")))
+	if _, v := w.paramValue("/amibump/web/current"); v != version {
+		t.Errorf("a second reconcile wrote again: version %d, want %d", v, version)
+	}
+}
+
+func TestParameterTagOutsidePrefixIsRejected(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "/platform/ami"})
+	res := w.deployAt(clock, "e1", "build-1")
+	if res.Status != event.Rejected || !strings.Contains(res.Reason, event.TagSSMParameter) || !strings.Contains(res.Reason, "/amibump/") {
+		t.Errorf("got %+v, want rejected naming the tag and the prefix", res)
+	}
+	if imgs := w.amibumpImages(w.lt); len(imgs) != 0 || len(w.cloud.Versions(w.lt)) != 1 {
+		t.Errorf("%d images, %d versions: nothing may be made", len(imgs), len(w.cloud.Versions(w.lt)))
+	}
+}
+
+func TestParameterWriteRetried(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	w.cloud.FailNext("PutParameter", awsfake.SSMThrottle())
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	if _, err := w.handle(raw); err == nil {
+		t.Fatal("a throttled parameter write must be returned for Lambda to retry")
+	}
+	res := one(t, must(w.handle(raw)))
+	if got, _ := w.paramValue(param); res.Status != event.Promoted || got != res.ImageID {
+		t.Errorf("retry: %+v; parameter holds %q", res, got)
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != 2 {
+		t.Errorf("%d versions, want 2: the retry must not make another", n)
+	}
+}
+
+func TestParameterOfAnotherDataTypeIsAWarning(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	w.cloud.AddParameter(param, "hello", "text")
+	res := w.deployAt(clock, "e1", "build-1")
+	if res.Status != event.Promoted || !strings.Contains(strings.Join(res.Warnings, "\n"), "data type") {
+		t.Errorf("got %+v, want promoted with a warning about the data type", res)
+	}
+	if got, _ := w.paramValue(param); got != "hello" {
+		t.Errorf("parameter holds %q, want it left alone", got)
+	}
+}
+
+// resolveWorld: Terraform made version 2 of the template with ImageId
+// resolve:ssm:<name>, and the parameter holds the base AMI.
+func resolveWorld(t *testing.T, name string) (*world, *awsfake.ManualClock) {
+	w, clock := ssmWorld(t)
+	w.cloud.AddParameter(name, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + name)
+	return w, clock
+}
+
+func TestResolveTemplateKeepsResolving(t *testing.T) {
+	w, clock := resolveWorld(t, param)
+	// CloudFormation pins groups to a version number; one that resolves the
+	// parameter launches the current release all the same.
+	w.group("shop-web-prod-a-cfn", w.lt, "2")
+	w.group("shop-web-prod-a-old", w.lt, "1")
+	res := w.deployAt(clock, "e1", "build-1")
+	if warnings := strings.Join(res.Warnings, "\n"); strings.Contains(warnings, "shop-web-prod-a-cfn") || !strings.Contains(warnings, "shop-web-prod-a-old is pinned") {
+		t.Errorf("warnings %q: want one for the group pinned to a literal AMI's version only", res.Warnings)
+	}
+	latest, def := w.head(w.lt)
+	if res.Status != event.Promoted || imageOf(latest) != "resolve:ssm:"+param || aws.ToInt64(latest.VersionNumber) != 3 {
+		t.Fatalf("result %+v; $Latest %d has ImageId %s; want a version 3 that still resolves the parameter", res, aws.ToInt64(latest.VersionNumber), imageOf(latest))
+	}
+	if got, _ := w.paramValue(param); got != res.ImageID {
+		t.Errorf("parameter holds %s, want %s", got, res.ImageID)
+	}
+	if got, err := w.cloud.LaunchImage(w.lt, "$Latest"); err != nil || got != res.ImageID {
+		t.Errorf("a launch from $Latest runs %s (%v), want %s", got, err, res.ImageID)
+	}
+	if aws.ToInt64(def.VersionNumber) != 3 || !strings.Contains(aws.ToString(latest.VersionDescription), res.ImageID) {
+		t.Errorf("$Default %d, description %q: want $Default on 3 and the AMI named", aws.ToInt64(def.VersionNumber), aws.ToString(latest.VersionDescription))
+	}
+	// A newer deploy, then a replay of the first: the replay is superseded, as
+	// on any template, because version 3 is known to stand for the first AMI.
+	second := w.deployAt(clock, "e2", "build-2")
+	replay := one(t, must(w.handle(deployEvent(t, "e1-replay", "build-1", clock.Now().Add(-2*time.Minute)))))
+	if got, _ := w.paramValue(param); second.Status != event.Promoted || replay.Status != event.Superseded || got != second.ImageID {
+		t.Errorf("second %+v, replay %+v, parameter %s", second, replay, got)
+	}
+	if again := must(w.handle(sample(t, "scheduled-reconcile.json"))); len(again.Results) != 0 {
+		t.Errorf("reconcile after promotions: %+v, want nothing to do", again.Results)
+	}
+}
+
+func TestResolveTemplateOutsidePrefix(t *testing.T) {
+	for name, alias := range map[string]string{
+		"outside the prefix": "/platform/web-ami",
+		"a pinned version":   param + ":1",
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, clock := ssmWorld(t)
+			w.cloud.AddParameter(strings.Split(alias, ":")[0], w.baseAMI, "aws:ec2:image")
+			w.handVersion("resolve:ssm:" + alias)
+			res := w.deployAt(clock, "e1", "build-1")
+			if res.Status != event.Rejected || !strings.Contains(res.Reason, "resolve:ssm:"+alias) {
+				t.Errorf("got %+v, want rejected naming the ImageId", res)
+			}
+			latest, _ := w.head(w.lt)
+			if imgs := w.amibumpImages(w.lt); len(imgs) != 0 || imageOf(latest) != "resolve:ssm:"+alias {
+				t.Errorf("%d images, $Latest ImageId %s: nothing may be made or replaced", len(imgs), imageOf(latest))
+			}
+		})
+	}
+}
+
+func TestReconcileReportsDriftOnce(t *testing.T) {
+	w, clock := ssmWorld(t)
+	promoted := w.deployAt(clock, "e1", "build-1")
+	reconcile := func() []event.Result { return must(w.handle(sample(t, "scheduled-reconcile.json"))).Results }
+	// terraform apply: a new version from the AMI in the code, made before the deploy.
+	n := w.handVersion(w.baseAMI)
+	got := reconcile()
+	if len(got) != 1 || got[0].Status != event.Drifted || got[0].Version != n || got[0].ImageID != w.baseAMI ||
+		!strings.Contains(got[0].Reason, promoted.ImageID) || !strings.Contains(got[0].Reason, "infrastructure-as-code") {
+		t.Fatalf("reconcile: %+v, want one drifted result naming version %d, %s and %s", got, n, w.baseAMI, promoted.ImageID)
+	}
+	if again := reconcile(); len(again) != 0 {
+		t.Errorf("second reconcile: %+v, want the drift reported once", again)
+	}
+	if latest, _ := w.head(w.lt); imageOf(latest) != w.baseAMI {
+		t.Errorf("$Latest carries %s: amibump must not fight the drift", imageOf(latest))
+	}
+	// Another apply makes another drifted version: reported again, once.
+	n2 := w.handVersion(w.baseAMI)
+	if got := reconcile(); len(got) != 1 || got[0].Version != n2 {
+		t.Errorf("after a second revert: %+v, want one drifted result for version %d", got, n2)
+	}
+	// The next deploy is promoted on top; nothing drifts.
+	w.deployAt(clock, "e2", "build-2")
+	if got := reconcile(); len(got) != 0 {
+		t.Errorf("after the next deploy: %+v, want nothing", got)
+	}
+}
+
+func TestReconcileIgnoresNewerOrResolvingHandVersions(t *testing.T) {
+	for name, imageOf := range map[string]func(w *world) string{
+		"a newer AMI": func(w *world) string { return w.cloud.AddImage(awsfake.Image{Name: "packer-2026"}) },
+		"a resolve:ssm: id": func(w *world) string {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			return "resolve:ssm:" + param
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, clock := ssmWorld(t)
+			w.deployAt(clock, "e1", "build-1")
+			clock.Advance(time.Hour)
+			w.handVersion(imageOf(w))
+			if got := must(w.handle(sample(t, "scheduled-reconcile.json"))).Results; len(got) != 0 {
+				t.Errorf("reconcile: %+v, want no drift", got)
+			}
+		})
+	}
+}
