@@ -4,6 +4,7 @@
 # Fails on any error or warning that infra/cfn-lint.yaml does not suppress.
 #   us-east-1   with kmsKeyArns set, so the KMS statements are linted too
 #   cn-north-1  the defaults, in the aws-cn partition
+# and the README's CloudFormation example (testdata/iac/launch-template.yaml).
 # Needs cfn-lint (PYENV_VERSION=3.11.7 cfn-lint; the version CI uses: 1.51).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,4 +38,9 @@ for region in us-east-1 cn-north-1; do
 	cfn-lint --config-file infra/cfn-lint.yaml --regions "$region" --non-zero-exit-code warning \
 		-- "$out/$region/Amibump.template.json" || status=1
 done
+# The CloudFormation example of a launch template wired to amibump's SSM
+# parameter, which the README shows.
+echo "cfn-lint: linting testdata/iac/launch-template.yaml"
+cfn-lint --config-file infra/cfn-lint.yaml --regions us-east-1 --non-zero-exit-code warning \
+	-- testdata/iac/launch-template.yaml || status=1
 exit $status

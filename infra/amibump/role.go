@@ -130,6 +130,15 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			"ec2:ModifyLaunchTemplate",
 			"ec2:DeleteLaunchTemplateVersions",
 		}, []*string{r.launchTemplates}, tagged(event.TagApp)),
+		// Reconcile remembers the drift it reported (a version someone else
+		// made with an older AMI) in one tag on the managed template, so that
+		// it reports each such version once: that tag key only, managed
+		// templates only.
+		allow("RecordReportedDrift", []string{"ec2:CreateTags"}, []*string{r.launchTemplates},
+			map[string]any{
+				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false"},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagDriftReported}},
+			}),
 		// Retention: only AMIs amibump made (they carry amibump:launch-template),
 		// with their snapshots (DeregisterImage with DeleteAssociatedSnapshots is
 		// authorized as ec2:DeleteSnapshot on each snapshot).
