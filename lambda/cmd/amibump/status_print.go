@@ -37,17 +37,18 @@ func (c *cli) printStatus(r statusReport, now time.Time) {
 
 // writeTemplate writes one template's rows and returns its warnings. The
 // versions and the groups are aligned apart.
+// w writes to a bytes.Buffer, which cannot fail: its errors are not checked.
 func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []string {
-	defer w.Flush()
+	defer func() { _ = w.Flush() }()
 	var warnings []string
-	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")) }
+	row := func(cells ...string) { _, _ = fmt.Fprintln(w, strings.Join(cells, "\t")) }
 	var selector []string
 	for _, kv := range [][2]string{{"app", t.App}, {"env", t.Env}, {"layer", t.Layer}, {"group", t.Group}} {
 		if kv[1] != "" {
 			selector = append(selector, kv[0]+"="+kv[1])
 		}
 	}
-	fmt.Fprintf(w, "%s (%s) %s\n", t.LaunchTemplateName, t.LaunchTemplateID, strings.Join(selector, " "))
+	_, _ = fmt.Fprintf(w, "%s (%s) %s\n", t.LaunchTemplateName, t.LaunchTemplateID, strings.Join(selector, " "))
 	row("  $Latest", fmt.Sprintf("v%d", t.Latest.Version), t.Latest.ImageID, release(t, now))
 	def := ""
 	if t.Default.Version == t.Latest.Version {

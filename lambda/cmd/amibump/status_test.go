@@ -252,12 +252,12 @@ func TestStatusColour(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	defer devNull.Close()
+	defer func() { _ = devNull.Close() }()
 	file, err := os.Create(t.TempDir() + "/out")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	tests := []struct {
 		name    string
 		out     *os.File
