@@ -3,6 +3,7 @@ package awsfake
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sync"
 	"time"
 )
@@ -17,8 +18,9 @@ type Clock interface{ Now() time.Time }
 const EpochVariable = "AMIBUMP_TEST_EPOCH"
 
 // DefaultEpoch is where a test world's clock starts when EpochVariable is unset:
-// a minute after the deploy time of the sample events in testdata/events.
-var DefaultEpoch = time.Date(2026, 11, 26, 2, 16, 0, 0, time.UTC)
+// a minute after the latest time of the sample events in testdata/events, so
+// that none of them is a deploy from the future (amibump rejects those).
+var DefaultEpoch = time.Date(2026, 11, 26, 4, 1, 0, 0, time.UTC)
 
 // Epoch returns where test worlds start their clocks: EpochVariable when set,
 // else DefaultEpoch. A value that is not RFC 3339 panics with a message naming
@@ -40,6 +42,23 @@ func Epoch() time.Time {
 // to the same distance from Epoch(): tests that read a sample event's time, or
 // expect one, pass it through Shift so that the suite holds on any epoch.
 func Shift(t time.Time) time.Time { return t.Add(Epoch().Sub(DefaultEpoch)) }
+
+// eventTime is an EventBridge event's "time" field.
+var eventTime = regexp.MustCompile(`"time"(\s*):(\s*)"([^"]*)"`)
+
+// ShiftEvent returns an event (JSON, such as a file of testdata/events) with
+// its "time" passed through Shift, leaving every other byte as it was. A time
+// that is not RFC 3339 is left alone: the event is meant to be invalid.
+func ShiftEvent(raw []byte) []byte {
+	return eventTime.ReplaceAllFunc(raw, func(m []byte) []byte {
+		sub := eventTime.FindSubmatch(m)
+		at, err := time.Parse(time.RFC3339, string(sub[3]))
+		if err != nil {
+			return m
+		}
+		return fmt.Appendf(nil, `"time"%s:%s"%s"`, sub[1], sub[2], Shift(at).Format(time.RFC3339))
+	})
+}
 
 // RunningClock starts at a given time and runs at the pace of real (monotonic)
 // time: the date is fixed by the test, durations are real, so code that sleeps

@@ -123,11 +123,12 @@ func TestLostResponses(t *testing.T) {
 	}
 	cfg := bump.Defaults()
 	cfg.EventBus, cfg.PollMin, cfg.PollMax = "amibump", time.Millisecond, 5*time.Millisecond
-	b := bump.New(c.ec2, c.asg, c.eb, cfg, nil)
+	b := bump.New(c.ec2, c.asg, c.eb, cfg, nil).WithClock(cloud.Clock().Now)
 	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "deploy-finished-web.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw = awsfake.ShiftEvent(raw) // on the cloud's clock, as the Bumper's
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	resp, err := b.Handle(ctx, raw)

@@ -80,7 +80,7 @@ func TestConcurrencyBoundsCallsNotTargets(t *testing.T) {
 			w.cfg.Concurrency = limit
 			w.cfg.PollMin, w.cfg.PollMax = 20*time.Millisecond, 50*time.Millisecond
 			counted := &inFlight{EC2: w.cloud.EC2()}
-			b := bump.New(counted, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil)
+			b := bump.New(counted, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			resp, err := b.Handle(ctx, sample(t, "deploy-finished-fanout.json"))

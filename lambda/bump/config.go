@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/amibump/amibump/lambda/event"
 	"github.com/amibump/amibump/lambda/plan"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	// SSMPrefix is where amibump may write SSM parameters (AMIBUMP_SSM_PREFIX):
 	// a path that starts and ends with "/".
 	SSMPrefix string
+	// ClockSkew is how far a deploy event's time may lie ahead of the clock;
+	// a later one is rejected (README: "Event time").
+	ClockSkew time.Duration
 }
 
 // Defaults are the settings when no variable is set.
@@ -40,6 +44,7 @@ func Defaults() Config {
 		PromoteMargin: 45 * time.Second,
 		MaxWait:       2 * time.Hour,
 		SSMPrefix:     plan.DefaultSSMPrefix,
+		ClockSkew:     event.DefaultClockSkew,
 	}
 }
 
@@ -72,6 +77,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	duration("AMIBUMP_POLL_MIN", &c.PollMin)
 	duration("AMIBUMP_POLL_MAX", &c.PollMax)
 	duration("AMIBUMP_PENDING_LIMIT", &c.PendingLimit)
+	duration("AMIBUMP_CLOCK_SKEW", &c.ClockSkew)
 	if v := getenv("AMIBUMP_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -99,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if err := plan.CheckSSMPrefix(c.SSMPrefix); err != nil {
 		errs = append(errs, fmt.Errorf("AMIBUMP_SSM_PREFIX=%q: %w", c.SSMPrefix, err))
+	}
+	if c.ClockSkew <= 0 {
+		errs = append(errs, errors.New("AMIBUMP_CLOCK_SKEW must be a positive duration"))
 	}
 	return errors.Join(errs...)
 }

@@ -24,9 +24,16 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 	if err == nil && r.env.Time.IsZero() {
 		err = errors.New(`event has no "time": amibump records it as the deploy time`)
 	}
+	if err == nil {
+		err = event.CheckTime(r.env.Time, r.now(), r.cfg.ClockSkew, "AMIBUMP_CLOCK_SKEW")
+	}
 	if err != nil {
 		r.log.ErrorContext(ctx, "event rejected", "error", err)
-		return []event.Result{{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}}, nil
+		res := event.Result{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}
+		if d != nil {
+			res.Build = &d.Build
+		}
+		return []event.Result{res}, nil
 	}
 	deploy := plan.Deploy{At: r.env.Time.UTC().Truncate(time.Second), BuildID: d.Build.ID}
 	reject := func(err error, t *target) event.Result {

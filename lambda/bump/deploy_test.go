@@ -33,7 +33,7 @@ func TestDeployPromotes(t *testing.T) {
 		t.Fatalf("amibump made %d images, want 1", len(images))
 	}
 	img := images[0]
-	deployedAt := time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)
+	deployedAt := at(2, 15)
 	wantName := plan.AMIName("shop-web-prod-a", plan.Deploy{At: deployedAt, BuildID: "jenkins-shop-deploy-142"})
 	if aws.ToString(img.Name) != wantName || aws.ToString(img.ImageId) != res.ImageID || img.State != ec2types.ImageStateAvailable {
 		t.Errorf("image %s %q %s, want %s %q available", aws.ToString(img.ImageId), aws.ToString(img.Name), img.State, res.ImageID, wantName)
@@ -46,7 +46,7 @@ func TestDeployPromotes(t *testing.T) {
 		"amibump:build-url":       "https://jenkins.example.com/job/shop-deploy/142/",
 		"amibump:commit":          "9f1c2e7d",
 		"amibump:source-instance": namedInstance,
-		"amibump:deployed-at":     "2026-11-26T02:15:00Z",
+		"amibump:deployed-at":     deployedAt.Format(time.RFC3339),
 		"amibump:event-id":        "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
 	}
 	if diff := cmp.Diff(wantTags, tagMap(img.Tags)); diff != "" {
@@ -98,7 +98,7 @@ func TestReprocessingCreatesNothingMore(t *testing.T) {
 		{"a retry of the same event", func(w *world) []byte { return sample(t, "deploy-finished-web.json") }},
 		{"a replay from the archive, with a new id", func(w *world) []byte { return sample(t, "deploy-finished-replay.json") }},
 		{"the same build sent again later", func(w *world) []byte {
-			return edit(t, sample(t, "deploy-finished-web.json"), map[string]any{"id": "resent", "time": "2026-11-26T02:20:00Z"})
+			return edit(t, sample(t, "deploy-finished-web.json"), map[string]any{"id": "resent", "time": at(2, 20).Format(time.RFC3339)})
 		}},
 	}
 	for _, tt := range tests {
@@ -405,7 +405,7 @@ func TestDryRun(t *testing.T) {
 	t.Run("a failed image of an earlier attempt is left in place", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.AddImage(awsfake.Image{Name: "failed-one", State: ec2types.ImageStateFailed, Tags: map[string]string{
-			"amibump:launch-template": w.lt, "amibump:build-id": "jenkins-shop-deploy-144", "amibump:deployed-at": "2026-11-26T03:30:00Z",
+			"amibump:launch-template": w.lt, "amibump:build-id": "jenkins-shop-deploy-144", "amibump:deployed-at": at(3, 30).Format(time.RFC3339),
 		}})
 		res := one(t, must(w.handle(sample(t, "deploy-finished-dry-run.json"))))
 		if res.Status != event.DryRun || !strings.Contains(strings.Join(res.Plan, "\n"), "remove the failed image") {
@@ -555,7 +555,7 @@ func TestRetention(t *testing.T) {
 	src := w.cloud.AddInstance(awsfake.Instance{Tags: map[string]string{"amibump:source-for": "shop-web-prod-k"}})
 	var results []event.Result
 	for i := range 5 {
-		raw := edit(t, deployEvent(t, "e"+itoa(i), "build-"+itoa(i), time.Date(2026, 11, 26, 2, i, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		raw := edit(t, deployEvent(t, "e"+itoa(i), "build-"+itoa(i), at(2, i)), map[string]any{"detail.group": "k"})
 		results = append(results, one(t, must(w.handle(raw))))
 	}
 	last := results[4]
@@ -586,7 +586,7 @@ func TestRetention(t *testing.T) {
 	t.Run("a version a group is pinned to is kept", func(t *testing.T) {
 		pinned := aws.ToInt64(w.cloud.Versions(lt)[1].VersionNumber) // the oldest amibump version left
 		w.group("shop-web-prod-k-pinned", lt, fmt.Sprint(pinned))
-		raw := edit(t, deployEvent(t, "e8", "build-8", time.Date(2026, 11, 26, 2, 30, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		raw := edit(t, deployEvent(t, "e8", "build-8", at(2, 30)), map[string]any{"detail.group": "k"})
 		res := one(t, must(w.handle(raw)))
 		if res.Pruned == nil || res.Pruned.Versions != 0 {
 			t.Errorf("pruned %+v, want no version deleted", res.Pruned)
@@ -602,7 +602,7 @@ func TestRetention(t *testing.T) {
 	t.Run("an image an instance still runs is kept", func(t *testing.T) {
 		w.cloud.AddInstance(awsfake.Instance{ImageID: results[4].ImageID})
 		w.cloud.AddInstance(awsfake.Instance{ImageID: results[3].ImageID})
-		raw := edit(t, deployEvent(t, "e9", "build-9", time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		raw := edit(t, deployEvent(t, "e9", "build-9", at(3, 0)), map[string]any{"detail.group": "k"})
 		res := one(t, must(w.handle(raw)))
 		if res.Pruned == nil || res.Pruned.Versions != 1 || res.Pruned.Images != 0 {
 			t.Errorf("pruned %+v, want one version and no image (an instance uses it)", res.Pruned)
@@ -613,7 +613,7 @@ func TestRetention(t *testing.T) {
 	})
 	t.Run("a snapshot left behind is a warning", func(t *testing.T) {
 		w.cloud.FailSnapshotDeletion(1, ec2types.SnapshotReturnCodesErrorMissingPermissions)
-		raw := edit(t, deployEvent(t, "e11", "build-11", time.Date(2026, 11, 26, 3, 30, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		raw := edit(t, deployEvent(t, "e11", "build-11", at(3, 30)), map[string]any{"detail.group": "k"})
 		res := one(t, must(w.handle(raw)))
 		if res.Status != event.Promoted || res.Pruned == nil || res.Pruned.Images != 1 || res.Pruned.Snapshots != 0 {
 			t.Fatalf("result %+v, pruned %+v; want promoted, one image pruned, its snapshot left", res, res.Pruned)
@@ -626,7 +626,7 @@ func TestRetention(t *testing.T) {
 		for _, v := range w.cloud.Versions(lt) {
 			w.cloud.FailVersionDeletion(lt, aws.ToInt64(v.VersionNumber))
 		}
-		raw := edit(t, deployEvent(t, "e10", "build-10", time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "k"})
+		raw := edit(t, deployEvent(t, "e10", "build-10", at(4, 0)), map[string]any{"detail.group": "k"})
 		res := one(t, must(w.handle(raw)))
 		if res.Status != event.Promoted || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[len(res.Warnings)-1], "retention:") {
 			t.Errorf("result %+v, want promoted with a retention warning", res)
@@ -661,7 +661,7 @@ func TestInstanceRefresh(t *testing.T) {
 	w.cloud.FinishInstanceRefreshes("shop-web-prod-r-latest")
 	w.cloud.FinishInstanceRefreshes("shop-web-prod-r-default")
 	w.cloud.FailNext("StartInstanceRefresh", awsfake.APIError("InternalFailure", "An internal error occurred"))
-	raw = edit(t, deployEvent(t, "e1", "build-1", time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "r"})
+	raw = edit(t, deployEvent(t, "e1", "build-1", at(3, 0)), map[string]any{"detail.group": "r"})
 	if _, err := w.handle(raw); err == nil {
 		t.Fatal("a refresh that failed for now must be returned so that Lambda retries")
 	}
@@ -670,7 +670,7 @@ func TestInstanceRefresh(t *testing.T) {
 		t.Errorf("retry: %+v; want both groups refreshed a second time", res)
 	}
 	// A second deploy while the refreshes still run: reported, not fought.
-	raw = edit(t, deployEvent(t, "e2", "build-2", time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)), map[string]any{"detail.group": "r"})
+	raw = edit(t, deployEvent(t, "e2", "build-2", at(4, 0)), map[string]any{"detail.group": "r"})
 	res = one(t, must(w.handle(raw)))
 	inProgress := 0
 	for _, warning := range res.Warnings {

@@ -45,7 +45,7 @@ func TestHostileDeliveryConverges(t *testing.T) {
 			}
 			deploys := make([]deploy, n)
 			for i := range deploys {
-				deploys[i] = deploy{fmt.Sprintf("jenkins-shop-deploy-%d", 200+i), t0.Add(time.Duration(rng.IntN(90)) * time.Minute)}
+				deploys[i] = deploy{fmt.Sprintf("jenkins-shop-deploy-%d", 200+i), t0.Add(-time.Duration(rng.IntN(90)) * time.Minute)} // the world's clock starts at t0: no deploy is from the future
 			}
 			newest := slices.MaxFunc(deploys, func(a, b deploy) int {
 				if c := a.at.Compare(b.at); c != 0 {

@@ -163,7 +163,7 @@ func TestReconcile(t *testing.T) {
 		w.cloud.Deny("DeregisterImage") // a policy missing the permission for a while
 		var last event.Result
 		for i := range 17 { // more candidates than DescribeImageReferences takes at once
-			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i)*time.Minute)))))
+			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i-17)*time.Minute)))))
 		}
 		if last.Status != event.Promoted || len(w.amibumpImages(w.lt)) != 17 {
 			t.Fatalf("last %+v with %d images; want promoted, nothing deregistered", last, len(w.amibumpImages(w.lt)))

@@ -89,13 +89,20 @@ func (w *world) handle(raw []byte) (event.Response, error) {
 	return w.bumper().Handle(ctx, raw)
 }
 
+// sample reads a file of testdata/events, its time moved with the world's
+// epoch (awsfake.ShiftEvent): a sample deploy is never one from the future.
 func sample(t *testing.T, name string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw
+	return awsfake.ShiftEvent(raw)
+}
+
+// at is a time of the sample events' day (2026-11-26, UTC), moved as they are.
+func at(hour, minute int) time.Time {
+	return awsfake.Shift(time.Date(2026, 11, 26, hour, minute, 0, 0, time.UTC))
 }
 
 // edit changes a sample event: fields of the envelope ("id", "time") and of

@@ -30,7 +30,7 @@ func TestOverTheLocalEndpoint(t *testing.T) {
 		t.Errorf("emit with a failed entry: exit %d, want 3\n%s", code, stderr)
 	}
 
-	code, stdout, stderr := amibump("run", "--poll-min", "1ms", "--poll-max", "5ms", sample("deploy-finished.json"))
+	code, stdout, stderr := amibump("run", "--poll-min", "1ms", "--poll-max", "5ms", sample(t, "deploy-finished.json"))
 	if code != exitOK || !strings.Contains(stdout, "promoted") {
 		t.Errorf("run: exit %d\n%s%s", code, stdout, stderr)
 	}

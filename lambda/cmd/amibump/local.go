@@ -62,23 +62,28 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	fs.DurationVar(&cfg.PollMin, "poll-min", cfg.PollMin, "shortest delay between polls of the AMI's state")
 	fs.DurationVar(&cfg.PollMax, "poll-max", cfg.PollMax, "longest delay between polls of the AMI's state")
 	fs.StringVar(&cfg.SSMPrefix, "ssm-prefix", cfg.SSMPrefix, "parameter `path` amibump may write releases under (the stack's ssmParameterPrefix)")
+	fs.DurationVar(&cfg.ClockSkew, "clock-skew", cfg.ClockSkew, "how far ahead of this machine's clock a deploy event's time may be")
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
 		return code
 	}
 
+	if cfg.PollMin <= 0 || cfg.PollMax < cfg.PollMin || cfg.MaxWait <= 0 || cfg.ClockSkew <= 0 {
+		return c.fail(cmd, fmt.Errorf("--poll-min (%s), --poll-max (%s), --max-wait (%s) and --clock-skew (%s) must be positive, and --poll-min at most --poll-max",
+			cfg.PollMin, cfg.PollMax, cfg.MaxWait, cfg.ClockSkew), exitInvalid)
+	}
+	if err := plan.CheckSSMPrefix(cfg.SSMPrefix); err != nil {
+		return c.fail(cmd, fmt.Errorf("--ssm-prefix %q: %w", cfg.SSMPrefix, err), exitInvalid)
+	}
 	raw, err := c.localEvent(cmd, fs, &d, positional, *source, a.region)
+	if err == nil {
+		err = c.checkTime(raw, cfg.ClockSkew)
+	}
 	if err != nil {
 		return c.fail(cmd, err, exitInvalid)
 	}
 	if *publish {
 		cfg.EventBus = *bus
-	}
-	if cfg.PollMin <= 0 || cfg.PollMax < cfg.PollMin || cfg.MaxWait <= 0 {
-		return c.fail(cmd, fmt.Errorf("--poll-min (%s), --poll-max (%s) and --max-wait (%s) must be positive, and --poll-min at most --poll-max", cfg.PollMin, cfg.PollMax, cfg.MaxWait), exitInvalid)
-	}
-	if err := plan.CheckSSMPrefix(cfg.SSMPrefix); err != nil {
-		return c.fail(cmd, fmt.Errorf("--ssm-prefix %q: %w", cfg.SSMPrefix, err), exitInvalid)
 	}
 	ec2Client, asgClient, eventsClient, err := c.clients(ctx, a.profile, a.region)
 	if err != nil {
@@ -186,6 +191,16 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 	}
 	return nil, fmt.Errorf("unsupported event: source %q, detail-type %q; amibump handles %q (from CI), %q from %s and %q from %s",
 		parsed.Source, parsed.DetailType, event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+}
+
+// checkTime refuses a deploy event from the future before anything is sent,
+// as the function would reject it (README: "Event time").
+func (c *cli) checkTime(raw []byte, skew time.Duration) error {
+	env, err := event.ParseEnvelope(raw)
+	if err != nil || env.Classify() != event.KindDeploy {
+		return err
+	}
+	return event.CheckTime(env.Time, c.now(), skew, "--clock-skew")
 }
 
 // readEvent reads an event file: an event as EventBridge delivers it, or a

@@ -18,7 +18,7 @@ import (
 
 func TestRunPromotes(t *testing.T) {
 	w := newWorld(t, nil)
-	code, stdout, stderr := w.amibump("run", sample("deploy-finished.json"))
+	code, stdout, stderr := w.amibump("run", sample(t, "deploy-finished.json"))
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr: %s\n%s", code, stderr, stdout)
 	}
@@ -27,7 +27,7 @@ func TestRunPromotes(t *testing.T) {
 		t.Fatalf("$Latest %d (%s), $Default %d; want version 2 with the new AMI, default", latest, image, def)
 	}
 	for _, want := range []string{
-		"Processed the deploy of build jenkins-shop-deploy-142 to app=shop env=prod layer=web group=a (event 6a7e8feb-b491-4cf7-a9f1-bf3703467718 at 2026-11-26T02:15:00Z)",
+		"Processed the deploy of build jenkins-shop-deploy-142 to app=shop env=prod layer=web group=a (event 6a7e8feb-b491-4cf7-a9f1-bf3703467718 at " + awsfake.Shift(time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)).Format(time.RFC3339) + ")",
 		"shop-web-prod-a (" + w.lt + "): promoted",
 		"image:    " + image,
 		"version:  2",
@@ -43,7 +43,7 @@ func TestRunPromotes(t *testing.T) {
 	}
 
 	// Again, as after the function came back and processed it too: nothing new.
-	code, stdout, _ = w.amibump("run", sample("deploy-finished.json"))
+	code, stdout, _ = w.amibump("run", sample(t, "deploy-finished.json"))
 	if latest2, _, image2 := w.head(); code != exitOK || latest2 != 2 || image2 != image || !strings.Contains(stdout, "promoted") || !strings.Contains(stdout, "version:  2") {
 		t.Errorf("second run: exit %d, $Latest %d (%s); want 0 and version 2 with %s unchanged\n%s", code, latest2, image2, image, stdout)
 	}
@@ -101,8 +101,8 @@ func TestPlanChangesNothingAndShowsEverything(t *testing.T) {
 	w := newWorld(t, map[string]string{"amibump:keep": "1"})
 	w.group("shop-web-prod-a-canary", "1")
 	// Two earlier deploys: the plan's retention would delete the second's version and AMI.
-	for i, at := range []string{"2026-11-25T10:00:00Z", "2026-11-25T12:00:00Z"} {
-		f := w.eventFile("deploy-finished-web.json", map[string]any{"time": at, "detail.build.id": "jenkins-shop-deploy-" + strconv.Itoa(140+i)})
+	for i, at := range []time.Time{time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)} {
+		f := w.eventFile("deploy-finished-web.json", map[string]any{"time": awsfake.Shift(at).Format(time.RFC3339), "detail.build.id": "jenkins-shop-deploy-" + strconv.Itoa(140+i)})
 		if code, stdout, stderr := w.amibump("run", f); code != exitOK {
 			t.Fatalf("seeding deploy %d: exit %d\n%s%s", i, code, stdout, stderr)
 		}
@@ -111,7 +111,7 @@ func TestPlanChangesNothingAndShowsEverything(t *testing.T) {
 	before := len(w.cloud.Versions(w.lt))
 	imagesBefore := len(w.cloud.Images())
 
-	code, stdout, stderr := w.amibump("plan", sample("deploy-finished.json"))
+	code, stdout, stderr := w.amibump("plan", sample(t, "deploy-finished.json"))
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr: %s\n%s", code, stderr, stdout)
 	}
@@ -175,19 +175,19 @@ func TestRunOutcomes(t *testing.T) {
 			"no launch template tagged amibump:app=cart, amibump:env=prod", ""},
 		{"a throttled call is a failure", func(w *world) {
 			w.cloud.FailNext("CreateImage", awsfake.Throttle())
-		}, []string{sample("deploy-finished.json")}, exitFailure, "", "RequestLimitExceeded"},
+		}, []string{sample(t, "deploy-finished.json")}, exitFailure, "", "RequestLimitExceeded"},
 		{"a failed AMI is a failure", func(w *world) {
 			w.cloud.FailImagesOf(namedInstance, "Snapshot creation failed")
-		}, []string{sample("deploy-finished.json")}, exitFailure, "failed", "Snapshot creation failed"},
+		}, []string{sample(t, "deploy-finished.json")}, exitFailure, "failed", "Snapshot creation failed"},
 		{"a superseded deploy is ok", func(w *world) {
-			if code, out, errOut := w.amibump("run", sample("deploy-finished.json")); code != exitOK {
+			if code, out, errOut := w.amibump("run", sample(t, "deploy-finished.json")); code != exitOK {
 				w.t.Fatalf("seed: exit %d\n%s%s", code, out, errOut)
 			}
-		}, []string{sample("deploy-finished-old.json")}, exitOK, "superseded", ""},
+		}, []string{sample(t, "deploy-finished-old.json")}, exitOK, "superseded", ""},
 		{"an AMI still pending is ok, with a hint", func(w *world) {
 			*w = *newWorldOn(w.t, awsfake.New(awsfake.WithImageDelay(time.Hour)), nil)
-		}, []string{"--max-wait", "30ms", sample("deploy-finished.json")}, exitOK, "pending", "run the same command again"},
-		{"reconcile runs too", nil, []string{sample("scheduled-reconcile.json")}, exitOK, "Scheduled Event", ""},
+		}, []string{"--max-wait", "30ms", sample(t, "deploy-finished.json")}, exitOK, "pending", "run the same command again"},
+		{"reconcile runs too", nil, []string{sample(t, "scheduled-reconcile.json")}, exitOK, "Scheduled Event", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,17 +213,17 @@ func TestLocalInvalidInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown field", []string{"run", sample("invalid-unknown-field.json")}, `unknown field "grup"`},
-		{"wrong type", []string{"plan", sample("invalid-wrong-type.json")}, "detail.dryRun must be a boolean"},
-		{"bad values", []string{"run", sample("invalid-bad-values.json")}, `detail.app "shop prod" is not allowed`},
+		{"unknown field", []string{"run", sample(t, "invalid-unknown-field.json")}, `unknown field "grup"`},
+		{"wrong type", []string{"plan", sample(t, "invalid-wrong-type.json")}, "detail.dryRun must be a boolean"},
+		{"bad values", []string{"run", sample(t, "invalid-bad-values.json")}, `detail.app "shop prod" is not allowed`},
 		{"missing build id from flags", []string{"plan", "--app", "shop", "--env", "prod"}, "detail.build.id (--build-id or BUILD_TAG) is required"},
-		{"file and flags", []string{"run", sample("deploy-finished.json"), "--app", "shop"}, "not both"},
-		{"two files", []string{"run", sample("deploy-finished.json"), sample("deploy-finished-web.json")}, "takes one"},
+		{"file and flags", []string{"run", sample(t, "deploy-finished.json"), "--app", "shop"}, "not both"},
+		{"two files", []string{"run", sample(t, "deploy-finished.json"), sample(t, "deploy-finished-web.json")}, "takes one"},
 		{"no such file", []string{"run", "nope.json"}, "nope.json"},
 		{"not JSON", []string{"run", "world_test.go"}, "not an EventBridge event"},
-		{"unsupported event", []string{"run", sample("unsupported.json")}, "unsupported event"},
-		{"plan of a reconcile", []string{"plan", sample("scheduled-reconcile.json")}, "plan takes a deploy-finished event"},
-		{"poll delays upside down", []string{"run", "--poll-min", "1s", "--poll-max", "10ms", sample("deploy-finished.json")}, "--poll-min"},
+		{"unsupported event", []string{"run", sample(t, "unsupported.json")}, "unsupported event"},
+		{"plan of a reconcile", []string{"plan", sample(t, "scheduled-reconcile.json")}, "plan takes a deploy-finished event"},
+		{"poll delays upside down", []string{"run", "--poll-min", "1s", "--poll-max", "10ms", sample(t, "deploy-finished.json")}, "--poll-min"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 func TestPlanAndRunWithAParameter(t *testing.T) {
 	w := newWorld(t, map[string]string{"amibump:ssm-parameter": "/platform/amis/shop-web"})
-	code, stdout, stderr := w.amibump("plan", "--ssm-prefix", "/platform/amis/", sample("deploy-finished.json"))
+	code, stdout, stderr := w.amibump("plan", "--ssm-prefix", "/platform/amis/", sample(t, "deploy-finished.json"))
 	if code != exitOK || !strings.Contains(stdout, "write the new AMI id to SSM parameter /platform/amis/shop-web (String, data type aws:ec2:image)") {
 		t.Fatalf("plan: exit %d, want 0 and the parameter shown\n%s%s", code, stdout, stderr)
 	}
@@ -17,16 +17,16 @@ func TestPlanAndRunWithAParameter(t *testing.T) {
 		t.Error("plan wrote the parameter")
 	}
 	// With the default prefix, the tag names a parameter amibump may not write.
-	code, stdout, _ = w.amibump("run", sample("deploy-finished.json"))
+	code, stdout, _ = w.amibump("run", sample(t, "deploy-finished.json"))
 	if code == exitOK || !strings.Contains(stdout, "outside /amibump/") {
 		t.Errorf("run with the default prefix: exit %d, want rejected naming the prefix\n%s", code, stdout)
 	}
-	code, stdout, stderr = w.amibump("run", "--ssm-prefix", "/platform/amis/", sample("deploy-finished.json"))
+	code, stdout, stderr = w.amibump("run", "--ssm-prefix", "/platform/amis/", sample(t, "deploy-finished.json"))
 	_, _, image := w.head()
 	if p, _ := w.cloud.Parameter("/platform/amis/shop-web"); code != exitOK || aws.ToString(p.Value) != image {
 		t.Errorf("run: exit %d, parameter %q, want %s\n%s%s", code, aws.ToString(p.Value), image, stdout, stderr)
 	}
-	code, _, stderr = w.amibump("run", "--ssm-prefix", "platform", sample("deploy-finished.json"))
+	code, _, stderr = w.amibump("run", "--ssm-prefix", "platform", sample(t, "deploy-finished.json"))
 	if code != exitInvalid || !strings.Contains(stderr, "--ssm-prefix") {
 		t.Errorf("bad --ssm-prefix: exit %d, want %d naming the flag\n%s", code, exitInvalid, stderr)
 	}

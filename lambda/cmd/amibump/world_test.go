@@ -105,21 +105,36 @@ func (w *world) head() (latest, def int64, latestImage string) {
 	return latest, def, latestImage
 }
 
-// sample is the path of a sample event.
-func sample(name string) string {
+// samplePath is the path of a sample event as written, for its date.
+func samplePath(name string) string {
 	return filepath.Join("..", "..", "..", "testdata", "events", name)
+}
+
+// sample is the path of a copy of a sample event with its time moved with the
+// world's epoch (awsfake.ShiftEvent): a sample deploy is never one from the future.
+func sample(t testing.TB, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(samplePath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, awsfake.ShiftEvent(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // eventFile writes a sample event with changes (as lambda/bump's edit: "id",
 // "time", "detail.build.id"; nil removes) to a temporary file.
 func (w *world) eventFile(name string, changes map[string]any) string {
 	w.t.Helper()
-	raw, err := os.ReadFile(sample(name))
+	raw, err := os.ReadFile(samplePath(name))
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal(awsfake.ShiftEvent(raw), &m); err != nil {
 		w.t.Fatal(err)
 	}
 	for path, v := range changes {
