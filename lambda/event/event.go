@@ -77,7 +77,7 @@ func (e *Envelope) Classify() Kind {
 func ParseEnvelope(raw []byte) (*Envelope, error) {
 	var e Envelope
 	if err := json.Unmarshal(raw, &e); err != nil {
-		return nil, fmt.Errorf("event is not an EventBridge event: %w", err)
+		return nil, fmt.Errorf("event is not an EventBridge event: %s", Clip(err.Error()))
 	}
 	if e.DetailType == "" || e.Source == "" {
 		return nil, errors.New(`event is not an EventBridge event: "source" and "detail-type" are required`)
@@ -146,7 +146,7 @@ func (d *Deploy) Validate() error {
 		case v == "" && required:
 			errs = append(errs, fmt.Errorf("detail.%s is required: 1-32 characters of A-Z a-z 0-9 . _ -", field))
 		case v != "" && !selectorValue.MatchString(v):
-			errs = append(errs, fmt.Errorf("detail.%s %q is not allowed: use 1-32 characters of A-Z a-z 0-9 . _ -", field, v))
+			errs = append(errs, fmt.Errorf("detail.%s %s is not allowed: use 1-32 characters of A-Z a-z 0-9 . _ -", field, Quote(v)))
 		}
 	}
 	selector("app", d.App, true)
@@ -157,19 +157,19 @@ func (d *Deploy) Validate() error {
 	case d.Build.ID == "":
 		errs = append(errs, errors.New("detail.build.id is required: a unique id per deploy, such as Jenkins' BUILD_TAG"))
 	case len(d.Build.ID) > maxBuildIDLength || !buildIDValue.MatchString(d.Build.ID):
-		errs = append(errs, fmt.Errorf("detail.build.id %q is not allowed: use 1-%d printable ASCII characters, no leading or trailing space", d.Build.ID, maxBuildIDLength))
+		errs = append(errs, fmt.Errorf("detail.build.id %s is not allowed: use 1-%d printable ASCII characters, no leading or trailing space", Quote(d.Build.ID), maxBuildIDLength))
 	}
 	if d.Build.URL != "" {
 		u, err := url.Parse(d.Build.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.Build.URL) > maxBuildURLLength || !buildURLValue.MatchString(d.Build.URL) {
-			errs = append(errs, fmt.Errorf("detail.build.url %q is not allowed: use an http(s) URL of at most %d characters", d.Build.URL, maxBuildURLLength))
+			errs = append(errs, fmt.Errorf("detail.build.url %s is not allowed: use an http(s) URL of at most %d characters", Quote(d.Build.URL), maxBuildURLLength))
 		}
 	}
 	if d.Build.Commit != "" && !commitValue.MatchString(d.Build.Commit) {
-		errs = append(errs, fmt.Errorf("detail.build.commit %q is not allowed: use 1-%d characters of A-Z a-z 0-9 . _ -", d.Build.Commit, maxCommitLength))
+		errs = append(errs, fmt.Errorf("detail.build.commit %s is not allowed: use 1-%d characters of A-Z a-z 0-9 . _ -", Quote(d.Build.Commit), maxCommitLength))
 	}
 	if d.InstanceID != "" && !instanceID.MatchString(d.InstanceID) {
-		errs = append(errs, fmt.Errorf("detail.instanceId %q is not allowed: use an EC2 instance id such as i-0123456789abcdef0", d.InstanceID))
+		errs = append(errs, fmt.Errorf("detail.instanceId %s is not allowed: use an EC2 instance id such as i-0123456789abcdef0", Quote(d.InstanceID)))
 	}
 	return errors.Join(errs...)
 }
@@ -203,9 +203,10 @@ func describeDecodeError(err error) string {
 	}
 	msg := err.Error()
 	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		field = Clip(field)
 		return fmt.Sprintf("unknown field %s; allowed: app, env, layer, group, build{id, url, commit}, instanceId, dryRun", field)
 	}
-	return msg
+	return Clip(msg)
 }
 
 func kindName(k string) string {
@@ -230,10 +231,10 @@ type AMIState struct {
 func ParseAMIState(detail []byte) (*AMIState, error) {
 	var s AMIState
 	if err := json.Unmarshal(detail, &s); err != nil {
-		return nil, fmt.Errorf("invalid EC2 AMI State Change detail: %w", err)
+		return nil, fmt.Errorf("invalid EC2 AMI State Change detail: %s", Clip(err.Error()))
 	}
 	if !strings.HasPrefix(s.ImageID, "ami-") {
-		return nil, fmt.Errorf("invalid EC2 AMI State Change detail: ImageId %q is not an AMI id", s.ImageID)
+		return nil, fmt.Errorf("invalid EC2 AMI State Change detail: ImageId %s is not an AMI id", Quote(s.ImageID))
 	}
 	return &s, nil
 }

@@ -33,7 +33,7 @@ func ParseDeployEvent(raw []byte) (*Envelope, *Deploy, error) {
 		return nil, nil, err
 	}
 	if env.Classify() != KindDeploy {
-		return env, nil, fmt.Errorf("event has detail-type %q, not %q", env.DetailType, DeployFinished)
+		return env, nil, fmt.Errorf("event has detail-type %s, not %q", Quote(env.DetailType), DeployFinished)
 	}
 	d, err := ParseDeploy(env.Detail)
 	if err != nil {
@@ -62,7 +62,7 @@ func checkFieldNames(detail []byte) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(top)) {
 		if !deployFields[name] {
-			return fmt.Errorf("unknown field %q (names are case-sensitive); allowed: app, env, layer, group, build{id, url, commit}, instanceId, dryRun", name)
+			return fmt.Errorf("unknown field %s (names are case-sensitive); allowed: app, env, layer, group, build{id, url, commit}, instanceId, dryRun", Quote(name))
 		}
 	}
 	var build map[string]json.RawMessage
@@ -73,7 +73,7 @@ func checkFieldNames(detail []byte) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(build)) {
 		if !buildFields[name] {
-			return fmt.Errorf("unknown field \"build.%s\" (names are case-sensitive); allowed: app, env, layer, group, build{id, url, commit}, instanceId, dryRun", name)
+			return fmt.Errorf("unknown field %s (names are case-sensitive); allowed: app, env, layer, group, build{id, url, commit}, instanceId, dryRun", Quote("build."+name))
 		}
 	}
 	return nil
