@@ -61,3 +61,25 @@ func TestCloudRunsOnTheEpochByDefault(t *testing.T) {
 		t.Errorf("a new cloud's clock reads %v, want about %v", now, want)
 	}
 }
+
+// TestShiftEvent: an event's time moves as Shift moves it, with every other
+// byte left as it was; a time that is not RFC 3339 is left alone.
+func TestShiftEvent(t *testing.T) {
+	t.Setenv(awsfake.EpochVariable, "2031-06-01T00:00:00Z")
+	at := time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)
+	want := awsfake.Shift(at).Format(time.RFC3339)
+	if want == at.Format(time.RFC3339) {
+		t.Fatal("Shift did not move the time: the test proves nothing")
+	}
+	tests := []struct{ in, want string }{
+		{`{"id": "x",  "time": "2026-11-26T02:15:00Z", "detail": {"app": "shop"}}`, `{"id": "x",  "time": "` + want + `", "detail": {"app": "shop"}}`},
+		{`{"time":"2026-11-26T02:15:00Z"}`, `{"time":"` + want + `"}`},
+		{`{"time": "yesterday"}`, `{"time": "yesterday"}`},
+		{`["not an object"]`, `["not an object"]`},
+	}
+	for _, tt := range tests {
+		if got := string(awsfake.ShiftEvent([]byte(tt.in))); got != tt.want {
+			t.Errorf("ShiftEvent(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -111,6 +111,7 @@ type Cloud struct {
 	parameterFailures []string
 
 	failNext map[string][]error
+	editNext map[string][]func(any) // see EditNext
 	denied   map[string]bool
 	calls    map[string]int
 }
@@ -234,6 +235,7 @@ func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, i
 	if err != nil {
 		return zero, wrap(svc, op, err)
 	}
+	c.edit(op, out)
 	return out, nil
 }
 
