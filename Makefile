@@ -10,11 +10,12 @@ CDK           := $(CURDIR)/.cache/cdk/node_modules/.bin/cdk
 CDK_ARGS      ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
+FUZZTIME      ?= 30s
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
 CFN_LINT      := PYENV_VERSION=3.11.7 cfn-lint
 
-.PHONY: help build cli test demo bench lint cfn-lint tools synth diff deploy
+.PHONY: help build cli test fuzz demo bench lint cfn-lint tools synth diff deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -27,6 +28,14 @@ cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH to cross-c
 
 test: ## run every test, infra and end-to-end included
 	go test -timeout 30m ./...
+
+fuzz: ## run every Go fuzz target for FUZZTIME each (default 30s); an input that fails is saved under the package's testdata/fuzz/
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' lambda | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -d' ' -f2); do \
+			echo "fuzz: ./$$dir $$target for $(FUZZTIME)"; \
+			go test ./$$dir -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
 
 demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
 	go run ./lambda/demo

@@ -83,8 +83,8 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	case event.KindReconcile:
 		results, err = r.reconcile(ctx)
 	default:
-		reason := fmt.Sprintf("unsupported event: source %q, detail-type %q; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
-			env.Source, env.DetailType, event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+		reason := fmt.Sprintf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
+			event.Quote(env.Source), event.Quote(env.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
 		r.log.ErrorContext(ctx, "event rejected", "reason", reason)
 		results = []event.Result{{Status: event.Rejected, EventID: env.ID, Reason: reason}}
 	}

@@ -189,8 +189,8 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 		}
 		return raw, nil
 	}
-	return nil, fmt.Errorf("unsupported event: source %q, detail-type %q; amibump handles %q (from CI), %q from %s and %q from %s",
-		parsed.Source, parsed.DetailType, event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+	return nil, fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles %q (from CI), %q from %s and %q from %s",
+		event.Quote(parsed.Source), event.Quote(parsed.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
 }
 
 // checkTime refuses a deploy event from the future before anything is sent,
@@ -217,7 +217,7 @@ func readEvent(path string) (map[string]any, error) {
 			Time                       *time.Time
 		}
 		if err := json.Unmarshal(raw, &entries); err != nil {
-			return nil, fmt.Errorf("%s: not a PutEvents entry list: %w", path, err)
+			return nil, fmt.Errorf("%s: not a PutEvents entry list: %s", path, event.Clip(err.Error()))
 		}
 		if len(entries) != 1 {
 			return nil, fmt.Errorf("%s: %d PutEvents entries; give one", path, len(entries))
@@ -236,7 +236,7 @@ func readEvent(path string) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&env); err != nil || env == nil {
-		return nil, fmt.Errorf("%s: not an EventBridge event (a JSON object with detail-type, source and detail) nor a PutEvents entry list: %v", path, err)
+		return nil, fmt.Errorf("%s: not an EventBridge event (a JSON object with detail-type, source and detail) nor a PutEvents entry list: %v", path, event.Clip(fmt.Sprint(err)))
 	}
 	return env, nil
 }
