@@ -43,30 +43,33 @@ func TestBadAnswersFromAWS(t *testing.T) {
 	tests := []struct {
 		name, op string
 		edit     func(any)
+		// deploy is the deploy event's result; "": a function error (a malformed
+		// answer is like a 5xx: Lambda's retry asks again).
+		deploy event.Status
 	}{
-		{"images without id, name or state", di, images(func(img *ec2types.Image) { img.ImageId, img.Name, img.State = nil, nil, "" })},
-		{"images in a state the SDK does not know", di, images(func(img *ec2types.Image) { img.State = "quarantined" })},
-		{"images without tags, creation date or state reason", di, images(func(img *ec2types.Image) { img.Tags, img.CreationDate, img.StateReason = nil, nil, nil })},
+		{"images without id, name or state", di, images(func(img *ec2types.Image) { img.ImageId, img.Name, img.State = nil, nil, "" }), event.Failed},
+		{"images in a state the SDK does not know", di, images(func(img *ec2types.Image) { img.State = "quarantined" }), event.Failed},
+		{"images without tags, creation date or state reason", di, images(func(img *ec2types.Image) { img.Tags, img.CreationDate, img.StateReason = nil, nil, nil }), event.Promoted},
 		{"image tags with empty values", di, images(func(img *ec2types.Image) {
 			for i := range img.Tags {
 				img.Tags[i].Value = aws.String("")
 			}
-		})},
+		}), event.Promoted},
 		{"image tags with nil keys and values", di, images(func(img *ec2types.Image) {
 			for i := range img.Tags {
 				img.Tags[i].Key, img.Tags[i].Value = nil, nil
 			}
-		})},
-		{"versions without data", dv, versions(func(v *ec2types.LaunchTemplateVersion) { v.LaunchTemplateData = nil })},
+		}), event.Promoted},
+		{"versions without data", dv, versions(func(v *ec2types.LaunchTemplateVersion) { v.LaunchTemplateData = nil }), ""},
 		{"versions without number, default flag or description", dv, versions(func(v *ec2types.LaunchTemplateVersion) {
 			v.VersionNumber, v.DefaultVersion, v.VersionDescription = nil, nil, nil
-		})},
+		}), ""},
 		{"versions without image or template id", dv, versions(func(v *ec2types.LaunchTemplateVersion) {
 			v.LaunchTemplateId = nil
 			if v.LaunchTemplateData != nil {
 				v.LaunchTemplateData.ImageId = nil
 			}
-		})},
+		}), event.Rejected},
 	}
 	for _, tt := range tests {
 		for _, delivery := range []string{"deploy", "reconcile", "AMI state change"} {
@@ -100,7 +103,18 @@ func TestBadAnswersFromAWS(t *testing.T) {
 						t.Errorf("result %+v: want a status, and a reason unless promoted", r)
 					}
 				}
-				t.Logf("with bad answers: %+v, error %v", resp.Results, err)
+				if err != nil && strings.TrimSpace(err.Error()) == "" {
+					t.Error("a function error without a message")
+				}
+				if delivery == "deploy" {
+					var got event.Status
+					if len(resp.Results) > 0 {
+						got = resp.Results[0].Status
+					}
+					if got != tt.deploy || (got == "" && err == nil) {
+						t.Errorf("deploy: results %+v, error %v; want status %q", resp.Results, err, tt.deploy)
+					}
+				}
 
 				again := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
 				if again.Status != event.Promoted {

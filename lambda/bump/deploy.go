@@ -184,6 +184,10 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 				// Returned as transient: Lambda's retry makes a fresh attempt.
 				return res, fmt.Errorf("image %s of %s for %s: %w", mine.ID, res.SourceInstance, t.Name, err)
 			}
+			var gone *imageGoneError
+			if errors.As(err, &gone) {
+				res.Status, res.Reason = event.Failed, err.Error()+"; amibump promotes only an available image: check it in the EC2 console"
+			}
 			return res, err
 		}
 		mine.State = string(ec2types.ImageStateAvailable)

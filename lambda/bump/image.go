@@ -105,6 +105,10 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, fmt.Errorf("describe versions of launch template %s: %w", t.Name, err)
 		}
 		for _, v := range page.LaunchTemplateVersions {
+			if v.VersionNumber == nil || v.LaunchTemplateData == nil {
+				// A malformed answer, like a 5xx: Lambda's retry asks again.
+				return templateState{}, fmt.Errorf("describe versions of launch template %s: EC2 answered a version without its number or data", t.Name)
+			}
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
 			pv.ImageID = versionImageID(v)
