@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,16 @@ func TestPlanAndRunRefuseADeployFromTheFuture(t *testing.T) {
 			}
 			if w.clientCalls != 0 || len(w.cloud.Versions(w.lt)) != 1 {
 				t.Errorf("%d client builds, %d versions; want nothing asked or made", w.clientCalls, len(w.cloud.Versions(w.lt)))
+			}
+
+			// The same as a PutEvents entry list with a hand-set Time.
+			entries := filepath.Join(t.TempDir(), "entries.json")
+			list := `[{"Source":"ci.jenkins","DetailType":"deploy-finished","Detail":"{\"app\":\"shop\",\"env\":\"prod\",\"build\":{\"id\":\"b\"}}","Time":"9999-12-31T23:59:59Z"}]`
+			if err := os.WriteFile(entries, []byte(list), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, stderr := w.amibump(cmd, entries); code != exitInvalid || !strings.Contains(stderr, "time 9999-12-31T23:59:59Z") {
+				t.Errorf("entry list: exit %d, want 2 naming the time\n%s", code, stderr)
 			}
 
 			soon := w.cloud.Clock().Now().Add(10 * time.Minute).Format(time.RFC3339)
