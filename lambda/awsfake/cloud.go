@@ -12,6 +12,7 @@ package awsfake
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -81,6 +82,9 @@ type Cloud struct {
 	deregisteredLinger time.Duration
 	lingering          map[string]*image
 	latency            func(op string) time.Duration
+	// lagRand and maxLag: WithEventualConsistency (consistency.go).
+	lagRand *rand.Rand
+	maxLag  time.Duration
 
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes

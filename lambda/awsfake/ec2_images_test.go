@@ -455,7 +455,7 @@ func TestDescribeImageReferences(t *testing.T) {
 	ami := cloud.AddImage(awsfake.Image{Name: "web-1"})
 	other := cloud.AddImage(awsfake.Image{Name: "web-0"})
 	running := cloud.AddInstance(awsfake.Instance{ImageID: ami})
-	cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
+	terminated := cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
 	cloud.AddInstance(awsfake.Instance{ImageID: other})
 	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)})
 	ec := cloud.EC2()
@@ -472,6 +472,11 @@ func TestDescribeImageReferences(t *testing.T) {
 		}
 	}
 	instanceArn := "arn:aws:ec2:us-east-1:123456789012:instance/" + running
+	terminatedArn := "arn:aws:ec2:us-east-1:123456789012:instance/" + terminated
+	states := func(names ...string) []ec2types.ResourceTypeRequest {
+		return []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
+			ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameStateName, OptionValues: names}}}}
+	}
 	ltArn := func(v int) string { return "arn:aws:ec2:us-east-1:123456789012:launch-template/" + lt + "/" + itoa(v) }
 	tests := []struct {
 		name     string
@@ -479,15 +484,23 @@ func TestDescribeImageReferences(t *testing.T) {
 		want     []string
 		wantCode string
 	}{
+		// AWS's defaults: state-name every state (terminated included), version-depth 10.
 		{"all resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, IncludeAllResourceTypes: aws.Bool(true)},
-			[]string{instanceArn, ltArn(14)}, ""},
+			[]string{instanceArn, terminatedArn, ltArn(14)}, ""},
+		{"state-name narrows the instances", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("pending", "running", "stopped")},
+			[]string{instanceArn}, ""},
+		{"unknown state-name", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("sleeping")}, nil, "InvalidParameterValue"},
+		{"version-depth above 10000", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
+			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
+				ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10001"}}}}}},
+			nil, "InvalidParameterValue"},
 		{"version depth reaches version 1", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
 			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
 				ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"14"}}}}}},
 			[]string{ltArn(1), ltArn(14)}, ""},
 		{"instances only", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
 			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance}}},
-			[]string{instanceArn}, ""},
+			[]string{instanceArn, terminatedArn}, ""},
 		{"no resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}}, nil, "MissingParameter"},
 		{"no image ids", &ec2.DescribeImageReferencesInput{IncludeAllResourceTypes: aws.Bool(true)}, nil, "MissingParameter"},
 		{"more than 10 image ids", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami, ami, ami, ami, ami, ami, ami, ami, ami, ami, ami}, IncludeAllResourceTypes: aws.Bool(true)}, nil, "InvalidParameterValue"},
