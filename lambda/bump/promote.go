@@ -294,17 +294,31 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 	return pruned, warnings
 }
 
-// referencedImages tells which images an instance or a launch template still
-// refers to, with EC2's DescribeImageReferences (10 images a request).
+// referenceScope is what retention asks DescribeImageReferences to look at.
+// AWS's defaults would miss references: version-depth checks only the newest
+// 10 versions of each template, so every version is asked for (10000 is the
+// most AWS allows, and its quota of versions per template). An instance keeps
+// its AMI in every state but terminated: a stopped instance starts again from
+// its own volumes, but a person may still want the AMI it came from, and
+// pending, shutting-down and stopping are on their way somewhere.
+var referenceScope = []ec2types.ResourceTypeRequest{
+	{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
+		OptionName: ec2types.ImageReferenceOptionNameStateName,
+		OptionValues: []string{string(ec2types.InstanceStateNamePending), string(ec2types.InstanceStateNameRunning),
+			string(ec2types.InstanceStateNameShuttingDown), string(ec2types.InstanceStateNameStopping), string(ec2types.InstanceStateNameStopped)},
+	}}},
+	{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
+		OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10000"},
+	}}},
+}
+
+// referencedImages tells which images an instance or any version of a launch
+// template still refers to, with EC2's DescribeImageReferences (10 images a request).
 func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
 	refs := map[string]bool{}
 	for batch := range slices.Chunk(ids, 10) {
 		p := ec2.NewDescribeImageReferencesPaginator(r.ec2, &ec2.DescribeImageReferencesInput{
-			ImageIds: batch,
-			ResourceTypes: []ec2types.ResourceTypeRequest{
-				{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance},
-				{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate},
-			},
+			ImageIds: batch, ResourceTypes: referenceScope,
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)

@@ -1,0 +1,45 @@
+package bump_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// TestRetentionKeepsAMIsOtherTemplatesUseDeepInTheirHistory: DescribeImageReferences
+// looks only at the newest 10 versions of each template unless asked for more;
+// an amibump AMI that another template's version 12 versions back still uses must
+// not be deregistered (README: "Retention").
+func TestRetentionKeepsAMIsOtherTemplatesUseDeepInTheirHistory(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
+	if first.Status != event.Promoted {
+		t.Fatalf("first deploy: %+v, want promoted", first)
+	}
+	// A template amibump does not manage launches the first AMI in its version 1,
+	// then 12 more versions go back to the base AMI.
+	other := w.cloud.AddLaunchTemplate("batch-jobs", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(first.ImageID)})
+	for range 12 {
+		must(w.cloud.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+			LaunchTemplateId: aws.String(other), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.baseAMI)}}))
+	}
+	for i, build := range []string{"jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {
+		res := one(t, must(w.handle(deployEvent(t, "event-"+itoa(i+2), build, t0.Add(time.Duration(i-8)*time.Minute)))))
+		if res.Status != event.Promoted {
+			t.Fatalf("deploy %s: %+v, want promoted", build, res)
+		}
+	}
+	if _, ok := w.cloud.Image(first.ImageID); !ok {
+		t.Errorf("image %s, used by version 1 of batch-jobs, was deregistered", first.ImageID)
+	}
+	if n := len(w.amibumpImages(w.lt)); n != 2 {
+		t.Errorf("%d amibump images, want 2: the one batch-jobs uses and the newest; the one in between goes", n)
+	}
+}
