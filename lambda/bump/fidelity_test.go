@@ -2,6 +2,7 @@ package bump_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +42,29 @@ func TestRetentionKeepsAMIsOtherTemplatesUseDeepInTheirHistory(t *testing.T) {
 	}
 	if n := len(w.amibumpImages(w.lt)); n != 2 {
 		t.Errorf("%d amibump images, want 2: the one batch-jobs uses and the newest; the one in between goes", n)
+	}
+}
+
+// TestAMIStateChangeForUnmanagedTemplate: a template whose amibump:app tag was
+// removed after its AMI was requested is no longer amibump's to change (and the
+// role's tag condition would deny it): the AMI state change is rejected, saying why.
+func TestAMIStateChangeForUnmanagedTemplate(t *testing.T) {
+	w, clock := pendingWorld(t)
+	pending := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+	if pending.Status != event.Pending {
+		t.Fatalf("deploy: %+v, want pending", pending)
+	}
+	w.cloud.UntagLaunchTemplate(w.lt, "amibump:app")
+	clock.Advance(31 * time.Minute)
+	resp, err := w.handle(amiStateEvent(t, pending.ImageID, "available"))
+	if err != nil {
+		t.Fatalf("returned %v; an unmanaged template is for a person, not for retries", err)
+	}
+	res := one(t, resp)
+	if res.Status != event.Rejected || !strings.Contains(res.Reason, "amibump:app") || !strings.Contains(res.Reason, "no longer managed") {
+		t.Errorf("result %+v, want rejected naming the missing tag", res)
+	}
+	if vs := w.cloud.Versions(w.lt); len(vs) != 1 {
+		t.Errorf("%d versions, want the template untouched (1)", len(vs))
 	}
 }

@@ -73,6 +73,17 @@ func newTarget(lt ec2types.LaunchTemplate) target {
 	return t
 }
 
+// missingTags names the tags a managed template must have and t lacks.
+func (t target) missingTags() []string {
+	var missing []string
+	for _, k := range []string{event.TagApp, event.TagEnv} {
+		if t.Tags[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
 // source is the instance to image and why it was chosen.
 type source struct {
 	InstanceID string
