@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/event"
 )
 
@@ -66,5 +67,37 @@ func TestAMIStateChangeForUnmanagedTemplate(t *testing.T) {
 	}
 	if vs := w.cloud.Versions(w.lt); len(vs) != 1 {
 		t.Errorf("%d versions, want the template untouched (1)", len(vs))
+	}
+}
+
+// TestStaleReadsAfterPromotingAreNotRejections: EC2 may not list a version right
+// after CreateLaunchTemplateVersion made it, and ModifyLaunchTemplate may answer
+// VersionNotFound for it a moment longer. A promotion that reads such a stale
+// state is not rejected (nor told to deregister the AMI it just made live): it
+// reads again, or returns a transient error for Lambda's retry, and ends with
+// $Latest and $Default on the new AMI.
+func TestStaleReadsAfterPromotingAreNotRejections(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(itoa(int(seed)), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, awsfake.WithEventualConsistency(seed, 40*time.Millisecond))
+			var res event.Result
+			for attempt := range 6 { // the first try and Lambda's retries
+				resp, err := w.handle(sample(t, "deploy-finished-web.json"))
+				for _, r := range resp.Results {
+					if r.Status == event.Rejected {
+						t.Fatalf("seed %d, attempt %d: rejected: %s", seed, attempt, r.Reason)
+					}
+				}
+				if err == nil {
+					res = one(t, resp)
+					break
+				}
+			}
+			latest, def := w.head(w.lt)
+			if res.Status != event.Promoted || imageOf(latest) != res.ImageID || imageOf(def) != res.ImageID {
+				t.Errorf("seed %d: result %+v, $Latest on %s, $Default on %s; want promoted with both on it", seed, res, imageOf(latest), imageOf(def))
+			}
+		})
 	}
 }

@@ -99,9 +99,10 @@ func versionImage(t plan.Template, n int64) string {
 // promote applies plan.Next until the template is in order: our AMI carried by
 // the newest amibump version and $Default on it, or a newer deploy there.
 // changed tells whether it wrote anything. Every step is decided on a read made
-// after the last write; a Fresh read it is given serves for the first.
+// after the last write; a Fresh read it is given serves for the first. A read
+// that does not show the last write yet is read again (consistency.go).
 func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, read templateState) (st templateState, step plan.Step, changed bool, err error) {
-	var created int64 // the version CreateLaunchTemplateVersion last answered
+	var p promotion
 	known := read.Images
 	for range maxPromoteSteps {
 		if read.Fresh {
@@ -116,77 +117,110 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 			st.Images[img.ID] = img
 		}
 		step = plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
+		if step.Kind != plan.Create && step == p.last {
+			// The write made for this step does not show yet: read again.
+			if err := r.unseen(ctx, &p, writeOf(step, t)); err != nil {
+				return st, step, changed, err
+			}
+		} else if step.Kind != plan.Create {
+			p.stale = 0
+		}
+		p.last = step
+		var wrote bool
 		switch step.Kind {
 		case plan.Done, plan.Superseded:
 			return st, step, changed, nil
 		case plan.Create:
-			if created != 0 {
-				// EC2 answered our client token with a version that no longer exists:
-				// it was made by an earlier attempt and deleted since, by a person
-				// (a rollback) or a tool. The token is spent; making another version
-				// would undo that deletion.
-				return st, step, changed, rejectf("version %d of %s, which carried %s (build %s), was deleted after amibump created it; amibump does not create it again. "+
-					"To promote this build, deploy it again; to stop this report, deregister %s",
-					created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
-			}
-			imageID, description, err := r.versionData(t, st, img)
-			if err != nil {
-				return st, step, changed, err
-			}
-			out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-				LaunchTemplateId:   aws.String(t.ID),
-				SourceVersion:      aws.String("$Latest"),
-				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
-				VersionDescription: aws.String(description),
-				ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
-			})
-			if err != nil {
-				return st, step, changed, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
-			}
-			created = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
-			if !slices.ContainsFunc(st.Plan.Versions, func(v plan.Version) bool { return v.Number == created }) {
-				changed = true
-			}
-			log.InfoContext(ctx, "version created", "imageId", img.ID, "version", created)
-			if t.Settings.SetDefault {
-				if err := r.setDefault(ctx, log, t, created); err != nil {
-					return st, step, changed, err
-				}
-			}
+			wrote, err = r.createVersion(ctx, log, t, img, st, &p)
 		case plan.SetDefault:
-			if err := r.setDefault(ctx, log, t, step.Version); err != nil {
-				return st, step, changed, err
-			}
-			changed = true
+			wrote, err = true, r.setDefault(ctx, log, t, step.Version, nil)
 		case plan.Delete:
-			// A version of an older deploy that landed above the newest one.
-			_, err := r.deleteVersions(ctx, t, []int64{step.Version})
-			var notDeleted *versionsNotDeletedError
-			switch {
-			case errors.As(err, &notDeleted):
-				// Refused for this version (it may have just become $Default): read again.
-				log.WarnContext(ctx, "stale version not deleted", "version", step.Version, "error", err)
-			case err != nil:
-				return st, step, changed, err
-			default:
-				changed = true
-				log.InfoContext(ctx, "stale version deleted", "version", step.Version, "imageId", versionImage(st.Plan, step.Version))
-			}
+			wrote, err = r.deleteStale(ctx, log, t, st, step.Version)
+		}
+		changed = changed || wrote
+		if err != nil {
+			return st, step, changed, err
 		}
 	}
 	return templateState{}, plan.Step{}, changed, fmt.Errorf("launch template %s did not settle after %d steps: other promoters are racing; a retry finishes the job", t.Name, maxPromoteSteps)
 }
 
-func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64) error {
-	_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(n, 10))})
-	if hasCode(err, "InvalidLaunchTemplateId.VersionNotFound") {
-		return nil // deleted by a racing promoter; the next read decides again
+// createVersion creates the version carrying img from $Latest, with the
+// promotion's ClientToken, then moves $Default to it where the template opts
+// in. When a version was created before and the read does not show it, EC2
+// answered the token with a version that may not be visible yet (read again)
+// or that was deleted since, by a person (a rollback) or a tool: the token is
+// spent, and making another version would undo that deletion.
+func (r *run) createVersion(ctx context.Context, log *slog.Logger, t target, img image, st templateState, p *promotion) (changed bool, err error) {
+	if p.created != 0 {
+		if r.mayBeStale(p.createdAt) {
+			return false, r.unseen(ctx, p, fmt.Sprintf("version %d of %s, just created,", p.created, t.Name))
+		}
+		return false, rejectf("version %d of %s, which carried %s (build %s), was deleted after amibump created it; amibump does not create it again. "+
+			"To promote this build, deploy it again; to stop this report, deregister %s",
+			p.created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
 	}
+	imageID, description, err := r.versionData(t, st, img)
 	if err != nil {
-		return templateErr(t, fmt.Errorf("set default version of %s to %d: %w", t.Name, n, err))
+		return false, err
 	}
-	log.InfoContext(ctx, "default version set", "version", n)
-	return nil
+	out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId:   aws.String(t.ID),
+		SourceVersion:      aws.String("$Latest"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
+		VersionDescription: aws.String(description),
+		ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
+	})
+	if err != nil {
+		return false, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
+	}
+	p.created, p.createdAt = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber), aws.ToTime(out.LaunchTemplateVersion.CreateTime)
+	changed = !slices.ContainsFunc(st.Plan.Versions, func(v plan.Version) bool { return v.Number == p.created })
+	log.InfoContext(ctx, "version created", "imageId", img.ID, "version", p.created)
+	if t.Settings.SetDefault {
+		return changed, r.setDefault(ctx, log, t, p.created, p)
+	}
+	return changed, nil
+}
+
+// deleteStale deletes a version of an older deploy that landed above the newest one.
+func (r *run) deleteStale(ctx context.Context, log *slog.Logger, t target, st templateState, n int64) (bool, error) {
+	_, err := r.deleteVersions(ctx, t, []int64{n})
+	var notDeleted *versionsNotDeletedError
+	switch {
+	case errors.As(err, &notDeleted):
+		// Refused for this version (it may have just become $Default): read again.
+		log.WarnContext(ctx, "stale version not deleted", "version", n, "error", err)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	log.InfoContext(ctx, "stale version deleted", "version", n, "imageId", versionImage(st.Plan, n))
+	return true, nil
+}
+
+// setDefault moves $Default to version n. p is the promotion when n is the
+// version it just created: EC2 may answer VersionNotFound until the version
+// is visible, so the call is repeated (bounded) instead of given up. For a
+// version a read showed, VersionNotFound means a racing promoter deleted it:
+// the next read decides again.
+func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64, p *promotion) error {
+	for {
+		_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(n, 10))})
+		switch {
+		case hasCode(err, "InvalidLaunchTemplateId.VersionNotFound") && p != nil && r.mayBeStale(p.createdAt):
+			if err := r.unseen(ctx, p, fmt.Sprintf("version %d of %s, just created,", n, t.Name)); err != nil {
+				return err
+			}
+			continue
+		case hasCode(err, "InvalidLaunchTemplateId.VersionNotFound"):
+			return nil
+		case err != nil:
+			return templateErr(t, fmt.Errorf("set default version of %s to %d: %w", t.Name, n, err))
+		}
+		log.InfoContext(ctx, "default version set", "version", n)
+		return nil
+	}
 }
 
 // templateErr turns "the template is gone" into a permanent error a person can read.
