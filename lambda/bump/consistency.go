@@ -36,18 +36,28 @@ type promotion struct {
 	stale     int       // reads in a row that did not show the last write
 }
 
-// unseen is called when a read leads to step again, as if the write made for
-// it were not there: it waits (backoff on the world's clock is not needed: the
-// delay only spaces the reads) and counts. After maxStaleReads it returns a
-// transient error naming what EC2 does not show yet.
+// unseen is called when a read leads to a step again, as if the write made
+// for it were not there: it pauses and counts. After maxStaleReads it returns
+// a transient error naming what EC2 does not show yet.
 func (r *run) unseen(ctx context.Context, p *promotion, what string) error {
 	p.stale++
 	if p.stale > maxStaleReads {
 		return fmt.Errorf("%s is not visible yet after %d reads (EC2 is eventually consistent); a retry finishes the job", what, maxStaleReads)
 	}
-	// The SDK's exponential jitter backoff, capped at the poll interval: seconds
-	// in production, milliseconds in tests.
-	d, err := retry.NewExponentialJitterBackoff(r.cfg.PollMax).BackoffDelay(p.stale, nil)
+	if err := r.pause(ctx, p.stale); err != nil {
+		return fmt.Errorf("%s is not visible yet: %w", what, err)
+	}
+	return nil
+}
+
+// pause waits before the read that follows a write: the guide's advice to "add
+// wait time between subsequent commands, even if a Describe command returns an
+// accurate response". The delay is the SDK's exponential jitter backoff for
+// attempt, capped at the waiter's longest poll interval (seconds in
+// production, milliseconds in tests); it spaces reads, so it runs on real
+// time, not on the world's clock.
+func (r *run) pause(ctx context.Context, attempt int) error {
+	d, err := retry.NewExponentialJitterBackoff(r.cfg.PollMax).BackoffDelay(attempt, nil)
 	if err != nil {
 		return err
 	}
@@ -57,7 +67,7 @@ func (r *run) unseen(ctx context.Context, p *promotion, what string) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%s is not visible yet: %w", what, ctx.Err())
+		return ctx.Err()
 	}
 }
 

@@ -103,8 +103,15 @@ func versionImage(t plan.Template, n int64) string {
 // that does not show the last write yet is read again (consistency.go).
 func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, read templateState) (st templateState, step plan.Step, changed bool, err error) {
 	var p promotion
+	var wrote bool
 	known := read.Images
 	for range maxPromoteSteps {
+		if wrote {
+			// A read right after a write may not show it, nor a racing promoter's.
+			if err := r.pause(ctx, 1); err != nil {
+				return st, step, changed, fmt.Errorf("promote %s on %s: %w", img.ID, t.Name, err)
+			}
+		}
 		if read.Fresh {
 			st, read.Fresh = read, false
 		} else if st, err = r.readTemplate(ctx, t, known); err != nil {
@@ -118,7 +125,8 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 		}
 		step = plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
 		if step.Kind != plan.Create && step == p.last {
-			// The write made for this step does not show yet: read again.
+			// The write made for this step does not show yet: wait, then make it
+			// again (it is idempotent) and read again.
 			if err := r.unseen(ctx, &p, writeOf(step, t)); err != nil {
 				return st, step, changed, err
 			}
@@ -126,18 +134,18 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 			p.stale = 0
 		}
 		p.last = step
-		var wrote bool
+		var did bool
 		switch step.Kind {
 		case plan.Done, plan.Superseded:
 			return st, step, changed, nil
 		case plan.Create:
-			wrote, err = r.createVersion(ctx, log, t, img, st, &p)
+			did, err = r.createVersion(ctx, log, t, img, st, &p)
 		case plan.SetDefault:
-			wrote, err = true, r.setDefault(ctx, log, t, step.Version, nil)
+			did, err = true, r.setDefault(ctx, log, t, step.Version, nil)
 		case plan.Delete:
-			wrote, err = r.deleteStale(ctx, log, t, st, step.Version)
+			did, err = r.deleteStale(ctx, log, t, st, step.Version)
 		}
-		changed = changed || wrote
+		changed, wrote = changed || did, true
 		if err != nil {
 			return st, step, changed, err
 		}
