@@ -267,6 +267,11 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 	if inst.state != ec2types.InstanceStateNameRunning && inst.state != ec2types.InstanceStateNameStopped {
 		return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'running' or 'stopped' states.", inst.id)
 	}
+	if inst.store {
+		// CreateImage "creates an Amazon EBS-backed AMI from an Amazon EBS-backed
+		// instance"; AWS documents no error code for the others: UnsupportedOperation.
+		return nil, errorf("UnsupportedOperation", "The instance '%s' has an instance-store root device; CreateImage supports only EBS-backed instances.", inst.id)
+	}
 	name := *in.Name
 	if !imageNamePattern.MatchString(name) {
 		return nil, errorf("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/', '[', ']', ' ', '@', ''' and '_': %q", name)

@@ -104,6 +104,9 @@ func withStatus(results []event.Result) []event.Result {
 func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
 	var res event.Result
 	st, err := r.readTemplate(ctx, t, nil)
+	if err == nil {
+		err = checkLatestImage(t, st.Plan)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -161,22 +164,7 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res.ImageID = mine.ID
 	if mine.State != string(ec2types.ImageStateAvailable) {
-		switch err := r.waitAvailable(ctx, mine.ID); {
-		case errors.Is(err, errStillPending):
-			res.Status = event.Pending
-			res.Reason = fmt.Sprintf("image %s is still pending; the AMI state change event or the reconcile schedule will promote it", mine.ID)
-			log.InfoContext(ctx, "image still pending", "imageId", mine.ID)
-			return res, nil
-		case err != nil:
-			var failed *imageFailedError
-			if errors.As(err, &failed) {
-				res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
-				if _, derr := r.deregister(ctx, mine.ID); derr != nil {
-					log.WarnContext(ctx, "failed image not removed", "imageId", mine.ID, "error", derr)
-				}
-				// Returned as transient: Lambda's retry makes a fresh attempt.
-				return res, fmt.Errorf("image %s of %s for %s: %w", mine.ID, res.SourceInstance, t.Name, err)
-			}
+		if done, err := r.awaitImage(ctx, log, t, mine.ID, &res); done || err != nil {
 			return res, err
 		}
 		mine.State = string(ec2types.ImageStateAvailable)
@@ -186,6 +174,34 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
+}
+
+// awaitImage waits for the deploy's image. done (with res filled in) when
+// there is nothing to promote: still pending when time ran out, or failed.
+func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, imageID string, res *event.Result) (done bool, _ error) {
+	err := r.waitAvailable(ctx, imageID)
+	var failed *imageFailedError
+	var gone *imageGoneError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, errStillPending):
+		res.Status = event.Pending
+		res.Reason = fmt.Sprintf("image %s is still pending; the AMI state change event or the reconcile schedule will promote it", imageID)
+		log.InfoContext(ctx, "image still pending", "imageId", imageID)
+		return true, nil
+	case errors.As(err, &gone):
+		// Deregistered or disabled by a person or a tool while pending: they meant it.
+		return true, rejectf("%v: it was deregistered or disabled (by a person or another tool) before amibump promoted it; nothing was promoted. To promote this build, replay its deploy event", err)
+	case errors.As(err, &failed):
+		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
+		if _, derr := r.deregister(ctx, imageID); derr != nil {
+			log.WarnContext(ctx, "failed image not removed", "imageId", imageID, "error", derr)
+		}
+		// Returned as transient: Lambda's retry makes a fresh attempt.
+		return true, fmt.Errorf("image %s of %s for %s: %w", imageID, res.SourceInstance, t.Name, err)
+	}
+	return true, err
 }
 
 // createImage requests the deploy's AMI of the source instance, tagged on the
@@ -230,6 +246,10 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		}
 		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
 		return img, nil
+	case hasCode(err, "UnsupportedOperation"):
+		// An instance-store root volume: CreateImage images only EBS-backed instances.
+		return image{}, rejectf("create image of %s for %s: EC2 cannot image this instance (CreateImage makes AMIs of EBS-backed instances only; an instance-store root volume cannot be imaged); tag an EBS-backed instance %s=%s or name one in detail.instanceId: %w",
+			instanceID, t.Name, event.TagSourceFor, t.Name, err)
 	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState") && d.InstanceID != "":
 		return image{}, rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged: %w", instanceID, t.Name, err)
 	case isKMSKeyCode(errorCode(err)):

@@ -3,6 +3,7 @@ package bump_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,4 +101,82 @@ func TestStaleReadsAfterPromotingAreNotRejections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBadInputFromAWS: what an account may hold is input too. Each case ends
+// with a clear result and nothing half-done.
+func TestBadInputFromAWS(t *testing.T) {
+	noImageVersion := func(w *world) {
+		must(w.cloud.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+			LaunchTemplateId: aws.String(w.lt), VersionDescription: aws.String("eks: the node group picks the AMI"),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeT3Micro}}))
+	}
+	t.Run("$Latest without ImageId is rejected before imaging", func(t *testing.T) {
+		w := newWorld(t)
+		noImageVersion(w)
+		res := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "sets no ImageId") {
+			t.Errorf("result %+v, want rejected saying $Latest sets no ImageId", res)
+		}
+		if n := w.cloud.Calls("CreateImage"); n != 0 || len(w.cloud.Versions(w.lt)) != 2 {
+			t.Errorf("%d CreateImage calls, %d versions; want nothing made", n, len(w.cloud.Versions(w.lt)))
+		}
+	})
+	t.Run("$Latest without ImageId by the time the AMI is available is rejected", func(t *testing.T) {
+		w, clock := pendingWorld(t)
+		pending := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+		noImageVersion(w)
+		clock.Advance(31 * time.Minute)
+		res := one(t, must(w.handle(amiStateEvent(t, pending.ImageID, "available"))))
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "sets no ImageId") || len(w.cloud.Versions(w.lt)) != 2 {
+			t.Errorf("result %+v with %d versions, want rejected and no version made", res, len(w.cloud.Versions(w.lt)))
+		}
+	})
+	t.Run("a named instance with an instance-store root is rejected before imaging", func(t *testing.T) {
+		w := newWorld(t)
+		store := w.cloud.AddInstance(awsfake.Instance{InstanceStore: true, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
+		res := one(t, must(w.handle(edit(t, sample(t, "deploy-finished-web.json"), map[string]any{"detail.instanceId": store}))))
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "instance-store root volume") || w.cloud.Calls("CreateImage") != 0 {
+			t.Errorf("result %+v after %d CreateImage calls, want rejected naming the root volume and nothing imaged", res, w.cloud.Calls("CreateImage"))
+		}
+	})
+	t.Run("a tagged source with an instance-store root is rejected", func(t *testing.T) {
+		w := newWorld(t)
+		w.cloud.TerminateInstance(w.source)
+		w.cloud.AddInstance(awsfake.Instance{InstanceStore: true, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
+		resp, err := w.handle(sample(t, "deploy-finished-web.json"))
+		if err != nil {
+			t.Fatalf("returned %v; retrying cannot change the instance's root volume", err)
+		}
+		res := one(t, resp)
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "instance-store root volume") || len(w.amibumpImages(w.lt)) != 0 {
+			t.Errorf("result %+v, want rejected naming the root volume and no AMI", res)
+		}
+	})
+	t.Run("an AMI deregistered by a person while pending is rejected, not made again", func(t *testing.T) {
+		var w *world
+		var created sync.Once
+		deregister := func(op string) time.Duration {
+			if op == "DescribeImages" && w != nil && w.cloud.Calls("CreateImage") > 0 {
+				created.Do(func() {
+					for _, img := range w.amibumpImages(w.lt) {
+						must(w.cloud.EC2().DeregisterImage(context.Background(), &ec2.DeregisterImageInput{ImageId: img.ImageId}))
+					}
+				})
+			}
+			return 0
+		}
+		w = newWorld(t, awsfake.WithImageDelay(time.Second), awsfake.WithDeregisteredLinger(time.Minute), awsfake.WithLatency(deregister))
+		resp, err := w.handle(sample(t, "deploy-finished-web.json"))
+		if err != nil {
+			t.Fatalf("returned %v; the person meant it, a retry would image the instance again", err)
+		}
+		res := one(t, resp)
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "deregistered") || !strings.Contains(res.Reason, "replay its deploy event") {
+			t.Errorf("result %+v, want rejected saying the AMI was deregistered and what to do", res)
+		}
+		if len(w.cloud.Versions(w.lt)) != 1 || w.cloud.Calls("CreateImage") != 1 {
+			t.Errorf("%d versions after %d CreateImage calls; want nothing promoted or made again", len(w.cloud.Versions(w.lt)), w.cloud.Calls("CreateImage"))
+		}
+	})
 }

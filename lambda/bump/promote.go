@@ -118,6 +118,9 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 			return st, plan.Step{}, changed, err
 		}
 		known = st.Images
+		if err := checkLatestImage(t, st.Plan); err != nil {
+			return st, plan.Step{}, changed, err
+		}
 		if _, ok := st.Plan.Images[img.ID]; !ok {
 			// Not listed yet (eventual consistency) or listed under another state.
 			st.Plan.Images[img.ID] = img.Image

@@ -189,6 +189,9 @@ func (r *run) checkNamedSource(ctx context.Context, t target, id string) (source
 	if st := instanceState(inst); st != ec2types.InstanceStateNameRunning && st != ec2types.InstanceStateNameStopped {
 		return source{}, rejectf("detail.instanceId %s is %s; only a running or stopped instance can be imaged", id, st)
 	}
+	if inst.RootDeviceType == ec2types.DeviceTypeInstanceStore {
+		return source{}, rejectf("detail.instanceId %s has an instance-store root volume; CreateImage images only EBS-backed instances: name an EBS-backed instance", id)
+	}
 	for _, tag := range inst.Tags {
 		if aws.ToString(tag.Key) == event.TagSourceFor && aws.ToString(tag.Value) == t.Name {
 			return source{id, fmt.Sprintf("named in the event, tagged %s=%s", event.TagSourceFor, t.Name)}, nil
