@@ -32,3 +32,5 @@ func (c *Cloud) UntagLaunchTemplate(id string, keys ...string) {
 	}
 	c.setTags(lt, all)
 }
+
+func derefBool(p *bool) bool { return p != nil && *p }

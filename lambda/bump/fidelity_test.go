@@ -2,12 +2,14 @@ package bump_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -179,4 +181,31 @@ func TestBadInputFromAWS(t *testing.T) {
 			t.Errorf("%d versions after %d CreateImage calls; want nothing promoted or made again", len(w.cloud.Versions(w.lt)), w.cloud.Calls("CreateImage"))
 		}
 	})
+}
+
+// TestInstanceRefreshLeavesProtectedInstances: amibump asks Auto Scaling to
+// ignore instances protected from scale-in (its default, Wait, fails the whole
+// refresh after an hour), says which ones stay, and leaves a group that uses a
+// launch configuration alone.
+func TestInstanceRefreshLeavesProtectedInstances(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:instance-refresh": "true"})
+	w.cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{
+		AutoScalingGroupName: aws.String("shop-web-prod-a"),
+		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.lt), Version: aws.String("$Latest")},
+		Instances: []astypes.Instance{{InstanceId: aws.String(w.source), HealthStatus: aws.String("Healthy"),
+			LifecycleState: astypes.LifecycleStateInService, ProtectedFromScaleIn: aws.Bool(true)}},
+	})
+	w.cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{AutoScalingGroupName: aws.String("legacy"), LaunchConfigurationName: aws.String("legacy-lc")})
+	res := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+	if res.Status != event.Promoted || !slices.ContainsFunc(res.Warnings, func(s string) bool { return strings.Contains(s, "protected from scale-in as they are ("+w.source+")") }) {
+		t.Errorf("result %+v, want promoted with a warning naming %s", res, w.source)
+	}
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-a")
+	if rs := w.cloud.InstanceRefreshes("shop-web-prod-a"); len(rs) != 1 || rs[0].Status != astypes.InstanceRefreshStatusSuccessful {
+		t.Errorf("refreshes %+v, want one that succeeds despite the protected instance", rs)
+	}
+	if rs := w.cloud.InstanceRefreshes("legacy"); len(rs) != 0 {
+		t.Errorf("the group with a launch configuration was refreshed: %+v", rs)
+	}
 }

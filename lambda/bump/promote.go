@@ -391,7 +391,32 @@ func pinnedVersions(groups []astypes.AutoScalingGroup, t target) map[int64]bool 
 	return pinned
 }
 
-// refresh starts an instance refresh (SkipMatching) on each group that launches
+// refreshPreferences: SkipMatching, so that instances already on the AMI stay;
+// ScaleInProtectedInstances Ignore, because AWS's default (Wait) waits an hour
+// for someone to lift the protection and then fails the whole refresh, and
+// Refresh would replace instances someone protected on purpose (amibump's
+// favourite image source among them). Protected instances are reported.
+var refreshPreferences = &astypes.RefreshPreferences{
+	SkipMatching:              aws.Bool(true),
+	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
+}
+
+// protectedWarning tells a person which instances the refresh leaves alone.
+func protectedWarning(g astypes.AutoScalingGroup) []string {
+	var ids []string
+	for _, in := range g.Instances {
+		if aws.ToBool(in.ProtectedFromScaleIn) {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("group %s: the instance refresh leaves the instances protected from scale-in as they are (%s); replace them when you are ready",
+		aws.ToString(g.AutoScalingGroupName), strings.Join(ids, ", "))}
+}
+
+// refresh starts an instance refresh (refreshPreferences) on each group that launches
 // the template at $Latest or at a $Default that amibump moves. A refresh already
 // running is reported, not fought.
 //
@@ -412,8 +437,11 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		name := aws.ToString(g.AutoScalingGroupName)
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
-			Preferences:          &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)},
+			Preferences:          refreshPreferences,
 		})
+		if err == nil {
+			warnings = append(warnings, protectedWarning(g)...)
+		}
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {
 		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
