@@ -52,6 +52,7 @@ var supportedDataFields = map[string]bool{
 	"ImageId": true, "InstanceType": true, "KeyName": true, "UserData": true,
 	"SecurityGroupIds": true, "SecurityGroups": true, "IamInstanceProfile": true,
 	"TagSpecifications": true, "EbsOptimized": true, "DisableApiTermination": true,
+	"BlockDeviceMappings": true,
 }
 
 // unsupportedField names the first set field of d the fake does not model, or "".
@@ -85,6 +86,7 @@ func responseData(d ec2types.RequestLaunchTemplateData) *ec2types.ResponseLaunch
 		ImageId: d.ImageId, InstanceType: d.InstanceType, KeyName: d.KeyName, UserData: d.UserData,
 		SecurityGroupIds: d.SecurityGroupIds, SecurityGroups: d.SecurityGroups,
 		EbsOptimized: d.EbsOptimized, DisableApiTermination: d.DisableApiTermination,
+		BlockDeviceMappings: responseMappings(d.BlockDeviceMappings),
 	}
 	if d.IamInstanceProfile != nil {
 		out.IamInstanceProfile = &ec2types.LaunchTemplateIamInstanceProfileSpecification{
@@ -532,9 +534,12 @@ func (c *Cloud) createLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersionI
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRunError()
 	}
+	if err := checkVersionQuota(lt); err != nil {
+		return nil, err
+	}
 	data := clone(*in.LaunchTemplateData)
 	if source != nil {
-		data = merge(source.data, data)
+		data = merge(inherit(source.data), data)
 	}
 	lt.lastNumber++
 	v := &ltVersion{number: lt.lastNumber, description: derefString(in.VersionDescription), created: now, visibleAt: now.Add(c.lag()), data: data}

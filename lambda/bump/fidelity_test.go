@@ -134,6 +134,17 @@ func TestBadInputFromAWS(t *testing.T) {
 			t.Errorf("result %+v with %d versions, want rejected and no version made", res, len(w.cloud.Versions(w.lt)))
 		}
 	})
+	t.Run("a template at the quota of versions is rejected", func(t *testing.T) {
+		w := newWorld(t)
+		w.cloud.FailNext("CreateLaunchTemplateVersion", awsfake.APIError("VersionLimitExceeded", "The launch template has reached the limit of 10000 versions"))
+		resp, err := w.handle(sample(t, "deploy-finished-web.json"))
+		if err != nil {
+			t.Fatalf("returned %v; waiting does not lift a quota", err)
+		}
+		if res := one(t, resp); res.Status != event.Rejected || !strings.Contains(res.Reason, "quota of 10,000 versions") {
+			t.Errorf("result %+v, want rejected naming the quota", res)
+		}
+	})
 	t.Run("a named instance with an instance-store root is rejected before imaging", func(t *testing.T) {
 		w := newWorld(t)
 		store := w.cloud.AddInstance(awsfake.Instance{InstanceStore: true, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})

@@ -239,6 +239,9 @@ func templateErr(t target, err error) error {
 	if hasCode(err, "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException") {
 		return rejectf("launch template %s (%s) no longer exists; it was deleted while amibump worked on it: %w", t.Name, t.ID, err)
 	}
+	if hasCode(err, "VersionLimitExceeded") {
+		return rejectf("launch template %s has reached EC2's quota of 10,000 versions; amibump deletes only versions it made: delete old versions, then replay the deploy event: %w", t.Name, err)
+	}
 	return err
 }
 
