@@ -13,6 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// storeInstance is an instance whose root volume is instance store.
+const storeInstance = "i-00000000000000fff"
+
 func TestCreateImageValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -28,6 +31,9 @@ func TestCreateImageValidation(t *testing.T) {
 		{"terminated instance is in the wrong state", func(_, _, x string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(x), Name: aws.String("web-1")}
 		}, "IncorrectInstanceState"},
+		{"instance-store root is refused", func(_, _, _ string) *ec2.CreateImageInput {
+			return &ec2.CreateImageInput{InstanceId: aws.String(storeInstance), Name: aws.String("web-1")}
+		}, "UnsupportedOperation"},
 		{"unknown instance is not found", func(_, _, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String("i-0123456789abcdef0"), Name: aws.String("web-1")}
 		}, "InvalidInstanceID.NotFound"},
@@ -63,6 +69,7 @@ func TestCreateImageValidation(t *testing.T) {
 			running := cloud.AddInstance(awsfake.Instance{})
 			stopped := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameStopped})
 			terminated := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameTerminated})
+			cloud.AddInstance(awsfake.Instance{ID: storeInstance, InstanceStore: true})
 			cloud.AddImage(awsfake.Image{Name: "base"})
 			before := len(cloud.Images())
 			out, err := cloud.EC2().CreateImage(context.Background(), tt.in(running, stopped, terminated))
