@@ -67,6 +67,9 @@ func consistencyScenario(t *testing.T, seed uint64) staleness {
 		t.Fatal(err)
 	}
 	s.deletedListed = len(all.LaunchTemplateVersions) == 2
+	// Listed or not, a deleted version cannot become $Default: writes see the truth.
+	_, err = ec.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(lt), DefaultVersion: aws.String("1")})
+	wantCode(t, err, "InvalidLaunchTemplateId.VersionNotFound")
 	cloud.UntagLaunchTemplate(lt, "team")
 	tagged, err := ec.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{{Name: aws.String("tag:team"), Values: []string{"a"}}}})
 	if err != nil {

@@ -582,7 +582,12 @@ func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.Mo
 		if _, err := strconv.ParseInt(*in.DefaultVersion, 10, 64); err != nil {
 			return nil, errorf("InvalidParameterValue", "Invalid default version %q: expecting a version number", *in.DefaultVersion)
 		}
-		if target, err = lt.seen(c.now()).resolveVersion(*in.DefaultVersion); err != nil {
+		// Found only when a read would list it and it still exists: a version
+		// deleted a moment ago may still be listed, but cannot become $Default.
+		if target, err = lt.seen(c.now()).resolveVersion(*in.DefaultVersion); err == nil && lt.versions[target.number] == nil {
+			_, err = lt.resolveVersion(*in.DefaultVersion)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
