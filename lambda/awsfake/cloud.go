@@ -76,6 +76,9 @@ type Cloud struct {
 	// lagRand and maxLag: WithEventualConsistency (consistency.go).
 	lagRand *rand.Rand
 	maxLag  time.Duration
+	// recycleFor and recycled: WithRecycleBin (recyclebin.go), names held until then.
+	recycleFor time.Duration
+	recycled   map[string]time.Time
 
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes

@@ -85,9 +85,11 @@
 //     TestDryRun.
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) TestPutEvents.
-//
-// Not modelled, and amibump's reading of it: an AMI deregistered under a Recycle
-// Bin retention rule is not listed by DescribeImages, exactly as if deleted;
-// whether its name stays taken is not documented, and amibump's answer to a
-// name taken by an AMI it cannot find is a transient error either way.
+//   - Recycle Bin: an AMI deregistered under a retention rule moves to the
+//     Recycle Bin and leaves EC2's API as if deleted. Whether its name stays
+//     taken is not documented: the fake keeps it taken until the retention
+//     ends (CreateImage with it is InvalidAMIName.Duplicate while no image by
+//     that name can be found). (API reference, DeregisterImage; "Recover
+//     deleted Amazon EBS snapshots and EBS-backed AMIs with Recycle Bin".)
+//     WithRecycleBin; TestRecycleBin.
 package awsfake

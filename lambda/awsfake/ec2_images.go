@@ -284,6 +284,9 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 			return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, img.id)
 		}
 	}
+	if c.nameInRecycleBin(name, now) {
+		return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by an AMI in the Recycle Bin", name)
+	}
 	imageTags, snapshotTags := map[string]string{}, map[string]string{}
 	for _, spec := range in.TagSpecifications {
 		var dst map[string]string
@@ -420,6 +423,7 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 		return nil, dryRunError()
 	}
 	delete(c.images, img.id)
+	c.recycle(img, now)
 	if linger := max(c.deregisteredLinger, c.lag()); linger > 0 {
 		img.state, img.listedUntil = ec2types.ImageStateDeregistered, now.Add(linger)
 		c.lingering[img.id] = img

@@ -3,6 +3,7 @@ package awsfake_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -65,4 +66,32 @@ func TestVersionQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, create(), "")
+}
+
+// TestRecycleBin pins WithRecycleBin: a deregistered AMI leaves the API at once
+// (DeregisterImage), and its name stays taken until the retention ends (not
+// documented: the harsher reading).
+func TestRecycleBin(t *testing.T) {
+	clock := awsfake.NewManualClock(t0)
+	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithRecycleBin(time.Hour))
+	ec, ctx := cloud.EC2(), context.Background()
+	inst := cloud.AddInstance(awsfake.Instance{})
+	create := func() (*ec2.CreateImageOutput, error) {
+		return ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst), Name: aws.String("web-1")})
+	}
+	out, err := create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: out.ImageId}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ec.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*out.ImageId}})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+	_, err = create()
+	wantCode(t, err, "InvalidAMIName.Duplicate")
+	clock.Advance(time.Hour)
+	if _, err := create(); err != nil {
+		t.Errorf("CreateImage once the retention ended: %v, want the name free", err)
+	}
 }

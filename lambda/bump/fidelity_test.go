@@ -220,3 +220,26 @@ func TestInstanceRefreshLeavesProtectedInstances(t *testing.T) {
 		t.Errorf("the group with a launch configuration was refreshed: %+v", rs)
 	}
 }
+
+// TestRetentionIntoTheRecycleBin: with a Recycle Bin rule, retention's
+// deregistered AMIs leave the API as if deleted, and a replay of a deploy whose
+// AMI is there is superseded before imaging (its name is still taken).
+func TestRetentionIntoTheRecycleBin(t *testing.T) {
+	w := newWorld(t, awsfake.WithRecycleBin(24*time.Hour))
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	var first event.Result
+	for i, build := range []string{"jenkins-shop-deploy-1", "jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {
+		res := one(t, must(w.handle(deployEvent(t, "event-"+itoa(i), build, t0.Add(time.Duration(i-10)*time.Minute)))))
+		if i == 0 {
+			first = res
+		}
+	}
+	if _, ok := w.cloud.Image(first.ImageID); ok {
+		t.Fatalf("image %s of the first deploy is still registered; want it pruned", first.ImageID)
+	}
+	calls := w.cloud.Calls("CreateImage")
+	res := one(t, must(w.handle(deployEvent(t, "event-0-replay", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
+	if res.Status != event.Superseded || w.cloud.Calls("CreateImage") != calls {
+		t.Errorf("replay: %+v after %d more CreateImage calls, want superseded and nothing made", res, w.cloud.Calls("CreateImage")-calls)
+	}
+}
