@@ -135,32 +135,9 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if d.DryRun {
 		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}
-	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
-		// A failed AMI of an earlier attempt: remove it and make a fresh one.
-		log.InfoContext(ctx, "failed image of an earlier attempt removed", "imageId", mine.ID, "reason", mine.Reason)
-		if _, err := r.deregister(ctx, mine.ID); err != nil {
-			return res, err
-		}
-		delete(st.Images, mine.ID)
-		mine = nil
-	}
-	if mine == nil {
-		src, err := r.pickSource(ctx, t, d.InstanceID)
-		if err != nil {
-			return res, err
-		}
-		res.SourceInstance = src.InstanceID
-		log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
-		img, err := r.createImage(ctx, log, d, deploy, t, src.InstanceID, false)
-		if err != nil {
-			return res, err
-		}
-		mine = &img
-		st.Images[img.ID] = img
-		st.Fresh = false
-	} else {
-		res.SourceInstance = mine.Tags[event.TagSourceInstance]
-		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
+	mine, err = r.ensureImage(ctx, log, d, deploy, t, &st, mine, &res)
+	if err != nil {
+		return res, err
 	}
 	res.ImageID = mine.ID
 	if mine.State != string(ec2types.ImageStateAvailable) {
@@ -174,6 +151,39 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
+}
+
+// ensureImage returns the deploy's image: mine, the one an earlier attempt
+// made, unless it failed (then it is removed), else a new one of the source
+// instance. st learns of a new image; res gets the source instance.
+func (r *run) ensureImage(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target, st *templateState, mine *image, res *event.Result) (*image, error) {
+	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
+		// A failed AMI of an earlier attempt: remove it and make a fresh one.
+		log.InfoContext(ctx, "failed image of an earlier attempt removed", "imageId", mine.ID, "reason", mine.Reason)
+		if _, err := r.deregister(ctx, mine.ID); err != nil {
+			return nil, err
+		}
+		delete(st.Images, mine.ID)
+		mine = nil
+	}
+	if mine != nil {
+		res.SourceInstance = mine.Tags[event.TagSourceInstance]
+		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
+		return mine, nil
+	}
+	src, err := r.pickSource(ctx, t, d.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	res.SourceInstance = src.InstanceID
+	log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
+	img, err := r.createImage(ctx, log, d, deploy, t, src.InstanceID, false)
+	if err != nil {
+		return nil, err
+	}
+	st.Images[img.ID] = img
+	st.Fresh = false
+	return &img, nil
 }
 
 // awaitImage waits for the deploy's image. done (with res filled in) when
