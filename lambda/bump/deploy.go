@@ -122,11 +122,8 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if mine != nil {
 		deploy = mine.Deploy
 	}
-	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Overtaken {
-		res.Status, res.Version = event.Superseded, v.Number
-		res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was made",
-			v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
-		log.InfoContext(ctx, "superseded before imaging", "version", v.Number, "imageId", v.ImageID)
+	if superseded(st, t, deploy, &res) {
+		log.InfoContext(ctx, "superseded before imaging", "version", res.Version)
 		return res, nil
 	}
 	if _, err := r.parameterNames(t, st.Alias); err != nil {
@@ -141,7 +138,7 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res.ImageID = mine.ID
 	if mine.State != string(ec2types.ImageStateAvailable) {
-		if done, err := r.awaitImage(ctx, log, t, mine.ID, &res); done || err != nil {
+		if done, err := r.awaitImage(ctx, log, t, deploy, mine.ID, &res); done || err != nil {
 			return res, err
 		}
 		mine.State = string(ec2types.ImageStateAvailable)
@@ -151,6 +148,19 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
+}
+
+// superseded tells whether the template already carries a newer deploy than
+// deploy, and fills in res to say so.
+func superseded(st templateState, t target, deploy plan.Deploy, res *event.Result) bool {
+	standing, v := plan.Check(st.Plan, deploy)
+	if standing != plan.Overtaken {
+		return false
+	}
+	res.Status, res.Version = event.Superseded, v.Number
+	res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was promoted",
+		v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
+	return true
 }
 
 // ensureImage returns the deploy's image: mine, the one an earlier attempt
@@ -188,7 +198,7 @@ func (r *run) ensureImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 
 // awaitImage waits for the deploy's image. done (with res filled in) when
 // there is nothing to promote: still pending when time ran out, or failed.
-func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, imageID string, res *event.Result) (done bool, _ error) {
+func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, deploy plan.Deploy, imageID string, res *event.Result) (done bool, _ error) {
 	err := r.waitAvailable(ctx, imageID)
 	var failed *imageFailedError
 	var gone *imageGoneError
@@ -201,7 +211,16 @@ func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, imageI
 		log.InfoContext(ctx, "image still pending", "imageId", imageID)
 		return true, nil
 	case errors.As(err, &gone):
-		// Deregistered or disabled by a person or a tool while pending: they meant it.
+		// Retention removes the AMIs of deploys a newer one overtook, pending
+		// ones too once that one is promoted: then this deploy is superseded.
+		if st, rerr := r.readTemplate(ctx, t, nil); rerr != nil {
+			return true, rerr
+		} else if superseded(st, t, deploy, res) {
+			res.Reason += fmt.Sprintf("; its image %s, no longer needed, was removed by retention", imageID)
+			log.InfoContext(ctx, "superseded while waiting", "imageId", imageID, "version", res.Version)
+			return true, nil
+		}
+		// Else deregistered or disabled by a person or a tool while pending: they meant it.
 		return true, rejectf("%v: it was deregistered or disabled (by a person or another tool) before amibump promoted it; nothing was promoted. To promote this build, replay its deploy event", err)
 	case errors.As(err, &failed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason

@@ -90,10 +90,11 @@ func TestHostileDeliveryConverges(t *testing.T) {
 			var actions []func()
 			handle := func(raw []byte) func() {
 				return func() {
-					for range 3 { // Lambda's retries
+					for range 3 { // Lambda's retries, a minute or more apart
 						if _, err := w.handle(raw); err == nil {
 							return
 						}
+						clock.Advance(time.Minute)
 					}
 				}
 			}
