@@ -25,19 +25,45 @@ func (c *Cloud) AddAutoScalingGroup(g astypes.AutoScalingGroup) {
 	c.groups[derefString(g.AutoScalingGroupName)] = &g
 }
 
-// FinishInstanceRefreshes marks the group's pending and in-progress refreshes Successful.
+// FinishInstanceRefreshes ends the group's pending and in-progress refreshes:
+// Successful, except that a refresh whose ScaleInProtectedInstances is Wait
+// (AWS's default) on a group with instances protected from scale-in Failed
+// (RefreshPreferences: "Wait (default): Amazon EC2 Auto Scaling waits one hour
+// for you to remove scale-in protection. Otherwise, the instance refresh will
+// fail"); the hour is taken as passed.
 func (c *Cloud) FinishInstanceRefreshes(group string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	for i := range c.refreshes[group] {
 		r := &c.refreshes[group][i]
-		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
-			r.Status = astypes.InstanceRefreshStatusSuccessful
-			r.PercentageComplete = ptr(int32(100))
-			r.EndTime = ptr(now)
+		if r.Status != astypes.InstanceRefreshStatusPending && r.Status != astypes.InstanceRefreshStatusInProgress {
+			continue
+		}
+		r.Status, r.EndTime = astypes.InstanceRefreshStatusSuccessful, ptr(now)
+		r.PercentageComplete = ptr(int32(100))
+		if c.waitsForProtected(group, r.Preferences) {
+			r.Status, r.PercentageComplete = astypes.InstanceRefreshStatusFailed, ptr(int32(0))
+			r.StatusReason = ptr("Instance refresh failed: instances protected from scale in were not replaced within one hour.")
 		}
 	}
+}
+
+// waitsForProtected tells whether a refresh with prefs waits on protected instances of group.
+func (c *Cloud) waitsForProtected(group string, prefs *astypes.RefreshPreferences) bool {
+	if prefs != nil && prefs.ScaleInProtectedInstances != "" && prefs.ScaleInProtectedInstances != astypes.ScaleInProtectedInstancesWait {
+		return false
+	}
+	g, ok := c.groups[group]
+	if !ok {
+		return false
+	}
+	for _, in := range g.Instances {
+		if derefBool(in.ProtectedFromScaleIn) {
+			return true
+		}
+	}
+	return false
 }
 
 // InstanceRefreshes returns the group's instance refreshes, oldest first.
@@ -139,8 +165,15 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 		return nil, validationError("1 validation error detected: Value null at 'autoScalingGroupName' failed to satisfy constraint: Member must not be null")
 	}
 	name := *in.AutoScalingGroupName
-	if _, ok := c.groups[name]; !ok {
+	g, ok := c.groups[name]
+	if !ok {
 		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+	}
+	if in.Preferences != nil && derefBool(in.Preferences.SkipMatching) && in.DesiredConfiguration == nil &&
+		g.LaunchTemplate == nil && g.MixedInstancesPolicy == nil {
+		// Skip matching compares launch templates; AWS documents no error for a
+		// group that uses a launch configuration: the harsher reading refuses it.
+		return nil, validationError("SkipMatching requires a launch template: group %s uses launch configuration %s", name, derefString(g.LaunchConfigurationName))
 	}
 	for _, r := range c.refreshes[name] {
 		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {

@@ -1,17 +1,9 @@
-// Package awsfake is a stateful, in-memory fake of the parts of EC2, Auto Scaling,
-// EventBridge and SSM Parameter Store that amibump uses. It keeps AWS's semantics (error codes,
-// pagination, DryRun, ClientToken idempotency, AMI states on a controllable clock,
-// partial failures reported inside outputs) so that tests can check the state a
-// run leaves behind rather than the calls it made.
-//
-// One Cloud holds the state of one account in one region; its EC2, AutoScaling and
-// EventBridge clients are safe for concurrent use (one mutex guards everything).
-// Every output is a deep copy: callers can never change the fake's state through it.
 package awsfake
 
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -81,6 +73,12 @@ type Cloud struct {
 	deregisteredLinger time.Duration
 	lingering          map[string]*image
 	latency            func(op string) time.Duration
+	// lagRand and maxLag: WithEventualConsistency (consistency.go).
+	lagRand *rand.Rand
+	maxLag  time.Duration
+	// recycleFor and recycled: WithRecycleBin (recyclebin.go), names held until then.
+	recycleFor time.Duration
+	recycled   map[string]time.Time
 
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes

@@ -267,6 +267,11 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 	if inst.state != ec2types.InstanceStateNameRunning && inst.state != ec2types.InstanceStateNameStopped {
 		return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'running' or 'stopped' states.", inst.id)
 	}
+	if inst.store {
+		// CreateImage "creates an Amazon EBS-backed AMI from an Amazon EBS-backed
+		// instance"; AWS documents no error code for the others: UnsupportedOperation.
+		return nil, errorf("UnsupportedOperation", "The instance '%s' has an instance-store root device; CreateImage supports only EBS-backed instances.", inst.id)
+	}
 	name := *in.Name
 	if !imageNamePattern.MatchString(name) {
 		return nil, errorf("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/', '[', ']', ' ', '@', ''' and '_': %q", name)
@@ -278,6 +283,9 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 		if img.name == name { // the name is taken even while the image is invisible
 			return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, img.id)
 		}
+	}
+	if c.nameInRecycleBin(name, now) {
+		return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by an AMI in the Recycle Bin", name)
 	}
 	imageTags, snapshotTags := map[string]string{}, map[string]string{}
 	for _, spec := range in.TagSpecifications {
@@ -301,7 +309,7 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 		return nil, dryRunError()
 	}
 	img := &image{id: c.newID("ami"), name: name, description: derefString(in.Description),
-		created: now, readyAt: now.Add(c.imageDelay), visibleAt: now.Add(c.visibilityDelay),
+		created: now, readyAt: now.Add(c.imageDelay), visibleAt: now.Add(max(c.visibilityDelay, c.lag())),
 		state: ec2types.ImageStatePending, sourceInstance: inst.id, tags: imageTags}
 	c.addSnapshots(img, inst.volumes, snapshotTags)
 	c.images[img.id] = img
@@ -415,8 +423,9 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 		return nil, dryRunError()
 	}
 	delete(c.images, img.id)
-	if c.deregisteredLinger > 0 {
-		img.state, img.listedUntil = ec2types.ImageStateDeregistered, now.Add(c.deregisteredLinger)
+	c.recycle(img, now)
+	if linger := max(c.deregisteredLinger, c.lag()); linger > 0 {
+		img.state, img.listedUntil = ec2types.ImageStateDeregistered, now.Add(linger)
 		c.lingering[img.id] = img
 	}
 	out := &ec2.DeregisterImageOutput{Return: ptr(true)}
@@ -437,16 +446,17 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 }
 
 // DescribeImageReferences reports the resources that use the given images: instances
-// launched from them (not terminated, unless state-name asks) and launch template
-// versions whose ImageId is the image, among each template's most recent
-// version-depth versions (default 10, as in AWS).
+// launched from them, in the states state-name lists (default: every state,
+// terminated included, as in AWS), and launch template versions whose ImageId is
+// the image, among each template's most recent version-depth versions (default
+// 10, as in AWS).
 func (e *EC2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
 	return serve(ctx, e.c, svcEC2, "DescribeImageReferences", in, e.c.describeImageReferences)
 }
 
 type referenceScope struct {
 	instances      bool
-	instanceStates map[string]bool // nil: every state but terminated
+	instanceStates map[string]bool // nil: every state, terminated included (AWS's default)
 	templates      bool
 	versionDepth   int
 }
@@ -528,8 +538,7 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 				if inst.imageID != id {
 					continue
 				}
-				if scope.instanceStates == nil && inst.state == ec2types.InstanceStateNameTerminated ||
-					scope.instanceStates != nil && !scope.instanceStates[string(inst.state)] {
+				if scope.instanceStates != nil && !scope.instanceStates[string(inst.state)] {
 					continue
 				}
 				refs = append(refs, ec2types.ImageReference{ImageId: ptr(id), ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
@@ -538,7 +547,7 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 		}
 		if scope.templates {
 			for _, lt := range c.sortedTemplates() {
-				for _, v := range lt.recentVersions(scope.versionDepth) {
+				for _, v := range lt.seen(now).recentVersions(scope.versionDepth) {
 					if derefString(v.data.ImageId) != id {
 						continue
 					}

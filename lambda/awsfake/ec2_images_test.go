@@ -13,6 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// storeInstance is an instance whose root volume is instance store.
+const storeInstance = "i-00000000000000fff"
+
 func TestCreateImageValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -28,6 +31,9 @@ func TestCreateImageValidation(t *testing.T) {
 		{"terminated instance is in the wrong state", func(_, _, x string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(x), Name: aws.String("web-1")}
 		}, "IncorrectInstanceState"},
+		{"instance-store root is refused", func(_, _, _ string) *ec2.CreateImageInput {
+			return &ec2.CreateImageInput{InstanceId: aws.String(storeInstance), Name: aws.String("web-1")}
+		}, "UnsupportedOperation"},
 		{"unknown instance is not found", func(_, _, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String("i-0123456789abcdef0"), Name: aws.String("web-1")}
 		}, "InvalidInstanceID.NotFound"},
@@ -63,6 +69,7 @@ func TestCreateImageValidation(t *testing.T) {
 			running := cloud.AddInstance(awsfake.Instance{})
 			stopped := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameStopped})
 			terminated := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameTerminated})
+			cloud.AddInstance(awsfake.Instance{ID: storeInstance, InstanceStore: true})
 			cloud.AddImage(awsfake.Image{Name: "base"})
 			before := len(cloud.Images())
 			out, err := cloud.EC2().CreateImage(context.Background(), tt.in(running, stopped, terminated))
@@ -455,7 +462,7 @@ func TestDescribeImageReferences(t *testing.T) {
 	ami := cloud.AddImage(awsfake.Image{Name: "web-1"})
 	other := cloud.AddImage(awsfake.Image{Name: "web-0"})
 	running := cloud.AddInstance(awsfake.Instance{ImageID: ami})
-	cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
+	terminated := cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
 	cloud.AddInstance(awsfake.Instance{ImageID: other})
 	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)})
 	ec := cloud.EC2()
@@ -472,6 +479,11 @@ func TestDescribeImageReferences(t *testing.T) {
 		}
 	}
 	instanceArn := "arn:aws:ec2:us-east-1:123456789012:instance/" + running
+	terminatedArn := "arn:aws:ec2:us-east-1:123456789012:instance/" + terminated
+	states := func(names ...string) []ec2types.ResourceTypeRequest {
+		return []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
+			ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameStateName, OptionValues: names}}}}
+	}
 	ltArn := func(v int) string { return "arn:aws:ec2:us-east-1:123456789012:launch-template/" + lt + "/" + itoa(v) }
 	tests := []struct {
 		name     string
@@ -479,15 +491,23 @@ func TestDescribeImageReferences(t *testing.T) {
 		want     []string
 		wantCode string
 	}{
+		// AWS's defaults: state-name every state (terminated included), version-depth 10.
 		{"all resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, IncludeAllResourceTypes: aws.Bool(true)},
-			[]string{instanceArn, ltArn(14)}, ""},
+			[]string{instanceArn, terminatedArn, ltArn(14)}, ""},
+		{"state-name narrows the instances", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("pending", "running", "stopped")},
+			[]string{instanceArn}, ""},
+		{"unknown state-name", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("sleeping")}, nil, "InvalidParameterValue"},
+		{"version-depth above 10000", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
+			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
+				ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10001"}}}}}},
+			nil, "InvalidParameterValue"},
 		{"version depth reaches version 1", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
 			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
 				ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"14"}}}}}},
 			[]string{ltArn(1), ltArn(14)}, ""},
 		{"instances only", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
 			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance}}},
-			[]string{instanceArn}, ""},
+			[]string{instanceArn, terminatedArn}, ""},
 		{"no resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}}, nil, "MissingParameter"},
 		{"no image ids", &ec2.DescribeImageReferencesInput{IncludeAllResourceTypes: aws.Bool(true)}, nil, "MissingParameter"},
 		{"more than 10 image ids", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami, ami, ami, ami, ami, ami, ami, ami, ami, ami, ami}, IncludeAllResourceTypes: aws.Bool(true)}, nil, "InvalidParameterValue"},

@@ -23,6 +23,8 @@ type Instance struct {
 	Tags    map[string]string
 	Volumes int    // EBS volumes, one snapshot each when imaged; 0 = 1
 	ImageID string // the AMI it was launched from; "" = none
+	// InstanceStore: the root volume is instance store, not EBS; CreateImage refuses it.
+	InstanceStore bool
 }
 
 type instance struct {
@@ -32,6 +34,7 @@ type instance struct {
 	volumes  int
 	imageID  string
 	launched time.Time
+	store    bool // instance-store root volume
 }
 
 var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -50,7 +53,7 @@ func (c *Cloud) AddInstance(in Instance) string {
 		in.Volumes = 1
 	}
 	c.instances[in.ID] = &instance{id: in.ID, state: in.State, tags: copyTags(in.Tags),
-		volumes: in.Volumes, imageID: in.ImageID, launched: c.now()}
+		volumes: in.Volumes, imageID: in.ImageID, launched: c.now(), store: in.InstanceStore}
 	return in.ID
 }
 
@@ -97,6 +100,9 @@ func (in *instance) describe() ec2types.Instance {
 		Tags:           ec2Tags(in.tags),
 		RootDeviceName: ptr("/dev/xvda"),
 		RootDeviceType: ec2types.DeviceTypeEbs,
+	}
+	if in.store {
+		out.RootDeviceType = ec2types.DeviceTypeInstanceStore
 	}
 	if in.imageID != "" {
 		out.ImageId = ptr(in.imageID)

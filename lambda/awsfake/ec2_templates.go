@@ -22,12 +22,19 @@ type template struct {
 	defaultVersion int64
 	lastNumber     int64 // the highest number ever given; numbers are never reused
 	versions       map[int64]*ltVersion
+	// What reads see while recent writes are not visible (consistency.go).
+	ghosts        map[int64]ghost
+	prevDefault   int64
+	defaultSeenAt time.Time
+	prevTags      map[string]string
+	tagsSeenAt    time.Time
 }
 
 type ltVersion struct {
 	number      int64
 	description string
 	created     time.Time
+	visibleAt   time.Time                          // not listed before (consistency.go)
 	data        ec2types.RequestLaunchTemplateData // only supportedDataFields are ever set
 }
 
@@ -45,6 +52,7 @@ var supportedDataFields = map[string]bool{
 	"ImageId": true, "InstanceType": true, "KeyName": true, "UserData": true,
 	"SecurityGroupIds": true, "SecurityGroups": true, "IamInstanceProfile": true,
 	"TagSpecifications": true, "EbsOptimized": true, "DisableApiTermination": true,
+	"BlockDeviceMappings": true,
 }
 
 // unsupportedField names the first set field of d the fake does not model, or "".
@@ -78,6 +86,7 @@ func responseData(d ec2types.RequestLaunchTemplateData) *ec2types.ResponseLaunch
 		ImageId: d.ImageId, InstanceType: d.InstanceType, KeyName: d.KeyName, UserData: d.UserData,
 		SecurityGroupIds: d.SecurityGroupIds, SecurityGroups: d.SecurityGroups,
 		EbsOptimized: d.EbsOptimized, DisableApiTermination: d.DisableApiTermination,
+		BlockDeviceMappings: responseMappings(d.BlockDeviceMappings),
 	}
 	if d.IamInstanceProfile != nil {
 		out.IamInstanceProfile = &ec2types.LaunchTemplateIamInstanceProfileSpecification{
@@ -319,8 +328,9 @@ func (c *Cloud) describeLaunchTemplates(in *ec2.DescribeLaunchTemplatesInput) (*
 		found = c.sortedTemplates()
 	}
 	var matched []*template
+	now := c.now()
 	for _, lt := range found {
-		if lt.filterable().matches(filters) {
+		if lt = lt.seen(now); lt.filterable().matches(filters) {
 			matched = append(matched, lt)
 		}
 	}
@@ -415,7 +425,9 @@ func (c *Cloud) accountWideVersions(in *ec2.DescribeLaunchTemplateVersionsInput)
 		}
 	}
 	var refs []versionRef
+	now := c.now()
 	for _, lt := range c.sortedTemplates() {
+		lt = lt.seen(now)
 		if latest {
 			refs = append(refs, versionRef{lt, lt.versions[lt.latest()]})
 		}
@@ -431,6 +443,7 @@ func (c *Cloud) templateVersions(in *ec2.DescribeLaunchTemplateVersionsInput) ([
 	if err != nil {
 		return nil, err
 	}
+	lt = lt.seen(c.now())
 	if len(in.Versions) > 0 && (in.MinVersion != nil || in.MaxVersion != nil) {
 		// Stricter than AWS's documentation, which does not say how they combine.
 		return nil, errorf("InvalidParameterCombination", "Versions cannot be combined with MinVersion or MaxVersion")
@@ -499,8 +512,10 @@ func (c *Cloud) createLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersionI
 		return nil, errorf("InvalidParameterValue", "The client token exceeds 128 characters: %s", token)
 	}
 	var source *ltVersion
+	now := c.now()
 	if in.SourceVersion != nil {
-		if source, err = lt.resolveVersion(*in.SourceVersion); err != nil {
+		// $Latest and $Default resolve as a read would: possibly stale.
+		if source, err = lt.seen(now).resolveVersion(*in.SourceVersion); err != nil {
 			return nil, err
 		}
 	}
@@ -519,12 +534,15 @@ func (c *Cloud) createLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersionI
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRunError()
 	}
+	if err := checkVersionQuota(lt); err != nil {
+		return nil, err
+	}
 	data := clone(*in.LaunchTemplateData)
 	if source != nil {
-		data = merge(source.data, data)
+		data = merge(inherit(source.data), data)
 	}
 	lt.lastNumber++
-	v := &ltVersion{number: lt.lastNumber, description: derefString(in.VersionDescription), created: c.now(), data: data}
+	v := &ltVersion{number: lt.lastNumber, description: derefString(in.VersionDescription), created: now, visibleAt: now.Add(c.lag()), data: data}
 	lt.versions[v.number] = v
 	out := &ec2.CreateLaunchTemplateVersionOutput{LaunchTemplateVersion: ptr(lt.describeVersion(v))}
 	if token != "" {
@@ -564,7 +582,12 @@ func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.Mo
 		if _, err := strconv.ParseInt(*in.DefaultVersion, 10, 64); err != nil {
 			return nil, errorf("InvalidParameterValue", "Invalid default version %q: expecting a version number", *in.DefaultVersion)
 		}
-		if target, err = lt.resolveVersion(*in.DefaultVersion); err != nil {
+		// Found only when a read would list it and it still exists: a version
+		// deleted a moment ago may still be listed, but cannot become $Default.
+		if target, err = lt.seen(c.now()).resolveVersion(*in.DefaultVersion); err == nil && lt.versions[target.number] == nil {
+			_, err = lt.resolveVersion(*in.DefaultVersion)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -572,7 +595,7 @@ func (c *Cloud) modifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.Mo
 		return nil, dryRunError()
 	}
 	if target != nil {
-		lt.defaultVersion = target.number
+		c.moveDefault(lt, target.number)
 	}
 	return &ec2.ModifyLaunchTemplateOutput{LaunchTemplate: ptr(lt.describe())}, nil
 }
@@ -625,7 +648,7 @@ func (c *Cloud) deleteLaunchTemplateVersions(in *ec2.DeleteLaunchTemplateVersion
 		case c.failVersions[lt.id][n]:
 			fail(n, ec2types.LaunchTemplateErrorCodeUnexpectedError, "An unexpected error occurred")
 		default:
-			delete(lt.versions, n)
+			c.forgetVersion(lt, n)
 			out.SuccessfullyDeletedLaunchTemplateVersions = append(out.SuccessfullyDeletedLaunchTemplateVersions,
 				ec2types.DeleteLaunchTemplateVersionsResponseSuccessItem{LaunchTemplateId: ptr(lt.id),
 					LaunchTemplateName: ptr(lt.name), VersionNumber: ptr(n)})

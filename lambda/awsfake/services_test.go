@@ -258,3 +258,37 @@ func TestTerminatedInstanceLeavesItsGroups(t *testing.T) {
 		t.Errorf("group instances (-want +got):\n%s", diff)
 	}
 }
+
+// TestInstanceRefreshPreferences pins two rules amibump relies on:
+// ScaleInProtectedInstances defaults to Wait, and a refresh that waits on
+// protected instances fails (RefreshPreferences in the Auto Scaling API
+// Reference); skip matching needs a launch template (a group with a launch
+// configuration is refused: AWS documents no error, the harsher reading).
+func TestInstanceRefreshPreferences(t *testing.T) {
+	ctx := context.Background()
+	protected := func(name string, mode astypes.ScaleInProtectedInstances) astypes.InstanceRefreshStatus {
+		c := awsfake.New()
+		g := group(name, nil)
+		g.Instances = []astypes.Instance{{InstanceId: aws.String("i-00000000000000001"), ProtectedFromScaleIn: aws.Bool(true)}}
+		c.AddAutoScalingGroup(g)
+		prefs := &astypes.RefreshPreferences{SkipMatching: aws.Bool(true), ScaleInProtectedInstances: mode}
+		if _, err := c.AutoScaling().StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(name), Preferences: prefs}); err != nil {
+			t.Fatal(err)
+		}
+		c.FinishInstanceRefreshes(name)
+		return c.InstanceRefreshes(name)[0].Status
+	}
+	for mode, want := range map[astypes.ScaleInProtectedInstances]astypes.InstanceRefreshStatus{
+		"": astypes.InstanceRefreshStatusFailed, astypes.ScaleInProtectedInstancesWait: astypes.InstanceRefreshStatusFailed,
+		astypes.ScaleInProtectedInstancesIgnore: astypes.InstanceRefreshStatusSuccessful, astypes.ScaleInProtectedInstancesRefresh: astypes.InstanceRefreshStatusSuccessful,
+	} {
+		if got := protected("web", mode); got != want {
+			t.Errorf("ScaleInProtectedInstances %q with a protected instance: got %s, want %s", mode, got, want)
+		}
+	}
+	c := awsfake.New()
+	c.AddAutoScalingGroup(astypes.AutoScalingGroup{AutoScalingGroupName: aws.String("legacy"), LaunchConfigurationName: aws.String("legacy-lc")})
+	_, err := c.AutoScaling().StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("legacy"),
+		Preferences: &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}})
+	wantCode(t, err, "ValidationError")
+}

@@ -111,6 +111,9 @@ func withStatus(results []event.Result) []event.Result {
 func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
 	var res event.Result
 	st, err := r.readTemplate(ctx, t, nil)
+	if err == nil {
+		err = checkLatestImage(t, st.Plan)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -126,11 +129,8 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if mine != nil {
 		deploy = mine.Deploy
 	}
-	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Overtaken {
-		res.Status, res.Version = event.Superseded, v.Number
-		res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was made",
-			v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
-		log.InfoContext(ctx, "superseded before imaging", "version", v.Number, "imageId", v.ImageID)
+	if superseded(st, t, deploy, &res) {
+		log.InfoContext(ctx, "superseded before imaging", "version", res.Version)
 		return res, nil
 	}
 	if _, err := r.parameterNames(t, st.Alias); err != nil {
@@ -139,55 +139,13 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if d.DryRun {
 		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}
-	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
-		// A failed AMI of an earlier attempt: remove it and make a fresh one.
-		log.InfoContext(ctx, "failed image of an earlier attempt removed", "imageId", mine.ID, "reason", mine.Reason)
-		if _, err := r.deregister(ctx, mine.ID); err != nil {
-			return res, err
-		}
-		delete(st.Images, mine.ID)
-		mine = nil
-	}
-	if mine == nil {
-		src, err := r.pickSource(ctx, t, d.InstanceID)
-		if err != nil {
-			return res, err
-		}
-		res.SourceInstance = src.InstanceID
-		log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
-		img, err := r.createImage(ctx, log, d, deploy, t, src.InstanceID, false)
-		if err != nil {
-			return res, err
-		}
-		mine = &img
-		st.Images[img.ID] = img
-		st.Fresh = false
-	} else {
-		res.SourceInstance = mine.Tags[event.TagSourceInstance]
-		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
+	mine, err = r.ensureImage(ctx, log, d, deploy, t, &st, mine, &res)
+	if err != nil {
+		return res, err
 	}
 	res.ImageID = mine.ID
 	if mine.State != string(ec2types.ImageStateAvailable) {
-		switch err := r.waitAvailable(ctx, mine.ID); {
-		case errors.Is(err, errStillPending):
-			res.Status = event.Pending
-			res.Reason = fmt.Sprintf("image %s is still pending; the AMI state change event or the reconcile schedule will promote it", mine.ID)
-			log.InfoContext(ctx, "image still pending", "imageId", mine.ID)
-			return res, nil
-		case err != nil:
-			var failed *imageFailedError
-			if errors.As(err, &failed) {
-				res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
-				if _, derr := r.deregister(ctx, mine.ID); derr != nil {
-					log.WarnContext(ctx, "failed image not removed", "imageId", mine.ID, "error", derr)
-				}
-				// Returned as transient: Lambda's retry makes a fresh attempt.
-				return res, fmt.Errorf("image %s of %s for %s: %w", mine.ID, res.SourceInstance, t.Name, err)
-			}
-			var gone *imageGoneError
-			if errors.As(err, &gone) {
-				res.Status, res.Reason = event.Failed, err.Error()+"; amibump promotes only an available image: check it in the EC2 console"
-			}
+		if done, err := r.awaitImage(ctx, log, t, deploy, mine.ID, &res); done || err != nil {
 			return res, err
 		}
 		mine.State = string(ec2types.ImageStateAvailable)
@@ -197,6 +155,95 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
+}
+
+// superseded tells whether the template already carries a newer deploy than
+// deploy, and fills in res to say so.
+func superseded(st templateState, t target, deploy plan.Deploy, res *event.Result) bool {
+	standing, v := plan.Check(st.Plan, deploy)
+	if standing != plan.Overtaken {
+		return false
+	}
+	res.Status, res.Version = event.Superseded, v.Number
+	res.Reason = fmt.Sprintf("version %d of %s already carries %s, deployed at %s, newer than this deploy (%s); nothing was promoted",
+		v.Number, t.Name, v.ImageID, st.Plan.Images[v.ImageID].Deploy.At.Format(time.RFC3339), deploy.At.Format(time.RFC3339))
+	return true
+}
+
+// ensureImage returns the deploy's image: mine, the one an earlier attempt
+// made, unless it failed (then it is removed), else a new one of the source
+// instance. st learns of a new image; res gets the source instance.
+func (r *run) ensureImage(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target, st *templateState, mine *image, res *event.Result) (*image, error) {
+	if mine != nil && mine.State == string(ec2types.ImageStateFailed) {
+		// A failed AMI of an earlier attempt: remove it and make a fresh one.
+		log.InfoContext(ctx, "failed image of an earlier attempt removed", "imageId", mine.ID, "reason", mine.Reason)
+		if _, err := r.deregister(ctx, mine.ID); err != nil {
+			return nil, err
+		}
+		delete(st.Images, mine.ID)
+		mine = nil
+	}
+	if mine != nil {
+		res.SourceInstance = mine.Tags[event.TagSourceInstance]
+		log.InfoContext(ctx, "image found", "imageId", mine.ID, "state", mine.State)
+		return mine, nil
+	}
+	src, err := r.pickSource(ctx, t, d.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	res.SourceInstance = src.InstanceID
+	log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
+	img, err := r.createImage(ctx, log, d, deploy, t, src.InstanceID, false)
+	if err != nil {
+		return nil, err
+	}
+	st.Images[img.ID] = img
+	st.Fresh = false
+	return &img, nil
+}
+
+// awaitImage waits for the deploy's image. done (with res filled in) when
+// there is nothing to promote: still pending when time ran out, or failed.
+func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, deploy plan.Deploy, imageID string, res *event.Result) (done bool, _ error) {
+	err := r.waitAvailable(ctx, imageID)
+	var failed *imageFailedError
+	var gone *imageGoneError
+	var unreadable *imageStateError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, errStillPending):
+		res.Status = event.Pending
+		res.Reason = fmt.Sprintf("image %s is still pending; the AMI state change event or the reconcile schedule will promote it", imageID)
+		log.InfoContext(ctx, "image still pending", "imageId", imageID)
+		return true, nil
+	case errors.As(err, &unreadable):
+		// An answer amibump cannot read: reported, and returned so that
+		// Lambda's retry asks again (a later answer may be a good one).
+		res.Status, res.Reason = event.Failed, err.Error()+"; amibump promotes only an available image: check it in the EC2 console"
+		return true, err
+	case errors.As(err, &gone):
+		// Retention removes the AMIs of deploys a newer one overtook, pending
+		// ones too once that one is promoted: then this deploy is superseded.
+		if st, rerr := r.readTemplate(ctx, t, nil); rerr != nil {
+			return true, rerr
+		} else if superseded(st, t, deploy, res) {
+			res.Reason += fmt.Sprintf("; its image %s, no longer needed, was removed by retention", imageID)
+			log.InfoContext(ctx, "superseded while waiting", "imageId", imageID, "version", res.Version)
+			return true, nil
+		}
+		// Else deregistered or disabled by a person or a tool while pending: they meant it.
+		return true, rejectf("%v: it was deregistered or disabled (by a person or another tool) before amibump promoted it; nothing was promoted. To promote this build, replay its deploy event", err)
+	case errors.As(err, &failed):
+		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
+		if _, derr := r.deregister(ctx, imageID); derr != nil {
+			log.WarnContext(ctx, "failed image not removed", "imageId", imageID, "error", derr)
+		}
+		// Returned as transient: Lambda's retry makes a fresh attempt.
+		return true, fmt.Errorf("image %s of %s for %s: %w", imageID, res.SourceInstance, t.Name, err)
+	}
+	return true, err
 }
 
 // createImage requests the deploy's AMI of the source instance, tagged on the
@@ -241,6 +288,10 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		}
 		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
 		return img, nil
+	case hasCode(err, "UnsupportedOperation"):
+		// An instance-store root volume: CreateImage images only EBS-backed instances.
+		return image{}, rejectf("create image of %s for %s: EC2 cannot image this instance (CreateImage makes AMIs of EBS-backed instances only; an instance-store root volume cannot be imaged); tag an EBS-backed instance %s=%s or name one in detail.instanceId: %w",
+			instanceID, t.Name, event.TagSourceFor, t.Name, err)
 	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState") && d.InstanceID != "":
 		return image{}, rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged: %w", instanceID, t.Name, err)
 	case isKMSKeyCode(errorCode(err)):

@@ -181,6 +181,16 @@ func (e *imageGoneError) Error() string {
 	return fmt.Sprintf("image %s is %s, not pending or available", e.ImageID, e.State)
 }
 
+// imageStateError: EC2 answered with a state amibump does not know (or none):
+// not one it can promote, nor one that says the image is gone.
+type imageStateError struct {
+	ImageID, State string
+}
+
+func (e *imageStateError) Error() string {
+	return fmt.Sprintf("image %s is in state %q, which amibump does not know", e.ImageID, e.State)
+}
+
 // errStillPending: the time left ran out before the image was available.
 var errStillPending = errors.New("image still pending")
 
@@ -228,8 +238,10 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 				return true, nil
 			case ec2types.ImageStateFailed:
 				return false, &imageFailedError{ImageID: imageID, Reason: stateReason(img.StateReason)}
+			case ec2types.ImageStateDeregistered, ec2types.ImageStateDisabled:
+				return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
 			}
-			return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
+			return false, &imageStateError{ImageID: imageID, State: string(img.State)}
 		}
 	})
 	// The wait ends by waitCtx: the waiter's own bound is set beyond it.
@@ -244,7 +256,8 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	}
 	var failed *imageFailedError
 	var gone *imageGoneError
-	if errors.As(err, &failed) || errors.As(err, &gone) {
+	var unreadable *imageStateError
+	if errors.As(err, &failed) || errors.As(err, &gone) || errors.As(err, &unreadable) {
 		return err
 	}
 	return fmt.Errorf("wait for image %s: %w", imageID, err)

@@ -99,100 +99,148 @@ func versionImage(t plan.Template, n int64) string {
 // promote applies plan.Next until the template is in order: our AMI carried by
 // the newest amibump version and $Default on it, or a newer deploy there.
 // changed tells whether it wrote anything. Every step is decided on a read made
-// after the last write; a Fresh read it is given serves for the first.
+// after the last write; a Fresh read it is given serves for the first. A read
+// that does not show the last write yet is read again (consistency.go).
 func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, read templateState) (st templateState, step plan.Step, changed bool, err error) {
-	var created int64 // the version CreateLaunchTemplateVersion last answered
+	var p promotion
+	var wrote bool
 	known := read.Images
 	for range maxPromoteSteps {
+		if wrote {
+			// A read right after a write may not show it, nor a racing promoter's.
+			if err := r.pause(ctx, 1); err != nil {
+				return st, step, changed, fmt.Errorf("promote %s on %s: %w", img.ID, t.Name, err)
+			}
+		}
 		if read.Fresh {
 			st, read.Fresh = read, false
 		} else if st, err = r.readTemplate(ctx, t, known); err != nil {
 			return st, plan.Step{}, changed, err
 		}
 		known = st.Images
+		if err := checkLatestImage(t, st.Plan); err != nil {
+			return st, plan.Step{}, changed, err
+		}
 		if _, ok := st.Plan.Images[img.ID]; !ok {
 			// Not listed yet (eventual consistency) or listed under another state.
 			st.Plan.Images[img.ID] = img.Image
 			st.Images[img.ID] = img
 		}
 		step = plan.Next(st.Plan, img.Image, t.Settings.SetDefault)
+		if step.Kind != plan.Create && step == p.last {
+			// The write made for this step does not show yet: wait, then make it
+			// again (it is idempotent) and read again.
+			if err := r.unseen(ctx, &p, writeOf(step, t)); err != nil {
+				return st, step, changed, err
+			}
+		} else if step.Kind != plan.Create {
+			p.stale = 0
+		}
+		p.last = step
+		var did bool
 		switch step.Kind {
 		case plan.Done, plan.Superseded:
 			return st, step, changed, nil
 		case plan.Create:
-			if created != 0 {
-				// EC2 answered our client token with a version that no longer exists:
-				// it was made by an earlier attempt and deleted since, by a person
-				// (a rollback) or a tool. The token is spent; making another version
-				// would undo that deletion.
-				return st, step, changed, rejectf("version %d of %s, which carried %s (build %s), was deleted after amibump created it; amibump does not create it again. "+
-					"To promote this build, deploy it again; to stop this report, deregister %s",
-					created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
-			}
-			imageID, description, err := r.versionData(t, st, img)
-			if err != nil {
-				return st, step, changed, err
-			}
-			out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-				LaunchTemplateId:   aws.String(t.ID),
-				SourceVersion:      aws.String("$Latest"),
-				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
-				VersionDescription: aws.String(description),
-				ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
-			})
-			if err != nil {
-				return st, step, changed, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
-			}
-			created = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
-			if !slices.ContainsFunc(st.Plan.Versions, func(v plan.Version) bool { return v.Number == created }) {
-				changed = true
-			}
-			log.InfoContext(ctx, "version created", "imageId", img.ID, "version", created)
-			if t.Settings.SetDefault {
-				if err := r.setDefault(ctx, log, t, created); err != nil {
-					return st, step, changed, err
-				}
-			}
+			did, err = r.createVersion(ctx, log, t, img, st, &p)
 		case plan.SetDefault:
-			if err := r.setDefault(ctx, log, t, step.Version); err != nil {
-				return st, step, changed, err
-			}
-			changed = true
+			did, err = true, r.setDefault(ctx, log, t, step.Version, nil)
 		case plan.Delete:
-			// A version of an older deploy that landed above the newest one.
-			_, err := r.deleteVersions(ctx, t, []int64{step.Version})
-			var notDeleted *versionsNotDeletedError
-			switch {
-			case errors.As(err, &notDeleted):
-				// Refused for this version (it may have just become $Default): read again.
-				log.WarnContext(ctx, "stale version not deleted", "version", step.Version, "error", err)
-			case err != nil:
-				return st, step, changed, err
-			default:
-				changed = true
-				log.InfoContext(ctx, "stale version deleted", "version", step.Version, "imageId", versionImage(st.Plan, step.Version))
-			}
+			did, err = r.deleteStale(ctx, log, t, st, step.Version)
+		}
+		changed, wrote = changed || did, true
+		if err != nil {
+			return st, step, changed, err
 		}
 	}
 	return templateState{}, plan.Step{}, changed, fmt.Errorf("launch template %s did not settle after %d steps: other promoters are racing; a retry finishes the job", t.Name, maxPromoteSteps)
 }
 
-func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64) error {
-	_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(n, 10))})
-	if hasCode(err, "InvalidLaunchTemplateId.VersionNotFound") {
-		return nil // deleted by a racing promoter; the next read decides again
+// createVersion creates the version carrying img from $Latest, with the
+// promotion's ClientToken, then moves $Default to it where the template opts
+// in. When a version was created before and the read does not show it, EC2
+// answered the token with a version that may not be visible yet (read again)
+// or that was deleted since, by a person (a rollback) or a tool: the token is
+// spent, and making another version would undo that deletion.
+func (r *run) createVersion(ctx context.Context, log *slog.Logger, t target, img image, st templateState, p *promotion) (changed bool, err error) {
+	if p.created != 0 {
+		if r.mayBeStale(p.createdAt) {
+			return false, r.unseen(ctx, p, fmt.Sprintf("version %d of %s, just created,", p.created, t.Name))
+		}
+		return false, rejectf("version %d of %s, which carried %s (build %s), was deleted after amibump created it; amibump does not create it again. "+
+			"To promote this build, deploy it again; to stop this report, deregister %s",
+			p.created, t.Name, img.ID, img.Deploy.BuildID, img.ID)
 	}
+	imageID, description, err := r.versionData(t, st, img)
 	if err != nil {
-		return templateErr(t, fmt.Errorf("set default version of %s to %d: %w", t.Name, n, err))
+		return false, err
 	}
-	log.InfoContext(ctx, "default version set", "version", n)
-	return nil
+	out, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId:   aws.String(t.ID),
+		SourceVersion:      aws.String("$Latest"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID)},
+		VersionDescription: aws.String(description),
+		ClientToken:        aws.String(plan.ClientToken(t.ID, img.ID)),
+	})
+	if err != nil {
+		return false, templateErr(t, fmt.Errorf("create version of %s with %s: %w", t.Name, img.ID, err))
+	}
+	p.created, p.createdAt = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber), aws.ToTime(out.LaunchTemplateVersion.CreateTime)
+	changed = !slices.ContainsFunc(st.Plan.Versions, func(v plan.Version) bool { return v.Number == p.created })
+	log.InfoContext(ctx, "version created", "imageId", img.ID, "version", p.created)
+	if t.Settings.SetDefault {
+		return changed, r.setDefault(ctx, log, t, p.created, p)
+	}
+	return changed, nil
+}
+
+// deleteStale deletes a version of an older deploy that landed above the newest one.
+func (r *run) deleteStale(ctx context.Context, log *slog.Logger, t target, st templateState, n int64) (bool, error) {
+	_, err := r.deleteVersions(ctx, t, []int64{n})
+	var notDeleted *versionsNotDeletedError
+	switch {
+	case errors.As(err, &notDeleted):
+		// Refused for this version (it may have just become $Default): read again.
+		log.WarnContext(ctx, "stale version not deleted", "version", n, "error", err)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	log.InfoContext(ctx, "stale version deleted", "version", n, "imageId", versionImage(st.Plan, n))
+	return true, nil
+}
+
+// setDefault moves $Default to version n. p is the promotion when n is the
+// version it just created: EC2 may answer VersionNotFound until the version
+// is visible, so the call is repeated (bounded) instead of given up. For a
+// version a read showed, VersionNotFound means a racing promoter deleted it:
+// the next read decides again.
+func (r *run) setDefault(ctx context.Context, log *slog.Logger, t target, n int64, p *promotion) error {
+	for {
+		_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(n, 10))})
+		switch {
+		case hasCode(err, "InvalidLaunchTemplateId.VersionNotFound") && p != nil && r.mayBeStale(p.createdAt):
+			if err := r.unseen(ctx, p, fmt.Sprintf("version %d of %s, just created,", n, t.Name)); err != nil {
+				return err
+			}
+			continue
+		case hasCode(err, "InvalidLaunchTemplateId.VersionNotFound"):
+			return nil
+		case err != nil:
+			return templateErr(t, fmt.Errorf("set default version of %s to %d: %w", t.Name, n, err))
+		}
+		log.InfoContext(ctx, "default version set", "version", n)
+		return nil
+	}
 }
 
 // templateErr turns "the template is gone" into a permanent error a person can read.
 func templateErr(t target, err error) error {
 	if hasCode(err, "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException") {
 		return rejectf("launch template %s (%s) no longer exists; it was deleted while amibump worked on it: %w", t.Name, t.ID, err)
+	}
+	if hasCode(err, "VersionLimitExceeded") {
+		return rejectf("launch template %s has reached EC2's quota of 10,000 versions; amibump deletes only versions it made: delete old versions, then replay the deploy event: %w", t.Name, err)
 	}
 	return err
 }
@@ -294,17 +342,31 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 	return pruned, warnings
 }
 
-// referencedImages tells which images an instance or a launch template still
-// refers to, with EC2's DescribeImageReferences (10 images a request).
+// referenceScope is what retention asks DescribeImageReferences to look at.
+// AWS's defaults would miss references: version-depth checks only the newest
+// 10 versions of each template, so every version is asked for (10000 is the
+// most AWS allows, and its quota of versions per template). An instance keeps
+// its AMI in every state but terminated: a stopped instance starts again from
+// its own volumes, but a person may still want the AMI it came from, and
+// pending, shutting-down and stopping are on their way somewhere.
+var referenceScope = []ec2types.ResourceTypeRequest{
+	{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
+		OptionName: ec2types.ImageReferenceOptionNameStateName,
+		OptionValues: []string{string(ec2types.InstanceStateNamePending), string(ec2types.InstanceStateNameRunning),
+			string(ec2types.InstanceStateNameShuttingDown), string(ec2types.InstanceStateNameStopping), string(ec2types.InstanceStateNameStopped)},
+	}}},
+	{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
+		OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10000"},
+	}}},
+}
+
+// referencedImages tells which images an instance or any version of a launch
+// template still refers to, with EC2's DescribeImageReferences (10 images a request).
 func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
 	refs := map[string]bool{}
 	for batch := range slices.Chunk(ids, 10) {
 		p := ec2.NewDescribeImageReferencesPaginator(r.ec2, &ec2.DescribeImageReferencesInput{
-			ImageIds: batch,
-			ResourceTypes: []ec2types.ResourceTypeRequest{
-				{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance},
-				{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate},
-			},
+			ImageIds: batch, ResourceTypes: referenceScope,
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -332,7 +394,32 @@ func pinnedVersions(groups []astypes.AutoScalingGroup, t target) map[int64]bool 
 	return pinned
 }
 
-// refresh starts an instance refresh (SkipMatching) on each group that launches
+// refreshPreferences: SkipMatching, so that instances already on the AMI stay;
+// ScaleInProtectedInstances Ignore, because AWS's default (Wait) waits an hour
+// for someone to lift the protection and then fails the whole refresh, and
+// Refresh would replace instances someone protected on purpose (amibump's
+// favourite image source among them). Protected instances are reported.
+var refreshPreferences = &astypes.RefreshPreferences{
+	SkipMatching:              aws.Bool(true),
+	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
+}
+
+// protectedWarning tells a person which instances the refresh leaves alone.
+func protectedWarning(g astypes.AutoScalingGroup) []string {
+	var ids []string
+	for _, in := range g.Instances {
+		if aws.ToBool(in.ProtectedFromScaleIn) {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("group %s: the instance refresh leaves the instances protected from scale-in as they are (%s); replace them when you are ready",
+		aws.ToString(g.AutoScalingGroupName), strings.Join(ids, ", "))}
+}
+
+// refresh starts an instance refresh (refreshPreferences) on each group that launches
 // the template at $Latest or at a $Default that amibump moves. A refresh already
 // running is reported, not fought.
 //
@@ -353,8 +440,11 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		name := aws.ToString(g.AutoScalingGroupName)
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
-			Preferences:          &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)},
+			Preferences:          refreshPreferences,
 		})
+		if err == nil {
+			warnings = append(warnings, protectedWarning(g)...)
+		}
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {
 		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):

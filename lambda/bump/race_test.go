@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/event"
 )
 
 var (
@@ -54,7 +55,9 @@ func TestRacingDeploysConverge(t *testing.T) {
 				defer mu.Unlock()
 				return time.Duration(jitter.IntN(3000)) * time.Microsecond
 			}
-			w := newWorld(t, awsfake.WithImageDelay(time.Duration(rng.IntN(30))*time.Millisecond), awsfake.WithLatency(latency))
+			// Reads lag writes by up to 3 ms (EC2's eventual consistency), seeded too.
+			w := newWorld(t, awsfake.WithImageDelay(time.Duration(rng.IntN(30))*time.Millisecond), awsfake.WithLatency(latency),
+				awsfake.WithEventualConsistency(seed, 3*time.Millisecond))
 			n := 2 + rng.IntN(4)
 			type deploy struct {
 				build string
@@ -110,12 +113,24 @@ func TestRacingDeploysConverge(t *testing.T) {
 					t.Errorf("seed %d: %d versions carry %s, want at most 1", seed, c, img)
 				}
 			}
+			noneRejected(t, seed, w)
 			latest, def := w.head(w.lt)
 			if wantImage == "" || imageOf(latest) != wantImage || imageOf(def) != wantImage {
 				t.Errorf("seed %d: $Latest on %s, $Default on %s; want both on %s (build %s)\nversions: %s",
 					seed, imageOf(latest), imageOf(def), wantImage, deploys[newest].build, describeVersions(w))
 			}
 		})
+	}
+}
+
+// noneRejected fails the test for every rejected result the world published:
+// in a convergence test nothing is wrong with the events or the account.
+func noneRejected(t *testing.T, seed uint64, w *world) {
+	t.Helper()
+	for _, r := range w.published() {
+		if r.Status == event.Rejected {
+			t.Errorf("seed %d: %s rejected: %s", seed, r.LaunchTemplateName, r.Reason)
+		}
 	}
 }
 

@@ -73,6 +73,17 @@ func newTarget(lt ec2types.LaunchTemplate) target {
 	return t
 }
 
+// missingTags names the tags a managed template must have and t lacks.
+func (t target) missingTags() []string {
+	var missing []string
+	for _, k := range []string{event.TagApp, event.TagEnv} {
+		if t.Tags[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
 // source is the instance to image and why it was chosen.
 type source struct {
 	InstanceID string
@@ -177,6 +188,9 @@ func (r *run) checkNamedSource(ctx context.Context, t target, id string) (source
 	}
 	if st := instanceState(inst); st != ec2types.InstanceStateNameRunning && st != ec2types.InstanceStateNameStopped {
 		return source{}, rejectf("detail.instanceId %s is %s; only a running or stopped instance can be imaged", id, st)
+	}
+	if inst.RootDeviceType == ec2types.DeviceTypeInstanceStore {
+		return source{}, rejectf("detail.instanceId %s has an instance-store root volume; CreateImage images only EBS-backed instances: name an EBS-backed instance", id)
 	}
 	for _, tag := range inst.Tags {
 		if aws.ToString(tag.Key) == event.TagSourceFor && aws.ToString(tag.Value) == t.Name {

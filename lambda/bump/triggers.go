@@ -62,6 +62,14 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
 	}
 	t := newTarget(lts.LaunchTemplates[0])
+	if missing := t.missingTags(); len(missing) > 0 {
+		res := imageResult(r.env.ID, img)
+		res.LaunchTemplateID, res.LaunchTemplateName, res.Status = t.ID, t.Name, event.Rejected
+		res.Reason = fmt.Sprintf("launch template %s is no longer managed by amibump (it has no %s tag), so image %s was not promoted; tag the template again and replay the deploy event, or deregister %s",
+			t.Name, strings.Join(missing, " or "), img.ID, img.ID)
+		log.ErrorContext(ctx, "target rejected", "reason", res.Reason)
+		return []event.Result{res}, nil
+	}
 	res, _, err := r.settleImage(ctx, log, t, img, templateState{})
 	return withStatus([]event.Result{res}), joinTransient([]error{err})
 }

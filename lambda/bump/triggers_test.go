@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
 
@@ -197,11 +198,22 @@ func TestReconcile(t *testing.T) {
 		}
 	})
 	t.Run("a promoted version deleted since is not made again", func(t *testing.T) {
-		w := newWorld(t)
+		clock := awsfake.NewManualClock(t0)
+		w := newWorld(t, awsfake.WithClock(clock), awsfake.WithImageDelay(0))
 		promoted := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
 		// A rollback by hand: default back to 1, version 2 deleted.
 		must(w.cloud.EC2().ModifyLaunchTemplate(context.Background(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(w.lt), DefaultVersion: aws.String("1")}))
 		must(w.cloud.EC2().DeleteLaunchTemplateVersions(context.Background(), &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(w.lt), Versions: []string{"2"}}))
+		// Right after the version was made, not seeing it may be EC2's eventual
+		// consistency: a transient error, nothing made again.
+		if _, err := w.handle(sample(t, "scheduled-reconcile.json")); err == nil || bump.IsPermanent(err) {
+			t.Errorf("returned %v right after the version was made; want a transient error", err)
+		}
+		if vs := w.cloud.Versions(w.lt); len(vs) != 1 {
+			t.Fatalf("%d versions, want the rollback kept (1)", len(vs))
+		}
+		// Much later it is not: the version was deleted.
+		clock.Advance(time.Hour)
 		w.cloud.ResetCalls()
 		resp, err := w.handle(sample(t, "scheduled-reconcile.json"))
 		if err != nil {
@@ -212,7 +224,7 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("result %+v, want rejected saying what to do", res)
 		}
 		if n := w.cloud.Calls("CreateLaunchTemplateVersion"); n != 1 {
-			t.Errorf("%d CreateLaunchTemplateVersion calls, want 1", n)
+			t.Errorf("%d CreateLaunchTemplateVersion calls, want 1 (the token replay)", n)
 		}
 		if vs := w.cloud.Versions(w.lt); len(vs) != 1 {
 			t.Errorf("%d versions, want the rollback kept (1)", len(vs))
@@ -250,6 +262,9 @@ func TestReconcile(t *testing.T) {
 // a few paginated listings and makes no call per template or per AMI.
 func TestReconcileIsBounded(t *testing.T) {
 	w := newWorld(t)
+	// Counts calls, not time: on a loaded machine the first reconcile of 500
+	// templates must not run out of time mid-retention and leave work for the second.
+	w.deadline = 2 * time.Minute
 	for i := range 500 {
 		lt := w.template(fmt.Sprintf("app-%03d", i), nil)
 		for j := range 10 {
