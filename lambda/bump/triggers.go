@@ -138,138 +138,39 @@ func imageResult(eventID string, img image) event.Result {
 	}
 }
 
-// reconcile is the level-triggered safety net: for every managed template, the
-// newest available amibump AMI newer than what $Latest carries is promoted;
-// failed AMIs are removed and reported; AMIs pending beyond the limit are
-// reported; templates with more AMIs than retention keeps are pruned. It reads
-// the account in a few paginated calls, then acts only where something is due.
+// reconcile is the level-triggered safety net: it reads the account in three
+// paginated listings (managed templates, amibump AMIs, every template's
+// $Latest and $Default), asks plan.Reconcile what is due for each template,
+// reports AMIs pending too long, and runs the jobs concurrently.
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
-	targets, err := r.listTemplates(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}})
+	acct, err := r.readAccount(ctx)
 	if err != nil {
 		return nil, err
-	}
-	images, err := r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagLaunchTemplate}}})
-	if err != nil {
-		return nil, err
-	}
-	heads, err := r.templateHeads(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byTemplate := map[string][]image{}
-	for _, img := range images {
-		id := img.Tags[event.TagLaunchTemplate]
-		byTemplate[id] = append(byTemplate[id], img)
 	}
 	now := r.now()
-	type job struct {
-		t   target
-		img image
-		// prune: retention only. check: $Latest is not amibump's, so whether img is
-		// newer than what the template carries needs the template's versions.
-		prune, check bool
-		// params: only see that the template's SSM parameters hold img, the
-		// release $Latest carries (alias: $Latest's resolve:ssm: ImageId).
-		params bool
-		alias  string
-	}
-	var jobs []job
+	var jobs []reconcileJob
 	var results []event.Result
-	for _, t := range targets {
-		imgs := byTemplate[t.ID]
-		h := heads[t.ID]
-		carried, carriedOK := images[h.latestImage]
-		if carriedOK && !h.latestMarked {
-			carriedOK = false
+	for _, t := range acct.targets {
+		p := plan.Reconcile(acct.view(t), now, r.cfg.PendingLimit)
+		for _, img := range p.Overdue {
+			results = append(results, r.overdue(ctx, t, acct.images[img.ID]))
 		}
-		var newest *image
-		settled := 0
-		for i := range imgs {
-			img := imgs[i]
-			switch img.State {
-			case string(ec2types.ImageStateAvailable):
-				settled++
-				if !carriedOK || img.Deploy.Compare(carried.Deploy) > 0 {
-					if newest == nil || img.Deploy.Compare(newest.Deploy) > 0 {
-						newest = &imgs[i]
-					}
-				}
-			case string(ec2types.ImageStateFailed):
-				jobs = append(jobs, job{t: t, img: img})
-			case string(ec2types.ImageStatePending):
-				if !img.Created.IsZero() && now.Sub(img.Created) > r.cfg.PendingLimit {
-					res := imageResult(r.env.ID, img)
-					res.LaunchTemplateID, res.LaunchTemplateName, res.Status = t.ID, t.Name, event.Pending
-					res.Reason = fmt.Sprintf("image %s has been pending since %s, longer than %s; check it in the EC2 console (a very large volume, or a stuck snapshot)",
-						img.ID, img.Created.Format(time.RFC3339), r.cfg.PendingLimit)
-					r.log.WarnContext(ctx, "image pending too long", "launchTemplateId", t.ID, "imageId", img.ID, "since", img.Created)
-					results = append(results, res)
-				}
-			}
-		}
-		switch {
-		case newest != nil:
-			jobs = append(jobs, job{t: t, img: *newest, check: !carriedOK})
-		case carriedOK && t.Settings.SetDefault && h.defaultVersion != h.latestVersion && images[h.defaultImage].Deploy.Compare(carried.Deploy) < 0:
-			// Promoted, but $Default was not moved yet (a promoter stopped between the two).
-			jobs = append(jobs, job{t: t, img: carried})
-		case settled > t.Settings.Keep+2:
-			jobs = append(jobs, job{t: t, prune: true})
-		}
-		if carriedOK && newest == nil && hasParameters(t, h.latestAlias) && !slices.ContainsFunc(jobs, func(j job) bool { return j.t.ID == t.ID && !j.prune }) {
-			jobs = append(jobs, job{t: t, img: carried, params: true, alias: h.latestAlias})
+		for _, j := range p.Jobs {
+			jobs = append(jobs, reconcileJob{Job: j, t: t})
 		}
 	}
-	r.log.InfoContext(ctx, "reconcile planned", "templates", len(targets), "images", len(images), "jobs", len(jobs))
-	slices.SortFunc(jobs, func(a, b job) int {
+	r.log.InfoContext(ctx, "reconcile planned", "templates", len(acct.targets), "images", len(acct.images), "jobs", len(jobs))
+	slices.SortFunc(jobs, func(a, b reconcileJob) int {
 		if a.t.Name != b.t.Name {
 			return strings.Compare(a.t.Name, b.t.Name)
 		}
-		return strings.Compare(a.img.ID, b.img.ID)
+		return strings.Compare(a.Image.ID, b.Image.ID)
 	})
 	out := make([]event.Result, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() {
-			log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.img.ID)
-			if j.params {
-				errs[i] = r.checkParameters(ctx, log, j.t, j.img, j.alias, byTemplate[j.t.ID])
-				return
-			}
-			// Each job gets its own map: promotion adds to it.
-			known := map[string]image{}
-			for _, img := range byTemplate[j.t.ID] {
-				known[img.ID] = img
-			}
-			st := templateState{Images: known}
-			if j.prune || j.check {
-				var err error
-				st, err = r.readTemplate(ctx, j.t, known)
-				if err != nil {
-					out[i], errs[i] = r.jobError(ctx, log, j.t, err)
-					return
-				}
-				if _, topImg, ok := st.Plan.Top(); j.check && (!ok || j.img.Deploy.Compare(topImg.Deploy) > 0) {
-					j.prune = false // due after all
-				} else {
-					// Housekeeping only: logged by prune, no result (nothing was promoted).
-					var pinned map[int64]bool
-					if groups, err := r.autoScalingGroups(ctx); err == nil {
-						pinned = pinnedVersions(groups, j.t)
-					}
-					r.prune(ctx, log, j.t, st, pinned)
-					out[i], errs[i] = r.drift(ctx, log, j.t, st)
-					return
-				}
-			}
-			res, changed, err := r.settleImage(ctx, log, j.t, j.img, st)
-			if changed || err != nil {
-				// A promotion found already in place is no news.
-				out[i] = res
-			}
-			errs[i] = err
-		})
+		wg.Go(func() { out[i], errs[i] = r.runJob(ctx, j, acct) })
 	}
 	wg.Wait()
 	for _, res := range out {
@@ -278,6 +179,113 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 		}
 	}
 	return results, joinTransient(errs)
+}
+
+// account is what reconcile reads of the account before it decides anything.
+type account struct {
+	targets    []target
+	images     map[string]image   // every amibump AMI, by id
+	byTemplate map[string][]image // the same, by launch template id
+	heads      map[string]head
+}
+
+// readAccount makes reconcile's three listings.
+func (r *run) readAccount(ctx context.Context) (account, error) {
+	var a account
+	var err error
+	if a.targets, err = r.listTemplates(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}}); err != nil {
+		return a, err
+	}
+	if a.images, err = r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagLaunchTemplate}}}); err != nil {
+		return a, err
+	}
+	if a.heads, err = r.templateHeads(ctx); err != nil {
+		return a, err
+	}
+	a.byTemplate = map[string][]image{}
+	for _, img := range a.images {
+		id := img.Tags[event.TagLaunchTemplate]
+		a.byTemplate[id] = append(a.byTemplate[id], img)
+	}
+	return a, nil
+}
+
+// view is what plan.Reconcile needs to know of a template.
+func (a account) view(t target) plan.ReconcileTemplate {
+	h := a.heads[t.ID]
+	v := plan.ReconcileTemplate{
+		Settings:   t.Settings,
+		Latest:     plan.Version{Number: h.latestVersion, ImageID: h.latestImage, Marked: h.latestMarked},
+		Default:    plan.Version{Number: h.defaultVersion, ImageID: h.defaultImage, Default: true},
+		Parameters: hasParameters(t, h.latestAlias),
+	}
+	for _, img := range a.byTemplate[t.ID] {
+		v.Images = append(v.Images, plan.AgedImage{Image: img.Image, Created: img.Created})
+	}
+	if img, ok := a.images[h.latestImage]; ok {
+		v.Carried = &img.Image
+	}
+	if img, ok := a.images[h.defaultImage]; ok {
+		v.DefaultCarried = &img.Image
+	}
+	return v
+}
+
+// overdue is the result that reports an image pending longer than the limit.
+func (r *run) overdue(ctx context.Context, t target, img image) event.Result {
+	res := imageResult(r.env.ID, img)
+	res.LaunchTemplateID, res.LaunchTemplateName, res.Status = t.ID, t.Name, event.Pending
+	res.Reason = fmt.Sprintf("image %s has been pending since %s, longer than %s; check it in the EC2 console (a very large volume, or a stuck snapshot)",
+		img.ID, img.Created.Format(time.RFC3339), r.cfg.PendingLimit)
+	r.log.WarnContext(ctx, "image pending too long", "launchTemplateId", t.ID, "imageId", img.ID, "since", img.Created)
+	return res
+}
+
+// reconcileJob is one job of plan.Reconcile, for one target.
+type reconcileJob struct {
+	plan.Job
+	t target
+}
+
+// runJob executes one reconcile job. A promotion found already in place is no
+// news: only a change or an error makes a result.
+func (r *run) runJob(ctx context.Context, j reconcileJob, acct account) (event.Result, error) {
+	log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.Image.ID)
+	img := acct.images[j.Image.ID]
+	if j.Kind == plan.Parameters {
+		return event.Result{}, r.checkParameters(ctx, log, j.t, img, acct.heads[j.t.ID].latestAlias, acct.byTemplate[j.t.ID])
+	}
+	// Each job gets its own map: promotion adds to it.
+	known := map[string]image{}
+	for _, k := range acct.byTemplate[j.t.ID] {
+		known[k.ID] = k
+	}
+	st := templateState{Images: known}
+	if j.Kind == plan.CheckThenSettle || j.Kind == plan.Tidy {
+		var err error
+		if st, err = r.readTemplate(ctx, j.t, known); err != nil {
+			return r.jobError(ctx, log, j.t, err)
+		}
+		if _, top, ok := st.Plan.Top(); j.Kind == plan.Tidy || (ok && img.Deploy.Compare(top.Deploy) <= 0) {
+			return r.tidy(ctx, log, j.t, st)
+		}
+	}
+	res, changed, err := r.settleImage(ctx, log, j.t, img, st)
+	if !changed && err == nil {
+		return event.Result{}, nil
+	}
+	return res, err
+}
+
+// tidy is retention and the drift check, housekeeping: logged by prune, no
+// result unless drift is found (nothing was promoted).
+func (r *run) tidy(ctx context.Context, log *slog.Logger, t target, st templateState) (event.Result, error) {
+	var pinned map[int64]bool
+	if groups, err := r.autoScalingGroups(ctx); err == nil {
+		pinned = pinnedVersions(groups, t)
+	}
+	r.prune(ctx, log, t, st, pinned)
+	return r.drift(ctx, log, t, st)
 }
 
 // head is what the account-wide version listing says of one template.

@@ -1,0 +1,73 @@
+package plan
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReconcile(t *testing.T) {
+	aged := func(id, state string, minutes int) AgedImage {
+		return AgedImage{Image: Image{ID: id, Deploy: dep(minutes, id), State: state}, Created: t0.Add(time.Duration(minutes) * time.Minute)}
+	}
+	ptr := func(a AgedImage) *Image { return &a.Image }
+	old, mid, top := aged("ami-old", "available", 1), aged("ami-mid", "available", 2), aged("ami-top", "available", 3)
+	keep := Settings{Keep: 2, SetDefault: true}
+	ours := func(img AgedImage, n int64) Version { return Version{Number: n, ImageID: img.ID, Marked: true} }
+	now := t0.Add(10 * time.Hour)
+	tests := []struct {
+		name string
+		t    ReconcileTemplate
+		want ReconcilePlan
+	}{
+		{"nothing made yet: nothing due", ReconcileTemplate{Settings: keep, Latest: Version{Number: 1, ImageID: "ami-base"}, Default: Version{Number: 1}}, ReconcilePlan{}},
+		{"a newer available image is settled",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid}, Latest: ours(old, 2), Default: Version{Number: 2}, Carried: ptr(old), DefaultCarried: ptr(old)},
+			ReconcilePlan{Jobs: []Job{{Kind: Settle, Image: mid}}}},
+		{"only the newest of several is settled",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{mid, old, top}, Latest: ours(old, 2), Default: Version{Number: 2}, Carried: ptr(old), DefaultCarried: ptr(old)},
+			ReconcilePlan{Jobs: []Job{{Kind: Settle, Image: top}}}},
+		{"$Latest not amibump's: check the versions first",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old}, Latest: Version{Number: 5, ImageID: "ami-base"}, Default: Version{Number: 5}},
+			ReconcilePlan{Jobs: []Job{{Kind: CheckThenSettle, Image: old}}}},
+		{"an amibump AMI in someone else's version is not a promotion",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{mid}, Latest: Version{Number: 5, ImageID: "ami-mid"}, Default: Version{Number: 5}, Carried: ptr(mid)},
+			ReconcilePlan{Jobs: []Job{{Kind: CheckThenSettle, Image: mid}}}},
+		{"failed images are settled, each",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{aged("ami-f1", "failed", 1), aged("ami-f2", "failed", 2)}, Latest: Version{Number: 1}, Default: Version{Number: 1}},
+			ReconcilePlan{Jobs: []Job{{Kind: Settle, Image: aged("ami-f1", "failed", 1)}, {Kind: Settle, Image: aged("ami-f2", "failed", 2)}}}},
+		{"pending longer than the limit is overdue; younger is not",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{aged("ami-p1", "pending", 1), aged("ami-p2", "pending", 9*60)}, Latest: Version{Number: 1}, Default: Version{Number: 1}},
+			ReconcilePlan{Overdue: []AgedImage{aged("ami-p1", "pending", 1)}}},
+		{"pending with no creation date is never overdue",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{{Image: Image{ID: "ami-p", State: "pending"}}}, Latest: Version{Number: 1}, Default: Version{Number: 1}},
+			ReconcilePlan{}},
+		{"$Default left behind is moved",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid}, Latest: ours(mid, 3), Default: Version{Number: 2}, Carried: ptr(mid), DefaultCarried: ptr(old)},
+			ReconcilePlan{Jobs: []Job{{Kind: Settle, Image: AgedImage{Image: mid.Image}}}}},
+		{"$Default left alone when the template opts out",
+			ReconcileTemplate{Settings: Settings{Keep: 2}, Images: []AgedImage{old, mid}, Latest: ours(mid, 3), Default: Version{Number: 2}, Carried: ptr(mid), DefaultCarried: ptr(old)},
+			ReconcilePlan{}},
+		{"keep + 2 settled images are what retention leaves: nothing due",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid, top, aged("ami-0", "available", 0)}, Latest: ours(top, 4), Default: Version{Number: 4}, Carried: ptr(top), DefaultCarried: ptr(top)},
+			ReconcilePlan{}},
+		{"more than keep + 2 settled images: tidy",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid, top, aged("ami-0", "available", 0), aged("ami-00", "available", -1)}, Latest: ours(top, 5), Default: Version{Number: 5}, Carried: ptr(top), DefaultCarried: ptr(top)},
+			ReconcilePlan{Jobs: []Job{{Kind: Tidy}}}},
+		{"parameters checked when nothing else is due",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{top}, Latest: ours(top, 2), Default: Version{Number: 2}, Carried: ptr(top), DefaultCarried: ptr(top), Parameters: true},
+			ReconcilePlan{Jobs: []Job{{Kind: Parameters, Image: AgedImage{Image: top.Image}}}}},
+		{"parameters left to the promotion that is due",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid}, Latest: ours(old, 2), Default: Version{Number: 2}, Carried: ptr(old), DefaultCarried: ptr(old), Parameters: true},
+			ReconcilePlan{Jobs: []Job{{Kind: Settle, Image: mid}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Reconcile(tt.t, now, 6*time.Hour)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Reconcile (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
