@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -15,81 +16,127 @@ import (
 )
 
 // dryRun resolves what a deploy would do to one template and checks the
-// permissions of each change with EC2's DryRun; it changes nothing.
+// permissions of each change with EC2's DryRun; it changes nothing. Its steps
+// follow the deploy's: the image, the version, $Default, the groups, retention.
 func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target, st templateState, mine *image) (event.Result, error) {
-	res := event.Result{Status: event.DryRun}
-	say := func(format string, args ...any) { res.Plan = append(res.Plan, fmt.Sprintf(format, args...)) }
-	var denied []string
-	check := func(action string, err error) error {
-		switch {
-		case hasCode(err, "DryRunOperation"):
-			return nil
-		case err != nil && isAccessDenied(errorCode(err)):
-			denied = append(denied, fmt.Sprintf("%s: %s", action, errorCode(err)))
-			return nil
-		case err == nil:
-			return fmt.Errorf("%s: dry run was not honoured", action)
-		}
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	latest := st.Plan.Latest()
-	latestImage := versionImage(st.Plan, latest)
+	dr := &dryRunner{run: r, t: t, res: event.Result{Status: event.DryRun}}
 	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Current {
-		res.Version, res.ImageID = v.Number, v.ImageID
-		say("nothing to do: version %d of %s already carries this build's AMI %s", v.Number, t.Name, v.ImageID)
-		return res, nil
+		dr.res.Version, dr.res.ImageID = v.Number, v.ImageID
+		dr.say("nothing to do: version %d of %s already carries this build's AMI %s", v.Number, t.Name, v.ImageID)
+		return dr.res, nil
 	}
-	var img plan.Image
+	img, err := dr.image(ctx, d, deploy, mine)
+	if err != nil {
+		return dr.res, err
+	}
+	if err := dr.version(ctx, st); err != nil {
+		return dr.res, err
+	}
+	dr.res.Plan = append(dr.res.Plan, r.parameterPlan(t, st)...)
+	if err := dr.setDefault(ctx, st.Plan.Latest()); err != nil {
+		return dr.res, err
+	}
+	groups, err := dr.groups(ctx, st)
+	if err != nil {
+		return dr.res, err
+	}
+	after := plan.AfterPromotion(st.Plan, img, t.Settings.SetDefault)
+	if err := dr.retention(ctx, plan.Retain(after, t.Settings.Keep, pinnedVersions(groups, t))); err != nil {
+		return dr.res, err
+	}
+	if len(dr.denied) > 0 {
+		return dr.res, rejectf("dry run: not allowed to %s; grant these to the role that runs amibump", strings.Join(dr.denied, ", "))
+	}
+	return dr.res, nil
+}
+
+// dryRunner collects a dry run's plan and the changes it may not make.
+type dryRunner struct {
+	*run
+	t      target
+	res    event.Result
+	denied []string
+}
+
+func (dr *dryRunner) say(format string, args ...any) {
+	dr.res.Plan = append(dr.res.Plan, fmt.Sprintf(format, args...))
+}
+
+// check reads the answer to a DryRun call: DryRunOperation means allowed; an
+// access-denied code is noted (the run reports all of them together).
+func (dr *dryRunner) check(action string, err error) error {
+	switch {
+	case hasCode(err, "DryRunOperation"):
+		return nil
+	case err != nil && isAccessDenied(errorCode(err)):
+		dr.denied = append(dr.denied, fmt.Sprintf("%s: %s", action, errorCode(err)))
+		return nil
+	case err == nil:
+		return fmt.Errorf("%s: dry run was not honoured", action)
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}
+
+// image plans the AMI: resume on an earlier attempt's, or image the source.
+func (dr *dryRunner) image(ctx context.Context, d *event.Deploy, deploy plan.Deploy, mine *image) (plan.Image, error) {
 	if mine != nil && mine.State == "failed" {
-		say("remove the failed image %s of an earlier attempt (%s), then make a fresh one", mine.ID, mine.Reason)
+		dr.say("remove the failed image %s of an earlier attempt (%s), then make a fresh one", mine.ID, mine.Reason)
 		mine = nil
 	}
 	if mine != nil {
-		img = mine.Image
-		say("resume on image %s (%s), made by an earlier attempt", mine.ID, mine.State)
-	} else {
-		src, err := r.pickSource(ctx, t, d.InstanceID)
-		if err != nil {
-			return res, err
-		}
-		res.SourceInstance = src.InstanceID
-		name := plan.AMIName(t.Name, deploy)
-		say("image instance %s (%s) without reboot as AMI %s", src.InstanceID, src.Why, name)
-		_, err = r.createImage(ctx, r.log, d, deploy, t, src.InstanceID, true)
-		if err := check("ec2:CreateImage", err); err != nil {
-			return res, err
-		}
-		img = plan.Image{ID: "(new AMI)", Deploy: deploy, State: "available"}
+		dr.say("resume on image %s (%s), made by an earlier attempt", mine.ID, mine.State)
+		return mine.Image, nil
 	}
-	say("wait until the AMI is available, then create version %d of %s from $Latest (version %d) with only the AMI replaced", latest+1, t.Name, latest)
-	if latestImage != "" {
-		_, err := r.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-			LaunchTemplateId: aws.String(t.ID), SourceVersion: aws.String("$Latest"), DryRun: aws.Bool(true),
-			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(latestImage)},
-		})
-		if err := check("ec2:CreateLaunchTemplateVersion", err); err != nil {
-			return res, err
-		}
-	}
-	res.Plan = append(res.Plan, r.parameterPlan(t, st)...)
-	if t.Settings.SetDefault {
-		say("set $Default of %s to the new version", t.Name)
-		_, err := r.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
-			LaunchTemplateId: aws.String(t.ID), DefaultVersion: aws.String(strconv.FormatInt(latest, 10)), DryRun: aws.Bool(true),
-		})
-		if err := check("ec2:ModifyLaunchTemplate", err); err != nil {
-			return res, err
-		}
-	} else {
-		say("leave $Default of %s alone (%s=false)", t.Name, event.TagSetDefault)
-	}
-	groups, err := r.autoScalingGroups(ctx)
+	src, err := dr.pickSource(ctx, dr.t, d.InstanceID)
 	if err != nil {
-		return res, err
+		return plan.Image{}, err
+	}
+	dr.res.SourceInstance = src.InstanceID
+	dr.say("image instance %s (%s) without reboot as AMI %s", src.InstanceID, src.Why, plan.AMIName(dr.t.Name, deploy))
+	_, err = dr.createImage(ctx, dr.log, d, deploy, dr.t, src.InstanceID, true)
+	if err := dr.check("ec2:CreateImage", err); err != nil {
+		return plan.Image{}, err
+	}
+	return plan.Image{ID: "(new AMI)", Deploy: deploy, State: "available"}, nil
+}
+
+// version plans the new launch template version.
+func (dr *dryRunner) version(ctx context.Context, st templateState) error {
+	latest := st.Plan.Latest()
+	dr.say("wait until the AMI is available, then create version %d of %s from $Latest (version %d) with only the AMI replaced", latest+1, dr.t.Name, latest)
+	latestImage := versionImage(st.Plan, latest)
+	if latestImage == "" {
+		return nil
+	}
+	_, err := dr.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(dr.t.ID), SourceVersion: aws.String("$Latest"), DryRun: aws.Bool(true),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(latestImage)},
+	})
+	return dr.check("ec2:CreateLaunchTemplateVersion", err)
+}
+
+// setDefault plans moving $Default, unless the template opts out.
+func (dr *dryRunner) setDefault(ctx context.Context, latest int64) error {
+	if !dr.t.Settings.SetDefault {
+		dr.say("leave $Default of %s alone (%s=false)", dr.t.Name, event.TagSetDefault)
+		return nil
+	}
+	dr.say("set $Default of %s to the new version", dr.t.Name)
+	_, err := dr.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
+		LaunchTemplateId: aws.String(dr.t.ID), DefaultVersion: aws.String(strconv.FormatInt(latest, 10)), DryRun: aws.Bool(true),
+	})
+	return dr.check("ec2:ModifyLaunchTemplate", err)
+}
+
+// groups lists the groups launching from the template, with their warnings.
+func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.AutoScalingGroup, error) {
+	groups, err := dr.autoScalingGroups(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var using []string
 	for _, g := range groups {
-		for _, u := range uses(g, t) {
+		for _, u := range uses(g, dr.t) {
 			where := ""
 			if u.Where != "" {
 				where = ", " + u.Where
@@ -98,43 +145,35 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 		}
 	}
 	if len(using) > 0 {
-		say("groups launching from %s: %s", t.Name, strings.Join(using, "; "))
+		dr.say("groups launching from %s: %s", dr.t.Name, strings.Join(using, "; "))
 	} else {
-		say("no Auto Scaling group launches from %s", t.Name)
+		dr.say("no Auto Scaling group launches from %s", dr.t.Name)
 	}
-	res.Warnings = groupWarnings(groups, t, st.Resolving)
-	if t.Settings.InstanceRefresh {
-		say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
+	dr.res.Warnings = groupWarnings(groups, dr.t, st.Resolving)
+	if dr.t.Settings.InstanceRefresh {
+		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
 	}
-	// Retention as it would stand after the promotion.
-	after := plan.Template{Images: map[string]plan.Image{img.ID: img}}
-	for id, im := range st.Plan.Images {
-		after.Images[id] = im
+	return groups, nil
+}
+
+// retention plans what retention would delete after the promotion, checking
+// one deletion of each kind.
+func (dr *dryRunner) retention(ctx context.Context, p plan.Prune) error {
+	if len(p.Versions)+len(p.Images) == 0 {
+		return nil
 	}
-	for _, v := range st.Plan.Versions {
-		v.Default = v.Default && !t.Settings.SetDefault
-		after.Versions = append(after.Versions, v)
-	}
-	after.Versions = append(after.Versions, plan.Version{Number: latest + 1, ImageID: img.ID, Marked: true, Default: t.Settings.SetDefault})
-	if p := plan.Retain(after, t.Settings.Keep, pinnedVersions(groups, t)); len(p.Versions)+len(p.Images) > 0 {
-		say("retention (keep %d): delete versions %v; deregister AMIs %v unless an instance or another template uses them", t.Settings.Keep, p.Versions, p.Images)
-		if len(p.Versions) > 0 {
-			_, err := r.ec2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{
-				LaunchTemplateId: aws.String(t.ID), Versions: []string{strconv.FormatInt(p.Versions[0], 10)}, DryRun: aws.Bool(true),
-			})
-			if err := check("ec2:DeleteLaunchTemplateVersions", err); err != nil {
-				return res, err
-			}
-		}
-		if len(p.Images) > 0 {
-			_, err := r.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(p.Images[0]), DeleteAssociatedSnapshots: aws.Bool(true), DryRun: aws.Bool(true)})
-			if err := check("ec2:DeregisterImage", err); err != nil {
-				return res, err
-			}
+	dr.say("retention (keep %d): delete versions %v; deregister AMIs %v unless an instance or another template uses them", dr.t.Settings.Keep, p.Versions, p.Images)
+	if len(p.Versions) > 0 {
+		_, err := dr.ec2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{
+			LaunchTemplateId: aws.String(dr.t.ID), Versions: []string{strconv.FormatInt(p.Versions[0], 10)}, DryRun: aws.Bool(true),
+		})
+		if err := dr.check("ec2:DeleteLaunchTemplateVersions", err); err != nil {
+			return err
 		}
 	}
-	if len(denied) > 0 {
-		return res, rejectf("dry run: not allowed to %s; grant these to the role that runs amibump", strings.Join(denied, ", "))
+	if len(p.Images) > 0 {
+		_, err := dr.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(p.Images[0]), DeleteAssociatedSnapshots: aws.Bool(true), DryRun: aws.Bool(true)})
+		return dr.check("ec2:DeregisterImage", err)
 	}
-	return res, nil
+	return nil
 }

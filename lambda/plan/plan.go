@@ -355,3 +355,19 @@ func Retain(t Template, keep int, pinned map[int64]bool) Prune {
 	slices.Sort(p.Images)
 	return p
 }
+
+// AfterPromotion is the template as it will stand once img is promoted onto
+// it: a new marked version above $Latest carrying img, made $Default when the
+// template moves it. The dry run previews retention on it.
+func AfterPromotion(t Template, img Image, setDefault bool) Template {
+	after := Template{Images: map[string]Image{img.ID: img}}
+	for id, im := range t.Images {
+		after.Images[id] = im
+	}
+	for _, v := range t.Versions {
+		v.Default = v.Default && !setDefault
+		after.Versions = append(after.Versions, v)
+	}
+	after.Versions = append(after.Versions, Version{Number: t.Latest() + 1, ImageID: img.ID, Marked: true, Default: setDefault})
+	return after
+}

@@ -71,3 +71,33 @@ func TestReconcile(t *testing.T) {
 		})
 	}
 }
+
+func TestAfterPromotion(t *testing.T) {
+	before := Template{
+		Versions: []Version{{Number: 1, ImageID: "ami-base"}, {Number: 2, ImageID: "ami-a", Marked: true, Default: true}},
+		Images:   map[string]Image{"ami-a": {ID: "ami-a", Deploy: dep(1, "a"), State: "available"}},
+	}
+	img := Image{ID: "ami-b", Deploy: dep(2, "b"), State: "available"}
+	tests := []struct {
+		name       string
+		setDefault bool
+		want       []Version
+	}{
+		{"moves $Default to the new version", true, []Version{{Number: 1, ImageID: "ami-base"}, {Number: 2, ImageID: "ami-a", Marked: true}, {Number: 3, ImageID: "ami-b", Marked: true, Default: true}}},
+		{"leaves $Default where it is", false, []Version{{Number: 1, ImageID: "ami-base"}, {Number: 2, ImageID: "ami-a", Marked: true, Default: true}, {Number: 3, ImageID: "ami-b", Marked: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			after := AfterPromotion(before, img, tt.setDefault)
+			if diff := cmp.Diff(tt.want, after.Versions); diff != "" {
+				t.Errorf("versions (-want +got):\n%s", diff)
+			}
+			if _, ok := after.Images["ami-b"]; !ok || len(after.Images) != 2 {
+				t.Errorf("images %v, want ami-a and ami-b", after.Images)
+			}
+			if len(before.Versions) != 2 || !before.Versions[1].Default {
+				t.Errorf("the template before was changed: %+v", before.Versions)
+			}
+		})
+	}
+}
