@@ -68,8 +68,7 @@ func (b *Bumper) WithSSM(c SSM) *Bumper {
 func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Response, error) {
 	env, err := event.ParseEnvelope(raw)
 	if err != nil {
-		b.log.ErrorContext(ctx, "event rejected", "error", err)
-		res := []event.Result{{Status: event.Rejected, Reason: err.Error()}}
+		res := []event.Result{rejected(ctx, b.log, event.Result{}, err)}
 		b.newRun(&event.Envelope{}).finish(ctx, res)
 		return event.Response{Results: res}, nil
 	}
@@ -83,15 +82,13 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	case event.KindReconcile:
 		results, err = r.reconcile(ctx)
 	default:
-		reason := fmt.Sprintf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
+		err := fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
 			event.Quote(env.Source), event.Quote(env.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
-		r.log.ErrorContext(ctx, "event rejected", "reason", reason)
-		results = []event.Result{{Status: event.Rejected, EventID: env.ID, Reason: reason}}
+		results = []event.Result{rejected(ctx, r.log, event.Result{EventID: env.ID}, err)}
 	}
 	if err != nil && IsPermanent(err) {
 		// Access denied listing the account, say: a retry cannot fix it.
-		r.log.ErrorContext(ctx, "event rejected", "error", err)
-		results = append(results, event.Result{Status: event.Rejected, EventID: env.ID, Reason: err.Error()})
+		results = append(results, rejected(ctx, r.log, event.Result{EventID: env.ID}, err))
 		err = nil
 	}
 	r.finish(ctx, results)

@@ -17,9 +17,46 @@ import (
 	"github.com/amibump/amibump/lambda/plan"
 )
 
-// deploy handles a deploy-finished event: every matching template is bumped
-// concurrently and independently.
+// deploy handles a deploy-finished event: the event is checked, its targets
+// resolved, and every target bumped concurrently and independently.
 func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
+	d, deploy, err := r.parseDeploy()
+	if err != nil {
+		res := event.Result{EventID: r.env.ID}
+		if d != nil {
+			res.Build = &d.Build
+		}
+		return []event.Result{rejected(ctx, r.log, res, err)}, nil
+	}
+	targets, err := r.resolve(ctx, d)
+	if err != nil {
+		if IsPermanent(err) {
+			return []event.Result{rejected(ctx, r.log, event.Result{EventID: r.env.ID, Build: &d.Build}, err)}, nil
+		}
+		return nil, err
+	}
+	r.log.InfoContext(ctx, "targets resolved", "count", len(targets), "build", d.Build.ID, "replay", r.env.ReplayName)
+	if err := instanceScope(d, targets); err != nil {
+		results := make([]event.Result, len(targets))
+		for i, t := range targets {
+			results[i] = rejected(ctx, r.log, event.Result{EventID: r.env.ID, Build: &d.Build, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name}, err)
+		}
+		return results, nil
+	}
+	results := make([]event.Result, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Go(func() { results[i], errs[i] = r.bumpOne(ctx, d, deploy, targets[i]) })
+	}
+	wg.Wait()
+	return withStatus(results), joinTransient(errs)
+}
+
+// parseDeploy reads the event's detail and time: the deploy it announces.
+// A time beyond the clock-skew allowance is refused: a newer deploy always
+// wins, so one event from the future would freeze its templates.
+func (r *run) parseDeploy() (*event.Deploy, plan.Deploy, error) {
 	d, err := event.ParseDeploy(r.env.Detail)
 	if err == nil && r.env.Time.IsZero() {
 		err = errors.New(`event has no "time": amibump records it as the deploy time`)
@@ -28,71 +65,43 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 		err = event.CheckTime(r.env.Time, r.now(), r.cfg.ClockSkew, "AMIBUMP_CLOCK_SKEW")
 	}
 	if err != nil {
-		r.log.ErrorContext(ctx, "event rejected", "error", err)
-		res := event.Result{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}
-		if d != nil {
-			res.Build = &d.Build
-		}
-		return []event.Result{res}, nil
+		return d, plan.Deploy{}, err
 	}
-	deploy := plan.Deploy{At: r.env.Time.UTC().Truncate(time.Second), BuildID: d.Build.ID}
-	reject := func(err error, t *target) event.Result {
-		res := event.Result{Status: event.Rejected, EventID: r.env.ID, Build: &d.Build, Reason: err.Error()}
-		if t != nil {
-			res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
-		}
-		return res
+	return d, plan.Deploy{At: r.env.Time.UTC().Truncate(time.Second), BuildID: d.Build.ID}, nil
+}
+
+// instanceScope refuses an instanceId for more than one template: one
+// instance cannot be the release of several.
+func instanceScope(d *event.Deploy, targets []target) error {
+	if d.InstanceID == "" || len(targets) <= 1 {
+		return nil
 	}
-	targets, err := r.resolve(ctx, d)
-	if err != nil {
-		if IsPermanent(err) {
-			r.log.ErrorContext(ctx, "event rejected", "error", err)
-			return []event.Result{reject(err, nil)}, nil
-		}
-		return nil, err
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
 	}
-	r.log.InfoContext(ctx, "targets resolved", "count", len(targets), "build", d.Build.ID, "replay", r.env.ReplayName)
-	if d.InstanceID != "" && len(targets) > 1 {
-		names := make([]string, len(targets))
-		for i, t := range targets {
-			names[i] = t.Name
-		}
-		err := rejectf("detail.instanceId %s names one instance, but %d launch templates match (%s); narrow the event with layer and group, or leave instanceId out",
-			d.InstanceID, len(targets), strings.Join(names, ", "))
-		r.log.ErrorContext(ctx, "event rejected", "error", err)
-		results := make([]event.Result, len(targets))
-		for i := range targets {
-			results[i] = reject(err, &targets[i])
-		}
-		return results, nil
+	return rejectf("detail.instanceId %s names one instance, but %d launch templates match (%s); narrow the event with layer and group, or leave instanceId out",
+		d.InstanceID, len(targets), strings.Join(names, ", "))
+}
+
+// bumpOne bumps one target and turns the outcome into its result: a permanent
+// error is a rejection; a transient one is returned for Lambda's retry and,
+// unless the target has a result of its own (a failed image), reports nothing
+// now: its retry will.
+func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
+	log := r.log.With("launchTemplateId", t.ID)
+	res, err := r.bumpTarget(ctx, log, d, deploy, t)
+	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
+	res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
+	switch {
+	case err != nil && IsPermanent(err):
+		return rejected(ctx, log, res, err), nil
+	case err != nil:
+		log.WarnContext(ctx, "target failed, to be retried", "imageId", res.ImageID, "error", err)
+	default:
+		log.InfoContext(ctx, "target finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
 	}
-	results := make([]event.Result, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i := range targets {
-		wg.Go(func() {
-			t := targets[i]
-			log := r.log.With("launchTemplateId", t.ID)
-			res, err := r.bumpTarget(ctx, log, d, deploy, t)
-			res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
-			res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
-			switch {
-			case err != nil && IsPermanent(err):
-				res.Status, res.Reason = event.Rejected, err.Error()
-				log.ErrorContext(ctx, "target rejected", "imageId", res.ImageID, "error", err)
-				err = nil
-			case err != nil:
-				log.WarnContext(ctx, "target failed, to be retried", "imageId", res.ImageID, "error", err)
-				// Unless it has a result of its own (a failed image), a target that
-				// failed for now reports nothing: its retry will.
-			default:
-				log.InfoContext(ctx, "target finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
-			}
-			results[i], errs[i] = res, err
-		})
-	}
-	wg.Wait()
-	return withStatus(results), joinTransient(errs)
+	return res, err
 }
 
 // withStatus drops the results of targets that have none to report yet.
@@ -106,8 +115,10 @@ func withStatus(results []event.Result) []event.Result {
 	return out
 }
 
-// bumpTarget makes (or finds) the deploy's AMI for one template, waits for it
-// and promotes it.
+// bumpTarget is the deploy's pipeline for one template, step by step: read the
+// template (its $Latest must carry an image), find the image to resume, check
+// superseded, check the parameters' names, ensure the image, wait for it,
+// promote and tidy. Each step returns early with the target's outcome.
 func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
 	var res event.Result
 	st, err := r.readTemplate(ctx, t, nil)
@@ -117,15 +128,7 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if err != nil {
 		return res, err
 	}
-	// This deploy's AMI, if an earlier attempt (a retry, a replay, a resent
-	// event) made it: found by build id, whatever the event's time.
-	var mine *image
-	for _, img := range st.Images {
-		if img.Deploy.BuildID == deploy.BuildID && img.Tags[event.TagLaunchTemplate] == t.ID {
-			mine = &img
-			break
-		}
-	}
+	mine := resumable(st, t, deploy)
 	if mine != nil {
 		deploy = mine.Deploy
 	}
@@ -155,6 +158,17 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	}
 	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
 	return res, err
+}
+
+// resumable is this deploy's AMI, if an earlier attempt (a retry, a replay, a
+// resent event) made it: found by build id, whatever the event's time.
+func resumable(st templateState, t target, deploy plan.Deploy) *image {
+	for _, img := range st.Images {
+		if img.Deploy.BuildID == deploy.BuildID && img.Tags[event.TagLaunchTemplate] == t.ID {
+			return &img
+		}
+	}
+	return nil
 }
 
 // superseded tells whether the template already carries a newer deploy than

@@ -1,13 +1,17 @@
 package bump
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // permanentError is an error that a retry cannot fix: a bad event, no target, no
@@ -114,4 +118,18 @@ func stateReason(r *ec2types.StateReason) string {
 		reason += "; " + kmsKeyAdvice
 	}
 	return reason
+}
+
+// rejected is res as a rejected result for err, a permanent problem, logged
+// once at ERROR here, where it is handled: every rejection (a bad event, no
+// target, no source, access denied, a template amibump may not change) is
+// made by this function. A template's result names it; an event's does not.
+func rejected(ctx context.Context, log *slog.Logger, res event.Result, err error) event.Result {
+	res.Status, res.Reason = event.Rejected, err.Error()
+	msg := "event rejected"
+	if res.LaunchTemplateID != "" {
+		msg = "target rejected"
+	}
+	log.ErrorContext(ctx, msg, "imageId", res.ImageID, "error", err)
+	return res
 }

@@ -24,8 +24,7 @@ import (
 func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 	s, err := event.ParseAMIState(r.env.Detail)
 	if err != nil {
-		r.log.ErrorContext(ctx, "event rejected", "error", err)
-		return []event.Result{{Status: event.Rejected, EventID: r.env.ID, Reason: err.Error()}}, nil
+		return []event.Result{rejected(ctx, r.log, event.Result{EventID: r.env.ID}, err)}, nil
 	}
 	log := r.log.With("imageId", s.ImageID)
 	if s.State != string(ec2types.ImageStateAvailable) && s.State != string(ec2types.ImageStateFailed) {
@@ -53,10 +52,8 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 	lts, err := r.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{templateID}})
 	if hasCode(err, "InvalidLaunchTemplateId.NotFound") || (err == nil && len(lts.LaunchTemplates) == 0) {
 		res := imageResult(r.env.ID, img)
-		res.LaunchTemplateID, res.Status = templateID, event.Rejected
-		res.Reason = fmt.Sprintf("launch template %s of image %s no longer exists; nothing to promote", templateID, img.ID)
-		log.ErrorContext(ctx, "target rejected", "reason", res.Reason)
-		return []event.Result{res}, nil
+		res.LaunchTemplateID = templateID
+		return []event.Result{rejected(ctx, log, res, rejectf("launch template %s of image %s no longer exists; nothing to promote", templateID, img.ID))}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
@@ -64,11 +61,9 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 	t := newTarget(lts.LaunchTemplates[0])
 	if missing := t.missingTags(); len(missing) > 0 {
 		res := imageResult(r.env.ID, img)
-		res.LaunchTemplateID, res.LaunchTemplateName, res.Status = t.ID, t.Name, event.Rejected
-		res.Reason = fmt.Sprintf("launch template %s is no longer managed by amibump (it has no %s tag), so image %s was not promoted; tag the template again and replay the deploy event, or deregister %s",
-			t.Name, strings.Join(missing, " or "), img.ID, img.ID)
-		log.ErrorContext(ctx, "target rejected", "reason", res.Reason)
-		return []event.Result{res}, nil
+		res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
+		return []event.Result{rejected(ctx, log, res, rejectf("launch template %s is no longer managed by amibump (it has no %s tag), so image %s was not promoted; tag the template again and replay the deploy event, or deregister %s",
+			t.Name, strings.Join(missing, " or "), img.ID, img.ID))}, nil
 	}
 	res, _, err := r.settleImage(ctx, log, t, img, templateState{})
 	return withStatus([]event.Result{res}), joinTransient([]error{err})
@@ -109,9 +104,7 @@ func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img i
 		return event.Result{}, false, nil
 	}
 	if err != nil && IsPermanent(err) {
-		res.Status, res.Reason = event.Rejected, err.Error()
-		log.ErrorContext(ctx, "target rejected", "error", err)
-		return res, true, nil
+		return rejected(ctx, log, res, err), true, nil
 	}
 	if err == nil && res.Status != "" {
 		log.InfoContext(ctx, "target finished", "status", res.Status, "version", res.Version, "changed", changed)
@@ -125,8 +118,7 @@ func (r *run) jobError(ctx context.Context, log *slog.Logger, t target, err erro
 	if !IsPermanent(err) {
 		return event.Result{}, err
 	}
-	log.ErrorContext(ctx, "target rejected", "error", err)
-	return event.Result{Status: event.Rejected, EventID: r.env.ID, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name, Reason: err.Error()}, nil
+	return rejected(ctx, log, event.Result{EventID: r.env.ID, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name}, err), nil
 }
 
 func imageResult(eventID string, img image) event.Result {
