@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
@@ -20,7 +19,7 @@ import (
 )
 
 // The instance id the sample events name.
-const namedInstance = "i-0123456789abcdef0"
+const namedInstance = awsfake.SampleInstance
 
 // world is an account with amibump's usual setup: app shop, env prod, template
 // shop-web-prod-a launched by group shop-web-prod-a at $Latest, its instance
@@ -40,11 +39,8 @@ func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	t.Helper()
 	opts = append([]awsfake.Option{awsfake.WithImageDelay(20 * time.Millisecond)}, opts...)
 	w := &world{t: t, cloud: awsfake.New(opts...)}
-	w.cloud.CreateEventBus("amibump")
-	w.baseAMI = w.cloud.AddImage(awsfake.Image{Name: "base-2026-01", Tags: map[string]string{"team": "platform"}})
-	w.lt = w.template("shop-web-prod-a", map[string]string{"amibump:layer": "web", "amibump:group": "a"})
-	w.source = w.cloud.AddInstance(awsfake.Instance{ID: namedInstance, ImageID: w.baseAMI, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
-	w.group("shop-web-prod-a", w.lt, "$Latest", w.source)
+	shop := awsfake.SeedShop(w.cloud, nil)
+	w.baseAMI, w.lt, w.source = shop.BaseAMI, shop.Template, shop.Source
 	w.cfg = bump.Defaults()
 	w.cfg.EventBus = "amibump"
 	w.cfg.PollMin, w.cfg.PollMax = time.Millisecond, 5*time.Millisecond
@@ -66,14 +62,7 @@ func (w *world) template(name string, tags map[string]string) string {
 // group adds an Auto Scaling group launching from a template at a version,
 // with InService, Healthy instances.
 func (w *world) group(name, lt, version string, instances ...string) {
-	g := astypes.AutoScalingGroup{
-		AutoScalingGroupName: aws.String(name),
-		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String(version)},
-	}
-	for _, id := range instances {
-		g.Instances = append(g.Instances, astypes.Instance{InstanceId: aws.String(id), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService})
-	}
-	w.cloud.AddAutoScalingGroup(g)
+	w.cloud.AddGroup(name, lt, version, instances...)
 }
 
 func (w *world) bumper() *bump.Bumper {

@@ -11,15 +11,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/bump"
 )
 
 // The instance the sample events name.
-const namedInstance = "i-0123456789abcdef0"
+const namedInstance = awsfake.SampleInstance
 
 // world is an account with amibump's usual setup, as lambda/bump's tests seed
 // it: template shop-web-prod-a (app shop, env prod, layer web, group a),
@@ -47,28 +45,14 @@ func newWorld(t *testing.T, templateTags map[string]string) *world {
 func newWorldOn(t *testing.T, cloud *awsfake.Cloud, templateTags map[string]string) *world {
 	t.Helper()
 	w := &world{t: t, cloud: cloud, env: map[string]string{}}
-	w.cloud.CreateEventBus("amibump")
-	w.baseAMI = w.cloud.AddImage(awsfake.Image{Name: "base-2026-01"})
-	tags := map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "web", "amibump:group": "a"}
-	for k, v := range templateTags {
-		tags[k] = v
-	}
-	w.lt = w.cloud.AddLaunchTemplate("shop-web-prod-a", tags, ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.baseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
-	w.source = w.cloud.AddInstance(awsfake.Instance{ID: namedInstance, ImageID: w.baseAMI, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
-	w.group("shop-web-prod-a", "$Latest", w.source)
+	shop := awsfake.SeedShop(w.cloud, templateTags)
+	w.baseAMI, w.lt, w.source = shop.BaseAMI, shop.Template, shop.Source
 	return w
 }
 
 // group adds an Auto Scaling group launching from the world's template at a version.
 func (w *world) group(name, version string, instances ...string) {
-	g := astypes.AutoScalingGroup{
-		AutoScalingGroupName: aws.String(name),
-		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.lt), Version: aws.String(version)},
-	}
-	for _, id := range instances {
-		g.Instances = append(g.Instances, astypes.Instance{InstanceId: aws.String(id), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService})
-	}
-	w.cloud.AddAutoScalingGroup(g)
+	w.cloud.AddGroup(name, w.lt, version, instances...)
 }
 
 // clients is the command's clientsFunc: the world's fakes.
