@@ -79,6 +79,8 @@ type Cloud struct {
 	// recycleFor and recycled: WithRecycleBin (recyclebin.go), names held until then.
 	recycleFor time.Duration
 	recycled   map[string]time.Time
+	// throttle: WithThrottling (throttle.go); nil: no throttling.
+	throttle *throttler
 
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes
@@ -253,11 +255,14 @@ func (c *Cloud) delay(ctx context.Context, op string) {
 }
 
 // begin starts a call of op with c.mu held: it counts the call, then honours the
-// context, FailNext and Deny, in that order. A nil error means go ahead.
+// context, throttling, FailNext and Deny, in that order. A nil error means go ahead.
 func (c *Cloud) begin(ctx context.Context, svc service, op string) error {
 	c.calls[op]++
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := c.throttled(svc, op); err != nil {
+		return wrap(svc, op, err)
 	}
 	if q := c.failNext[op]; len(q) > 0 {
 		err := q[0]
