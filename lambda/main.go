@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -34,13 +35,15 @@ func main() {
 	}
 	// The SDK's default chain: credentials from the execution role, region from
 	// AWS_REGION, endpoints from AWS_ENDPOINT_URL* when set (local runs).
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	// Retries: the SDK's standard retryer with room for throttling (bump.NewRetryer).
+	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) }))
 	if err != nil {
 		log.Error("cannot load AWS configuration", "error", err)
 		os.Exit(2)
 	}
+	// One request budget for the process: every event this environment handles keeps to it.
 	b := bump.New(ec2.NewFromConfig(awsCfg), autoscaling.NewFromConfig(awsCfg), eventbridge.NewFromConfig(awsCfg), cfg, log).
-		WithSSM(ssm.NewFromConfig(awsCfg))
+		WithSSM(ssm.NewFromConfig(awsCfg)).WithBudget(bump.NewBudget(bump.DefaultRates, 1))
 	lambda.Start(b.Handle)
 }
 

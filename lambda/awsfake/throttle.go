@@ -28,6 +28,7 @@ import (
 //	CreateLaunchTemplateVersion          100       5  uncategorized
 //	ModifyLaunchTemplate                 100       5  uncategorized
 //	DeregisterImage                      100       5  uncategorized
+//	CreateTags                           100      10  uncategorized
 //	any other Describe*/Get*/List*       100      20  non-mutating
 //	any other API                         50       5  mutating
 //
@@ -57,6 +58,7 @@ var ec2Buckets = map[string]Bucket{
 	"CreateLaunchTemplateVersion": {100, 5},
 	"ModifyLaunchTemplate":        {100, 5},
 	"DeregisterImage":             {100, 5},
+	"CreateTags":                  {100, 10},
 }
 
 var (

@@ -32,6 +32,7 @@ type Bumper struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+	budget *Budget // nil: no request budget (tests)
 }
 
 // New returns a Bumper over the given clients. log may be nil (logs discarded).
@@ -110,6 +111,15 @@ type run struct {
 	groups   []astypes.AutoScalingGroup // nil until listed
 
 	obs *observations // what the metrics need (metrics.go)
+
+	pollOnce sync.Once
+	poll     *poller // the event's shared image poll, made by the first wait
+}
+
+// poller returns the event's shared poll of images (poll.go).
+func (r *run) poller(ctx context.Context) *poller {
+	r.pollOnce.Do(func() { r.poll = newPoller(ctx, r.ec2, r.cfg.PollMin, r.cfg.PollMax) })
+	return r.poll
 }
 
 func (b *Bumper) newRun(env *event.Envelope) *run {
@@ -119,19 +129,19 @@ func (b *Bumper) newRun(env *event.Envelope) *run {
 		r.log = b.log.With("eventId", env.ID)
 	}
 	if b.ec2 != nil {
-		r.ec2 = observedEC2{gatedEC2{b.ec2, g}, r.obs}
+		r.ec2 = observedEC2{gatedEC2{b.budget, b.ec2, g}, r.obs}
 	}
 	if b.asg != nil {
-		r.asg = gatedAutoScaling{b.asg, g}
+		r.asg = gatedAutoScaling{b.budget, b.asg, g}
 	}
 	if b.events != nil {
-		r.events = gatedEvents{b.events, g}
+		r.events = gatedEvents{b.budget, b.events, g}
 	}
 	if env.Classify() == event.KindAMIState {
 		r.observeAMIState()
 	}
 	if b.ssm != nil {
-		r.ssm = gatedSSM{b.ssm, g}
+		r.ssm = gatedSSM{b.budget, b.ssm, g}
 	}
 	return r
 }

@@ -15,7 +15,9 @@ import (
 type Config struct {
 	// EventBus receives a bump-finished event per result; "" = results are not published.
 	EventBus string
-	// PollMin and PollMax bound the ImageAvailable waiter's delay between polls.
+	// PollMin is the tick of the event's shared image poll: one DescribeImages a
+	// tick for all its AMIs (poll.go). PollMax bounds the tick while EC2
+	// throttles the poll.
 	PollMin, PollMax time.Duration
 	// PendingLimit: reconcile reports AMIs pending for longer.
 	PendingLimit time.Duration
@@ -37,7 +39,7 @@ type Config struct {
 // Defaults are the settings when no variable is set.
 func Defaults() Config {
 	return Config{
-		PollMin:       5 * time.Second,
+		PollMin:       3 * time.Second,
 		PollMax:       15 * time.Second,
 		PendingLimit:  6 * time.Hour,
 		Concurrency:   8,

@@ -214,8 +214,9 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	waitCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	start := r.now()
-	waiter := ec2.NewImageAvailableWaiter(r.ec2, func(o *ec2.ImageAvailableWaiterOptions) {
-		o.MinDelay, o.MaxDelay = r.cfg.PollMin, r.cfg.PollMax
+	// The waiters of one event share their polls (poll.go): the poller sets the pace.
+	waiter := ec2.NewImageAvailableWaiter(r.poller(ctx), func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = waiterDelay(r.cfg.PollMin), waiterDelay(r.cfg.PollMin)
 		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
 			switch {
 			case err != nil && hasCode(err, "InvalidAMIID.NotFound"):

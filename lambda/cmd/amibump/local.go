@@ -99,7 +99,7 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).WithSSM(ssmClient).Handle(ctx, raw)
+	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).WithSSM(ssmClient).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
 	if *jsonOut {
 		c.printJSON(resp)
 	} else {

@@ -58,7 +58,7 @@ func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
 }
 
 func loadConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) })}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
