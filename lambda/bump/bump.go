@@ -112,6 +112,7 @@ type run struct {
 
 	obs *observations // what the metrics need (metrics.go)
 
+	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
 	poll     *poller // the event's shared image poll, made by the first wait
 }

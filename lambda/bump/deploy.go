@@ -43,6 +43,7 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 		}
 		return results, nil
 	}
+	r.reads.targets = targets // the event's shared reads (shared.go)
 	results := make([]event.Result, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
@@ -121,7 +122,11 @@ func withStatus(results []event.Result) []event.Result {
 // promote and tidy. Each step returns early with the target's outcome.
 func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
 	var res event.Result
-	st, err := r.readTemplate(ctx, t, nil)
+	known, err := r.templateImagesOnce(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	st, err := r.readTemplate(ctx, t, known)
 	if err == nil {
 		err = checkLatestImage(t, st.Plan)
 	}

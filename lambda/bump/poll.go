@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -160,7 +161,7 @@ func (p *poller) describe(ids []string) (map[string]ec2types.Image, error) {
 // summarize names a few ids and how many more there are.
 func summarize(ids []string) string {
 	if len(ids) <= 3 {
-		return fmt.Sprint(ids)
+		return strings.Join(ids, ", ")
 	}
-	return fmt.Sprintf("%v and %d more", ids[:3], len(ids)-3)
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:3], ", "), len(ids)-3)
 }

@@ -98,16 +98,9 @@ func (r *run) pickSource(ctx context.Context, t target, instanceID string) (sour
 	if instanceID != "" {
 		return r.checkNamedSource(ctx, t, instanceID)
 	}
-	out, err := r.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + event.TagSourceFor), Values: []string{t.Name}},
-		{Name: aws.String("instance-state-name"), Values: []string{string(ec2types.InstanceStateNameRunning)}},
-	}})
+	tagged, err := r.taggedSources(ctx, t)
 	if err != nil {
-		return source{}, fmt.Errorf("find instances tagged %s=%s: %w", event.TagSourceFor, t.Name, err)
-	}
-	var tagged []ec2types.Instance
-	for _, res := range out.Reservations {
-		tagged = append(tagged, res.Instances...)
+		return source{}, err
 	}
 	if len(tagged) > 0 {
 		// The most recently launched one: a dedicated source is replaced, not patched.
