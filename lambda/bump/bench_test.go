@@ -245,8 +245,8 @@ func (c ec2Probe) DescribeInstances(ctx context.Context, in *ec2.DescribeInstanc
 
 func (c ec2Probe) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	op := "DescribeImages"
-	if len(in.ImageIds) > 0 {
-		op = "DescribeImages#id"
+	if len(in.ImageIds) > 0 || slices.ContainsFunc(in.Filters, func(f ec2types.Filter) bool { return aws.ToString(f.Name) == "image-id" }) {
+		op = "DescribeImages#id" // a poll: by id, or the shared poll's image-id filter
 	}
 	return track(c.p, op, func() (*ec2.DescribeImagesOutput, error) { return c.p.ec2.DescribeImages(ctx, in, o...) })
 }
@@ -308,8 +308,8 @@ func (c eventsProbe) PutEvents(ctx context.Context, in *eventbridge.PutEventsInp
 var benchStart = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
 
 // BenchmarkAvailableToVersion (figure 1): the time from an AMI becoming
-// available to its launch template version existing, for amibump's waiter
-// delays (5s/15s) and the SDK's defaults (15s/120s). Each sample is one bump in
+// available to its launch template version existing, with amibump's shared
+// poll at its default tick (3s, at most 15s while throttled). Each sample is one bump in
 // an account of its own whose AMI takes a random 1–4 minutes (scaled); the
 // samples run at once. API calls take their usual time (apiLatency), so the
 // figure includes promotion's reads and the create call.
@@ -322,8 +322,7 @@ func BenchmarkAvailableToVersion(b *testing.B) {
 		name             string
 		pollMin, pollMax time.Duration
 	}{
-		{"amibump-5s-15s", 5 * time.Second, 15 * time.Second},
-		{"sdk-defaults-15s-120s", 15 * time.Second, 120 * time.Second},
+		{"amibump-3s-15s", bump.Defaults().PollMin, bump.Defaults().PollMax},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -415,7 +414,7 @@ func BenchmarkCallsPerBump(b *testing.B) {
 				a := newAccount()
 				a.target("shop-web-prod-a", "web", "a")
 				p := newProbe(a.cloud)
-				bm := p.bumper(benchConfig(5*time.Second, 15*time.Second, 8), nil)
+				bm := p.bumper(benchConfig(3*time.Second, 15*time.Second, 8), nil)
 				for i := range prior {
 					resp, err := handleWithin(bm, deployFinished(fmt.Sprintf("b-%d", i), benchStart.Add(time.Duration(i)*time.Hour), "web", "a"), lambdaTimeout)
 					allPromoted(b, resp, err, 1)
@@ -464,7 +463,7 @@ func BenchmarkFanOut(b *testing.B) {
 					a.target(fmt.Sprintf("shop-fan-prod-%03d", i), "fan", fmt.Sprint(i))
 				}
 				p := newProbe(a.cloud)
-				bm := p.bumper(benchConfig(5*time.Second, 15*time.Second, bc.concurrency), nil)
+				bm := p.bumper(benchConfig(3*time.Second, 15*time.Second, bc.concurrency), nil)
 				raw := deployFinished("b-fan", benchStart, "fan", "")
 				b.StartTimer()
 				start := time.Now()

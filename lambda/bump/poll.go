@@ -26,7 +26,7 @@ import (
 // whole call for one such id, as ImageIds would.
 //
 // Ticks: the first poll goes at once; the next starts a tick after the one
-// before started, with the ids asked for meanwhile. The waiters' own delay is a
+// before was answered, with the ids asked for meanwhile. The waiters' own delay is a
 // tenth of the tick, so each is back before the next tick: the poller sets the
 // pace, one DescribeImages a tick for the whole event (one per 200 pending ids)
 // and an AMI is seen within a tick of turning available. While EC2 throttles the
@@ -40,7 +40,7 @@ type poller struct {
 	mu    sync.Mutex
 	tick  time.Duration
 	next  *poll         // the poll that new calls join; nil when none is due
-	ready chan struct{} // closed once a tick has passed since the last poll started
+	ready chan struct{} // closed once a tick has passed since the last poll was answered
 }
 
 // poll is one shared DescribeImages and its answer.
@@ -101,7 +101,7 @@ func (p *poller) join(id string) *poll {
 	return p.next
 }
 
-// run makes the poll once ready is closed (a tick after the previous one).
+// run makes the poll once ready is closed (a tick after the previous answer).
 func (p *poller) run(pl *poll, ready <-chan struct{}) {
 	select {
 	case <-ready:
@@ -122,7 +122,6 @@ func (p *poller) run(pl *poll, ready <-chan struct{}) {
 	ids := slices.Sorted(maps.Keys(pl.ids))
 	next := make(chan struct{})
 	p.ready = next
-	time.AfterFunc(p.tick, func() { close(next) })
 	p.mu.Unlock()
 
 	pl.images, pl.err = p.describe(ids)
@@ -132,6 +131,9 @@ func (p *poller) run(pl *poll, ready <-chan struct{}) {
 	} else {
 		p.tick = p.min
 	}
+	// The next tick counts from this poll's answer: a poll held up by the
+	// budget or the gate never bunches with the next one.
+	time.AfterFunc(p.tick, func() { close(next) })
 	p.mu.Unlock()
 	close(pl.done)
 }

@@ -70,8 +70,14 @@ func TestWaitersShareOnePollATick(t *testing.T) {
 			t.Fatalf("poll input %+v: want Owners self and one image-id filter, no ImageIds", in)
 		}
 	}
-	if !slices.ContainsFunc(rec.inputs, func(in *ec2.DescribeImagesInput) bool { return len(in.Filters[0].Values) == len(ids) }) {
-		t.Fatalf("no poll named all %d pending ids", len(ids))
+	named := map[string]bool{}
+	for _, in := range rec.inputs {
+		for _, v := range in.Filters[0].Values {
+			named[v] = true
+		}
+	}
+	if len(named) != len(ids) {
+		t.Fatalf("the polls named %d of the %d pending ids", len(named), len(ids))
 	}
 }
 
