@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,8 +41,9 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "print the benchmarks' and builds' own output too")
+	asJSON := flag.Bool("json", false, "print the figures as one JSON object instead of the table")
 	flag.Parse()
-	if err := run(*verbose); err != nil {
+	if err := run(*verbose, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -51,26 +52,33 @@ func main() {
 // row is one line of the table: figure, what, measured, goal, verdict.
 type row struct{ fig, what, got, goal, ok string }
 
-func run(verbose bool) error {
+// report collects the table's rows and the figures -json prints.
+type report struct {
+	rows    []row
+	figures map[string]float64
+}
+
+func (r *report) add(fig, what, got, goal string, ok *bool) {
+	v := ""
+	if ok != nil {
+		v = map[bool]string{true: "ok", false: "MISSED"}[*ok]
+	}
+	r.rows = append(r.rows, row{fig, what, got, goal, v})
+}
+
+func yes(b bool) *bool { return &b }
+
+func run(verbose, asJSON bool) error {
 	ctx := context.Background()
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the module root (make bench does)")
 	}
 	started := time.Now()
-	var rows []row
-	add := func(fig, what, got, goal string, ok *bool) {
-		v := ""
-		if ok != nil {
-			v = map[bool]string{true: "ok", false: "MISSED"}[*ok]
-		}
-		rows = append(rows, row{fig, what, got, goal, v})
-	}
-	yes := func(b bool) *bool { return &b }
-
+	rep := &report{figures: map[string]float64{}}
 	step := func(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
 
-	step("scenario benchmarks (figures 1-4, about 70s)")
-	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkReconcile", "1x")
+	step("scenario benchmarks (figures 1-4, about 100s)")
+	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkThrottledFanOut|BenchmarkReconcile", "1x")
 	if err != nil {
 		return err
 	}
@@ -79,11 +87,30 @@ func run(verbose bool) error {
 	if err != nil {
 		return err
 	}
+	rep.scenarios(scen)
+	if err := rep.binary(ctx, step); err != nil {
+		return err
+	}
+	rep.handler(hand)
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep.figures)
+	}
+	cpu := cpuModel()
+	goVersion, _ := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	fmt.Printf("amibump benchmarks: %d CPUs (%s), %s/%s, %s, took %s\n\n", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH,
+		strings.TrimSpace(string(goVersion)), time.Since(started).Round(time.Second))
+	return render(os.Stdout, rep.rows)
+}
 
+// scenarios adds figures 1 to 4.
+func (r *report) scenarios(scen map[string]map[string]float64) {
+	f := r.figures
 	// 1. Latency added beyond EC2's own work.
-	a, s := scen["AvailableToVersion/amibump-5s-15s"], scen["AvailableToVersion/sdk-defaults-15s-120s"]
-	add("1", "AMI available -> version created, p50 / p99 (5s-15s)", fmt.Sprintf("%.1f s / %.1f s", a["p50-s"], a["p99-s"]), "p99 <= 15 s", yes(a["p99-s"] <= 15))
-	add("", "  with the SDK waiter's defaults (15s-120s)", fmt.Sprintf("%.1f s / %.1f s", s["p50-s"], s["p99-s"]), "about 120 s", nil)
+	a := scen["AvailableToVersion/amibump-3s-15s"]
+	f["addedLatencyP50Seconds"], f["addedLatencyP99Seconds"] = a["p50-s"], a["p99-s"]
+	r.add("1", "AMI available -> version, p50 / p99", fmt.Sprintf("%.1f s / %.1f s (shared poll, 3 s tick)", a["p50-s"], a["p99-s"]), "p99 <= 5 s", yes(a["p99-s"] <= 5))
 
 	// 2. Calls per bump.
 	for _, name := range []string{"first", "steady"} {
@@ -95,10 +122,12 @@ func run(verbose bool) error {
 			}
 		}
 		what := "API calls, one template, first bump"
+		f["callsFirstBump"] = m["total-calls"]
 		if name == "steady" {
-			what = "API calls, one template at keep=5 (prunes 1)"
+			what = "  same at keep=5 (prunes 1)"
+			f["callsSteadyBump"] = m["total-calls"]
 		}
-		add(map[string]string{"first": "2", "steady": ""}[name], what,
+		r.add(map[string]string{"first": "2", "steady": ""}[name], what,
 			fmt.Sprintf("%d (+%d polls): %s", int(m["total-calls"]), int(m["polls"]), strings.Join(parts, ", ")), "<= 10", yes(m["total-calls"] <= 10))
 	}
 
@@ -112,22 +141,49 @@ func run(verbose bool) error {
 		if c.n == 50 && c.conc == 8 {
 			goal, ok = "wall/T <= 1.2", yes(m["wall/T"] <= 1.2)
 		}
-		add(fig, fmt.Sprintf("fan-out %d templates, concurrency %d", c.n, c.conc),
-			fmt.Sprintf("wall/T %.2f; %d calls, at most %d in flight, %d/s", m["wall/T"], int(m["calls"]), int(m["peak-in-flight"]), int(m["peak-calls/s"])), goal, ok)
+		r.add(fig, fmt.Sprintf("fan-out %d, concurrency %d", c.n, c.conc),
+			fmt.Sprintf("wall/T %.2f; %d calls, %d in flight, %d/s", m["wall/T"], int(m["calls"]), int(m["peak-in-flight"]), int(m["peak-calls/s"])), goal, ok)
 	}
+	r.throttled(scen)
 
 	// 4. Reconcile.
 	for _, name := range []string{"due", "idle"} {
 		m := scen["Reconcile/"+name]
-		what := "reconcile 500 templates, 5,000 AMIs, all due"
+		what := "reconcile 500 templates, all due"
 		if name == "idle" {
 			what = "  same, nothing due"
 		}
-		add(map[string]string{"due": "4", "idle": ""}[name], what,
+		r.add(map[string]string{"due": "4", "idle": ""}[name], what,
 			fmt.Sprintf("%d calls (%s); %.0f ms on the fakes, ~%.0f s at AWS's pace", int(m["total-calls"]), opCounts(m), m["cpu-wall-ms"], m["model-wall-s"]), "", nil)
 	}
+}
 
-	// 5. The binary.
+// throttled adds the fan-outs under AWS's buckets (figure 3, continued).
+func (r *report) throttled(scen map[string]map[string]float64) {
+	for _, n := range []int{200, 500} {
+		m := scen[fmt.Sprintf("ThrottledFanOut/templates=%d", n)]
+		key := fmt.Sprintf("Fanout%d", n)
+		r.figures["failedTargets"+key] = m["failed"]
+		r.figures["pendingTargets"+key] = m["pending"]
+		r.figures["throttledAnswers"+key] = m["throttled"]
+		r.figures["pollsPerSecond"+key] = m["polls/s"]
+		r.figures["pollsPerTick"+key] = m["polls/tick"]
+		r.figures["callsPerTemplate"+key] = m["calls/template"]
+		r.figures["wallOverT"+key] = m["wall/T"]
+		r.add("", fmt.Sprintf("fan-out %d, AWS's buckets, half taken", n),
+			fmt.Sprintf("failed %d, pending %d; %d throttled answers", int(m["failed"]), int(m["pending"]), int(m["throttled"])), "0 failed", yes(m["failed"] == 0))
+		r.add("", "  polls during the wait",
+			fmt.Sprintf("%.2f/s, at most %d a tick", m["polls/s"], int(m["polls/tick"])), "<= 0.5/s, 1/tick", yes(m["polls/s"] <= 0.5 && m["polls/tick"] <= 1))
+		goal, ok := "", (*bool)(nil)
+		if n == 200 {
+			goal, ok = "<= 6 a template", yes(m["calls/template"] <= 6)
+		}
+		r.add("", "  calls a template (no polls); wall/T", fmt.Sprintf("%.2f; wall/T %.2f", m["calls/template"], m["wall/T"]), goal, ok)
+	}
+}
+
+// binary adds figure 5: the function's size, start-up and peak memory.
+func (r *report) binary(ctx context.Context, step func(string)) error {
 	step("building bootstrap for linux/arm64 (make build's flags)")
 	dir, err := os.MkdirTemp("", "amibump-bench-")
 	if err != nil {
@@ -143,7 +199,8 @@ func run(verbose bool) error {
 		return err
 	}
 	size := float64(fi.Size()) / 1e6
-	add("5", "bootstrap size, linux/arm64", fmt.Sprintf("%.1f MB (%.1f MiB)", size, float64(fi.Size())/(1<<20)), "<= 12 MB", yes(size <= 12))
+	r.figures["bootstrapMB"] = size
+	r.add("5", "bootstrap size, linux/arm64", fmt.Sprintf("%.1f MB (%.1f MiB)", size, float64(fi.Size())/(1<<20)), "<= 12 MB", yes(size <= 12))
 
 	step("building bootstrap for this machine and the emulator")
 	host := filepath.Join(dir, "bootstrap")
@@ -160,36 +217,85 @@ func run(verbose bool) error {
 		return err
 	}
 	worst := max(start.init, start.cold-start.warm)
-	add("", "start-up to ready for the first event (median of 7)",
-		fmt.Sprintf("%.1f ms (RIE's INIT REPORT; first answer %.1f - warm answer %.1f = %.1f ms)", ms(start.init), ms(start.cold), ms(start.warm), ms(start.cold-start.warm)),
+	r.figures["startupMs"] = ms(start.init)
+	r.add("", "start-up, median of 7",
+		fmt.Sprintf("%.1f ms (INIT REPORT; first %.1f - warm %.1f = %.1f ms)", ms(start.init), ms(start.cold), ms(start.warm), ms(start.cold-start.warm)),
 		"<= 50 ms", yes(worst <= 50*time.Millisecond))
 	rss, dur, err := measureRSS(ctx, rie, host, 50)
 	if err != nil {
 		return err
 	}
-	add("", "peak RSS, fan-out of 50 (VmHWM of bootstrap)", fmt.Sprintf("%.1f MB (the event took %.1f s)", float64(rss)*1024/1e6, dur.Seconds()), "<= 40 MB", yes(float64(rss)*1024/1e6 <= 40))
+	mb := float64(rss) * 1024 / 1e6
+	r.figures["peakRSSMB"] = mb
+	r.add("", "peak RSS, fan-out of 50 (VmHWM)", fmt.Sprintf("%.1f MB (the event took %.1f s)", mb, dur.Seconds()), "<= 40 MB", yes(mb <= 40))
+	return nil
+}
 
-	// 6. Handler overhead.
+// handler adds figure 6.
+func (r *report) handler(hand map[string]map[string]float64) {
 	for _, name := range []string{"deploy", "unsupported"} {
 		m := hand["Handle/"+name]
 		what := "handler, one bump, zero-latency fakes"
 		if name == "unsupported" {
 			what = "  an event rejected without a call"
 		}
-		add(map[string]string{"deploy": "6", "unsupported": ""}[name], what,
-			fmt.Sprintf("%s/op, %d allocs/op, %s/op", human(m["ns/op"]), int(m["allocs/op"]), bytesHuman(m["B/op"])), "regression guard", nil)
+		r.figures["handler"+strings.ToUpper(name[:1])+name[1:]+"NsPerOp"] = m["ns/op"]
+		r.add(map[string]string{"deploy": "6", "unsupported": ""}[name], what,
+			fmt.Sprintf("%s/op, %d allocs/op, %s/op", human(m["ns/op"]), int(m["allocs/op"]), bytesHuman(m["B/op"])), "guard", nil)
 	}
+}
 
-	cpu := cpuModel()
-	goVersion, _ := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	fmt.Printf("amibump benchmarks: %d CPUs (%s), %s/%s, %s, took %s\n\n", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH,
-		strings.TrimSpace(string(goVersion)), time.Since(started).Round(time.Second))
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	_, _ = fmt.Fprintln(tw, "#\tmeasure\tresult\tgoal\t")
-	for _, r := range rows {
-		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.fig, r.what, r.got, r.goal, r.ok)
+// Widths of the table's columns: with the figure, the verdict and the
+// separators the table fits in 120 columns. A longer result is wrapped.
+const (
+	whatWidth   = 38
+	resultWidth = 51
+	goalWidth   = 16
+)
+
+// render prints rows as a table that fits in 120 columns: a result longer than
+// its column goes on continuation lines, cut after a comma or a space.
+func render(w io.Writer, rows []row) error {
+	line := func(fig, what, got, goal, ok string) string {
+		return strings.TrimRight(fmt.Sprintf("%-1s  %-*s  %-*s  %-*s  %s", fig, whatWidth, what, resultWidth, got, goalWidth, goal, ok), " ")
 	}
-	return tw.Flush()
+	if _, err := fmt.Fprintln(w, line("#", "measure", "result", "goal", "")); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		parts := wrap(r.got, resultWidth)
+		for i, p := range parts {
+			l := line("", "", p, "", "")
+			if i == 0 {
+				l = line(r.fig, r.what, p, r.goal, r.ok)
+			}
+			if _, err := fmt.Fprintln(w, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// wrap cuts s into lines of at most width characters, after ", " or " ".
+func wrap(s string, width int) []string {
+	var out []string
+	for len([]rune(s)) > width {
+		r := []rune(s)
+		cut := -1
+		for i := width; i > 2; i-- { // never within the continuation indent
+			if r[i-1] == ',' || r[i-1] == ' ' || r[i-1] == ';' {
+				cut = i
+				break
+			}
+		}
+		if cut <= 0 {
+			cut = width
+		}
+		out = append(out, strings.TrimRight(string(r[:cut]), " "))
+		s = "  " + strings.TrimLeft(string(r[cut:]), " ")
+	}
+	return append(out, s)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
