@@ -627,8 +627,11 @@ func measureRSS(ctx context.Context, rie, bootstrap string, n int) (int, time.Du
 	if err != nil {
 		return 0, 0, err
 	}
-	if got := bytes.Count(body, []byte(`"status":"promoted"`)); got != n {
-		return 0, 0, fmt.Errorf("fan-out of %d: %d promoted: %s", n, got, body)
+	// At the function's request budget (real time here), a fan-out of 50 takes
+	// longer than the emulator's 60 s: what is left is pending, as in Lambda.
+	promoted, pending := bytes.Count(body, []byte(`"status":"promoted"`)), bytes.Count(body, []byte(`"status":"pending"`))
+	if promoted+pending != n {
+		return 0, 0, fmt.Errorf("fan-out of %d: %d promoted, %d pending: %s", n, promoted, pending, body)
 	}
 	pid, err := e.bootstrapPID()
 	if err != nil {
