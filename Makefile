@@ -40,7 +40,7 @@ fuzz: ## run every Go fuzz target for FUZZTIME each (default 30s); an input that
 demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
 	go run ./lambda/demo
 
-bench: ## run the benchmarks and print the figures (about 1.5 min)
+bench: ## run the benchmarks and print the figures (about 2 min; -json: go run ./lambda/benchmark -json)
 	go run ./lambda/benchmark
 
 lint: tools ## gofmt, go vet, golangci-lint, and cfn-lint on the templates (that step skipped, with a message, without cfn-lint)
