@@ -115,24 +115,28 @@ func (b *Bumper) WithBudget(budget *Budget) *Bumper {
 	return &c
 }
 
-// Retries of the function's SDK clients.
+// Retries of the function's SDK clients: throttling gets more attempts than
+// other transient errors, which keep the SDK's default of 3.
 const (
-	retryMaxAttempts = 10
-	retryMaxBackoff  = 20 * time.Second
+	retryMaxAttempts      = 8
+	retryOtherMaxAttempts = 3
+	retryMaxBackoff       = 5 * time.Second
 )
 
 // NewRetryer is the retryer of amibump's SDK clients: the SDK's standard
-// retryer (exponential backoff with jitter, throttling and 5xx retried) with
-// room for throttling: 10 attempts, backoff up to 20 s, so a throttled call
-// waits about two minutes in all before it fails its target. The standard
-// retryer's retry quota (a client-side token bucket shared by every goroutine,
-// which refuses retries once many have failed) is turned off: with hundreds of
-// concurrent targets it would turn EC2's throttling into failed targets, which
-// is what the budget and the backoff are there to prevent. speed divides every
-// backoff delay, for benchmarks; production uses 1.
+// retryer (exponential backoff with jitter) with room for throttling: a
+// throttled call is tried up to 8 times with backoff up to 5 s (about 14 s of
+// waiting on average, 27 s at most) before it fails its target; a 5xx or a
+// dropped connection keeps the default 3 attempts, so a real outage still
+// reaches Lambda's retry quickly. The standard retryer's retry quota (a
+// client-side token bucket shared by every goroutine, which refuses retries once
+// many have failed) is turned off: with hundreds of concurrent targets it would
+// turn EC2's throttling into failed targets, which is what the budget and the
+// backoff are there to prevent. speed divides every backoff delay, for
+// benchmarks; production uses 1.
 func NewRetryer(speed float64) aws.Retryer {
 	backoff := retry.NewExponentialJitterBackoff(retryMaxBackoff)
-	return retry.NewStandard(func(o *retry.StandardOptions) {
+	return throttleRetryer{retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = retryMaxAttempts
 		o.MaxBackoff = retryMaxBackoff
 		o.RateLimiter = ratelimit.None
@@ -140,5 +144,17 @@ func NewRetryer(speed float64) aws.Retryer {
 			d, err := backoff.BackoffDelay(attempt, err)
 			return time.Duration(float64(d) / speed), err
 		})
-	})
+	})}
+}
+
+// throttleRetryer stops retrying an error that is not throttling after
+// retryOtherMaxAttempts: returning the error itself from RetryDelay ends the
+// SDK's attempts with it, as running out of attempts does.
+type throttleRetryer struct{ *retry.Standard }
+
+func (r throttleRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if attempt >= retryOtherMaxAttempts && !isThrottle(err) {
+		return 0, err
+	}
+	return r.Standard.RetryDelay(attempt, err)
 }

@@ -60,10 +60,18 @@ func TestRetryerOutlastsThrottling(t *testing.T) {
 			t.Fatalf("retry %d refused: %v", i, err)
 		}
 	}
-	for attempt := 1; attempt <= retryMaxAttempts; attempt++ {
+	for attempt := 1; attempt < retryMaxAttempts; attempt++ {
 		d, err := r.RetryDelay(attempt, throttled)
 		if err != nil || d < 0 || d > retryMaxBackoff {
 			t.Fatalf("attempt %d: delay %s, %v; want 0 to %s", attempt, d, err, retryMaxBackoff)
 		}
+	}
+	// A 5xx keeps the SDK's 3 attempts: the third failure ends the call with it.
+	serverErr := awsfake.APIError("InternalError", "An internal error has occurred")
+	if _, err := r.RetryDelay(2, serverErr); err != nil {
+		t.Fatalf("second attempt of a 5xx: %v, want a retry", err)
+	}
+	if _, err := r.RetryDelay(3, serverErr); err != serverErr {
+		t.Fatalf("third attempt of a 5xx: got %v, want the error itself", err)
 	}
 }
