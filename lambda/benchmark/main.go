@@ -122,7 +122,9 @@ func (r *report) scenarios(scen map[string]map[string]float64) {
 			}
 		}
 		what := "API calls, one template, first bump"
-		f["callsFirstBump"] = m["total-calls"]
+		if name == "first" {
+			f["callsFirstBump"] = m["total-calls"]
+		}
 		if name == "steady" {
 			what = "  same at keep=5 (prunes 1)"
 			f["callsSteadyBump"] = m["total-calls"]
