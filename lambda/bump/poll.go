@@ -48,7 +48,9 @@ type poll struct {
 	ids    map[string]bool
 	done   chan struct{} // closed when images and err are set
 	images map[string]ec2types.Image
-	err    error
+	// anonymous: images the answer gave without an id (a malformed answer).
+	anonymous []ec2types.Image
+	err       error
 }
 
 // pollFilterValues caps the image ids of one call. AWS documents no limit on a
@@ -83,7 +85,15 @@ func (p *poller) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput
 		return nil, pl.err
 	}
 	img, ok := pl.images[id]
-	if !ok {
+	switch {
+	case ok:
+	case len(pl.anonymous) == 1 && len(pl.ids) == len(pl.images)+1:
+		// One image came back without its id, and one id went unanswered: it is
+		// that id's, as a call by id would have said; the waiter judges its state.
+		img = pl.anonymous[0]
+	case len(pl.anonymous) > 0:
+		return nil, fmt.Errorf("poll images: EC2 answered %d images without an id; image %s cannot be told apart", len(pl.anonymous), id)
+	default:
 		return nil, &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: fmt.Sprintf("The image id '[%s]' does not exist", id), Fault: smithy.FaultClient}
 	}
 	return &ec2.DescribeImagesOutput{Images: []ec2types.Image{img}}, nil
@@ -124,7 +134,7 @@ func (p *poller) run(pl *poll, ready <-chan struct{}) {
 	p.ready = next
 	p.mu.Unlock()
 
-	pl.images, pl.err = p.describe(ids)
+	pl.images, pl.anonymous, pl.err = p.describe(ids)
 	p.mu.Lock()
 	if isThrottle(pl.err) {
 		p.tick = min(2*p.tick, p.max)
@@ -138,9 +148,11 @@ func (p *poller) run(pl *poll, ready <-chan struct{}) {
 	close(pl.done)
 }
 
-// describe reads the images of ids, owned by this account.
-func (p *poller) describe(ids []string) (map[string]ec2types.Image, error) {
+// describe reads the images of ids, owned by this account, and any the answer
+// gave without an id.
+func (p *poller) describe(ids []string) (map[string]ec2types.Image, []ec2types.Image, error) {
 	images := map[string]ec2types.Image{}
+	var anonymous []ec2types.Image
 	for batch := range slices.Chunk(ids, pollFilterValues) {
 		pg := ec2.NewDescribeImagesPaginator(p.api, &ec2.DescribeImagesInput{
 			Owners:     []string{"self"},
@@ -150,14 +162,18 @@ func (p *poller) describe(ids []string) (map[string]ec2types.Image, error) {
 		for pg.HasMorePages() {
 			page, err := pg.NextPage(p.ctx)
 			if err != nil {
-				return nil, fmt.Errorf("poll images %s: %w", summarize(batch), err)
+				return nil, nil, fmt.Errorf("poll images %s: %w", summarize(batch), err)
 			}
 			for _, img := range page.Images {
+				if img.ImageId == nil {
+					anonymous = append(anonymous, img)
+					continue
+				}
 				images[aws.ToString(img.ImageId)] = img
 			}
 		}
 	}
-	return images, nil
+	return images, anonymous, nil
 }
 
 // summarize names a few ids and how many more there are.

@@ -113,7 +113,7 @@ func TestPollSendsAtMost200IDsACall(t *testing.T) {
 	ids := pendingImages(c, 450)
 	rec := &recordingEC2{EC2: c.EC2()}
 	p := newPoller(context.Background(), rec, time.Millisecond, time.Millisecond)
-	got, err := p.describe(ids)
+	got, _, err := p.describe(ids)
 	if err != nil {
 		t.Fatal(err)
 	}
