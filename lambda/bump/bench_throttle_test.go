@@ -51,9 +51,9 @@ func BenchmarkThrottledFanOut(b *testing.B) {
 				bm := p.bumper(cfg, nil).WithBudget(bump.NewBudget(bump.DefaultRates, k))
 				raw := deployFinished("b-throttled", benchStart, "fan", "")
 				b.StartTimer()
-				start := time.Now()
+				start := time.Now() //nolint:forbidigo // a benchmark measures real time
 				resp, err := handleWithin(bm, raw, at(15*time.Minute))
-				wall := time.Since(start)
+				wall := time.Since(start) //nolint:forbidigo // a benchmark measures real time
 				b.StopTimer()
 				stop()
 				promoted, pending := 0, 0
