@@ -252,7 +252,14 @@ func (r *run) awaitImage(ctx context.Context, log *slog.Logger, t target, deploy
 			log.InfoContext(ctx, "superseded while waiting", "imageId", imageID, "version", res.Version)
 			return true, nil
 		}
-		// Else deregistered or disabled by a person or a tool while pending: they meant it.
+		if gone.State == "" {
+			// Not listed past the grace: deregistered (by retention of a newer
+			// deploy this read may not show yet, or by a person), or a read that
+			// lags. Nothing is called permanent on a read that may be stale: the
+			// retry finds this deploy superseded, or images the instance again.
+			return true, fmt.Errorf("%w; no newer deploy is visible on %s yet (EC2 is eventually consistent), so a retry decides", err, t.Name)
+		}
+		// Seen deregistered or disabled while pending: a person or a tool meant it.
 		return true, rejectf("%v: it was deregistered or disabled (by a person or another tool) before amibump promoted it; nothing was promoted. To promote this build, replay its deploy event", err)
 	case errors.As(err, &failed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason

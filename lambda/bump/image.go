@@ -217,33 +217,7 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	// The waiters of one event share their polls (poll.go): the poller sets the pace.
 	waiter := ec2.NewImageAvailableWaiter(r.poller(ctx), func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waiterDelay(r.cfg.PollMin), waiterDelay(r.cfg.PollMin)
-		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
-			switch {
-			case err != nil && hasCode(err, "InvalidAMIID.NotFound"):
-				if r.now().Sub(start) < notFoundGrace {
-					return true, nil
-				}
-				return false, &imageGoneError{ImageID: imageID}
-			case err != nil && isThrottle(err):
-				return true, nil // the next poll comes later anyway
-			case err != nil:
-				return false, err
-			case len(out.Images) == 0:
-				return true, nil
-			}
-			img := out.Images[0]
-			switch img.State {
-			case ec2types.ImageStateAvailable:
-				return false, nil
-			case ec2types.ImageStatePending:
-				return true, nil
-			case ec2types.ImageStateFailed:
-				return false, &imageFailedError{ImageID: imageID, Reason: stateReason(img.StateReason)}
-			case ec2types.ImageStateDeregistered, ec2types.ImageStateDisabled:
-				return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
-			}
-			return false, &imageStateError{ImageID: imageID, State: string(img.State)}
-		}
+		o.Retryable = r.imageRetryable(imageID, start)
 	})
 	// The wait ends by waitCtx: the waiter's own bound is set beyond it.
 	err := waiter.Wait(waitCtx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}}, budget+2*r.cfg.PollMax+time.Second)
@@ -262,6 +236,39 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 		return err
 	}
 	return fmt.Errorf("wait for image %s: %w", imageID, err)
+}
+
+// imageRetryable is the ImageAvailable waiter's judgement of one poll of
+// imageID: retry while pending (or, for notFoundGrace after start, not
+// visible yet; or throttled), stop when available, and say why otherwise.
+func (r *run) imageRetryable(imageID string, start time.Time) func(context.Context, *ec2.DescribeImagesInput, *ec2.DescribeImagesOutput, error) (bool, error) {
+	return func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
+		switch {
+		case err != nil && hasCode(err, "InvalidAMIID.NotFound"):
+			if r.now().Sub(start) < notFoundGrace {
+				return true, nil
+			}
+			return false, &imageGoneError{ImageID: imageID}
+		case err != nil && isThrottle(err):
+			return true, nil // the next poll comes later anyway
+		case err != nil:
+			return false, err
+		case len(out.Images) == 0:
+			return true, nil
+		}
+		img := out.Images[0]
+		switch img.State {
+		case ec2types.ImageStateAvailable:
+			return false, nil
+		case ec2types.ImageStatePending:
+			return true, nil
+		case ec2types.ImageStateFailed:
+			return false, &imageFailedError{ImageID: imageID, Reason: stateReason(img.StateReason)}
+		case ec2types.ImageStateDeregistered, ec2types.ImageStateDisabled:
+			return false, &imageGoneError{ImageID: imageID, State: string(img.State)}
+		}
+		return false, &imageStateError{ImageID: imageID, State: string(img.State)}
+	}
 }
 
 // deregister removes an amibump image with its snapshots. An image already

@@ -112,6 +112,13 @@ func (r *run) pickSource(ctx context.Context, t target, instanceID string) (sour
 		})
 		return source{aws.ToString(tagged[0].InstanceId), fmt.Sprintf("tagged %s=%s", event.TagSourceFor, t.Name)}, nil
 	}
+	return r.groupSource(ctx, t)
+}
+
+// groupSource picks an InService, Healthy instance of a group launching from
+// the template, one protected from scale-in first (it outlives the next
+// scale-in), then by id.
+func (r *run) groupSource(ctx context.Context, t target) (source, error) {
 	groups, err := r.autoScalingGroups(ctx)
 	if err != nil {
 		return source{}, err
