@@ -99,13 +99,16 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 // run is the handling of one event: its clients share one gate, so the bound on
 // calls in flight holds across all its targets.
 type run struct {
-	*Bumper
+	// The event's clients, gated: a run has no other way to AWS, so no call
+	// escapes the bound on calls in flight or the request budget.
 	ec2    EC2
 	asg    AutoScaling
 	events Events
 	ssm    SSM
 	env    *event.Envelope
 	log    *slog.Logger
+	cfg    Config
+	now    func() time.Time
 
 	groupsMu sync.Mutex
 	groups   []astypes.AutoScalingGroup // nil until listed
@@ -125,7 +128,7 @@ func (r *run) poller(ctx context.Context) *poller {
 
 func (b *Bumper) newRun(env *event.Envelope) *run {
 	g := make(gate, max(1, b.cfg.Concurrency))
-	r := &run{Bumper: b, env: env, log: b.log, obs: newObservations(b.now)}
+	r := &run{env: env, log: b.log, cfg: b.cfg, now: b.now, obs: newObservations(b.now)}
 	if env.ID != "" {
 		r.log = b.log.With("eventId", env.ID)
 	}

@@ -147,9 +147,14 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 	if d.DryRun {
 		return r.dryRun(ctx, d, deploy, t, st, mine)
 	}
+	fresh := &st // the read made before anything was written or waited for
+	resumed := mine
 	mine, err = r.ensureImage(ctx, log, d, deploy, t, &st, mine, &res)
 	if err != nil {
 		return res, err
+	}
+	if mine != resumed {
+		fresh = nil // an image was made: a read after it decides the promotion
 	}
 	res.ImageID = mine.ID
 	if mine.State != string(ec2types.ImageStateAvailable) {
@@ -158,10 +163,10 @@ func (r *run) bumpTarget(ctx context.Context, log *slog.Logger, d *event.Deploy,
 		}
 		mine.State = string(ec2types.ImageStateAvailable)
 		st.Images[mine.ID] = *mine
-		st.Fresh = false // waited: others may have promoted meanwhile
+		fresh = nil // waited: others may have promoted meanwhile
 		log.InfoContext(ctx, "image available", "imageId", mine.ID)
 	}
-	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st, res)
+	res, _, err = r.promoteAndTidy(ctx, log, t, *mine, st.Images, fresh, res)
 	return res, err
 }
 
@@ -218,7 +223,6 @@ func (r *run) ensureImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		return nil, err
 	}
 	st.Images[img.ID] = img
-	st.Fresh = false
 	return &img, nil
 }
 

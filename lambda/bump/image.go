@@ -79,9 +79,6 @@ func (r *run) listImages(ctx context.Context, filters []ec2types.Filter) (map[st
 type templateState struct {
 	Plan   plan.Template
 	Images map[string]image
-	// Fresh: just read, with nothing written or waited for since, so that a
-	// promotion may decide its first step on it instead of reading again.
-	Fresh bool
 	// Alias is $Latest's ImageId when it is resolve:ssm:<parameter>.
 	Alias string
 	// Resolving are the versions whose ImageId is resolve:ssm:.
@@ -128,7 +125,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Fresh: true, Alias: alias, Resolving: resolving}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Alias: alias, Resolving: resolving}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

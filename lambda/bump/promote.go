@@ -28,13 +28,14 @@ const maxPromoteSteps = 16
 // tells whether the promotion changed the template (a version made or deleted,
 // $Default moved): a promotion found already done changes nothing.
 //
-// read is what is known of the template: its AMIs, and, when Fresh, its versions.
-func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, read templateState, res event.Result) (_ event.Result, changed bool, _ error) {
+// known are the template's AMIs known so far; fresh, when not nil, is a read of
+// the template made with nothing written or waited for since.
+func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState, res event.Result) (_ event.Result, changed bool, _ error) {
 	res.ImageID = img.ID
 	if _, err := r.parameterNames(t, ""); err != nil {
 		return res, false, err // a bad amibump:ssm-parameter tag: nothing is promoted
 	}
-	st, step, changed, err := r.promote(ctx, log, t, img, read)
+	st, step, changed, err := r.promote(ctx, log, t, img, known, fresh)
 	if err != nil {
 		return res, changed, err
 	}
@@ -99,12 +100,11 @@ func versionImage(t plan.Template, n int64) string {
 // promote applies plan.Next until the template is in order: our AMI carried by
 // the newest amibump version and $Default on it, or a newer deploy there.
 // changed tells whether it wrote anything. Every step is decided on a read made
-// after the last write; a Fresh read it is given serves for the first. A read
+// after the last write; a fresh read it is given serves for the first. A read
 // that does not show the last write yet is read again (consistency.go).
-func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, read templateState) (st templateState, step plan.Step, changed bool, err error) {
+func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState) (st templateState, step plan.Step, changed bool, err error) {
 	var p promotion
 	var wrote bool
-	known := read.Images
 	for range maxPromoteSteps {
 		if wrote {
 			// A read right after a write may not show it, nor a racing promoter's.
@@ -112,8 +112,8 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 				return st, step, changed, fmt.Errorf("promote %s on %s: %w", img.ID, t.Name, err)
 			}
 		}
-		if read.Fresh {
-			st, read.Fresh = read, false
+		if fresh != nil {
+			st, fresh = *fresh, nil
 		} else if st, err = r.readTemplate(ctx, t, known); err != nil {
 			return st, plan.Step{}, changed, err
 		}

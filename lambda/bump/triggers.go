@@ -65,7 +65,7 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 		return []event.Result{rejected(ctx, log, res, rejectf("launch template %s is no longer managed by amibump (it has no %s tag), so image %s was not promoted; tag the template again and replay the deploy event, or deregister %s",
 			t.Name, strings.Join(missing, " or "), img.ID, img.ID))}, nil
 	}
-	res, _, err := r.settleImage(ctx, log, t, img, templateState{})
+	res, _, err := r.settleImage(ctx, log, t, img, nil, nil)
 	return withStatus([]event.Result{res}), joinTransient([]error{err})
 }
 
@@ -73,7 +73,7 @@ func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
 // its deploy event: promote it when available, remove and report it when failed.
 // An image in another state has no result (its status is empty). changed tells
 // whether anything was changed.
-func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, st templateState) (event.Result, bool, error) {
+func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState) (event.Result, bool, error) {
 	res := imageResult(r.env.ID, img)
 	res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
 	res.Warnings = append(res.Warnings, t.Warnings...)
@@ -83,11 +83,11 @@ func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img i
 	)
 	switch img.State {
 	case string(ec2types.ImageStateAvailable):
-		if st.Images == nil {
-			st.Images = map[string]image{}
+		if known == nil {
+			known = map[string]image{}
 		}
-		st.Images[img.ID] = img
-		res, changed, err = r.promoteAndTidy(ctx, log, t, img, st, res)
+		known[img.ID] = img
+		res, changed, err = r.promoteAndTidy(ctx, log, t, img, known, fresh, res)
 	case string(ec2types.ImageStateFailed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
 		changed = true
@@ -252,17 +252,18 @@ func (r *run) runJob(ctx context.Context, j reconcileJob, acct account) (event.R
 	for _, k := range acct.byTemplate[j.t.ID] {
 		known[k.ID] = k
 	}
-	st := templateState{Images: known}
+	var fresh *templateState
 	if j.Kind == plan.CheckThenSettle || j.Kind == plan.Tidy {
-		var err error
-		if st, err = r.readTemplate(ctx, j.t, known); err != nil {
+		st, err := r.readTemplate(ctx, j.t, known)
+		if err != nil {
 			return r.jobError(ctx, log, j.t, err)
 		}
 		if _, top, ok := st.Plan.Top(); j.Kind == plan.Tidy || (ok && img.Deploy.Compare(top.Deploy) <= 0) {
 			return r.tidy(ctx, log, j.t, st)
 		}
+		known, fresh = st.Images, &st
 	}
-	res, changed, err := r.settleImage(ctx, log, j.t, img, st)
+	res, changed, err := r.settleImage(ctx, log, j.t, img, known, fresh)
 	if !changed && err == nil {
 		return event.Result{}, nil
 	}
