@@ -6,6 +6,7 @@ package amibump
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -89,8 +90,9 @@ func DefaultArchitecture(region string) string {
 // LogLevels are the allowed values of logLevel (Lambda's application log levels).
 var LogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
 
-// LogRetentionDays are the retentions CloudWatch Logs allows, 0 meaning never expire.
-var LogRetentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+// LogRetentionDays are the retentions CloudWatch Logs allows, 0 meaning never
+// expire: the days of the CDK's retentions (function.go), in order.
+var LogRetentionDays = slices.Sorted(maps.Keys(retentions))
 
 const (
 	maxReconcileMinutes = 1440

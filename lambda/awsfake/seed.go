@@ -4,6 +4,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // SampleInstance is the instance the sample events in testdata/events name.
@@ -25,12 +27,12 @@ type Shop struct {
 func SeedShop(c *Cloud, templateTags map[string]string) Shop {
 	c.CreateEventBus("amibump")
 	s := Shop{BaseAMI: c.AddImage(Image{Name: "base-2026-01", Tags: map[string]string{"team": "platform"}})}
-	tags := map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "web", "amibump:group": "a"}
+	tags := map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: "a"}
 	for k, v := range templateTags {
 		tags[k] = v
 	}
 	s.Template = c.AddLaunchTemplate("shop-web-prod-a", tags, ec2types.RequestLaunchTemplateData{ImageId: aws.String(s.BaseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
-	s.Source = c.AddInstance(Instance{ID: SampleInstance, ImageID: s.BaseAMI, Tags: map[string]string{"amibump:source-for": "shop-web-prod-a"}})
+	s.Source = c.AddInstance(Instance{ID: SampleInstance, ImageID: s.BaseAMI, Tags: map[string]string{event.TagSourceFor: "shop-web-prod-a"}})
 	c.AddGroup("shop-web-prod-a", s.Template, "$Latest", s.Source)
 	return s
 }

@@ -292,9 +292,7 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		},
 		DryRun: aws.Bool(dryRun),
 	}
-	if len(aws.ToString(in.Description)) > 255 {
-		in.Description = aws.String(aws.ToString(in.Description)[:255])
-	}
+	in.Description = aws.String(plan.Cut(aws.ToString(in.Description)))
 	out, err := r.ec2.CreateImage(ctx, in)
 	switch {
 	case err == nil:
@@ -314,7 +312,7 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		}
 		if img.Tags[event.TagLaunchTemplate] != t.ID || img.Deploy.BuildID != deploy.BuildID {
 			return image{}, rejectf("AMI name %s is taken by %s, which amibump made for launch template %s, build %s; rename one of the templates (their first %d characters are the same)",
-				name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, 102)
+				name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, plan.TemplateNameKept)
 		}
 		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
 		return img, nil

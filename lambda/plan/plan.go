@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/amibump/amibump/lambda/event"
 )
 
 // Defaults for the settings a launch template carries in its tags.
@@ -23,6 +25,12 @@ const (
 	VersionMark = "amibump:"
 	// maxAMIName is EC2's limit on an AMI name.
 	maxAMIName = 128
+	// TemplateNameKept is how much of a template's name an AMI name keeps:
+	// the rest of the 128 characters is "-<20261126T021500Z>-<8 hex>".
+	TemplateNameKept = maxAMIName - len("-20060102T150405Z-") - 8
+	// MaxDescription is EC2's limit on an AMI's or a launch template
+	// version's description.
+	MaxDescription = 255
 )
 
 // Deploy orders deploys: by deploy time, then by build id, so that two deploys
@@ -73,8 +81,13 @@ func VersionDescription(buildID, commit string) string {
 	if commit != "" {
 		s += " commit " + commit
 	}
-	if len(s) > 255 {
-		s = s[:255]
+	return Cut(s)
+}
+
+// Cut shortens a description to MaxDescription bytes, as EC2 allows.
+func Cut(s string) string {
+	if len(s) > MaxDescription {
+		return s[:MaxDescription]
 	}
 	return s
 }
@@ -92,7 +105,7 @@ type Settings struct {
 func ReadSettings(tags map[string]string) (Settings, []string) {
 	s := Settings{Keep: DefaultKeep, SetDefault: true}
 	var warnings []string
-	if v, ok := tags["amibump:keep"]; ok {
+	if v, ok := tags[event.TagKeep]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 || n > MaxKeep {
 			warnings = append(warnings, fmt.Sprintf("tag amibump:keep=%q is not a whole number from 1 to %d; keeping %d", v, MaxKeep, DefaultKeep))
@@ -114,8 +127,8 @@ func ReadSettings(tags map[string]string) (Settings, []string) {
 		warnings = append(warnings, fmt.Sprintf("tag %s=%q is neither true nor false; using %t", tag, v, def))
 		return def
 	}
-	s.SetDefault = readBool("amibump:set-default", true)
-	s.InstanceRefresh = readBool("amibump:instance-refresh", false)
+	s.SetDefault = readBool(event.TagSetDefault, true)
+	s.InstanceRefresh = readBool(event.TagInstanceRefresh, false)
 	return s, warnings
 }
 

@@ -108,7 +108,7 @@ func AliasParameter(imageID, templateName, prefix string) (string, error) {
 // resolve:ssm:: it names the AMI the version stands for first, so that the
 // 255-character cut never loses it.
 func ResolvedDescription(imageID, buildID, commit string) string {
-	return cut(VersionMark + " image " + imageID + " build " + buildID + commitPart(commit))
+	return Cut(VersionMark + " image " + imageID + " build " + buildID + commitPart(commit))
 }
 
 func commitPart(commit string) string {
@@ -116,13 +116,6 @@ func commitPart(commit string) string {
 		return ""
 	}
 	return " commit " + commit
-}
-
-func cut(s string) string {
-	if len(s) > 255 {
-		return s[:255]
-	}
-	return s
 }
 
 // DescribedImage is the AMI a ResolvedDescription names ("" for another description).
