@@ -1,8 +1,6 @@
 package bump_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,15 +22,7 @@ const maxReason = 4096
 // every reason is bounded; nothing is created or changed unless some result
 // says so.
 func FuzzHandle(f *testing.F) {
-	paths, err := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no sample events: %v", err)
-	}
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range hostile.SampleEvents(f) {
 		f.Add(raw)
 	}
 	for _, in := range hostile.Inputs() {

@@ -2,8 +2,6 @@ package event
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,15 +24,7 @@ const maxReason = 4096
 // addSamples seeds f with every sample event, whole or as its detail.
 func addSamples(f *testing.F, detailOnly bool) {
 	f.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no sample events: %v", err)
-	}
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range hostile.SampleEvents(f) {
 		if !detailOnly {
 			f.Add(raw)
 			continue

@@ -6,7 +6,11 @@ package hostile
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"testing"
 )
 
 // MaxEventSize is EventBridge's limit on an event (PutEvents entry), 256 KB:
@@ -105,6 +109,26 @@ func Inputs() []Input {
 	}
 	for _, e := range events {
 		out = append(out, Input{Name: e.name, Event: e.event})
+	}
+	return out
+}
+
+// SampleEvents reads every event under testdata/events, the fuzz targets'
+// first seeds.
+func SampleEvents(tb testing.TB) [][]byte {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0) // lambda/hostile/hostile.go
+	paths, err := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "events", "*.json"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no sample events: %v", err)
+	}
+	var out [][]byte
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, raw)
 	}
 	return out
 }

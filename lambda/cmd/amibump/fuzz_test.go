@@ -16,15 +16,7 @@ import (
 // documented exit codes, never a failure (4) against fakes that do not fail;
 // every message bounded; and plan changes nothing, whatever the file says.
 func FuzzPlanEventFile(f *testing.F) {
-	paths, err := filepath.Glob(samplePath("*.json"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no sample events: %v", err)
-	}
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range hostile.SampleEvents(f) {
 		f.Add(raw)
 	}
 	f.Add([]byte(`[{"Source":"ci.jenkins","DetailType":"deploy-finished","EventBusName":"amibump","Detail":"{\"app\":\"shop\",\"env\":\"prod\",\"layer\":\"web\",\"group\":\"a\",\"build\":{\"id\":\"jenkins-shop-deploy-142\"}}"}]`))
