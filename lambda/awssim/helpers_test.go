@@ -54,14 +54,21 @@ func sdkConfig(url string, backoff time.Duration) aws.Config {
 // clients pointed at it.
 func startSim(t *testing.T, c *awsfake.Cloud) (*awssim.Server, clients) {
 	t.Helper()
+	sim, url := serve(t, c)
+	cfg := sdkConfig(url, 20*time.Millisecond)
+	return sim, clients{ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)}
+}
+
+// serve starts awssim over a cloud for the test's duration and returns its URL.
+func serve(t *testing.T, c *awsfake.Cloud) (*awssim.Server, string) {
+	t.Helper()
 	sim := awssim.New(c)
 	url, err := sim.Start(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
-	cfg := sdkConfig(url, 20*time.Millisecond)
-	return sim, clients{ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)}
+	return sim, url
 }
 
 // seed gives a cloud a small account: two managed templates (one with three

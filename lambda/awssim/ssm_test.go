@@ -21,12 +21,7 @@ import (
 // startSSM serves a cloud and returns the SDK's own SSM client pointed at it.
 func startSSM(t *testing.T, c *awsfake.Cloud) (*awssim.Server, *ssm.Client) {
 	t.Helper()
-	sim := awssim.New(c)
-	url, err := sim.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim, url := serve(t, c)
 	return sim, ssm.NewFromConfig(sdkConfig(url, 20*time.Millisecond))
 }
 
