@@ -18,7 +18,7 @@ import (
 
 // sourceVersion: a version made from SourceVersion inherits the source's
 // parameters, the request's replacing them, but not the snapshots of its block
-// device mappings; parameters are not validated (an AMI that does not exist is
+// device mappings unless given again; parameters are not validated (an AMI that does not exist is
 // accepted).
 func (s *suite) sourceVersion(t *testing.T) {
 	lt := s.h.Template(t, "source", ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000000000000001"),
@@ -47,6 +47,12 @@ func (s *suite) sourceVersion(t *testing.T) {
 		}
 		return check(&out.LaunchTemplateVersions[0])
 	})
+	given := s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{
+			{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{SnapshotId: aws.String("snap-00000000000000002")}}}}})
+	if bdm := given.LaunchTemplateData.BlockDeviceMappings; len(bdm) != 1 || bdm[0].Ebs == nil || aws.ToString(bdm[0].Ebs.SnapshotId) != "snap-00000000000000002" {
+		t.Errorf("a version from version 1 given a snapshot again: got mappings %+v, want snap-00000000000000002 kept", bdm)
+	}
 }
 
 // clientToken: CreateLaunchTemplateVersion with a ClientToken used before and
