@@ -60,7 +60,9 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 	}
 	a := &account{t: t, cfg: cfg, run: NewRunID(), arch: arch, cleaner: NewCleaner(cfg, 5*time.Minute),
 		ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg)}
-	fmt.Fprint(w, Estimate(cfg.Region, a.run, string(a.instanceType())))
+	if _, err := fmt.Fprint(w, Estimate(cfg.Region, a.run, string(a.instanceType()))); err != nil {
+		t.Fatalf("conformance: print the estimate of what the run costs: %v", err)
+	}
 	ctx := context.WithoutCancel(t.Context())
 	sweep(t, a.cleaner, ctx, "", "leftovers of earlier runs")
 	t.Cleanup(func() { sweep(t, a.cleaner, ctx, a.run, "what this run's cleanups missed") })
@@ -69,12 +71,13 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 
 // image is the latest Amazon Linux 2023 AMI of the region, read once from
 // AWS's public SSM parameter.
-func (a *account) image() string {
+func (a *account) image(t *testing.T) string {
+	t.Helper()
 	if a.ami == "" {
-		out, err := ssm.NewFromConfig(a.cfg).GetParameter(a.t.Context(), &ssm.GetParameterInput{
+		out, err := ssm.NewFromConfig(a.cfg).GetParameter(t.Context(), &ssm.GetParameterInput{
 			Name: aws.String("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + a.arch)})
 		if err != nil {
-			a.t.Fatalf("conformance: find the latest Amazon Linux 2023 AMI (public SSM parameter): %v", err)
+			t.Fatalf("conformance: find the latest Amazon Linux 2023 AMI (public SSM parameter): %v", err)
 		}
 		a.ami = aws.ToString(out.Parameter.Value)
 	}
@@ -130,8 +133,8 @@ func (a *account) Elapse(time.Duration) {
 	// A real account's time passes while the suite's waiters wait.
 }
 
-func (a *account) LaunchData() ec2types.RequestLaunchTemplateData {
-	return ec2types.RequestLaunchTemplateData{ImageId: aws.String(a.image()), InstanceType: a.instanceType()}
+func (a *account) LaunchData(t *testing.T) ec2types.RequestLaunchTemplateData {
+	return ec2types.RequestLaunchTemplateData{ImageId: aws.String(a.image(t)), InstanceType: a.instanceType()}
 }
 
 func (a *account) name(what string) string { return "amibump-conformance-" + a.run + "-" + what }
@@ -145,11 +148,11 @@ func (a *account) tags(name string, rts ...ec2types.ResourceType) []ec2types.Tag
 	return out
 }
 
-// launch runs one instance of the run, tracked for t before anything can fail,
-// and waits until it is running.
-func (a *account) launch(t *testing.T, what string) ec2types.Instance {
+// launch runs one instance of the run, removed when owner ends (tracked before
+// anything can fail), and waits until it is running; a failure fails t.
+func (a *account) launch(t *testing.T, owner testing.TB, what string) ec2types.Instance {
 	t.Helper()
-	out, err := a.ec2.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(a.image()), InstanceType: a.instanceType(),
+	out, err := a.ec2.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(a.image(t)), InstanceType: a.instanceType(),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceInitiatedShutdownBehavior: ec2types.ShutdownBehaviorTerminate,
 		MetadataOptions:   &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired},
 		TagSpecifications: a.tags(a.name(what), ec2types.ResourceTypeInstance, ec2types.ResourceTypeVolume)})
@@ -157,7 +160,7 @@ func (a *account) launch(t *testing.T, what string) ec2types.Instance {
 		t.Fatalf("conformance: launch a %s in the default VPC: %v", a.instanceType(), err)
 	}
 	id := aws.ToString(out.Instances[0].InstanceId)
-	a.cleaner.Track(t, Resource{Instance, id, a.run})
+	a.cleaner.Track(owner, Resource{Instance, id, a.run})
 	w := ec2.NewInstanceRunningWaiter(a.ec2)
 	d, err := w.WaitForOutput(t.Context(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5*time.Minute)
 	if err != nil {
@@ -166,16 +169,16 @@ func (a *account) launch(t *testing.T, what string) ec2types.Instance {
 	return d.Reservations[0].Instances[0]
 }
 
-func (a *account) Instance(*testing.T) string {
+func (a *account) Instance(t *testing.T) string {
 	if a.inst == "" {
-		in := a.launch(a.t, "source")
+		in := a.launch(t, a.t, "source") // the run's: removed when the run ends
 		a.inst, a.subnet = aws.ToString(in.InstanceId), aws.ToString(in.SubnetId)
 	}
 	return a.inst
 }
 
 func (a *account) GoneInstance(t *testing.T) string {
-	id := aws.ToString(a.launch(t, "gone").InstanceId)
+	id := aws.ToString(a.launch(t, t, "gone").InstanceId)
 	if _, err := a.ec2.TerminateInstances(t.Context(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatalf("conformance: terminate %s: %v", id, err)
 	}

@@ -111,8 +111,9 @@ func gone(k Kind, err error) bool {
 	return false
 }
 
-// removeGroup deletes a group with its instances, retrying while Auto Scaling
-// refuses because an activity or a refresh is still running.
+// removeGroup deletes a group with its instances (ForceDelete: "If the group
+// has instances or scaling activities in progress, you must specify the option
+// to force the deletion"), retrying while Auto Scaling still refuses for now.
 func (c *Cleaner) removeGroup(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, c.patience)
 	defer cancel()
@@ -121,7 +122,8 @@ func (c *Cleaner) removeGroup(ctx context.Context, name string) error {
 			AutoScalingGroupName: aws.String(name), ForceDelete: aws.Bool(true)})
 		var inUse *astypes.ResourceInUseFault
 		var active *astypes.ScalingActivityInProgressFault
-		return errors.As(err, &inUse) || errors.As(err, &active), err
+		var contention *astypes.ResourceContentionFault
+		return errors.As(err, &inUse) || errors.As(err, &active) || errors.As(err, &contention), err
 	})
 }
 

@@ -75,12 +75,12 @@ func (f *fake) Patience() conformance.Patience {
 	return conformance.Patience{ReadLag: 0, Image: 2 * imageDelay, Poll: time.Millisecond}
 }
 
-func (f *fake) LaunchData() ec2types.RequestLaunchTemplateData {
+func (f *fake) LaunchData(*testing.T) ec2types.RequestLaunchTemplateData {
 	return ec2types.RequestLaunchTemplateData{ImageId: aws.String(f.base), InstanceType: ec2types.InstanceTypeT4gNano}
 }
 
 func (f *fake) Instance(*testing.T) string {
-	if f.inst == "" {
+	if f.inst == "" { // the run's: removed when the run ends
 		f.inst = f.cloud.AddInstance(awsfake.Instance{ImageID: f.base, Tags: f.tags()})
 		f.track(f.t, conformance.Instance, f.inst)
 	}

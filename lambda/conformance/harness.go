@@ -29,7 +29,7 @@ type Harness interface {
 
 	// LaunchData is what a launch template needs to launch in this account:
 	// an AMI and an instance type.
-	LaunchData() ec2types.RequestLaunchTemplateData
+	LaunchData(t *testing.T) ec2types.RequestLaunchTemplateData
 	// Instance returns a running, EBS-backed instance to image, the same one
 	// for the whole run, removed when the run ends.
 	Instance(t *testing.T) string

@@ -60,11 +60,11 @@ func (s *suite) sourceVersion(t *testing.T) {
 // deleted; with another request it is IdempotentParameterMismatch; a token is
 // at most 128 characters.
 func (s *suite) clientToken(t *testing.T) {
-	lt := s.h.Template(t, "token", s.h.LaunchData())
+	lt := s.h.Template(t, "token", s.h.LaunchData(t))
 	token := s.name("token")
 	in := func(description string) *ec2.CreateLaunchTemplateVersionInput {
 		return &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), ClientToken: aws.String(token), SourceVersion: aws.String("1"),
-			VersionDescription: aws.String(description), LaunchTemplateData: s.same()}
+			VersionDescription: aws.String(description), LaunchTemplateData: s.same(t)}
 	}
 	first := s.newVersion(t, lt, in("first"))
 	if again := s.newVersion(t, lt, in("first")); aws.ToInt64(again.VersionNumber) != aws.ToInt64(first.VersionNumber) {
@@ -85,17 +85,17 @@ func (s *suite) clientToken(t *testing.T) {
 
 // same is launch template data that changes nothing in a version made from
 // one with LaunchData (EC2 requires some).
-func (s *suite) same() *ec2types.RequestLaunchTemplateData {
-	return &ec2types.RequestLaunchTemplateData{InstanceType: s.h.LaunchData().InstanceType}
+func (s *suite) same(t *testing.T) *ec2types.RequestLaunchTemplateData {
+	return &ec2types.RequestLaunchTemplateData{InstanceType: s.h.LaunchData(t).InstanceType}
 }
 
 // versionNumbers: version numbers are never reused, and versions are listed
 // newest first.
 func (s *suite) versionNumbers(t *testing.T) {
-	lt := s.h.Template(t, "numbers", s.h.LaunchData())
+	lt := s.h.Template(t, "numbers", s.h.LaunchData(t))
 	more := func() int64 {
 		return aws.ToInt64(s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"),
-			LaunchTemplateData: s.same()}).VersionNumber)
+			LaunchTemplateData: s.same(t)}).VersionNumber)
 	}
 	more()
 	more()
@@ -110,8 +110,8 @@ func (s *suite) versionNumbers(t *testing.T) {
 // defaultVersion: ModifyLaunchTemplate takes a version number for
 // DefaultVersion; one that does not exist is InvalidLaunchTemplateId.VersionNotFound.
 func (s *suite) defaultVersion(t *testing.T) {
-	lt := s.h.Template(t, "default", s.h.LaunchData())
-	s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same()})
+	lt := s.h.Template(t, "default", s.h.LaunchData(t))
+	s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same(t)})
 	s.eventually(t, func(ctx context.Context) error { return s.latestIs(ctx, lt, 2) })
 	out, err := s.ec2.ModifyLaunchTemplate(t.Context(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(lt), DefaultVersion: aws.String("2")})
 	if err != nil || aws.ToInt64(out.LaunchTemplate.DefaultVersionNumber) != 2 {
@@ -125,8 +125,8 @@ func (s *suite) defaultVersion(t *testing.T) {
 // cannot go inside its output (the default version: unexpectedError), and
 // takes at most 200 versions.
 func (s *suite) deleteVersions(t *testing.T) {
-	lt := s.h.Template(t, "delete", s.h.LaunchData())
-	s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same()})
+	lt := s.h.Template(t, "delete", s.h.LaunchData(t))
+	s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same(t)})
 	s.eventually(t, func(ctx context.Context) error { return s.latestIs(ctx, lt, 2) })
 	out, err := s.ec2.DeleteLaunchTemplateVersions(t.Context(), &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt), Versions: []string{"1", "2"}})
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *suite) deleteVersions(t *testing.T) {
 
 // instanceRefresh: one instance refresh at a time per group (InstanceRefreshInProgress).
 func (s *suite) instanceRefresh(t *testing.T) {
-	lt := s.h.Template(t, "refresh", s.h.LaunchData())
+	lt := s.h.Template(t, "refresh", s.h.LaunchData(t))
 	group := s.h.Group(t, "refresh", lt)
 	start := func() error {
 		_, err := s.asg.StartInstanceRefresh(t.Context(), &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group),
@@ -167,9 +167,9 @@ func (s *suite) instanceRefresh(t *testing.T) {
 // SDK's paginators); out of range it is InvalidParameterValue; a listing that
 // names ids takes no MaxResults (InvalidParameterCombination).
 func (s *suite) pagination(t *testing.T) {
-	lt := s.h.Template(t, "pages", s.h.LaunchData())
+	lt := s.h.Template(t, "pages", s.h.LaunchData(t))
 	for range 2 {
-		s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same()})
+		s.newVersion(t, lt, &ec2.CreateLaunchTemplateVersionInput{SourceVersion: aws.String("1"), LaunchTemplateData: s.same(t)})
 	}
 	s.eventually(t, func(ctx context.Context) error {
 		p := ec2.NewDescribeLaunchTemplateVersionsPaginator(s.ec2, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt), MaxResults: aws.Int32(1)})
@@ -195,11 +195,11 @@ func (s *suite) pagination(t *testing.T) {
 
 // dryRun: an allowed call with DryRun answers DryRunOperation and changes nothing.
 func (s *suite) dryRun(t *testing.T) {
-	lt := s.h.Template(t, "dryrun", s.h.LaunchData())
+	lt := s.h.Template(t, "dryrun", s.h.LaunchData(t))
 	_, err := s.createImage(t, s.h.Instance(t), s.name("dryrun"), true)
 	wantCode(t, err, "DryRunOperation")
 	_, err = s.ec2.CreateLaunchTemplateVersion(t.Context(), &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), DryRun: aws.Bool(true),
-		SourceVersion: aws.String("1"), LaunchTemplateData: s.same()})
+		SourceVersion: aws.String("1"), LaunchTemplateData: s.same(t)})
 	wantCode(t, err, "DryRunOperation")
 	_, err = s.ec2.ModifyLaunchTemplate(t.Context(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(lt), DryRun: aws.Bool(true), DefaultVersion: aws.String("1")})
 	wantCode(t, err, "DryRunOperation")
