@@ -114,4 +114,10 @@
 //     deleted Amazon EBS snapshots and EBS-backed AMIs with Recycle Bin".)
 //     WithRecycleBin; TestRecycleBin (fake only: a retention rule covers
 //     every AMI of the account and region).
+//   - Parameter Store (the rules are listed on type SSM, with their pages): a
+//     new parameter needs a Type; an existing one is overwritten only with
+//     Overwrite and keeps its type; every write makes a version; name:version
+//     reads; GetParameters lists the names it did not find; reserved names.
+//     conformance Parameters; TestPutParameter, TestPutParameterValidation,
+//     TestGetParameters.
 package awsfake

@@ -4,11 +4,14 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // The calls in this file remove what a test made: amibump makes none of them.
@@ -168,4 +171,71 @@ func (c *Cloud) deleteAutoScalingGroup(in *autoscaling.DeleteAutoScalingGroupInp
 	delete(c.groups, *in.AutoScalingGroupName)
 	delete(c.refreshes, *in.AutoScalingGroupName)
 	return &autoscaling.DeleteAutoScalingGroupOutput{}, nil
+}
+
+// DeleteParameter deletes a parameter with all its versions; one that does not
+// exist is ParameterNotFound. (SSM API reference, DeleteParameter.)
+func (s *SSM) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
+	return serve(ctx, s.c, svcSSM, "DeleteParameter", in, s.c.deleteParameter)
+}
+
+func (c *Cloud) deleteParameter(in *ssm.DeleteParameterInput) (*ssm.DeleteParameterOutput, error) {
+	name := derefString(in.Name)
+	if _, ok := c.parameterStore()[name]; !ok {
+		return nil, APIError("ParameterNotFound", "Parameter "+name+" not found.")
+	}
+	delete(c.parameterStore(), name)
+	return &ssm.DeleteParameterOutput{}, nil
+}
+
+// DescribeParameters lists the parameters' metadata, sorted by name, filtered
+// by name (ParameterFilters with Key Name and Option Equals or BeginsWith; no
+// other filter is modelled), MaxResults 1..50. (SSM API reference,
+// DescribeParameters, ParameterStringFilter.)
+func (s *SSM) DescribeParameters(ctx context.Context, in *ssm.DescribeParametersInput, _ ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error) {
+	return serve(ctx, s.c, svcSSM, "DescribeParameters", in, s.c.describeParameters)
+}
+
+func (c *Cloud) describeParameters(in *ssm.DescribeParametersInput) (*ssm.DescribeParametersOutput, error) {
+	if in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > 50) {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50", *in.MaxResults)
+	}
+	for _, f := range in.ParameterFilters {
+		option := derefString(f.Option)
+		if derefString(f.Key) != "Name" || (option != "" && option != "Equals" && option != "BeginsWith") || len(f.Values) == 0 {
+			return nil, errorf("InvalidFilterKey", "awsfake models the filter Name with Equals or BeginsWith and values, not %s %s", derefString(f.Key), option)
+		}
+	}
+	var names []string
+	for name := range c.parameterStore() {
+		if parameterMatches(name, in.ParameterFilters) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	page, next, err := paginate(names, func(n string) string { return n }, in.NextToken, c.pageSizeFor(in.MaxResults, 10))
+	if err != nil {
+		return nil, err
+	}
+	out := &ssm.DescribeParametersOutput{NextToken: next, Parameters: []ssmtypes.ParameterMetadata{}}
+	for _, name := range page {
+		p := c.parameterStore()[name].versions
+		cur := p[len(p)-1]
+		out.Parameters = append(out.Parameters, ssmtypes.ParameterMetadata{Name: ptr(name), ARN: cur.ARN, Type: cur.Type,
+			DataType: cur.DataType, Version: cur.Version, LastModifiedDate: cur.LastModifiedDate, Tier: ssmtypes.ParameterTierStandard})
+	}
+	return out, nil
+}
+
+func parameterMatches(name string, fs []ssmtypes.ParameterStringFilter) bool {
+	for _, f := range fs {
+		ok := false
+		for _, v := range f.Values {
+			ok = ok || name == v || (derefString(f.Option) == "BeginsWith" && strings.HasPrefix(name, v))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -10,6 +10,9 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 )
@@ -73,4 +76,42 @@ func TestTeardown(t *testing.T) {
 	}
 	_, err = ec.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String(lt)})
 	wantCode(t, err, "InvalidLaunchTemplateId.NotFound")
+}
+
+// TestTeardownParameters pins DescribeParameters' name filters and pages, and
+// DeleteParameter.
+func TestTeardownParameters(t *testing.T) {
+	cloud := awsfake.New()
+	s, ctx := cloud.SSM(), context.Background()
+	for _, n := range []string{"/run/a/1", "/run/a/2", "/run/a/3", "/run/b/1"} {
+		cloud.AddParameter(n, "v", "text")
+	}
+	beginsWith := func(prefix string) *ssm.DescribeParametersInput {
+		return &ssm.DescribeParametersInput{MaxResults: aws.Int32(2), ParameterFilters: []ssmtypes.ParameterStringFilter{
+			{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}}}
+	}
+	var got []string
+	p := ssm.NewDescribeParametersPaginator(s, beginsWith("/run/a/"))
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Parameters {
+			got = append(got, aws.ToString(m.Name))
+		}
+	}
+	if diff := cmp.Diff([]string{"/run/a/1", "/run/a/2", "/run/a/3"}, got); diff != "" {
+		t.Errorf("parameters beginning with /run/a/ (-want +got):\n%s", diff)
+	}
+	if _, err := s.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/run/a/2")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/run/a/2")})
+	wantCode(t, err, "ParameterNotFound")
+	if out, err := s.DescribeParameters(ctx, beginsWith("/run/a/")); err != nil || len(out.Parameters) != 2 {
+		t.Errorf("after one was deleted: got %+v (%v), want 2 parameters", out, err)
+	}
+	_, err = s.DescribeParameters(ctx, &ssm.DescribeParametersInput{MaxResults: aws.Int32(51)})
+	wantCode(t, err, "ValidationException")
 }

@@ -111,11 +111,12 @@ func Estimate(region, run, instanceType string) string {
       (one runs for the whole run, with its 8 GiB gp3 root volume and a public IPv4 address;
       one is terminated as soon as it is launched)
     1 AMI and its 8 GiB snapshot, for about 5 minutes
-    launch templates with a few versions, 1 Auto Scaling group of 0 instances (no charge)
+    launch templates with a few versions, 1 Auto Scaling group of 0 instances, standard SSM
+      parameters under %s (no charge)
     1 event on the default event bus
   cost: well under US$0.01 at us-east-1 on-demand prices (an instance-hour of %s is under
   US$0.006, a public IPv4 address US$0.005 an hour; volume and snapshot a fraction of a cent).
-`, region, run, TagKey, run, instanceType, instanceType)
+`, region, run, TagKey, run, instanceType, ParameterPrefix(run), instanceType)
 }
 
 func (a *account) instanceType() ec2types.InstanceType {

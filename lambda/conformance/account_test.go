@@ -12,6 +12,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awssim"
@@ -111,7 +113,7 @@ func TestSweepAfterFailure(t *testing.T) {
 		t.Fatalf("child run: got %v, want it to fail (exit status 1); output:\n%s", err, out)
 	}
 	for _, want := range []string{"amibump conformance suite against a real account", "midway",
-		"sweep: removed instance", "sweep: removed image", "sweep: removed snapshot", "run rold0000"} {
+		"sweep: removed instance", "sweep: removed image", "sweep: removed snapshot", "sweep: removed SSM parameter", "run rold0000"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("child output lacks %q:\n%s", want, out)
 		}
@@ -132,8 +134,9 @@ func TestSweepAfterFailure(t *testing.T) {
 }
 
 // seedLeftovers leaves in the cloud what a run that died left behind: an
-// instance, a group holding another, a template, an AMI with its snapshot and
-// a snapshot whose AMI is gone, all tagged with the run.
+// instance, a group holding another, a template, an AMI with its snapshot, a
+// snapshot whose AMI is gone, all tagged with the run, and a parameter under
+// the run's prefix.
 func seedLeftovers(t *testing.T, c *awsfake.Cloud, run string) {
 	t.Helper()
 	tags := map[string]string{conformance.TagKey: run}
@@ -155,12 +158,13 @@ func seedLeftovers(t *testing.T, c *awsfake.Cloud, run string) {
 		}
 		return aws.ToString(out.ImageId)
 	}
+	c.AddParameter(conformance.ParameterPrefix(run)+"release", "v1", "text")
 	image("left-1")
 	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(image("left-2"))}); err != nil {
 		t.Fatal(err)
 	}
-	if left := leftovers(t, c); len(left) != 7 {
-		t.Fatalf("seeded leftovers: got %v, want 7", left)
+	if left := leftovers(t, c); len(left) != 8 {
+		t.Fatalf("seeded leftovers: got %v, want 8", left)
 	}
 }
 
@@ -192,5 +196,9 @@ func TestFailingRunChild(t *testing.T) {
 	}
 	h.Cleaner().Track(t, conformance.Resource{Kind: conformance.Image, ID: image("child-1"), Run: h.Run()})
 	image("child-2") // made, never tracked: the run dies before it could be
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(t.Context(), &ssm.PutParameterInput{Name: aws.String(conformance.ParameterPrefix(h.Run()) + "release"),
+		Value: aws.String("v1"), Type: ssmtypes.ParameterTypeString}); err != nil { // never tracked either
+		t.Fatal(err)
+	}
 	t.Fatal("midway: the run fails here, after making what it made")
 }

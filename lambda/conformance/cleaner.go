@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -25,19 +28,30 @@ type Kind string
 // The kinds, in the order a sweep removes them: a group before the instances
 // it holds, an AMI (with its snapshots) before a snapshot left without one.
 const (
-	Group    Kind = "auto scaling group"
-	Instance Kind = "instance"
-	Template Kind = "launch template"
-	Image    Kind = "image"
-	Snapshot Kind = "snapshot"
+	Group     Kind = "auto scaling group"
+	Instance  Kind = "instance"
+	Template  Kind = "launch template"
+	Image     Kind = "image"
+	Snapshot  Kind = "snapshot"
+	Parameter Kind = "SSM parameter"
 )
 
-var kinds = []Kind{Group, Instance, Template, Image, Snapshot}
+var kinds = []Kind{Group, Instance, Template, Image, Snapshot, Parameter}
+
+// ParameterPrefix is where a run's SSM parameters live (run "": every run's).
+// Parameters are swept by name: SSM filters on a parameter's tags only by key
+// and value together, and names say the run as well.
+func ParameterPrefix(run string) string {
+	if run == "" {
+		return "/amibump-conformance/"
+	}
+	return "/amibump-conformance/" + run + "/"
+}
 
 // Resource is one thing the suite made.
 type Resource struct {
 	Kind Kind
-	ID   string // a group's name, else the resource's id
+	ID   string // a group's or parameter's name, else the resource's id
 	Run  string // the run that made it (TagKey's value)
 }
 
@@ -49,6 +63,7 @@ func (r Resource) String() string { return fmt.Sprintf("%s %s (run %s)", r.Kind,
 type Cleaner struct {
 	ec2 *ec2.Client
 	asg *autoscaling.Client
+	ssm *ssm.Client
 	// patience bounds the retries of a removal AWS refuses for now (a group
 	// whose scaling activity or instance refresh is still running).
 	patience time.Duration
@@ -57,7 +72,7 @@ type Cleaner struct {
 // NewCleaner returns a cleaner for the account cfg reaches; patience bounds
 // how long it retries a removal refused for now.
 func NewCleaner(cfg aws.Config, patience time.Duration) *Cleaner {
-	return &Cleaner{ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), patience: patience}
+	return &Cleaner{ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), patience: patience}
 }
 
 // Track removes r when t ends, whether t passed, failed or stopped midway. A
@@ -86,6 +101,8 @@ func (c *Cleaner) Remove(ctx context.Context, r Resource) error {
 		err = c.removeImage(ctx, r.ID)
 	case Snapshot:
 		_, err = c.ec2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(r.ID)})
+	case Parameter:
+		_, err = c.ssm.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(r.ID)})
 	default:
 		err = fmt.Errorf("unknown kind %q", r.Kind)
 	}
@@ -103,7 +120,7 @@ func gone(k Kind, err error) bool {
 	}
 	switch apiErr.ErrorCode() {
 	case "InvalidInstanceID.NotFound", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
-		"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound":
+		"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound", "ParameterNotFound":
 		return true
 	case "ValidationError": // Auto Scaling's answer for a group name not found
 		return k == Group
@@ -216,6 +233,8 @@ func (c *Cleaner) list(ctx context.Context, k Kind, run string) ([]Resource, err
 		return c.listImages(ctx, run)
 	case Snapshot:
 		return c.listSnapshots(ctx, run)
+	case Parameter:
+		return c.listParameters(ctx, run)
 	}
 	return nil, fmt.Errorf("unknown kind %q", k)
 }
@@ -315,6 +334,24 @@ func (c *Cleaner) listSnapshots(ctx context.Context, run string) ([]Resource, er
 		}
 		for _, s := range page.Snapshots {
 			out = append(out, Resource{Snapshot, aws.ToString(s.SnapshotId), ec2Run(s.Tags)})
+		}
+	}
+	return out, nil
+}
+
+func (c *Cleaner) listParameters(ctx context.Context, run string) ([]Resource, error) {
+	var out []Resource
+	p := ssm.NewDescribeParametersPaginator(c.ssm, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{ParameterPrefix(run)}}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, err
+		}
+		for _, m := range page.Parameters {
+			name := aws.ToString(m.Name)
+			run, _, _ := strings.Cut(strings.TrimPrefix(name, ParameterPrefix("")), "/")
+			out = append(out, Resource{Parameter, name, run})
 		}
 	}
 	return out, nil

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/conformance"
@@ -61,6 +63,14 @@ func leftovers(t *testing.T, c *awsfake.Cloud) []string {
 		if tagged(lt.Tags) {
 			out = append(out, "launch template "+*lt.LaunchTemplateId)
 		}
+	}
+	params, err := c.SSM().DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{conformance.ParameterPrefix("")}}}, MaxResults: aws.Int32(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range params.Parameters {
+		out = append(out, "parameter "+*p.Name)
 	}
 	groups, err := c.AutoScaling().DescribeAutoScalingGroups(ctx, nil)
 	if err != nil {

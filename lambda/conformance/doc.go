@@ -1,6 +1,6 @@
 // Package conformance holds awsfake and AWS to one contract: the behaviours
 // of AWS that amibump relies on, written once as tests against the real SDK
-// clients (EC2, Auto Scaling, EventBridge), run unchanged against
+// clients (EC2, Auto Scaling, EventBridge, SSM), run unchanged against
 //
 //   - the fake, served by awssim on 127.0.0.1, in every go test (TestFake): AMIs
 //     turn available when the test moves the fake's clock, so the run takes
@@ -28,7 +28,8 @@
 // accounts cannot create them), access denied, throttling and injected faults,
 // and the Recycle Bin (a retention rule would cover every AMI of the account).
 //
-// Everything a run makes is tagged amibump:conformance=<run id> and removed by
+// Everything a run makes is tagged amibump:conformance=<run id> (its SSM
+// parameters also live under /amibump-conformance/<run id>/) and removed by
 // a Cleaner: each resource when the test that made it ends, passed or failed
 // (t.Cleanup), and by tag when the run starts (every earlier run's leftovers)
 // and ends (this run's). TestSweepAfterFailure runs the real account's harness

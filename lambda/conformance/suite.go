@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 )
 
@@ -23,6 +24,7 @@ type suite struct {
 	ec2 *ec2.Client
 	asg *autoscaling.Client
 	eb  *eventbridge.Client
+	ssm *ssm.Client
 	p   Patience
 }
 
@@ -31,7 +33,8 @@ type suite struct {
 // the behaviour ledger of package awsfake gives.
 func Run(t *testing.T, h Harness) {
 	cfg := h.Config()
-	s := &suite{h: h, ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg), p: h.Patience()}
+	s := &suite{h: h, ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg),
+		ssm: ssm.NewFromConfig(cfg), p: h.Patience()}
 	t.Run("ImageNames", s.imageNames)
 	t.Run("Images", s.images)
 	t.Run("GoneInstance", s.goneInstance)
@@ -44,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Pagination", s.pagination)
 	t.Run("DryRun", s.dryRun)
 	t.Run("PutEvents", s.putEvents)
+	t.Run("Parameters", s.parameters)
 }
 
 // name makes a name unique to the run.
