@@ -70,7 +70,7 @@ type Cleaner struct {
 }
 
 // NewCleaner returns a cleaner for the account cfg reaches; patience bounds
-// how long it retries a removal refused for now.
+// how long it retries a removal refused for now (0: it tries once).
 func NewCleaner(cfg aws.Config, patience time.Duration) *Cleaner {
 	return &Cleaner{ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), patience: patience}
 }
@@ -132,9 +132,9 @@ func gone(k Kind, err error) bool {
 // has instances or scaling activities in progress, you must specify the option
 // to force the deletion"), retrying while Auto Scaling still refuses for now.
 func (c *Cleaner) removeGroup(ctx context.Context, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.patience)
+	patience, cancel := context.WithTimeout(ctx, c.patience)
 	defer cancel()
-	return retry(ctx, func() (bool, error) {
+	return retry(patience, func() (bool, error) {
 		_, err := c.asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 			AutoScalingGroupName: aws.String(name), ForceDelete: aws.Bool(true)})
 		var inUse *astypes.ResourceInUseFault
@@ -160,8 +160,9 @@ func (c *Cleaner) removeImage(ctx context.Context, id string) error {
 	return errors.Join(errs...)
 }
 
-// retry calls f until it succeeds, fails for good (again false), or ctx ends.
-func retry(ctx context.Context, f func() (again bool, err error)) error {
+// retry calls f until it succeeds, fails for good (again false), or patience
+// ends (then with f's last error).
+func retry(patience context.Context, f func() (again bool, err error)) error {
 	delay := time.Second
 	for {
 		again, err := f()
@@ -169,7 +170,7 @@ func retry(ctx context.Context, f func() (again bool, err error)) error {
 			return err
 		}
 		select {
-		case <-ctx.Done():
+		case <-patience.Done():
 			return err
 		case <-time.After(delay):
 		}
