@@ -11,8 +11,16 @@
 // # What AWS does that amibump relies on
 //
 // Each rule below is what the fake implements, the AWS documentation page it
-// comes from, and the test of the fake that pins it. Where AWS documents
-// nothing, the fake takes the harsher reading and says so.
+// comes from, and the tests that pin it. Where AWS documents nothing, the fake
+// takes the harsher reading and says so.
+//
+// A name such as "conformance Images/Available" is a subtest of the
+// conformance suite (package lambda/conformance): the same test runs against
+// this fake over HTTP in go test and, opt-in, against a real account, so a
+// rule it pins is checked against AWS itself. A name such as TestImageStates
+// is a test of this package: it pins what a real account cannot be made to do
+// on demand (a lag, a failure, a fault, an hour's wait), or the fake's own
+// mechanics.
 //
 //   - Eventual consistency. A write may not be visible to the reads that follow
 //     it: new AMIs and launch template versions are not found, deletions are
@@ -20,76 +28,96 @@
 //     no bound. (Amazon EC2 Developer Guide, "Eventual consistency in the Amazon
 //     EC2 API".) WithEventualConsistency, WithVisibilityDelay,
 //     WithDeregisteredLinger; TestEventualConsistency, TestVisibilityDelay,
-//     TestDeregisteredLinger.
+//     TestDeregisteredLinger (fake only: a real account lags when it will,
+//     and the conformance suite's reads retry for as long as it may).
 //   - CreateImage names: 3–128 characters of letters, digits and ( ) [ ] space
 //     . / - ' @ _, else InvalidAMIName.Malformed; a name in use, even by an AMI
 //     not visible yet, is InvalidAMIName.Duplicate. (API reference, CreateImage,
-//     Name; "Error codes for the Amazon EC2 API".) TestCreateImageValidation,
-//     TestVisibilityDelay.
+//     Name; "Error codes for the Amazon EC2 API".) conformance ImageNames,
+//     conformance Images/Duplicate; TestCreateImageValidation,
+//     TestVisibilityDelay (the name of an AMI not visible yet).
 //   - CreateImage images EBS-backed instances that are running or stopped
 //     (IncorrectInstanceState otherwise). For an instance-store root AWS
 //     documents no error code: the fake answers UnsupportedOperation. (API
-//     reference, CreateImage.) TestCreateImageValidation.
+//     reference, CreateImage.) conformance GoneInstance (a terminated
+//     instance); TestCreateImageValidation (the instance-store root: fake only,
+//     Amazon Linux has none).
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
-//     TestImageStates, TestImageAvailableWaiter.
+//     conformance Images/Pending, Images/Available (the ImageAvailable
+//     waiter); TestImageStates, TestImageAvailableWaiter (failed: fake only).
 //   - DeregisterImage with DeleteAssociatedSnapshots deletes the snapshots and
 //     reports each in DeleteSnapshotResults with its own return code; the AMI
 //     is deregistered even when a snapshot is not deleted. (API reference,
 //     DeregisterImage, DeleteSnapshotReturnCode.) FailSnapshotDeletion;
-//     TestDeregisterImage.
+//     conformance Images/Deregister; TestDeregisterImage (a snapshot not
+//     deleted: fake only).
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).
 //     (API reference, DescribeImageReferences and ResourceTypeOption.)
-//     TestDescribeImageReferences.
+//     conformance Images/References (version-depth);
+//     TestDescribeImageReferences (instance states, the 10 ids).
 //   - CreateLaunchTemplateVersion with SourceVersion inherits the source's
 //     parameters, the request's fields overriding them; the snapshots of the
 //     source's block device mappings are not inherited unless given again.
 //     Parameters are not validated (an ImageId that does not exist is accepted).
 //     (API reference, CreateLaunchTemplateVersion, SourceVersion; "Restrictions
-//     for Amazon EC2 launch templates".) TestCreateLaunchTemplateVersion,
-//     TestSourceVersionDropsSnapshots.
+//     for Amazon EC2 launch templates".) conformance SourceVersion;
+//     TestCreateLaunchTemplateVersion.
 //   - ClientToken (at most 128 characters): the same token with the same request
 //     returns the first response, even when that version has been deleted since;
 //     with another request, IdempotentParameterMismatch. (API reference,
-//     CreateLaunchTemplateVersion; "Ensuring idempotency".) TestClientToken,
-//     TestCreateLaunchTemplateVersion.
+//     CreateLaunchTemplateVersion; "Ensuring idempotency".) conformance
+//     ClientToken; TestCreateLaunchTemplateVersion.
 //   - At most 10,000 versions per launch template. AWS documents no error code:
 //     VersionLimitExceeded, a client error. ("Restrictions for Amazon EC2 launch
-//     templates".) TestVersionQuota.
+//     templates".) TestVersionQuota (fake only: 10,000 versions).
 //   - ModifyLaunchTemplate takes a version number for DefaultVersion; an unknown
 //     one is InvalidLaunchTemplateId.VersionNotFound. (API reference,
-//     ModifyLaunchTemplate.) TestModifyLaunchTemplate.
+//     ModifyLaunchTemplate.) conformance DefaultVersion;
+//     TestModifyLaunchTemplate.
 //   - DeleteLaunchTemplateVersions takes at most 200 versions; the default
 //     version cannot be deleted, and per-version failures are reported inside
 //     the output (EC2 has no dedicated code for the default: unexpectedError).
 //     (API reference, DeleteLaunchTemplateVersions, ResponseError.)
-//     TestDeleteLaunchTemplateVersions.
+//     conformance DeleteVersions; TestDeleteLaunchTemplateVersions.
 //   - Version numbers are never reused, and versions are listed newest first.
 //     ("Modify a launch template (manage launch template versions)".)
-//     TestClientToken, TestDescribeLaunchTemplateVersions.
+//     conformance VersionNumbers; TestDescribeLaunchTemplateVersions.
 //   - StartInstanceRefresh: one refresh at a time per group
 //     (InstanceRefreshInProgress); ScaleInProtectedInstances defaults to Wait,
 //     which waits an hour for protected instances and then fails the refresh.
 //     Skip matching needs a launch template: for a group with a launch
 //     configuration AWS documents no error, the fake refuses it (ValidationError).
 //     (Auto Scaling API reference, StartInstanceRefresh and RefreshPreferences.)
-//     TestStartInstanceRefresh, TestInstanceRefreshPreferences.
+//     conformance InstanceRefresh (one at a time); TestStartInstanceRefresh,
+//     TestInstanceRefreshPreferences (the hour's wait, and launch
+//     configurations, which new accounts cannot create: fake only).
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
-//     are not paginated. (Each call's API reference.) TestDescribeImagesPagination,
-//     TestDescribeLaunchTemplateVersionsPaginator, TestDescribeInstancesPaginator.
+//     are not paginated. (Each call's API reference.) conformance Pagination;
+//     TestDescribeImagesPagination, TestDescribeLaunchTemplateVersionsPaginator,
+//     TestDescribeInstancesPaginator.
 //   - Access denied and DryRun: UnauthorizedOperation (EC2), AccessDenied (Auto
 //     Scaling), AccessDeniedException (EventBridge); an allowed DryRun answers
-//     DryRunOperation. ("Error codes for the Amazon EC2 API".) TestDeny,
-//     TestDryRun.
+//     DryRunOperation. ("Error codes for the Amazon EC2 API".) conformance
+//     DryRun; TestDryRun, TestDeny (access denied: fake only, it needs a
+//     principal without the permission).
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
-//     (EventBridge API reference, PutEvents.) TestPutEvents.
+//     (EventBridge API reference, PutEvents.) conformance PutEvents;
+//     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).
 //   - Recycle Bin: an AMI deregistered under a retention rule moves to the
 //     Recycle Bin and leaves EC2's API as if deleted. Whether its name stays
 //     taken is not documented: the fake keeps it taken until the retention
 //     ends (CreateImage with it is InvalidAMIName.Duplicate while no image by
 //     that name can be found). (API reference, DeregisterImage; "Recover
 //     deleted Amazon EBS snapshots and EBS-backed AMIs with Recycle Bin".)
-//     WithRecycleBin; TestRecycleBin.
+//     WithRecycleBin; TestRecycleBin (fake only: a retention rule covers
+//     every AMI of the account and region).
+//   - Parameter Store (the rules are listed on type SSM, with their pages): a
+//     new parameter needs a Type; an existing one is overwritten only with
+//     Overwrite and keeps its type; every write makes a version; name:version
+//     reads; GetParameters lists the names it did not find; reserved names.
+//     conformance Parameters; TestPutParameter, TestPutParameterValidation,
+//     TestGetParameters.
 package awsfake

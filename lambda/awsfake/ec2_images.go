@@ -213,7 +213,11 @@ func (c *Cloud) Image(id string) (ec2types.Image, bool) {
 func (c *Cloud) Snapshots() []ec2types.Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.settleAll()
+	return c.snapshotsNow(c.settleAll())
+}
+
+// snapshotsNow is Snapshots with c.mu held and the images settled at now.
+func (c *Cloud) snapshotsNow(now time.Time) []ec2types.Snapshot {
 	ids := make([]string, 0, len(c.snapshots))
 	for id := range c.snapshots {
 		ids = append(ids, id)

@@ -62,6 +62,11 @@ func (c *Cloud) AddInstance(in Instance) string {
 func (c *Cloud) TerminateInstance(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.terminate(id)
+}
+
+// terminate is TerminateInstance with c.mu held.
+func (c *Cloud) terminate(id string) {
 	in, ok := c.instances[id]
 	if !ok {
 		return

@@ -12,36 +12,6 @@ import (
 	"github.com/amibump/amibump/lambda/awsfake"
 )
 
-// TestSourceVersionDropsSnapshots pins CreateLaunchTemplateVersion's SourceVersion
-// rule: the new version inherits the source's parameters, but the snapshots in
-// its block device mappings only when the request gives them again.
-func TestSourceVersionDropsSnapshots(t *testing.T) {
-	cloud := awsfake.New()
-	ec, ctx := cloud.EC2(), context.Background()
-	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000000000000001"),
-		BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"),
-			Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{SnapshotId: aws.String("snap-00000000000000001"), VolumeSize: aws.Int32(20)}}}})
-	out, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000000000000002")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bdm := out.LaunchTemplateVersion.LaunchTemplateData.BlockDeviceMappings
-	if len(bdm) != 1 || bdm[0].Ebs == nil || aws.ToInt32(bdm[0].Ebs.VolumeSize) != 20 || bdm[0].Ebs.SnapshotId != nil {
-		t.Errorf("inherited mappings %+v, want the 20 GiB volume without its snapshot", bdm)
-	}
-	given := []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"),
-		Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{SnapshotId: aws.String("snap-00000000000000002")}}}
-	out, err = ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{BlockDeviceMappings: given}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bdm := out.LaunchTemplateVersion.LaunchTemplateData.BlockDeviceMappings; len(bdm) != 1 || aws.ToString(bdm[0].Ebs.SnapshotId) != "snap-00000000000000002" {
-		t.Errorf("mappings given explicitly %+v, want their snapshot kept", bdm)
-	}
-}
-
 // TestVersionQuota pins the quota of 10,000 versions per launch template
 // ("Restrictions for Amazon EC2 launch templates"); deleting one makes room.
 func TestVersionQuota(t *testing.T) {

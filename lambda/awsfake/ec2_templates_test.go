@@ -86,67 +86,6 @@ func TestCreateLaunchTemplateVersion(t *testing.T) {
 	}
 }
 
-func TestClientToken(t *testing.T) {
-	cloud := awsfake.New()
-	lt := cloud.AddLaunchTemplate("web", nil, baseData)
-	ec := cloud.EC2()
-	ctx := context.Background()
-	req := func(ami string) *ec2.CreateLaunchTemplateVersionInput {
-		return &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("$Latest"),
-			ClientToken: aws.String("ami-1-lt-1"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)}}
-	}
-	first, err := ec.CreateLaunchTemplateVersion(ctx, req("ami-00000000000000bbb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("replay returns the original version", func(t *testing.T) {
-		again, err := ec.CreateLaunchTemplateVersion(ctx, req("ami-00000000000000bbb"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(first, again, sdk); diff != "" {
-			t.Errorf("replayed output (-want +got):\n%s", diff)
-		}
-		if got := len(cloud.Versions(lt)); got != 2 {
-			t.Errorf("versions: got %d, want 2", got)
-		}
-	})
-	t.Run("different parameters mismatch", func(t *testing.T) {
-		_, err := ec.CreateLaunchTemplateVersion(ctx, req("ami-00000000000000ccc"))
-		wantCode(t, err, "IdempotentParameterMismatch")
-	})
-	t.Run("replay after the version was deleted", func(t *testing.T) {
-		if _, err := ec.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt), Versions: []string{"2"}}); err != nil {
-			t.Fatal(err)
-		}
-		again, err := ec.CreateLaunchTemplateVersion(ctx, req("ami-00000000000000bbb"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := aws.ToInt64(again.LaunchTemplateVersion.VersionNumber); got != 2 {
-			t.Errorf("version: got %d, want the original 2", got)
-		}
-		if got := len(cloud.Versions(lt)); got != 1 {
-			t.Errorf("versions: got %d, want 1 (nothing created)", got)
-		}
-	})
-	t.Run("numbers are not reused after deletion", func(t *testing.T) {
-		out, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt),
-			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := aws.ToInt64(out.LaunchTemplateVersion.VersionNumber); got != 3 {
-			t.Errorf("version: got %d, want 3", got)
-		}
-	})
-	t.Run("deleted template is not found", func(t *testing.T) {
-		cloud.DeleteLaunchTemplate(lt)
-		_, err := ec.CreateLaunchTemplateVersion(ctx, req("ami-00000000000000bbb"))
-		wantCode(t, err, "InvalidLaunchTemplateId.NotFound")
-	})
-}
-
 func TestModifyLaunchTemplate(t *testing.T) {
 	tests := []struct {
 		name        string

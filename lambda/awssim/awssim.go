@@ -1,7 +1,8 @@
 // Package awssim is a local AWS endpoint for amibump: an HTTP server, on
 // 127.0.0.1 only, that speaks the wire protocols of exactly the operations
 // amibump calls (EC2 and Auto Scaling in their Query protocols, EventBridge
-// PutEvents and SSM parameters in JSON 1.1) and is backed by the stateful fakes of package awsfake.
+// PutEvents and SSM parameters in JSON 1.1), and the few the conformance
+// suite's cleanup makes, backed by the stateful fakes of package awsfake.
 //
 // Point the SDK at it with BaseEndpoint (or AWS_ENDPOINT_URL) and any
 // credentials: requests are not authenticated. Errors come back as AWS sends

@@ -33,7 +33,8 @@ func asgOp[I, O any](m func(*awsfake.AutoScaling, context.Context, *I, ...func(*
 	}
 }
 
-// The operations amibump calls (lambda/bump/aws.go), and no others.
+// The operations amibump calls (lambda/bump/aws.go), and the few the
+// conformance suite's cleanup makes.
 var (
 	ec2Ops = map[string]operation{
 		"DescribeLaunchTemplates":        ec2Op((*awsfake.EC2).DescribeLaunchTemplates),
@@ -47,10 +48,16 @@ var (
 		"ModifyLaunchTemplate":           ec2Op((*awsfake.EC2).ModifyLaunchTemplate),
 		"DeleteLaunchTemplateVersions":   ec2Op((*awsfake.EC2).DeleteLaunchTemplateVersions),
 		"CreateTags":                     ec2Op((*awsfake.EC2).CreateTags),
+		// What the conformance suite's cleanup removes (lambda/conformance).
+		"TerminateInstances":   ec2Op((*awsfake.EC2).TerminateInstances),
+		"DeleteLaunchTemplate": ec2Op((*awsfake.EC2).DeleteLaunchTemplate),
+		"DescribeSnapshots":    ec2Op((*awsfake.EC2).DescribeSnapshots),
+		"DeleteSnapshot":       ec2Op((*awsfake.EC2).DeleteSnapshot),
 	}
 	autoScalingOps = map[string]operation{
 		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
 		"StartInstanceRefresh":      asgOp((*awsfake.AutoScaling).StartInstanceRefresh),
+		"DeleteAutoScalingGroup":    asgOp((*awsfake.AutoScaling).DeleteAutoScalingGroup),
 	}
 )
 

@@ -41,7 +41,8 @@ func ssmOp[I, O any](m func(*awsfake.SSM, context.Context, *I, ...func(*ssm.Opti
 	}
 }
 
-// The SSM operations the simulator serves: amibump's two, and GetParameters.
+// The SSM operations the simulator serves: amibump's two, GetParameters, and
+// the two the conformance suite's cleanup calls.
 var ssmOps = map[string]jsonOp{
 	"GetParameter": ssmOp((*awsfake.SSM).GetParameter, func(o *ssm.GetParameterOutput) any {
 		return map[string]any{"Parameter": wireParameter(o.Parameter)}
@@ -55,6 +56,20 @@ var ssmOps = map[string]jsonOp{
 	}),
 	"PutParameter": ssmOp((*awsfake.SSM).PutParameter, func(o *ssm.PutParameterOutput) any {
 		return map[string]any{"Version": o.Version, "Tier": o.Tier}
+	}),
+	// What the conformance suite's cleanup removes (lambda/conformance).
+	"DeleteParameter": ssmOp((*awsfake.SSM).DeleteParameter, func(*ssm.DeleteParameterOutput) any { return map[string]any{} }),
+	"DescribeParameters": ssmOp((*awsfake.SSM).DescribeParameters, func(o *ssm.DescribeParametersOutput) any {
+		ps := []any{}
+		for _, p := range o.Parameters {
+			ps = append(ps, map[string]any{"Name": p.Name, "ARN": p.ARN, "Type": p.Type, "DataType": p.DataType, "Version": p.Version,
+				"Tier": p.Tier, "LastModifiedDate": float64(p.LastModifiedDate.UnixMilli()) / float64(time.Second/time.Millisecond)})
+		}
+		m := map[string]any{"Parameters": ps}
+		if o.NextToken != nil {
+			m["NextToken"] = o.NextToken
+		}
+		return m
 	}),
 }
 
@@ -80,7 +95,7 @@ func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, action string)
 	}
 	op, ok := ssmOps[action]
 	if !ok {
-		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AmazonSSM.GetParameter, GetParameters and PutParameter only, not "+action)
+		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AmazonSSM.GetParameter, GetParameters, PutParameter, DescribeParameters and DeleteParameter only, not "+action)
 		return
 	}
 	body, err := io.ReadAll(r.Body)

@@ -1,0 +1,39 @@
+// Package conformance holds awsfake and AWS to one contract: the behaviours
+// of AWS that amibump relies on, written once as tests against the real SDK
+// clients (EC2, Auto Scaling, EventBridge, SSM), run unchanged against
+//
+//   - the fake, served by awssim on 127.0.0.1, in every go test (TestFake): AMIs
+//     turn available when the test moves the fake's clock, so the run takes
+//     well under a second;
+//   - opt-in, a real account (TestAccount, AMIBUMP_CONFORMANCE=aws with the
+//     standard credentials chain and a region; AWS_ENDPOINT_URL points it at
+//     any other endpoint): tiny resources in the default VPC from the latest
+//     Amazon Linux 2023 AMI, the SDK's waiters with real timeouts, about ten
+//     minutes, well under a cent.
+//
+// The design is go-cloud's blob/drivertest: one suite (Run), and a Harness per
+// account that gives the SDK configuration and makes the few things the suite
+// cannot make the same way in both (an instance to image, a launch template,
+// an Auto Scaling group: a real account launches or creates them, the fake
+// seeds them), and lets time pass where it holds the clock (Elapse). Reads
+// that may lag a write are retried for as long as the account's Patience
+// says: at once on the fake, minutes in a real account.
+//
+// Each subtest's name is the one awsfake's behaviour ledger (its package
+// documentation) gives beside the rule it pins. What a real account cannot be
+// made to do on demand stays in awsfake's own tests, and the ledger says so:
+// eventual consistency's lags, a failed AMI, a snapshot DeregisterImage does
+// not delete, an instance-store root, 10,000 versions of one template, the
+// hour a refresh waits for protected instances, launch configurations (new
+// accounts cannot create them), access denied, throttling and injected faults,
+// and the Recycle Bin (a retention rule would cover every AMI of the account).
+//
+// Everything a run makes is tagged amibump:conformance=<run id> (its SSM
+// parameters also live under /amibump-conformance/<run id>/) and removed by
+// a Cleaner: each resource when the test that made it ends, passed or failed
+// (t.Cleanup), and by tag when the run starts (every earlier run's leftovers)
+// and ends (this run's). TestSweepAfterFailure runs the real account's harness
+// against awssim in a child process that fails midway, and checks that nothing
+// tagged is left and nothing untagged was touched. AMIBUMP_CONFORMANCE=sweep
+// removes every run's leftovers from an account and makes nothing.
+package conformance
