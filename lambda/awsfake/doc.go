@@ -26,10 +26,16 @@
 //     not visible yet, is InvalidAMIName.Duplicate. (API reference, CreateImage,
 //     Name; "Error codes for the Amazon EC2 API".) TestCreateImageValidation,
 //     TestVisibilityDelay.
-//   - CreateImage images EBS-backed instances that are running or stopped
-//     (IncorrectInstanceState otherwise). For an instance-store root AWS
-//     documents no error code: the fake answers UnsupportedOperation. (API
-//     reference, CreateImage.) TestCreateImageValidation.
+//   - CreateImage images EBS-backed instances that are running, stopping or
+//     stopped. Any other instance (pending, shutting down, terminated) is
+//     InvalidParameterValue, "Invalid value 'i-…' for instanceId. Instance is not
+//     in state 'running' or 'stopping' or 'stopped'", the code EC2 also gives a
+//     bad parameter: the API reference says only "running or stopped"; the code
+//     and the state list are what EC2 answers (as reported in
+//     aws-samples/aws-systemsmanagerautomation-with-asglifecyclehooks#2 and
+//     hashicorp/packer#9579). For an instance-store root AWS documents no error
+//     code: the fake answers UnsupportedOperation. (API reference, CreateImage.)
+//     TestCreateImageValidation; bump's TestSourceThatVanishesIsRetriedWithAnother.
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
 //     TestImageStates, TestImageAvailableWaiter.

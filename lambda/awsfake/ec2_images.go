@@ -264,8 +264,12 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 	if err != nil {
 		return nil, err
 	}
-	if inst.state != ec2types.InstanceStateNameRunning && inst.state != ec2types.InstanceStateNameStopped {
-		return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'running' or 'stopped' states.", inst.id)
+	switch inst.state {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped:
+	default:
+		// What EC2 answers for an instance that is pending, shutting down or gone:
+		// a parameter error, not IncorrectInstanceState.
+		return nil, errorf("InvalidParameterValue", "Invalid value '%s' for instanceId. Instance is not in state 'running' or 'stopping' or 'stopped'", inst.id)
 	}
 	if inst.store {
 		// CreateImage "creates an Amazon EBS-backed AMI from an Amazon EBS-backed

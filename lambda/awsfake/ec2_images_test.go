@@ -16,6 +16,9 @@ import (
 // storeInstance is an instance whose root volume is instance store.
 const storeInstance = "i-00000000000000fff"
 
+// stoppingInstance is an instance on its way to stopped.
+const stoppingInstance = "i-00000000000000ffe"
+
 func TestCreateImageValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -28,9 +31,12 @@ func TestCreateImageValidation(t *testing.T) {
 		{"stopped instance is imaged", func(_, s, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(s), Name: aws.String("web-1")}
 		}, ""},
-		{"terminated instance is in the wrong state", func(_, _, x string) *ec2.CreateImageInput {
+		{"terminated instance is an invalid parameter value", func(_, _, x string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(x), Name: aws.String("web-1")}
-		}, "IncorrectInstanceState"},
+		}, "InvalidParameterValue"},
+		{"stopping instance is imaged", func(_, _, _ string) *ec2.CreateImageInput {
+			return &ec2.CreateImageInput{InstanceId: aws.String(stoppingInstance), Name: aws.String("web-1")}
+		}, ""},
 		{"instance-store root is refused", func(_, _, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(storeInstance), Name: aws.String("web-1")}
 		}, "UnsupportedOperation"},
@@ -70,6 +76,7 @@ func TestCreateImageValidation(t *testing.T) {
 			stopped := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameStopped})
 			terminated := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameTerminated})
 			cloud.AddInstance(awsfake.Instance{ID: storeInstance, InstanceStore: true})
+			cloud.AddInstance(awsfake.Instance{ID: stoppingInstance, State: ec2types.InstanceStateNameStopping})
 			cloud.AddImage(awsfake.Image{Name: "base"})
 			before := len(cloud.Images())
 			out, err := cloud.EC2().CreateImage(context.Background(), tt.in(running, stopped, terminated))
