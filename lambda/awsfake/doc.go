@@ -47,8 +47,14 @@
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).
-//     (API reference, DescribeImageReferences and ResourceTypeOption.)
-//     TestDescribeImageReferences.
+//     Resource type ssm:Parameter reports the parameters of data type
+//     aws:ec2:image whose current value is the AMI; whether a text parameter
+//     or an older version counts is not documented: the fake reports neither.
+//     (API reference, DescribeImageReferences, ResourceTypeRequest (valid
+//     values ec2:Instance | ec2:LaunchTemplate | ssm:Parameter |
+//     imagebuilder:ImageRecipe | imagebuilder:ContainerRecipe) and
+//     ResourceTypeOption.) TestDescribeImageReferences;
+//     bump's TestRetentionKeepsAMIsAParameterHolds.
 //   - CreateLaunchTemplateVersion with SourceVersion inherits the source's
 //     parameters, the request's fields overriding them; the snapshots of the
 //     source's block device mappings are not inherited unless given again.

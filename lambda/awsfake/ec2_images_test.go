@@ -472,6 +472,9 @@ func TestDescribeImageReferences(t *testing.T) {
 	terminated := cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
 	cloud.AddInstance(awsfake.Instance{ImageID: other})
 	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)})
+	cloud.AddParameter("/amibump/web", ami, "aws:ec2:image")
+	cloud.AddParameter("/notes/web", ami, "text") // not an AMI parameter: not a reference
+	cloud.AddParameter("/amibump/other", other, "aws:ec2:image")
 	ec := cloud.EC2()
 	ctx := context.Background()
 	// Version 2 uses another AMI, then 12 more versions push version 1 out of the default depth of 10.
@@ -491,6 +494,7 @@ func TestDescribeImageReferences(t *testing.T) {
 		return []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
 			ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameStateName, OptionValues: names}}}}
 	}
+	paramArn := "arn:aws:ssm:us-east-1:123456789012:parameter/amibump/web"
 	ltArn := func(v int) string { return "arn:aws:ec2:us-east-1:123456789012:launch-template/" + lt + "/" + itoa(v) }
 	tests := []struct {
 		name     string
@@ -500,7 +504,10 @@ func TestDescribeImageReferences(t *testing.T) {
 	}{
 		// AWS's defaults: state-name every state (terminated included), version-depth 10.
 		{"all resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, IncludeAllResourceTypes: aws.Bool(true)},
-			[]string{instanceArn, terminatedArn, ltArn(14)}, ""},
+			[]string{instanceArn, terminatedArn, ltArn(14), paramArn}, ""},
+		{"parameters only", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
+			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter}}},
+			[]string{paramArn}, ""},
 		{"state-name narrows the instances", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("pending", "running", "stopped")},
 			[]string{instanceArn}, ""},
 		{"unknown state-name", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("sleeping")}, nil, "InvalidParameterValue"},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -300,4 +302,21 @@ func (c *Cloud) LaunchImage(ltID, version string) (string, error) {
 		return "", err
 	}
 	return derefString(p.Value), nil
+}
+
+// parameterReferences are the parameters of data type aws:ec2:image whose
+// current value is one of ids, as DescribeImageReferences reports them
+// (resource type ssm:Parameter). AWS does not say whether a text parameter
+// holding an AMI id, or an older version, counts: the fake reports neither
+// (the harsher reading for a caller that keeps what is referenced).
+func (c *Cloud) parameterReferences(ids []string) []ec2types.ImageReference {
+	var refs []ec2types.ImageReference
+	for name, p := range c.parameterStore() {
+		cur := p.versions[len(p.versions)-1]
+		if derefString(cur.DataType) == "aws:ec2:image" && slices.Contains(ids, derefString(cur.Value)) {
+			refs = append(refs, ec2types.ImageReference{ImageId: ptr(derefString(cur.Value)),
+				ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter, Arn: ptr(parameterARN(name))})
+		}
+	}
+	return refs
 }

@@ -342,7 +342,8 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 	return pruned, warnings
 }
 
-// referenceScope is what retention asks DescribeImageReferences to look at.
+// referenceScope is what retention asks DescribeImageReferences to look at:
+// instances, launch templates and SSM parameters.
 // AWS's defaults would miss references: version-depth checks only the newest
 // 10 versions of each template, so every version is asked for (10000 is the
 // most AWS allows, and its quota of versions per template). An instance keeps
@@ -358,10 +359,12 @@ var referenceScope = []ec2types.ResourceTypeRequest{
 	{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
 		OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10000"},
 	}}},
+	// A parameter (data type aws:ec2:image) holding the AMI: whatever resolves it launches it.
+	{ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter},
 }
 
-// referencedImages tells which images an instance or any version of a launch
-// template still refers to, with EC2's DescribeImageReferences (10 images a request).
+// referencedImages tells which images an instance, any version of a launch
+// template or an SSM parameter still refers to, with EC2's DescribeImageReferences (10 images a request).
 func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
 	refs := map[string]bool{}
 	for batch := range slices.Chunk(ids, 10) {
