@@ -175,6 +175,9 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 		// group that uses a launch configuration: the harsher reading refuses it.
 		return nil, validationError("SkipMatching requires a launch template: group %s uses launch configuration %s", name, derefString(g.LaunchConfigurationName))
 	}
+	if err := c.checkParameterRefresh(g, in); err != nil {
+		return nil, err
+	}
 	for _, r := range c.refreshes[name] {
 		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
 			return nil, &astypes.InstanceRefreshInProgressFault{
@@ -198,4 +201,72 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 	}
 	c.refreshes[name] = append(c.refreshes[name], r)
 	return &autoscaling.StartInstanceRefreshOutput{InstanceRefreshId: r.InstanceRefreshId}, nil
+}
+
+// checkParameterRefresh refuses what Auto Scaling does not support for a group
+// whose launch template reads an SSM parameter (ImageId resolve:ssm:): a
+// rollback (RefreshPreferences, AutoRollback: "not supported" for such
+// groups), and, in the harsher reading of what the pages leave unclear, skip
+// matching and a desired configuration (a parameter that changed leaves the
+// version unchanged, so matching cannot tell old instances from new).
+func (c *Cloud) checkParameterRefresh(g *astypes.AutoScalingGroup, in *autoscaling.StartInstanceRefreshInput) error {
+	if !c.groupReadsParameter(g) {
+		return nil
+	}
+	p := in.Preferences
+	var asked []string
+	if p != nil && derefBool(p.AutoRollback) {
+		asked = append(asked, "AutoRollback")
+	}
+	if p != nil && derefBool(p.SkipMatching) {
+		asked = append(asked, "SkipMatching")
+	}
+	if in.DesiredConfiguration != nil {
+		asked = append(asked, "DesiredConfiguration")
+	}
+	if len(asked) == 0 {
+		return nil
+	}
+	return validationError("%s not supported: the launch template of group %s uses a Systems Manager parameter instead of an AMI ID for the ImageId property",
+		strings.Join(asked, ", "), derefString(g.AutoScalingGroupName))
+}
+
+// groupReadsParameter: a version the group launches has ImageId resolve:ssm:.
+func (c *Cloud) groupReadsParameter(g *astypes.AutoScalingGroup) bool {
+	specs := []*astypes.LaunchTemplateSpecification{g.LaunchTemplate}
+	if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil {
+		specs = append(specs, mip.LaunchTemplate.LaunchTemplateSpecification)
+		for _, o := range mip.LaunchTemplate.Overrides {
+			specs = append(specs, o.LaunchTemplateSpecification)
+		}
+	}
+	for _, s := range specs {
+		if s == nil {
+			continue
+		}
+		lt := c.templateOf(s)
+		if lt == nil {
+			continue
+		}
+		version := derefString(s.Version)
+		if version == "" {
+			version = "$Default"
+		}
+		if v, err := lt.resolveVersion(version); err == nil && strings.HasPrefix(derefString(v.data.ImageId), "resolve:ssm:") {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Cloud) templateOf(s *astypes.LaunchTemplateSpecification) *template {
+	if id := derefString(s.LaunchTemplateId); id != "" {
+		return c.templates[id]
+	}
+	for _, lt := range c.templates {
+		if lt.name == derefString(s.LaunchTemplateName) {
+			return lt
+		}
+	}
+	return nil
 }

@@ -88,6 +88,15 @@
 //     configuration AWS documents no error, the fake refuses it (ValidationError).
 //     (Auto Scaling API reference, StartInstanceRefresh and RefreshPreferences.)
 //     TestStartInstanceRefresh, TestInstanceRefreshPreferences.
+//   - A group whose launch template reads an SSM parameter (ImageId
+//     resolve:ssm:, in the version the group launches): AutoRollback is "not
+//     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);
+//     skip matching compares launch templates, versions and instance types
+//     ("Use an instance refresh with skip matching"), so after only the
+//     parameter changed it would replace nothing. Whether Auto Scaling refuses
+//     skip matching and a desired configuration for such groups is not on a
+//     page we could read: the fake refuses them (ValidationError), the harsher
+//     reading. TestInstanceRefreshOfGroupThatResolvesAParameter.
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) TestDescribeImagesPagination,
 //     TestDescribeLaunchTemplateVersionsPaginator, TestDescribeInstancesPaginator.

@@ -69,7 +69,7 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 			// a second refresh cheap).
 			if t.Settings.InstanceRefresh && (changed || r.env.Classify() == event.KindDeploy) {
 				var warnings []string
-				warnings, refreshErr = r.refresh(ctx, log, groups, t)
+				warnings, refreshErr = r.refresh(ctx, log, groups, t, st.Alias != "")
 				res.Warnings = append(res.Warnings, warnings...)
 			}
 		}
@@ -407,6 +407,15 @@ var refreshPreferences = &astypes.RefreshPreferences{
 	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
 }
 
+// parameterRefreshPreferences are for a group whose template reads an SSM
+// parameter: Auto Scaling supports neither rollback nor (in the harsher
+// reading of its pages) skip matching or a desired configuration there, and
+// matching could not tell an instance of the old AMI from one of the new
+// anyway when only the parameter changed. Every instance is replaced.
+var parameterRefreshPreferences = &astypes.RefreshPreferences{
+	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
+}
+
 // protectedWarning tells a person which instances the refresh leaves alone.
 func protectedWarning(g astypes.AutoScalingGroup) []string {
 	var ids []string
@@ -427,7 +436,13 @@ func protectedWarning(g astypes.AutoScalingGroup) []string {
 // running is reported, not fought.
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target) ([]string, error) {
+// resolving: the version the groups now launch reads an SSM parameter
+// (parameterRefreshPreferences).
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool) ([]string, error) {
+	prefs := refreshPreferences
+	if resolving {
+		prefs = parameterRefreshPreferences
+	}
 	var warnings []string
 	var errs []error
 	for _, g := range groups {
@@ -443,10 +458,13 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		name := aws.ToString(g.AutoScalingGroupName)
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
-			Preferences:          refreshPreferences,
+			Preferences:          prefs,
 		})
 		if err == nil {
 			warnings = append(warnings, protectedWarning(g)...)
+		}
+		if err == nil && resolving {
+			warnings = append(warnings, fmt.Sprintf("group %s: its launch template reads an SSM parameter, for which Auto Scaling supports no skip matching: the instance refresh replaces every instance", name))
 		}
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {

@@ -270,3 +270,23 @@ func TestReconcileIgnoresNewerOrResolvingHandVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshOfGroupThatResolvesAParameter: Auto Scaling refuses skip matching
+// (and rollback, and a desired configuration) for a group whose template reads
+// an SSM parameter; amibump starts a plain refresh there and says so, and keeps
+// skip matching for the groups of a literal AMI.
+func TestRefreshOfGroupThatResolvesAParameter(t *testing.T) {
+	w, clock := resolveWorld(t, param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	res := w.deployAt(clock, "e1", "build-1")
+	refreshes := w.cloud.InstanceRefreshes("shop-web-prod-a")
+	if res.Status != event.Promoted || len(refreshes) != 1 {
+		t.Fatalf("result %+v, %d refreshes; want promoted and one refresh", res, len(refreshes))
+	}
+	if p := refreshes[0].Preferences; p == nil || aws.ToBool(p.SkipMatching) || p.ScaleInProtectedInstances != "Ignore" {
+		t.Errorf("refresh preferences %+v, want no SkipMatching and protected instances ignored", p)
+	}
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "skip matching") || !strings.Contains(w, "every instance") {
+		t.Errorf("warnings %q, want one saying the refresh replaces every instance, without skip matching", res.Warnings)
+	}
+}
