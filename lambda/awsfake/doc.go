@@ -113,4 +113,27 @@
 //     that name can be found). (API reference, DeregisterImage; "Recover
 //     deleted Amazon EBS snapshots and EBS-backed AMIs with Recycle Bin".)
 //     WithRecycleBin; TestRecycleBin.
+//   - PutParameter of data type aws:ec2:image is validated asynchronously: the
+//     call answers with the new version at once; the value is stored only when
+//     EC2 has validated it (an available AMI of the account), else it is
+//     dropped (reported through EventBridge; the fake lists it in
+//     ParameterFailures). Until then reads return the version before, or
+//     ParameterNotFound for a new parameter, and launches resolve the same.
+//     A write meanwhile: AWS documents nothing; the fake refuses it with
+//     TooManyUpdates (PutParameter's "concurrent updates for a resource that
+//     supports one update at a time"), the harsher reading. (SSM API
+//     reference, PutParameter, DataType and Errors; SSM User Guide, "Native
+//     parameter support for Amazon Machine Image IDs", "How AMI format
+//     validation works".) WithParameterValidation (default 0: validated within
+//     the call); TestImageParameterValidatedAsynchronously,
+//     TestImageParameterValidationTakesTime; bump's
+//     TestRefreshWaitsForTheParameter, TestCloseDeploysLeaveTheNewestInTheParameter.
+//   - Parameter tiers: a PutParameter that names no tier gets the account's
+//     default tier (Standard unless set otherwise), on an update too; Advanced
+//     never goes back to Standard (AWS gives no error code: ValidationException,
+//     a failed call); GetParameterHistory tells each version's tier
+//     (GetParameter does not). (SSM API reference, PutParameter, Tier; SSM User
+//     Guide, "Managing parameter tiers", "Specifying a default parameter
+//     tier".) SetDefaultParameterTier; TestParameterTier; bump's
+//     TestParameterTierNeverChanges.
 package awsfake
