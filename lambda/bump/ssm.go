@@ -291,18 +291,40 @@ func (r *run) heldDeploy(ctx context.Context, imageID string, known map[string]i
 	return nil, nil
 }
 
-// parameterPlan says what a promotion would do with the template's parameters.
-func (r *run) parameterPlan(t target, st templateState) []string {
-	names, err := r.parameterNames(t, st.Alias)
+// parameters plans the parameter writes of a dry run. SSM has no DryRun, so
+// what EC2's DryRun checks elsewhere is checked by reading: each parameter is
+// under the prefix (else rejected, as the deploy would be), exists or may be
+// created, and is a String of data type aws:ec2:image (else a warning, as on
+// the deploy's result). What reading cannot tell is said in the plan.
+func (dr *dryRunner) parameters(ctx context.Context, st templateState) error {
+	names, err := dr.parameterNames(dr.t, st.Alias)
 	if err != nil {
-		return []string{err.Error()}
+		return err
 	}
-	var lines []string
 	if st.Alias != "" {
-		lines = append(lines, fmt.Sprintf("keep ImageId %s in the new version (EC2 resolves it at launch); it stands for the new AMI once the parameter holds it", st.Alias))
+		dr.say("keep ImageId %s in the new version (EC2 resolves it at launch); it stands for the new AMI once the parameter holds it", st.Alias)
 	}
 	for _, name := range names {
-		lines = append(lines, fmt.Sprintf("write the new AMI id to SSM parameter %s (String, data type %s), unless it already holds it or a newer deploy's AMI", name, dataTypeImage))
+		current, err := dr.readParameter(ctx, dr.t, name)
+		switch {
+		case err != nil && isAccessDenied(errorCode(err)):
+			dr.denied = append(dr.denied, fmt.Sprintf("ssm:GetParameter on %s: %s", name, errorCode(err)))
+		case err != nil && IsPermanent(err):
+			dr.res.Warnings = append(dr.res.Warnings, err.Error())
+		case err != nil:
+			return err
+		case current == "":
+			dr.say("create SSM parameter %s (String, data type %s, tier Standard) with the new AMI id", name, dataTypeImage)
+		default:
+			tier, err := dr.parameterTier(ctx, dr.t, name)
+			if err != nil {
+				return err
+			}
+			dr.say("write the new AMI id to SSM parameter %s (String, data type %s, tier %s; holds %s now), unless it holds a newer deploy's AMI", name, dataTypeImage, tier, current)
+		}
 	}
-	return lines
+	if len(names) > 0 {
+		dr.say("not checked (SSM has no DryRun): permission to write the parameters (ssm:PutParameter), and EC2's validation of the new AMI id, which happens after the write")
+	}
+	return nil
 }

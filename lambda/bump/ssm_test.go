@@ -404,3 +404,60 @@ func TestParameterTierNeverChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunChecksParameters: SSM has no DryRun, so the dry run reads each
+// parameter: it exists (or may be created), is a String of data type
+// aws:ec2:image, is under the prefix; and it says what reading cannot check.
+func TestDryRunChecksParameters(t *testing.T) {
+	tests := []struct {
+		name    string
+		seed    func(w *world)
+		status  event.Status
+		plan    []string // each in some line of the plan
+		warning string
+		reason  string
+	}{
+		{"a resolving template's parameter", func(w *world) {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			w.handVersion("resolve:ssm:" + param)
+		}, event.DryRun, []string{"resolve:ssm:" + param, "write the new AMI id to SSM parameter " + param, "holds ", "not checked"}, "", ""},
+		{"a parameter amibump creates", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+		}, event.DryRun, []string{"create SSM parameter " + param, "not checked"}, "", ""},
+		{"a SecureString", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+			if _, err := w.cloud.SSM().PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(param), Value: aws.String("secret"), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+				w.t.Fatal(err)
+			}
+		}, event.DryRun, nil, "SecureString", ""},
+		{"a parameter of data type text", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+			w.cloud.AddParameter(param, "hello", "text")
+		}, event.DryRun, nil, "data type", ""},
+		{"a tag outside the prefix", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "/platform/ami"})
+		}, event.Rejected, nil, "", "/amibump/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, clock := ssmWorld(t)
+			tt.seed(w)
+			w.cloud.ResetCalls()
+			clock.Advance(time.Minute)
+			raw := edit(t, deployEvent(t, "e1", "build-1", clock.Now()), map[string]any{"detail.dryRun": true})
+			res := one(t, must(w.handle(raw)))
+			plan, warnings := strings.Join(res.Plan, "\n"), strings.Join(res.Warnings, "\n")
+			if res.Status != tt.status || !strings.Contains(res.Reason, tt.reason) || !strings.Contains(warnings, tt.warning) {
+				t.Fatalf("got %+v, want %s with warning %q and reason %q", res, tt.status, tt.warning, tt.reason)
+			}
+			for _, want := range tt.plan {
+				if !strings.Contains(plan, want) {
+					t.Errorf("plan %q: want a line with %q", res.Plan, want)
+				}
+			}
+			if n := w.cloud.Calls("PutParameter"); n != 0 {
+				t.Errorf("%d PutParameter calls in a dry run", n)
+			}
+		})
+	}
+}
