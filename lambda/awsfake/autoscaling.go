@@ -270,3 +270,48 @@ func (c *Cloud) templateOf(s *astypes.LaunchTemplateSpecification) *template {
 	}
 	return nil
 }
+
+// AddWarmPool gives a group a warm pool (stopped) holding instances, Warmed:Stopped.
+// The group's Instances do not list them: DescribeWarmPool does.
+func (c *Cloud) AddWarmPool(group string, instances ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.groups[group]
+	if !ok {
+		panic("awsfake: add warm pool: no group " + group)
+	}
+	g.WarmPoolConfiguration = &astypes.WarmPoolConfiguration{MinSize: ptr(int32(len(instances))), PoolState: astypes.WarmPoolStateStopped}
+	g.WarmPoolSize = ptr(int32(len(instances)))
+	if c.warmPools == nil {
+		c.warmPools = map[string][]astypes.Instance{}
+	}
+	for _, id := range instances {
+		c.warmPools[group] = append(c.warmPools[group], astypes.Instance{InstanceId: ptr(id), HealthStatus: ptr("Healthy"),
+			LifecycleState: astypes.LifecycleStateWarmedStopped, LaunchTemplate: clone(g.LaunchTemplate)})
+	}
+}
+
+// DescribeWarmPool lists a group's warm pool and its instances (MaxRecords at
+// most 50, NextToken). A group without one answers an empty list.
+func (a *AutoScaling) DescribeWarmPool(ctx context.Context, in *autoscaling.DescribeWarmPoolInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeWarmPoolOutput, error) {
+	return serve(ctx, a.c, svcAutoScaling, "DescribeWarmPool", in, a.c.describeWarmPool)
+}
+
+func (c *Cloud) describeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autoscaling.DescribeWarmPoolOutput, error) {
+	name := derefString(in.AutoScalingGroupName)
+	g, ok := c.groups[name]
+	if !ok {
+		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+	}
+	if in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > 50) {
+		return nil, validationError("MaxRecords must be between 1 and 50")
+	}
+	page, next, err := paginate(clone(c.warmPools[name]), func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = []astypes.Instance{}
+	}
+	return &autoscaling.DescribeWarmPoolOutput{WarmPoolConfiguration: clone(g.WarmPoolConfiguration), Instances: page, NextToken: next}, nil
+}

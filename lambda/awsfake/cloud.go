@@ -108,6 +108,7 @@ type Cloud struct {
 
 	groups    map[string]*astypes.AutoScalingGroup
 	refreshes map[string][]astypes.InstanceRefresh
+	warmPools map[string][]astypes.Instance // AddWarmPool
 
 	buses         map[string]bool
 	events        []ebtypes.PutEventsRequestEntry

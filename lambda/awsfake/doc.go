@@ -97,6 +97,12 @@
 //     skip matching and a desired configuration for such groups is not on a
 //     page we could read: the fake refuses them (ValidationError), the harsher
 //     reading. TestInstanceRefreshOfGroupThatResolvesAParameter.
+//   - Warm pools: DescribeWarmPool lists a group's warm pool instances (at most
+//     50 a page); the group's Instances in DescribeAutoScalingGroups do not
+//     (AWS lists them apart and does not say the group's list has them: the
+//     harsher reading for a caller that counts). (Auto Scaling API reference,
+//     DescribeWarmPool.) AddWarmPool; TestDescribeWarmPool,
+//     amibump's TestStatusWarmPoolsAndResolvingPins.
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) TestDescribeImagesPagination,
 //     TestDescribeLaunchTemplateVersionsPaginator, TestDescribeInstancesPaginator.

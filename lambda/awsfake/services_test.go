@@ -329,3 +329,32 @@ func TestInstanceRefreshOfGroupThatResolvesAParameter(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribeWarmPool(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New(awsfake.WithPageSize(1))
+	c.AddGroup("web", "lt-00000000000000001", "$Latest", "i-00000000000000001")
+	c.AddWarmPool("web", "i-00000000000000002", "i-00000000000000003")
+	groups, err := c.AutoScaling().DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
+	if err != nil || len(groups.AutoScalingGroups[0].Instances) != 1 {
+		t.Fatalf("group: %+v, %v; want its one InService instance only", groups, err)
+	}
+	var warm []string
+	p := autoscaling.NewDescribeWarmPoolPaginator(c.AutoScaling(), &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("web")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page.Instances {
+			warm = append(warm, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(warm) != 2 {
+		t.Errorf("warm pool instances %v, want 2 over two pages", warm)
+	}
+	_, err = c.AutoScaling().DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("web"), MaxRecords: aws.Int32(51)})
+	wantCode(t, err, "ValidationError")
+	_, err = c.AutoScaling().DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("none")})
+	wantCode(t, err, "ValidationError")
+}

@@ -51,6 +51,7 @@ var (
 	autoScalingOps = map[string]operation{
 		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
 		"StartInstanceRefresh":      asgOp((*awsfake.AutoScaling).StartInstanceRefresh),
+		"DescribeWarmPool":          asgOp((*awsfake.AutoScaling).DescribeWarmPool),
 	}
 )
 
