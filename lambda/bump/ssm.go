@@ -23,8 +23,9 @@ import (
 // and the one its $Latest ImageId resolves (resolve:ssm:<name>). A resolve:ssm:
 // template still gets a new version for each release, one that keeps the
 // indirection and names the AMI it stands for in its description: the version
-// number is what an instance refresh with SkipMatching compares, what $Default
-// moves to, and how the template's history shows which build each version is.
+// number is what $Default moves to, and how the template's history shows which
+// build each version is. Its groups are refreshed without skip matching
+// (parameterRefreshPreferences), and only once the parameter holds the AMI.
 
 // dataTypeImage is the SSM data type of a parameter holding an AMI id.
 const dataTypeImage = "aws:ec2:image"
