@@ -300,7 +300,7 @@ func TestRoleStatements(t *testing.T) {
 		{"instance refresh of Auto Scaling groups",
 			[]string{"autoscaling:StartInstanceRefresh"}, groups, nil},
 		{"read and write SSM parameters under /amibump/ only",
-			[]string{"ssm:GetParameter", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
+			[]string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
 		{"put events on the amibump bus only",
 			[]string{"events:PutEvents"}, map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}, nil},
 	}
@@ -527,7 +527,7 @@ func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 				}
 			}
 			want := normalize([]map[string]any{{
-				"Action":    []string{"ssm:GetParameter", "ssm:PutParameter"},
+				"Action":    []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"},
 				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/"+tt.prefix+"*"),
 				"Condition": nil,
 			}})

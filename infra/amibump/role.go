@@ -190,6 +190,6 @@ func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 		ResourceName: jsii.String(strings.TrimPrefix(prefix, "/") + "*"),
 		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
-	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:PutParameter"},
+	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"},
 		[]*string{parameters}, nil)
 }

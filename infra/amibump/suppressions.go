@@ -47,7 +47,7 @@ func suppressions(a *Amibump, props *Props) {
 				"template carrying amibump:app"),
 		wildcard("arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/"+strings.TrimPrefix(props.SSMParameterPrefix, "/")+"*",
 			"the parameters amibump writes are named by launch template tags at run time; only names under "+
-				"ssmParameterPrefix, and only GetParameter and PutParameter"),
+				"ssmParameterPrefix, and only GetParameter, GetParameterHistory (the tier) and PutParameter"),
 		wildcard("arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*",
 			"instance refresh (opt-in per template) of the groups found at run time to launch from a "+
 				"managed template; group ids are not known at deploy time"),

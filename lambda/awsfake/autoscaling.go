@@ -175,6 +175,9 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 		// group that uses a launch configuration: the harsher reading refuses it.
 		return nil, validationError("SkipMatching requires a launch template: group %s uses launch configuration %s", name, derefString(g.LaunchConfigurationName))
 	}
+	if err := c.checkParameterRefresh(g, in); err != nil {
+		return nil, err
+	}
 	for _, r := range c.refreshes[name] {
 		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
 			return nil, &astypes.InstanceRefreshInProgressFault{
@@ -198,4 +201,117 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 	}
 	c.refreshes[name] = append(c.refreshes[name], r)
 	return &autoscaling.StartInstanceRefreshOutput{InstanceRefreshId: r.InstanceRefreshId}, nil
+}
+
+// checkParameterRefresh refuses what Auto Scaling does not support for a group
+// whose launch template reads an SSM parameter (ImageId resolve:ssm:): a
+// rollback (RefreshPreferences, AutoRollback: "not supported" for such
+// groups), and, in the harsher reading of what the pages leave unclear, skip
+// matching and a desired configuration (a parameter that changed leaves the
+// version unchanged, so matching cannot tell old instances from new).
+func (c *Cloud) checkParameterRefresh(g *astypes.AutoScalingGroup, in *autoscaling.StartInstanceRefreshInput) error {
+	if !c.groupReadsParameter(g) {
+		return nil
+	}
+	p := in.Preferences
+	var asked []string
+	if p != nil && derefBool(p.AutoRollback) {
+		asked = append(asked, "AutoRollback")
+	}
+	if p != nil && derefBool(p.SkipMatching) {
+		asked = append(asked, "SkipMatching")
+	}
+	if in.DesiredConfiguration != nil {
+		asked = append(asked, "DesiredConfiguration")
+	}
+	if len(asked) == 0 {
+		return nil
+	}
+	return validationError("%s not supported: the launch template of group %s uses a Systems Manager parameter instead of an AMI ID for the ImageId property",
+		strings.Join(asked, ", "), derefString(g.AutoScalingGroupName))
+}
+
+// groupReadsParameter: a version the group launches has ImageId resolve:ssm:.
+func (c *Cloud) groupReadsParameter(g *astypes.AutoScalingGroup) bool {
+	specs := []*astypes.LaunchTemplateSpecification{g.LaunchTemplate}
+	if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil {
+		specs = append(specs, mip.LaunchTemplate.LaunchTemplateSpecification)
+		for _, o := range mip.LaunchTemplate.Overrides {
+			specs = append(specs, o.LaunchTemplateSpecification)
+		}
+	}
+	for _, s := range specs {
+		if s == nil {
+			continue
+		}
+		lt := c.templateOf(s)
+		if lt == nil {
+			continue
+		}
+		version := derefString(s.Version)
+		if version == "" {
+			version = "$Default"
+		}
+		if v, err := lt.resolveVersion(version); err == nil && strings.HasPrefix(derefString(v.data.ImageId), "resolve:ssm:") {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Cloud) templateOf(s *astypes.LaunchTemplateSpecification) *template {
+	if id := derefString(s.LaunchTemplateId); id != "" {
+		return c.templates[id]
+	}
+	for _, lt := range c.templates {
+		if lt.name == derefString(s.LaunchTemplateName) {
+			return lt
+		}
+	}
+	return nil
+}
+
+// AddWarmPool gives a group a warm pool (stopped) holding instances, Warmed:Stopped.
+// The group's Instances do not list them: DescribeWarmPool does.
+func (c *Cloud) AddWarmPool(group string, instances ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.groups[group]
+	if !ok {
+		panic("awsfake: add warm pool: no group " + group)
+	}
+	g.WarmPoolConfiguration = &astypes.WarmPoolConfiguration{MinSize: ptr(int32(len(instances))), PoolState: astypes.WarmPoolStateStopped}
+	g.WarmPoolSize = ptr(int32(len(instances)))
+	if c.warmPools == nil {
+		c.warmPools = map[string][]astypes.Instance{}
+	}
+	for _, id := range instances {
+		c.warmPools[group] = append(c.warmPools[group], astypes.Instance{InstanceId: ptr(id), HealthStatus: ptr("Healthy"),
+			LifecycleState: astypes.LifecycleStateWarmedStopped, LaunchTemplate: clone(g.LaunchTemplate)})
+	}
+}
+
+// DescribeWarmPool lists a group's warm pool and its instances (MaxRecords at
+// most 50, NextToken). A group without one answers an empty list.
+func (a *AutoScaling) DescribeWarmPool(ctx context.Context, in *autoscaling.DescribeWarmPoolInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeWarmPoolOutput, error) {
+	return serve(ctx, a.c, svcAutoScaling, "DescribeWarmPool", in, a.c.describeWarmPool)
+}
+
+func (c *Cloud) describeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autoscaling.DescribeWarmPoolOutput, error) {
+	name := derefString(in.AutoScalingGroupName)
+	g, ok := c.groups[name]
+	if !ok {
+		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+	}
+	if in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > 50) {
+		return nil, validationError("MaxRecords must be between 1 and 50")
+	}
+	page, next, err := paginate(clone(c.warmPools[name]), func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = []astypes.Instance{}
+	}
+	return &autoscaling.DescribeWarmPoolOutput{WarmPoolConfiguration: clone(g.WarmPoolConfiguration), Instances: page, NextToken: next}, nil
 }

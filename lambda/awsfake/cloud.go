@@ -12,6 +12,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -53,6 +54,14 @@ func WithVisibilityDelay(d time.Duration) Option {
 // by filter), in state deregistered, while its name is already free (default 0).
 func WithDeregisteredLinger(d time.Duration) Option {
 	return func(cl *Cloud) { cl.deregisteredLinger = d }
+}
+
+// WithParameterValidation makes EC2's validation of an aws:ec2:image parameter
+// value take d on the cloud's clock: until then reads return the version
+// before (or ParameterNotFound), and another write is refused with
+// TooManyUpdates. Default 0: validated within the call, as before.
+func WithParameterValidation(d time.Duration) Option {
+	return func(cl *Cloud) { cl.parameterDelay = d }
 }
 
 // WithPageSize caps every page of every listing call at n items, including calls
@@ -99,6 +108,7 @@ type Cloud struct {
 
 	groups    map[string]*astypes.AutoScalingGroup
 	refreshes map[string][]astypes.InstanceRefresh
+	warmPools map[string][]astypes.Instance // AddWarmPool
 
 	buses         map[string]bool
 	events        []ebtypes.PutEventsRequestEntry
@@ -109,6 +119,12 @@ type Cloud struct {
 	// parameters: SSM Parameter Store (ssm.go), made on first use.
 	parameters        map[string]*parameter
 	parameterFailures []string
+	// parameterDelay and validating: WithParameterValidation; writes of data
+	// type aws:ec2:image EC2 has not validated yet, by name.
+	parameterDelay time.Duration
+	validating     map[string]*pendingWrite
+	// defaultTier: SetDefaultParameterTier; "" is Standard.
+	defaultTier ssmtypes.ParameterTier
 
 	failNext map[string][]error
 	editNext map[string][]func(any) // see EditNext

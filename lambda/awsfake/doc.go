@@ -36,12 +36,18 @@
 //     Name; "Error codes for the Amazon EC2 API".) conformance ImageNames,
 //     conformance Images/Duplicate; TestCreateImageValidation,
 //     TestVisibilityDelay (the name of an AMI not visible yet).
-//   - CreateImage images EBS-backed instances that are running or stopped
-//     (IncorrectInstanceState otherwise). For an instance-store root AWS
-//     documents no error code: the fake answers UnsupportedOperation. (API
-//     reference, CreateImage.) conformance GoneInstance (a terminated
-//     instance); TestCreateImageValidation (the instance-store root: fake only,
-//     Amazon Linux has none).
+//   - CreateImage images EBS-backed instances that are running, stopping or
+//     stopped. Any other instance (pending, shutting down, terminated) is
+//     InvalidParameterValue, "Invalid value 'i-…' for instanceId. Instance is not
+//     in state 'running' or 'stopping' or 'stopped'", the code EC2 also gives a
+//     bad parameter: the API reference says only "running or stopped"; the code
+//     and the state list are what EC2 answers (as reported in
+//     aws-samples/aws-systemsmanagerautomation-with-asglifecyclehooks#2 and
+//     hashicorp/packer#9579). For an instance-store root AWS documents no error
+//     code: the fake answers UnsupportedOperation. (API reference, CreateImage.)
+//     conformance GoneInstance (a terminated instance); TestCreateImageValidation
+//     (the instance-store root: fake only, Amazon Linux has none); bump's
+//     TestSourceThatVanishesIsRetriedWithAnother.
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
 //     conformance Images/Pending, Images/Available (the ImageAvailable
@@ -55,9 +61,15 @@
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).
-//     (API reference, DescribeImageReferences and ResourceTypeOption.)
-//     conformance Images/References (version-depth);
-//     TestDescribeImageReferences (instance states, the 10 ids).
+//     Resource type ssm:Parameter reports the parameters of data type
+//     aws:ec2:image whose current value is the AMI; whether a text parameter
+//     or an older version counts is not documented: the fake reports neither.
+//     (API reference, DescribeImageReferences, ResourceTypeRequest (valid
+//     values ec2:Instance | ec2:LaunchTemplate | ssm:Parameter |
+//     imagebuilder:ImageRecipe | imagebuilder:ContainerRecipe) and
+//     ResourceTypeOption.) conformance Images/References (version-depth);
+//     TestDescribeImageReferences (instance states, the 10 ids, parameters);
+//     bump's TestRetentionKeepsAMIsAParameterHolds.
 //   - CreateLaunchTemplateVersion with SourceVersion inherits the source's
 //     parameters, the request's fields overriding them; the snapshots of the
 //     source's block device mappings are not inherited unless given again.
@@ -94,6 +106,21 @@
 //     conformance InstanceRefresh (one at a time); TestStartInstanceRefresh,
 //     TestInstanceRefreshPreferences (the hour's wait, and launch
 //     configurations, which new accounts cannot create: fake only).
+//   - A group whose launch template reads an SSM parameter (ImageId
+//     resolve:ssm:, in the version the group launches): AutoRollback is "not
+//     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);
+//     skip matching compares launch templates, versions and instance types
+//     ("Use an instance refresh with skip matching"), so after only the
+//     parameter changed it would replace nothing. Whether Auto Scaling refuses
+//     skip matching and a desired configuration for such groups is not on a
+//     page we could read: the fake refuses them (ValidationError), the harsher
+//     reading. TestInstanceRefreshOfGroupThatResolvesAParameter.
+//   - Warm pools: DescribeWarmPool lists a group's warm pool instances (at most
+//     50 a page); the group's Instances in DescribeAutoScalingGroups do not
+//     (AWS lists them apart and does not say the group's list has them: the
+//     harsher reading for a caller that counts). (Auto Scaling API reference,
+//     DescribeWarmPool.) AddWarmPool; TestDescribeWarmPool,
+//     amibump's TestStatusWarmPoolsAndResolvingPins.
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) conformance Pagination;
 //     TestDescribeImagesPagination, TestDescribeLaunchTemplateVersionsPaginator,
@@ -120,4 +147,27 @@
 //     reads; GetParameters lists the names it did not find; reserved names.
 //     conformance Parameters; TestPutParameter, TestPutParameterValidation,
 //     TestGetParameters.
+//   - PutParameter of data type aws:ec2:image is validated asynchronously: the
+//     call answers with the new version at once; the value is stored only when
+//     EC2 has validated it (an available AMI of the account), else it is
+//     dropped (reported through EventBridge; the fake lists it in
+//     ParameterFailures). Until then reads return the version before, or
+//     ParameterNotFound for a new parameter, and launches resolve the same.
+//     A write meanwhile: AWS documents nothing; the fake refuses it with
+//     TooManyUpdates (PutParameter's "concurrent updates for a resource that
+//     supports one update at a time"), the harsher reading. (SSM API
+//     reference, PutParameter, DataType and Errors; SSM User Guide, "Native
+//     parameter support for Amazon Machine Image IDs", "How AMI format
+//     validation works".) WithParameterValidation (default 0: validated within
+//     the call); TestImageParameterValidatedAsynchronously,
+//     TestImageParameterValidationTakesTime; bump's
+//     TestRefreshWaitsForTheParameter, TestCloseDeploysLeaveTheNewestInTheParameter.
+//   - Parameter tiers: a PutParameter that names no tier gets the account's
+//     default tier (Standard unless set otherwise), on an update too; Advanced
+//     never goes back to Standard (AWS gives no error code: ValidationException,
+//     a failed call); GetParameterHistory tells each version's tier
+//     (GetParameter does not). (SSM API reference, PutParameter, Tier; SSM User
+//     Guide, "Managing parameter tiers", "Specifying a default parameter
+//     tier".) SetDefaultParameterTier; TestParameterTier; bump's
+//     TestParameterTierNeverChanges.
 package awsfake

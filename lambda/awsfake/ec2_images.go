@@ -268,8 +268,12 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 	if err != nil {
 		return nil, err
 	}
-	if inst.state != ec2types.InstanceStateNameRunning && inst.state != ec2types.InstanceStateNameStopped {
-		return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'running' or 'stopped' states.", inst.id)
+	switch inst.state {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped:
+	default:
+		// What EC2 answers for an instance that is pending, shutting down or gone:
+		// a parameter error, not IncorrectInstanceState.
+		return nil, errorf("InvalidParameterValue", "Invalid value '%s' for instanceId. Instance is not in state 'running' or 'stopping' or 'stopped'", inst.id)
 	}
 	if inst.store {
 		// CreateImage "creates an Amazon EBS-backed AMI from an Amazon EBS-backed
@@ -463,6 +467,7 @@ type referenceScope struct {
 	instanceStates map[string]bool // nil: every state, terminated included (AWS's default)
 	templates      bool
 	versionDepth   int
+	parameters     bool
 }
 
 func imageReferenceScope(in *ec2.DescribeImageReferencesInput) (referenceScope, error) {
@@ -470,15 +475,16 @@ func imageReferenceScope(in *ec2.DescribeImageReferencesInput) (referenceScope, 
 	if !all && len(in.ResourceTypes) == 0 {
 		return referenceScope{}, errorf("MissingParameter", "Either IncludeAllResourceTypes or ResourceTypes must be specified")
 	}
-	s := referenceScope{instances: all, templates: all, versionDepth: 10}
+	s := referenceScope{instances: all, templates: all, versionDepth: 10, parameters: all}
 	for _, rt := range in.ResourceTypes {
 		switch rt.ResourceType {
 		case ec2types.ImageReferenceResourceTypeEc2Instance:
 			s.instances = true
 		case ec2types.ImageReferenceResourceTypeEc2LaunchTemplate:
 			s.templates = true
-		case ec2types.ImageReferenceResourceTypeSsmParameter, ec2types.ImageReferenceResourceTypeImageBuilderImageRecipe,
-			ec2types.ImageReferenceResourceTypeImageBuilderContainerRecipe:
+		case ec2types.ImageReferenceResourceTypeSsmParameter:
+			s.parameters = true
+		case ec2types.ImageReferenceResourceTypeImageBuilderImageRecipe, ec2types.ImageReferenceResourceTypeImageBuilderContainerRecipe:
 			// valid, but the fake has no such resources
 		default:
 			return s, errorf("InvalidParameterValue", "Invalid resource type: %s", rt.ResourceType)
@@ -561,6 +567,9 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 				}
 			}
 		}
+	}
+	if scope.parameters {
+		refs = append(refs, c.parameterReferences(ids)...)
 	}
 	// Sorting by ARN gives the pages a stable order.
 	sort.Slice(refs, func(i, j int) bool { return refKey(refs[i]) < refKey(refs[j]) })

@@ -16,6 +16,9 @@ import (
 // storeInstance is an instance whose root volume is instance store.
 const storeInstance = "i-00000000000000fff"
 
+// stoppingInstance is an instance on its way to stopped.
+const stoppingInstance = "i-00000000000000ffe"
+
 func TestCreateImageValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -28,9 +31,12 @@ func TestCreateImageValidation(t *testing.T) {
 		{"stopped instance is imaged", func(_, s, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(s), Name: aws.String("web-1")}
 		}, ""},
-		{"terminated instance is in the wrong state", func(_, _, x string) *ec2.CreateImageInput {
+		{"terminated instance is an invalid parameter value", func(_, _, x string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(x), Name: aws.String("web-1")}
-		}, "IncorrectInstanceState"},
+		}, "InvalidParameterValue"},
+		{"stopping instance is imaged", func(_, _, _ string) *ec2.CreateImageInput {
+			return &ec2.CreateImageInput{InstanceId: aws.String(stoppingInstance), Name: aws.String("web-1")}
+		}, ""},
 		{"instance-store root is refused", func(_, _, _ string) *ec2.CreateImageInput {
 			return &ec2.CreateImageInput{InstanceId: aws.String(storeInstance), Name: aws.String("web-1")}
 		}, "UnsupportedOperation"},
@@ -70,6 +76,7 @@ func TestCreateImageValidation(t *testing.T) {
 			stopped := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameStopped})
 			terminated := cloud.AddInstance(awsfake.Instance{State: ec2types.InstanceStateNameTerminated})
 			cloud.AddInstance(awsfake.Instance{ID: storeInstance, InstanceStore: true})
+			cloud.AddInstance(awsfake.Instance{ID: stoppingInstance, State: ec2types.InstanceStateNameStopping})
 			cloud.AddImage(awsfake.Image{Name: "base"})
 			before := len(cloud.Images())
 			out, err := cloud.EC2().CreateImage(context.Background(), tt.in(running, stopped, terminated))
@@ -465,6 +472,9 @@ func TestDescribeImageReferences(t *testing.T) {
 	terminated := cloud.AddInstance(awsfake.Instance{ImageID: ami, State: ec2types.InstanceStateNameTerminated})
 	cloud.AddInstance(awsfake.Instance{ImageID: other})
 	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)})
+	cloud.AddParameter("/amibump/web", ami, "aws:ec2:image")
+	cloud.AddParameter("/notes/web", ami, "text") // not an AMI parameter: not a reference
+	cloud.AddParameter("/amibump/other", other, "aws:ec2:image")
 	ec := cloud.EC2()
 	ctx := context.Background()
 	// Version 2 uses another AMI, then 12 more versions push version 1 out of the default depth of 10.
@@ -484,6 +494,7 @@ func TestDescribeImageReferences(t *testing.T) {
 		return []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
 			ResourceTypeOptions: []ec2types.ResourceTypeOption{{OptionName: ec2types.ImageReferenceOptionNameStateName, OptionValues: names}}}}
 	}
+	paramArn := "arn:aws:ssm:us-east-1:123456789012:parameter/amibump/web"
 	ltArn := func(v int) string { return "arn:aws:ec2:us-east-1:123456789012:launch-template/" + lt + "/" + itoa(v) }
 	tests := []struct {
 		name     string
@@ -493,7 +504,10 @@ func TestDescribeImageReferences(t *testing.T) {
 	}{
 		// AWS's defaults: state-name every state (terminated included), version-depth 10.
 		{"all resource types", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, IncludeAllResourceTypes: aws.Bool(true)},
-			[]string{instanceArn, terminatedArn, ltArn(14)}, ""},
+			[]string{instanceArn, terminatedArn, ltArn(14), paramArn}, ""},
+		{"parameters only", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
+			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter}}},
+			[]string{paramArn}, ""},
 		{"state-name narrows the instances", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("pending", "running", "stopped")},
 			[]string{instanceArn}, ""},
 		{"unknown state-name", &ec2.DescribeImageReferencesInput{ImageIds: []string{ami}, ResourceTypes: states("sleeping")}, nil, "InvalidParameterValue"},

@@ -292,3 +292,69 @@ func TestInstanceRefreshPreferences(t *testing.T) {
 		Preferences: &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}})
 	wantCode(t, err, "ValidationError")
 }
+
+// TestInstanceRefreshOfGroupThatResolvesAParameter: a group whose template
+// reads an SSM parameter cannot roll back (RefreshPreferences, AutoRollback),
+// nor, in the harsher reading, skip matching or take a desired configuration.
+func TestInstanceRefreshOfGroupThatResolvesAParameter(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	c.AddParameter("/amibump/web", ami, "aws:ec2:image")
+	lt := c.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("resolve:ssm:/amibump/web")})
+	literal := c.AddLaunchTemplate("batch", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)})
+	c.AddGroup("web", lt, "$Latest")
+	c.AddGroup("batch", literal, "$Latest")
+	start := func(group string, in autoscaling.StartInstanceRefreshInput) error {
+		in.AutoScalingGroupName = aws.String(group)
+		_, err := c.AutoScaling().StartInstanceRefresh(ctx, &in)
+		c.FinishInstanceRefreshes(group)
+		return err
+	}
+	tests := []struct {
+		name, group string
+		in          autoscaling.StartInstanceRefreshInput
+		want        string
+	}{
+		{"skip matching", "web", autoscaling.StartInstanceRefreshInput{Preferences: &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}}, "ValidationError"},
+		{"auto rollback", "web", autoscaling.StartInstanceRefreshInput{Preferences: &astypes.RefreshPreferences{AutoRollback: aws.Bool(true)}}, "ValidationError"},
+		{"desired configuration", "web", autoscaling.StartInstanceRefreshInput{DesiredConfiguration: &astypes.DesiredConfiguration{
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String("$Latest")}}}, "ValidationError"},
+		{"plain refresh", "web", autoscaling.StartInstanceRefreshInput{Preferences: &astypes.RefreshPreferences{ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore}}, ""},
+		{"skip matching on a literal AMI", "batch", autoscaling.StartInstanceRefreshInput{Preferences: &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, start(tt.group, tt.in), tt.want)
+		})
+	}
+}
+
+func TestDescribeWarmPool(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New(awsfake.WithPageSize(1))
+	c.AddGroup("web", "lt-00000000000000001", "$Latest", "i-00000000000000001")
+	c.AddWarmPool("web", "i-00000000000000002", "i-00000000000000003")
+	groups, err := c.AutoScaling().DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
+	if err != nil || len(groups.AutoScalingGroups[0].Instances) != 1 {
+		t.Fatalf("group: %+v, %v; want its one InService instance only", groups, err)
+	}
+	var warm []string
+	p := autoscaling.NewDescribeWarmPoolPaginator(c.AutoScaling(), &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("web")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page.Instances {
+			warm = append(warm, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(warm) != 2 {
+		t.Errorf("warm pool instances %v, want 2 over two pages", warm)
+	}
+	_, err = c.AutoScaling().DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("web"), MaxRecords: aws.Int32(51)})
+	wantCode(t, err, "ValidationError")
+	_, err = c.AutoScaling().DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("none")})
+	wantCode(t, err, "ValidationError")
+}

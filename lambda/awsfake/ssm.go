@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // SSM is the fake Systems Manager Parameter Store client, with the SDK's exact
-// signatures: PutParameter, GetParameter and GetParameters, on parameters of
-// this account and region.
+// signatures: PutParameter, GetParameter, GetParameters and
+// GetParameterHistory, on parameters of this account and region.
 //
 // What it models, from the SSM API Reference (PutParameter, GetParameter,
 // GetParameters) and the Parameter Store user guide ("Parameter data types",
@@ -32,7 +35,11 @@ import (
 //     available AMI of the account the parameter is neither created nor updated
 //     (AWS reports that only through EventBridge; the fake lists it in
 //     ParameterFailures). The format is treated the same way (harsher than a
-//     synchronous error: the caller learns nothing).
+//     synchronous error: the caller learns nothing). Validation takes
+//     WithParameterValidation on the cloud's clock: reads see the version
+//     before until then, and another write is TooManyUpdates.
+//   - tiers: no Tier is the account's default (SetDefaultParameterTier);
+//     Advanced never goes back to Standard (ValidationException).
 //   - every accepted write, the same value included, makes a new version; at
 //     100 versions the oldest is dropped (labels are not modelled).
 //   - GetParameter reads name, name:version or name:label (labels: not found);
@@ -47,7 +54,84 @@ type SSM struct{ c *Cloud }
 func (c *Cloud) SSM() *SSM { return &SSM{c: c} }
 
 type parameter struct {
-	versions []ssmtypes.Parameter // oldest first; Version numbers keep counting
+	versions []ssmtypes.Parameter     // oldest first; Version numbers keep counting
+	tiers    []ssmtypes.ParameterTier // the tier each version was written in
+	tier     ssmtypes.ParameterTier   // the parameter's tier now
+}
+
+// pendingWrite is a write of data type aws:ec2:image that EC2 has not
+// validated yet: it becomes param (or a ParameterFailures entry) at readyAt.
+type pendingWrite struct {
+	param   ssmtypes.Parameter
+	tier    ssmtypes.ParameterTier
+	readyAt time.Time
+}
+
+// SetDefaultParameterTier sets the account's default parameter tier (the
+// service setting /ssm/parameter-store/default-parameter-tier): the tier of a
+// PutParameter that names none. The default is Standard.
+func (c *Cloud) SetDefaultParameterTier(t ssmtypes.ParameterTier) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.defaultTier = t
+}
+
+// settleParameters finishes the validations whose time has come: the value of
+// an available AMI is stored, any other is a ParameterFailures entry.
+func (c *Cloud) settleParameters() {
+	now := c.now()
+	for name, w := range c.validating {
+		if now.Before(w.readyAt) {
+			continue
+		}
+		delete(c.validating, name)
+		if reason := c.imageParameterProblem(derefString(w.param.Value)); reason != "" {
+			c.parameterFailures = append(c.parameterFailures, fmt.Sprintf("%s=%s: %s", name, derefString(w.param.Value), reason))
+			continue
+		}
+		c.storeParameter(name, w.param, w.tier)
+	}
+}
+
+// storeParameter adds a version to a parameter, making it if need be.
+func (c *Cloud) storeParameter(name string, v ssmtypes.Parameter, tier ssmtypes.ParameterTier) {
+	p, ok := c.parameterStore()[name]
+	if !ok {
+		p = &parameter{}
+		c.parameterStore()[name] = p
+	}
+	p.tier = tier
+	p.versions = append(p.versions, v)
+	p.tiers = append(p.tiers, tier)
+	if len(p.versions) > maxParameterVersions {
+		p.versions, p.tiers = p.versions[1:], p.tiers[1:]
+	}
+}
+
+// parameterTier is the tier a write gets: the one it names, else the account's
+// default; Intelligent-Tiering picks Standard for what amibump writes (a short
+// String, no policies) unless the parameter is Advanced already. Advanced
+// never goes back to Standard: the write is refused.
+func (c *Cloud) parameterTier(asked ssmtypes.ParameterTier, p *parameter, exists bool) (ssmtypes.ParameterTier, error) {
+	if asked == "" {
+		asked = c.defaultTier
+	}
+	was := ssmtypes.ParameterTierStandard
+	if exists {
+		was = p.tier
+	}
+	switch asked {
+	case "", ssmtypes.ParameterTierStandard:
+		if was == ssmtypes.ParameterTierAdvanced {
+			return "", errorf("ValidationException", "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.")
+		}
+		return ssmtypes.ParameterTierStandard, nil
+	case ssmtypes.ParameterTierIntelligentTiering:
+		return was, nil
+	case ssmtypes.ParameterTierAdvanced:
+		return ssmtypes.ParameterTierAdvanced, nil
+	}
+	return "", errorf("ValidationException", "1 validation error detected: Value '%s' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Advanced, Intelligent-Tiering, Standard]", asked)
 }
 
 var ssmNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
@@ -89,9 +173,15 @@ func (s *SSM) PutParameter(ctx context.Context, in *ssm.PutParameterInput, _ ...
 }
 
 func (c *Cloud) putParameter(in *ssm.PutParameterInput) (*ssm.PutParameterOutput, error) {
+	c.settleParameters()
 	name, value := derefString(in.Name), derefString(in.Value)
 	if err := checkParameterName(name); err != nil {
 		return nil, err
+	}
+	if _, busy := c.validating[name]; busy {
+		// AWS does not say what a write meets while EC2 validates the one
+		// before; the harsher reading: refused, with PutParameter's code for it.
+		return nil, APIError("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
 	}
 	if value == "" || len(value) > 4096 {
 		return nil, errorf("ValidationException", "Parameter value must be 1 to 4096 characters (standard tier)")
@@ -111,29 +201,29 @@ func (c *Cloud) putParameter(in *ssm.PutParameterInput) (*ssm.PutParameterOutput
 	if dataType == "aws:ec2:image" && typ != ssmtypes.ParameterTypeString {
 		return nil, errorf("ValidationException", "Data type aws:ec2:image is supported for String parameters only")
 	}
+	tier, err := c.parameterTier(in.Tier, p, exists)
+	if err != nil {
+		return nil, err
+	}
 	next := int64(1)
 	if exists {
 		next = p.versions[len(p.versions)-1].Version + 1
 	}
-	out := &ssm.PutParameterOutput{Version: next, Tier: ssmtypes.ParameterTierStandard}
-	if dataType == "aws:ec2:image" {
-		if reason := c.imageParameterProblem(value); reason != "" {
-			// Validated asynchronously: the call succeeds, the write does not.
-			c.parameterFailures = append(c.parameterFailures, fmt.Sprintf("%s=%s: %s", name, value, reason))
-			return out, nil
-		}
-	}
-	if !exists {
-		p = &parameter{}
-		c.parameterStore()[name] = p
-	}
-	p.versions = append(p.versions, ssmtypes.Parameter{
+	out := &ssm.PutParameterOutput{Version: next, Tier: tier}
+	v := ssmtypes.Parameter{
 		Name: ptr(name), Value: ptr(value), Type: typ, DataType: ptr(dataType), Version: next,
 		LastModifiedDate: ptr(c.now()), ARN: ptr(parameterARN(name)),
-	})
-	if len(p.versions) > maxParameterVersions {
-		p.versions = p.versions[1:]
 	}
+	if dataType == "aws:ec2:image" {
+		// Validated asynchronously: the call succeeds whether the write will or not.
+		if c.validating == nil {
+			c.validating = map[string]*pendingWrite{}
+		}
+		c.validating[name] = &pendingWrite{param: v, tier: tier, readyAt: c.now().Add(c.parameterDelay)}
+		c.settleParameters()
+		return out, nil
+	}
+	c.storeParameter(name, v, tier)
 	return out, nil
 }
 
@@ -188,6 +278,7 @@ func (s *SSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...
 }
 
 func (c *Cloud) getParameter(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+	c.settleParameters()
 	p, err := c.lookupParameter(derefString(in.Name))
 	if err != nil {
 		return nil, err
@@ -228,6 +319,7 @@ func (c *Cloud) getParameters(in *ssm.GetParametersInput) (*ssm.GetParametersOut
 	if len(in.Names) < 1 || len(in.Names) > 10 {
 		return nil, errorf("ValidationException", "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10")
 	}
+	c.settleParameters()
 	out := &ssm.GetParametersOutput{Parameters: []ssmtypes.Parameter{}, InvalidParameters: []string{}}
 	for _, ref := range in.Names {
 		p, err := c.lookupParameter(ref)
@@ -248,7 +340,7 @@ func (c *Cloud) AddParameter(name, value, dataType string) {
 	if err := checkParameterName(name); err != nil {
 		panic(fmt.Sprintf("awsfake: add parameter: %v", err))
 	}
-	c.parameterStore()[name] = &parameter{versions: []ssmtypes.Parameter{{
+	c.parameterStore()[name] = &parameter{tier: ssmtypes.ParameterTierStandard, tiers: []ssmtypes.ParameterTier{ssmtypes.ParameterTierStandard}, versions: []ssmtypes.Parameter{{
 		Name: ptr(name), Value: ptr(value), Type: ssmtypes.ParameterTypeString, DataType: ptr(dataType), Version: 1,
 		LastModifiedDate: ptr(c.now()), ARN: ptr(parameterARN(name)),
 	}}}
@@ -258,6 +350,7 @@ func (c *Cloud) AddParameter(name, value, dataType string) {
 func (c *Cloud) Parameter(name string) (ssmtypes.Parameter, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleParameters()
 	p, ok := c.parameterStore()[name]
 	if !ok {
 		return ssmtypes.Parameter{}, false
@@ -270,6 +363,7 @@ func (c *Cloud) Parameter(name string) (ssmtypes.Parameter, bool) {
 func (c *Cloud) ParameterFailures() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleParameters()
 	return clone(c.parameterFailures)
 }
 
@@ -295,9 +389,67 @@ func (c *Cloud) LaunchImage(ltID, version string) (string, error) {
 	if !ok {
 		return id, nil
 	}
+	c.settleParameters()
 	p, err := c.lookupParameter(ref)
 	if err != nil {
 		return "", err
 	}
 	return derefString(p.Value), nil
+}
+
+// parameterReferences are the parameters of data type aws:ec2:image whose
+// current value is one of ids, as DescribeImageReferences reports them
+// (resource type ssm:Parameter). AWS does not say whether a text parameter
+// holding an AMI id, or an older version, counts: the fake reports neither
+// (the harsher reading for a caller that keeps what is referenced).
+func (c *Cloud) parameterReferences(ids []string) []ec2types.ImageReference {
+	c.settleParameters()
+	var refs []ec2types.ImageReference
+	for name, p := range c.parameterStore() {
+		cur := p.versions[len(p.versions)-1]
+		if derefString(cur.DataType) == "aws:ec2:image" && slices.Contains(ids, derefString(cur.Value)) {
+			refs = append(refs, ec2types.ImageReference{ImageId: ptr(derefString(cur.Value)),
+				ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter, Arn: ptr(parameterARN(name))})
+		}
+	}
+	return refs
+}
+
+// GetParameterHistory lists every version of a parameter, each with its
+// tier (which GetParameter does not tell): MaxResults 1 to 50 (default 50),
+// NextToken; a missing name is ParameterNotFound.
+func (s *SSM) GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, _ ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error) {
+	return serve(ctx, s.c, svcSSM, "GetParameterHistory", in, s.c.getParameterHistory)
+}
+
+func (c *Cloud) getParameterHistory(in *ssm.GetParameterHistoryInput) (*ssm.GetParameterHistoryOutput, error) {
+	c.settleParameters()
+	name := derefString(in.Name)
+	if err := checkRange("MaxResults", in.MaxResults, 1, 50); err != nil {
+		return nil, errorf("ValidationException", "%v", err)
+	}
+	p, ok := c.parameterStore()[name]
+	if !ok {
+		return nil, APIError("ParameterNotFound", "Parameter "+name+" not found.")
+	}
+	all := make([]ssmtypes.ParameterHistory, len(p.versions))
+	for i, v := range p.versions {
+		all[i] = ssmtypes.ParameterHistory{Name: ptr(name), Type: v.Type, DataType: ptr(derefString(v.DataType)), Value: ptr(derefString(v.Value)),
+			Version: v.Version, Tier: p.tiers[i], LastModifiedDate: ptr(*v.LastModifiedDate), Labels: []string{}}
+	}
+	page, next, err := paginate(all, func(h ssmtypes.ParameterHistory) string { return fmt.Sprintf("%020d", h.Version) }, in.NextToken, c.pageSizeFor(in.MaxResults, 50))
+	if err != nil {
+		return nil, err
+	}
+	return &ssm.GetParameterHistoryOutput{Parameters: page, NextToken: next}, nil
+}
+
+// SetParameterTier sets a parameter's tier, as a person might have made it.
+func (c *Cloud) SetParameterTier(name string, t ssmtypes.ParameterTier) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.parameterStore()[name]; ok {
+		p.tier = t
+		p.tiers[len(p.tiers)-1] = t
+	}
 }

@@ -158,3 +158,84 @@ func TestCreateTagsOnLaunchTemplates(t *testing.T) {
 	_, err = c.EC2().CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{lt}, Tags: tag("aws:x", "1")})
 	wantCode(t, err, "InvalidParameterValue")
 }
+
+// TestImageParameterValidationTakesTime: with a validation delay, a write of
+// data type aws:ec2:image is not readable until EC2 has validated it (reads
+// return the version before, or ParameterNotFound for a new parameter), and a
+// second write meanwhile is refused with TooManyUpdates.
+func TestImageParameterValidationTakesTime(t *testing.T) {
+	ctx := context.Background()
+	clock := awsfake.NewManualClock(t0)
+	c := awsfake.New(awsfake.WithClock(clock), awsfake.WithParameterValidation(10*time.Second))
+	first, second := c.AddImage(awsfake.Image{Name: "web-1"}), c.AddImage(awsfake.Image{Name: "web-2"})
+	s := c.SSM()
+	get := func() (string, error) {
+		out, err := s.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/amibump/web")})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}
+	if out, err := s.PutParameter(ctx, putImage("/amibump/web", first, false)); err != nil || out.Version != 1 {
+		t.Fatalf("create: %+v, %v; want version 1 accepted", out, err)
+	}
+	_, err := get()
+	wantCode(t, err, "ParameterNotFound")
+	_, err = s.PutParameter(ctx, putImage("/amibump/web", second, true))
+	wantCode(t, err, "TooManyUpdates")
+	if ref, err := launchParameter(c, "/amibump/web"); err == nil {
+		t.Errorf("a launch resolves %s before the parameter exists", ref)
+	}
+	clock.Advance(10 * time.Second)
+	if got, err := get(); err != nil || got != first {
+		t.Fatalf("after validation: %q, %v; want %s", got, err, first)
+	}
+	if out, err := s.PutParameter(ctx, putImage("/amibump/web", second, true)); err != nil || out.Version != 2 {
+		t.Fatalf("overwrite: %+v, %v; want version 2 accepted", out, err)
+	}
+	if got, err := get(); err != nil || got != first {
+		t.Errorf("during validation: %q, %v; want the version before, %s", got, err, first)
+	}
+	clock.Advance(10 * time.Second)
+	if got, err := get(); err != nil || got != second {
+		t.Errorf("after validation: %q, %v; want %s", got, err, second)
+	}
+}
+
+// launchParameter is what a launch from a template resolving name would run.
+func launchParameter(c *awsfake.Cloud, name string) (string, error) {
+	lt := c.AddLaunchTemplate("probe-"+strings.ReplaceAll(strings.Trim(name, "/"), "/", "-"), nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("resolve:ssm:" + name)})
+	return c.LaunchImage(lt, "$Latest")
+}
+
+// TestParameterTier: a write that names no tier gets the account's default;
+// an Advanced parameter never goes back to Standard; GetParameterHistory
+// tells the tier of each version.
+func TestParameterTier(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	s := c.SSM()
+	tierOf := func(name string) ssmtypes.ParameterTier {
+		out, err := s.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String(name)})
+		if err != nil || len(out.Parameters) == 0 {
+			t.Fatalf("history of %s: %+v, %v", name, out, err)
+		}
+		return out.Parameters[len(out.Parameters)-1].Tier
+	}
+	if out, err := s.PutParameter(ctx, putImage("/amibump/web", ami, false)); err != nil || out.Tier != ssmtypes.ParameterTierStandard {
+		t.Fatalf("create: %+v, %v; want Standard, the default", out, err)
+	}
+	c.SetDefaultParameterTier(ssmtypes.ParameterTierAdvanced)
+	if out, err := s.PutParameter(ctx, putImage("/amibump/web", ami, true)); err != nil || out.Tier != ssmtypes.ParameterTierAdvanced || tierOf("/amibump/web") != ssmtypes.ParameterTierAdvanced {
+		t.Fatalf("overwrite without a tier under an Advanced default: %+v, %v; want it made Advanced", out, err)
+	}
+	c.SetDefaultParameterTier(ssmtypes.ParameterTierStandard)
+	_, err := s.PutParameter(ctx, putImage("/amibump/web", ami, true))
+	wantCode(t, err, "ValidationException")
+	in := putImage("/amibump/web", ami, true)
+	in.Tier = ssmtypes.ParameterTierAdvanced
+	if _, err := s.PutParameter(ctx, in); err != nil || tierOf("/amibump/web") != ssmtypes.ParameterTierAdvanced {
+		t.Errorf("overwrite naming Advanced: %v; want accepted, still Advanced", err)
+	}
+}

@@ -58,6 +58,7 @@ var (
 		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
 		"StartInstanceRefresh":      asgOp((*awsfake.AutoScaling).StartInstanceRefresh),
 		"DeleteAutoScalingGroup":    asgOp((*awsfake.AutoScaling).DeleteAutoScalingGroup),
+		"DescribeWarmPool":          asgOp((*awsfake.AutoScaling).DescribeWarmPool),
 	}
 )
 

@@ -41,7 +41,7 @@ func ssmOp[I, O any](m func(*awsfake.SSM, context.Context, *I, ...func(*ssm.Opti
 	}
 }
 
-// The SSM operations the simulator serves: amibump's two, GetParameters, and
+// The SSM operations the simulator serves: amibump's three, GetParameters, and
 // the two the conformance suite's cleanup calls.
 var ssmOps = map[string]jsonOp{
 	"GetParameter": ssmOp((*awsfake.SSM).GetParameter, func(o *ssm.GetParameterOutput) any {
@@ -71,6 +71,21 @@ var ssmOps = map[string]jsonOp{
 		}
 		return m
 	}),
+	"GetParameterHistory": ssmOp((*awsfake.SSM).GetParameterHistory, func(o *ssm.GetParameterHistoryOutput) any {
+		hs := []any{}
+		for _, h := range o.Parameters {
+			m := map[string]any{"Name": h.Name, "Type": h.Type, "Value": h.Value, "Version": h.Version, "DataType": h.DataType, "Tier": h.Tier, "Labels": h.Labels}
+			if h.LastModifiedDate != nil {
+				m["LastModifiedDate"] = float64(h.LastModifiedDate.UnixMilli()) / float64(time.Second/time.Millisecond)
+			}
+			hs = append(hs, m)
+		}
+		out := map[string]any{"Parameters": hs}
+		if o.NextToken != nil {
+			out["NextToken"] = o.NextToken
+		}
+		return out
+	}),
 }
 
 // wireParameter is a Parameter as JSON 1.1 sends it: timestamps in epoch seconds.
@@ -95,7 +110,7 @@ func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, action string)
 	}
 	op, ok := ssmOps[action]
 	if !ok {
-		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AmazonSSM.GetParameter, GetParameters, PutParameter, DescribeParameters and DeleteParameter only, not "+action)
+		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AmazonSSM.GetParameter, GetParameterHistory, GetParameters, PutParameter, DescribeParameters and DeleteParameter only, not "+action)
 		return
 	}
 	body, err := io.ReadAll(r.Body)

@@ -45,6 +45,14 @@ func TestSSMRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want.Parameter, got.Parameter, sdkEqual); diff != "" {
 		t.Errorf("parameter over the wire (-fake +sdk):\n%s", diff)
 	}
+	history, err := client.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/amibump/web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHistory, _ := c.SSM().GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/amibump/web")})
+	if diff := cmp.Diff(wantHistory.Parameters, history.Parameters, sdkEqual); diff != "" || history.Parameters[0].Tier != ssmtypes.ParameterTierStandard {
+		t.Errorf("history over the wire (-fake +sdk):\n%s", diff)
+	}
 	many, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/amibump/web", "/amibump/none"}})
 	if err != nil || len(many.Parameters) != 1 || len(many.InvalidParameters) != 1 {
 		t.Errorf("get parameters: %+v, %v", many, err)

@@ -320,15 +320,69 @@ func (r *run) createImage(ctx context.Context, log *slog.Logger, d *event.Deploy
 		// An instance-store root volume: CreateImage images only EBS-backed instances.
 		return image{}, rejectf("create image of %s for %s: EC2 cannot image this instance (CreateImage makes AMIs of EBS-backed instances only; an instance-store root volume cannot be imaged); tag an EBS-backed instance %s=%s or name one in detail.instanceId: %w",
 			instanceID, t.Name, event.TagSourceFor, t.Name, err)
-	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState") && d.InstanceID != "":
-		return image{}, rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged: %w", instanceID, t.Name, err)
 	case isKMSKeyCode(errorCode(err)):
 		return image{}, rejectf("create image of %s for %s: %w; %s", instanceID, t.Name, err, kmsKeyAdvice)
-	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState"):
-		// The chosen instance went away (scale-in, replacement): a retry picks another.
-		return image{}, fmt.Errorf("create image of %s for %s: the instance went away: %w", instanceID, t.Name, err)
+	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState", "InvalidParameterValue"):
+		return image{}, r.sourceErr(ctx, d, t, instanceID, err)
 	}
 	return image{}, fmt.Errorf("create image of %s for %s: %w", instanceID, t.Name, err)
+}
+
+// sourceErr judges a CreateImage refused for its instance. EC2 answers an
+// instance that is no longer running, stopping or stopped with
+// InvalidParameterValue, the code it also gives a bad parameter, so the
+// instance is read again rather than the message: one that went away
+// (scale-in, replacement) is transient, and a retry picks another source,
+// unless the event named it; one still there means EC2 refused a parameter,
+// which no retry fixes.
+func (r *run) sourceErr(ctx context.Context, d *event.Deploy, t target, instanceID string, err error) error {
+	state, rerr := r.instanceState(ctx, instanceID)
+	if rerr != nil {
+		return fmt.Errorf("create image of %s for %s: %w (and reading the instance again: %w)", instanceID, t.Name, err, rerr)
+	}
+	switch {
+	case imageable(state):
+		return rejectf("create image of %s for %s: %w", instanceID, t.Name, err)
+	case d.InstanceID != "":
+		return rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged (it is %s): %w", instanceID, t.Name, orGone(state), err)
+	}
+	// %v, not %w: EC2's code says "bad parameter", which is not what happened.
+	return fmt.Errorf("create image of %s for %s: the instance went away (it is %s); a retry picks another source: %v", instanceID, t.Name, orGone(state), err)
+}
+
+// instanceState reads an instance's state; "" when EC2 does not know it.
+func (r *run) instanceState(ctx context.Context, id string) (ec2types.InstanceStateName, error) {
+	out, err := r.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if hasCode(err, "InvalidInstanceID.NotFound") {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, res := range out.Reservations {
+		for i := range res.Instances {
+			if aws.ToString(res.Instances[i].InstanceId) == id {
+				return instanceState(&res.Instances[i]), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// imageable: CreateImage takes an instance that is running, stopping or stopped.
+func imageable(s ec2types.InstanceStateName) bool {
+	switch s {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped:
+		return true
+	}
+	return false
+}
+
+func orGone(s ec2types.InstanceStateName) string {
+	if s == "" {
+		return "gone"
+	}
+	return string(s)
 }
 
 func imageTags(env *event.Envelope, d *event.Deploy, deploy plan.Deploy, t target, instanceID, name string) []ec2types.Tag {

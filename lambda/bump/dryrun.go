@@ -32,7 +32,9 @@ func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t
 	if err := dr.version(ctx, st); err != nil {
 		return dr.res, err
 	}
-	dr.res.Plan = append(dr.res.Plan, r.parameterPlan(t, st)...)
+	if err := dr.parameters(ctx, st); err != nil {
+		return dr.res, err
+	}
 	if err := dr.setDefault(ctx, st.Plan.Latest()); err != nil {
 		return dr.res, err
 	}
@@ -149,8 +151,11 @@ func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.Au
 	} else {
 		dr.say("no Auto Scaling group launches from %s", dr.t.Name)
 	}
-	dr.res.Warnings = groupWarnings(groups, dr.t, st.Resolving)
-	if dr.t.Settings.InstanceRefresh {
+	dr.res.Warnings = append(dr.res.Warnings, groupWarnings(groups, dr.t, st.Resolving)...)
+	switch {
+	case dr.t.Settings.InstanceRefresh && st.Alias != "":
+		dr.say("once the parameter holds the new AMI, start an instance refresh on the groups at $Latest or $Default, without SkipMatching (Auto Scaling has none for a template that reads an SSM parameter): every instance is replaced")
+	case dr.t.Settings.InstanceRefresh:
 		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
 	}
 	return groups, nil

@@ -243,3 +243,25 @@ func TestRetentionIntoTheRecycleBin(t *testing.T) {
 		t.Errorf("replay: %+v after %d more CreateImage calls, want superseded and nothing made", res, w.cloud.Calls("CreateImage")-calls)
 	}
 }
+
+// TestRetentionKeepsAMIsAParameterHolds: an AMI that an SSM parameter of data
+// type aws:ec2:image holds (one another team keeps, say) is still launched by
+// whatever resolves it: retention leaves it (DescribeImageReferences,
+// resource type ssm:Parameter).
+func TestRetentionKeepsAMIsAParameterHolds(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
+	w.cloud.AddParameter("/qa/shop-web-golden", first.ImageID, "aws:ec2:image")
+	for i, build := range []string{"jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {
+		if res := one(t, must(w.handle(deployEvent(t, "event-"+itoa(i+2), build, t0.Add(time.Duration(i-8)*time.Minute))))); res.Status != event.Promoted {
+			t.Fatalf("deploy %s: %+v, want promoted", build, res)
+		}
+	}
+	if _, ok := w.cloud.Image(first.ImageID); !ok {
+		t.Errorf("image %s, held by parameter /qa/shop-web-golden, was deregistered", first.ImageID)
+	}
+	if n := len(w.amibumpImages(w.lt)); n != 2 {
+		t.Errorf("%d amibump images, want 2: the one the parameter holds and the newest", n)
+	}
+}

@@ -126,3 +126,7 @@ func (c gatedSSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, o
 func (c gatedSSM) PutParameter(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
 	return call(ctx, c.g, c.b, "SSM", "PutParameter", c.api.PutParameter, in, opts)
 }
+
+func (c gatedSSM) GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, opts ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error) {
+	return call(ctx, c.g, c.b, "SSM", "GetParameterHistory", c.api.GetParameterHistory, in, opts)
+}

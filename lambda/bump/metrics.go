@@ -14,6 +14,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/event"
 	"github.com/amibump/amibump/lambda/metrics"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // The function's metrics are CloudWatch Embedded Metric Format records in its
@@ -137,7 +138,15 @@ func (c observedEC2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.Cr
 	out, err := c.EC2.CreateLaunchTemplateVersion(ctx, in, opts...)
 	if err == nil && !aws.ToBool(in.DryRun) && in.LaunchTemplateData != nil {
 		at := c.obs.now()
-		c.obs.note(aws.ToString(in.LaunchTemplateData.ImageId), func(it *imageTimes) {
+		id := aws.ToString(in.LaunchTemplateData.ImageId)
+		if plan.IsSSMAlias(id) {
+			// The version keeps resolve:ssm:; its description names the AMI it stands for.
+			id = plan.DescribedImage(aws.ToString(in.VersionDescription))
+		}
+		if id == "" {
+			return out, err
+		}
+		c.obs.note(id, func(it *imageTimes) {
 			if it.promoted.IsZero() {
 				it.promoted = at
 			}

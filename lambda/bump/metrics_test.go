@@ -22,7 +22,7 @@ func (w *world) handleLogged(raw []byte) (event.Response, map[string]float64, []
 	var buf bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), w.deadline)
 	defer cancel()
-	resp, err := bump.New(w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, bump.JSONLogger(&buf)).WithClock(w.cloud.Clock().Now).Handle(ctx, raw)
+	resp, err := bump.New(w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, bump.JSONLogger(&buf)).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM()).Handle(ctx, raw)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -102,6 +102,25 @@ func TestMetricsOfADeploy(t *testing.T) {
 	for _, ms := range stamps {
 		if ms < before.UnixMilli() || ms > after.UnixMilli() {
 			t.Errorf("EMF timestamp %d outside the run (%d to %d)", ms, before.UnixMilli(), after.UnixMilli())
+		}
+	}
+}
+
+// TestMetricsOfAResolvingTemplate: a template whose ImageId is resolve:ssm:
+// gets versions that keep the indirection; the promotion timings are still
+// those of the AMI the parameter now resolves to.
+func TestMetricsOfAResolvingTemplate(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	before := w.cloud.Clock().Now()
+	resp, values, _ := w.handleLogged(deployEvent(t, "deploy-1", "jenkins-shop-deploy-142", before.Add(-time.Minute)))
+	if res := one(t, resp); res.Status != event.Promoted {
+		t.Fatalf("result %+v, want promoted", res)
+	}
+	for _, name := range []string{metrics.DeployToPromoted, metrics.AddedLatency, metrics.ImageCreation} {
+		if _, ok := values[name]; !ok {
+			t.Errorf("metrics %v: no %s", values, name)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
 	} else {
 		res.Status = event.Promoted
-		warnings, err := r.writeParameters(ctx, log, t, img, st)
+		warnings, err := r.writeParameters(ctx, log, t, img, st, true)
 		res.Warnings = append(res.Warnings, warnings...)
 		if err != nil {
 			// Transient: the retry finds the promotion done and writes again.
@@ -69,7 +69,7 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 			// a second refresh cheap).
 			if t.Settings.InstanceRefresh && (changed || r.env.Classify() == event.KindDeploy) {
 				var warnings []string
-				warnings, refreshErr = r.refresh(ctx, log, groups, t)
+				warnings, refreshErr = r.refresh(ctx, log, groups, t, st.Alias != "")
 				res.Warnings = append(res.Warnings, warnings...)
 			}
 		}
@@ -342,7 +342,8 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 	return pruned, warnings
 }
 
-// referenceScope is what retention asks DescribeImageReferences to look at.
+// referenceScope is what retention asks DescribeImageReferences to look at:
+// instances, launch templates and SSM parameters.
 // AWS's defaults would miss references: version-depth checks only the newest
 // 10 versions of each template, so every version is asked for (10000 is the
 // most AWS allows, and its quota of versions per template). An instance keeps
@@ -358,10 +359,12 @@ var referenceScope = []ec2types.ResourceTypeRequest{
 	{ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate, ResourceTypeOptions: []ec2types.ResourceTypeOption{{
 		OptionName: ec2types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{"10000"},
 	}}},
+	// A parameter (data type aws:ec2:image) holding the AMI: whatever resolves it launches it.
+	{ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter},
 }
 
-// referencedImages tells which images an instance or any version of a launch
-// template still refers to, with EC2's DescribeImageReferences (10 images a request).
+// referencedImages tells which images an instance, any version of a launch
+// template or an SSM parameter still refers to, with EC2's DescribeImageReferences (10 images a request).
 func (r *run) referencedImages(ctx context.Context, ids []string) (map[string]bool, error) {
 	refs := map[string]bool{}
 	for batch := range slices.Chunk(ids, 10) {
@@ -404,6 +407,15 @@ var refreshPreferences = &astypes.RefreshPreferences{
 	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
 }
 
+// parameterRefreshPreferences are for a group whose template reads an SSM
+// parameter: Auto Scaling supports neither rollback nor (in the harsher
+// reading of its pages) skip matching or a desired configuration there, and
+// matching could not tell an instance of the old AMI from one of the new
+// anyway when only the parameter changed. Every instance is replaced.
+var parameterRefreshPreferences = &astypes.RefreshPreferences{
+	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
+}
+
 // protectedWarning tells a person which instances the refresh leaves alone.
 func protectedWarning(g astypes.AutoScalingGroup) []string {
 	var ids []string
@@ -424,7 +436,13 @@ func protectedWarning(g astypes.AutoScalingGroup) []string {
 // running is reported, not fought.
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target) ([]string, error) {
+// resolving: the version the groups now launch reads an SSM parameter
+// (parameterRefreshPreferences).
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool) ([]string, error) {
+	prefs := refreshPreferences
+	if resolving {
+		prefs = parameterRefreshPreferences
+	}
 	var warnings []string
 	var errs []error
 	for _, g := range groups {
@@ -440,10 +458,13 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		name := aws.ToString(g.AutoScalingGroupName)
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
-			Preferences:          refreshPreferences,
+			Preferences:          prefs,
 		})
 		if err == nil {
 			warnings = append(warnings, protectedWarning(g)...)
+		}
+		if err == nil && resolving {
+			warnings = append(warnings, fmt.Sprintf("group %s: its launch template reads an SSM parameter, for which Auto Scaling supports no skip matching: the instance refresh replaces every instance", name))
 		}
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {

@@ -23,8 +23,9 @@ import (
 // and the one its $Latest ImageId resolves (resolve:ssm:<name>). A resolve:ssm:
 // template still gets a new version for each release, one that keeps the
 // indirection and names the AMI it stands for in its description: the version
-// number is what an instance refresh with SkipMatching compares, what $Default
-// moves to, and how the template's history shows which build each version is.
+// number is what $Default moves to, and how the template's history shows which
+// build each version is. Its groups are refreshed without skip matching
+// (parameterRefreshPreferences), and only once the parameter holds the AMI.
 
 // dataTypeImage is the SSM data type of a parameter holding an AMI id.
 const dataTypeImage = "aws:ec2:image"
@@ -69,7 +70,7 @@ func (r *run) checkParameters(ctx context.Context, log *slog.Logger, t target, i
 	for _, k := range known {
 		st.Images[k.ID] = k
 	}
-	warnings, err := r.writeParameters(ctx, log, t, img, st)
+	warnings, err := r.writeParameters(ctx, log, t, img, st, false)
 	for _, w := range warnings {
 		log.WarnContext(ctx, "parameter not kept", "reason", w)
 	}
@@ -119,14 +120,17 @@ func (r *run) parameterNames(t target, alias string) ([]string, error) {
 // writeParameters publishes img, the newest release of t, to its parameters.
 // A write that no retry can fix (access denied, a parameter of another data
 // type) is a warning: the promotion stands. Others are returned, for a retry.
-func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState) ([]string, error) {
+// confirm: wait until each parameter reads img (or a newer deploy's AMI), so
+// that nothing that follows (an instance refresh) runs while the parameter
+// still resolves the old AMI.
+func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState, confirm bool) ([]string, error) {
 	names, err := r.parameterNames(t, st.Alias)
 	if err != nil {
 		return []string{err.Error()}, nil
 	}
 	var warnings []string
 	for _, name := range names {
-		err := r.writeParameter(ctx, log, t, name, img, st.Images)
+		err := r.writeParameter(ctx, log, t, name, img, st.Images, confirm)
 		switch {
 		case err != nil && IsPermanent(err):
 			log.ErrorContext(ctx, "parameter not written", "parameter", name, "error", err)
@@ -141,38 +145,105 @@ func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, i
 // writeParameter writes img's id to one parameter, never backwards: read
 // first, then write only when it holds neither img nor a newer deploy's AMI.
 // Reading first also keeps a repeat from making a new parameter version.
-func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image) error {
-	current, err := r.readParameter(ctx, t, name)
-	if err != nil {
-		return err
+//
+// EC2 validates an aws:ec2:image value asynchronously: until it has, reads
+// return the value before (or ParameterNotFound), and a write meanwhile is
+// refused (TooManyUpdates). Either only means "not yet": with confirm, the
+// parameter is read again, a bounded number of times, until it holds img or
+// a newer deploy's AMI, and then a transient error lets the retry look again;
+// without, the next reconcile does.
+func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, confirm bool) error {
+	wrote := false
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if attempt > maxStaleReads {
+				return fmt.Errorf("parameter %s of %s does not hold %s yet (EC2 validates aws:ec2:image values asynchronously); a retry looks again", name, t.Name, img.ID)
+			}
+			if err := r.pause(ctx, attempt); err != nil {
+				return fmt.Errorf("parameter %s of %s: waiting for %s: %w", name, t.Name, img.ID, err)
+			}
+		}
+		current, err := r.readParameter(ctx, t, name)
+		if err != nil {
+			return err
+		}
+		held, err := r.heldDeploy(ctx, current, known)
+		if err != nil {
+			return fmt.Errorf("read image %s held by parameter %s: %w", current, name, err)
+		}
+		switch plan.ParameterStep(current, held, img.Image) {
+		case plan.Keep:
+			return nil
+		case plan.Newer:
+			log.InfoContext(ctx, "parameter holds a newer deploy, left", "parameter", name, "held", current)
+			return nil
+		}
+		if !wrote {
+			busy, err := r.putParameter(ctx, log, t, name, img)
+			if err != nil {
+				return err
+			}
+			wrote = !busy
+		}
+		if !confirm {
+			return nil
+		}
 	}
-	held, err := r.heldDeploy(ctx, current, known)
+}
+
+// putParameter writes img's id to a parameter in the tier it has (a write
+// that names no tier gets the account's default tier, which may differ, and
+// SSM refuses to turn Advanced into Standard). busy: SSM refused the write
+// because another is being validated.
+func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name string, img image) (busy bool, err error) {
+	tier, err := r.parameterTier(ctx, t, name)
 	if err != nil {
-		return fmt.Errorf("read image %s held by parameter %s: %w", current, name, err)
-	}
-	switch plan.ParameterStep(current, held, img.Image) {
-	case plan.Keep:
-		return nil
-	case plan.Newer:
-		log.InfoContext(ctx, "parameter holds a newer deploy, left", "parameter", name, "held", current)
-		return nil
+		return false, err
 	}
 	out, err := r.ssm.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:        aws.String(name),
 		Value:       aws.String(img.ID),
 		Type:        ssmtypes.ParameterTypeString,
 		DataType:    aws.String(dataTypeImage),
+		Tier:        tier,
 		Overwrite:   aws.Bool(true),
 		Description: aws.String(fmt.Sprintf("amibump: newest release of launch template %s", t.Name)),
 	})
+	if hasCode(err, "TooManyUpdates") {
+		log.InfoContext(ctx, "parameter write waits: another is being validated", "parameter", name)
+		return true, nil
+	}
 	if hasCode(err, "HierarchyTypeMismatchException", "UnsupportedParameterType", "ParameterLimitExceeded", "ParameterMaxVersionLimitExceeded", "ParameterPatternMismatchException", "HierarchyLevelLimitExceededException") {
 		err = permanent(err)
 	}
 	if err != nil {
-		return fmt.Errorf("write %s to parameter %s for %s: %w", img.ID, name, t.Name, err)
+		return false, fmt.Errorf("write %s to parameter %s for %s: %w", img.ID, name, t.Name, err)
 	}
-	log.InfoContext(ctx, "parameter written", "parameter", name, "imageId", img.ID, "parameterVersion", out.Version)
-	return nil
+	log.InfoContext(ctx, "parameter written", "parameter", name, "imageId", img.ID, "parameterVersion", out.Version, "tier", out.Tier)
+	return false, nil
+}
+
+// parameterTier is the tier a parameter has now (its newest version's, from
+// its history: GetParameter does not tell it), or Standard for a new one:
+// an AMI id needs no more, and Standard costs nothing.
+func (r *run) parameterTier(ctx context.Context, t target, name string) (ssmtypes.ParameterTier, error) {
+	tier, newest := ssmtypes.ParameterTierStandard, int64(0)
+	p := ssm.NewGetParameterHistoryPaginator(r.ssm, &ssm.GetParameterHistoryInput{Name: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if hasCode(err, "ParameterNotFound") {
+			return tier, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("read the tier of parameter %s for %s: %w", name, t.Name, err)
+		}
+		for _, h := range page.Parameters {
+			if h.Version > newest && h.Tier != "" {
+				tier, newest = h.Tier, h.Version
+			}
+		}
+	}
+	return tier, nil
 }
 
 // readParameter returns the AMI id a parameter holds ("" when it does not
@@ -221,18 +292,40 @@ func (r *run) heldDeploy(ctx context.Context, imageID string, known map[string]i
 	return nil, nil
 }
 
-// parameterPlan says what a promotion would do with the template's parameters.
-func (r *run) parameterPlan(t target, st templateState) []string {
-	names, err := r.parameterNames(t, st.Alias)
+// parameters plans the parameter writes of a dry run. SSM has no DryRun, so
+// what EC2's DryRun checks elsewhere is checked by reading: each parameter is
+// under the prefix (else rejected, as the deploy would be), exists or may be
+// created, and is a String of data type aws:ec2:image (else a warning, as on
+// the deploy's result). What reading cannot tell is said in the plan.
+func (dr *dryRunner) parameters(ctx context.Context, st templateState) error {
+	names, err := dr.parameterNames(dr.t, st.Alias)
 	if err != nil {
-		return []string{err.Error()}
+		return err
 	}
-	var lines []string
 	if st.Alias != "" {
-		lines = append(lines, fmt.Sprintf("keep ImageId %s in the new version (EC2 resolves it at launch); it stands for the new AMI once the parameter holds it", st.Alias))
+		dr.say("keep ImageId %s in the new version (EC2 resolves it at launch); it stands for the new AMI once the parameter holds it", st.Alias)
 	}
 	for _, name := range names {
-		lines = append(lines, fmt.Sprintf("write the new AMI id to SSM parameter %s (String, data type %s), unless it already holds it or a newer deploy's AMI", name, dataTypeImage))
+		current, err := dr.readParameter(ctx, dr.t, name)
+		switch {
+		case err != nil && isAccessDenied(errorCode(err)):
+			dr.denied = append(dr.denied, fmt.Sprintf("ssm:GetParameter on %s: %s", name, errorCode(err)))
+		case err != nil && IsPermanent(err):
+			dr.res.Warnings = append(dr.res.Warnings, err.Error())
+		case err != nil:
+			return err
+		case current == "":
+			dr.say("create SSM parameter %s (String, data type %s, tier Standard) with the new AMI id", name, dataTypeImage)
+		default:
+			tier, err := dr.parameterTier(ctx, dr.t, name)
+			if err != nil {
+				return err
+			}
+			dr.say("write the new AMI id to SSM parameter %s (String, data type %s, tier %s; holds %s now), unless it holds a newer deploy's AMI", name, dataTypeImage, tier, current)
+		}
 	}
-	return lines
+	if len(names) > 0 {
+		dr.say("not checked (SSM has no DryRun): permission to write the parameters (ssm:PutParameter), and EC2's validation of the new AMI id, which happens after the write")
+	}
+	return nil
 }

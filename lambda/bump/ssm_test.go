@@ -9,8 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
 
@@ -266,6 +269,194 @@ func TestReconcileIgnoresNewerOrResolvingHandVersions(t *testing.T) {
 			w.handVersion(imageOf(w))
 			if got := must(w.handle(sample(t, "scheduled-reconcile.json"))).Results; len(got) != 0 {
 				t.Errorf("reconcile: %+v, want no drift", got)
+			}
+		})
+	}
+}
+
+// TestRefreshOfGroupThatResolvesAParameter: Auto Scaling refuses skip matching
+// (and rollback, and a desired configuration) for a group whose template reads
+// an SSM parameter; amibump starts a plain refresh there and says so, and keeps
+// skip matching for the groups of a literal AMI.
+func TestRefreshOfGroupThatResolvesAParameter(t *testing.T) {
+	w, clock := resolveWorld(t, param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	res := w.deployAt(clock, "e1", "build-1")
+	refreshes := w.cloud.InstanceRefreshes("shop-web-prod-a")
+	if res.Status != event.Promoted || len(refreshes) != 1 {
+		t.Fatalf("result %+v, %d refreshes; want promoted and one refresh", res, len(refreshes))
+	}
+	if p := refreshes[0].Preferences; p == nil || aws.ToBool(p.SkipMatching) || p.ScaleInProtectedInstances != "Ignore" {
+		t.Errorf("refresh preferences %+v, want no SkipMatching and protected instances ignored", p)
+	}
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "skip matching") || !strings.Contains(w, "every instance") {
+		t.Errorf("warnings %q, want one saying the refresh replaces every instance, without skip matching", res.Warnings)
+	}
+}
+
+// validatingWorld is ssmWorld where EC2 takes 30 seconds (of the world's
+// clock) to validate an aws:ec2:image parameter value.
+func validatingWorld(t *testing.T) (*world, *awsfake.ManualClock) {
+	w, clock := pendingWorld(t, awsfake.WithImageDelay(0), awsfake.WithParameterValidation(30*time.Second))
+	w.deadline = 5 * time.Second
+	clock.Advance(time.Hour)
+	return w, clock
+}
+
+// TestRefreshWaitsForTheParameter: until EC2 has validated the new value, a
+// launch from the template still runs the old AMI, so no instance refresh may
+// start; the deploy is retried, and the retry starts it once the parameter
+// resolves to the new AMI. Nothing is reported as a problem meanwhile.
+func TestRefreshWaitsForTheParameter(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	resp, err := w.handle(raw)
+	if n := len(w.cloud.InstanceRefreshes("shop-web-prod-a")); n != 0 {
+		t.Fatalf("%d refreshes started while the parameter still resolves %s (result %+v, %v)", n, w.baseAMI, resp.Results, err)
+	}
+	if err == nil || bump.IsPermanent(err) {
+		t.Fatalf("got %+v, %v; want a transient error: the parameter is not validated yet", resp.Results, err)
+	}
+	clock.Advance(30 * time.Second)
+	res := one(t, must(w.handle(raw)))
+	launches, _ := w.cloud.LaunchImage(w.lt, "$Latest")
+	if res.Status != event.Promoted || launches != res.ImageID || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 1 {
+		t.Errorf("retry: %+v; $Latest launches %s; %d refreshes; want promoted, %s, one refresh",
+			res, launches, len(w.cloud.InstanceRefreshes("shop-web-prod-a")), res.ImageID)
+	}
+	for _, warning := range res.Warnings {
+		if strings.Contains(warning, "parameter") && !strings.Contains(warning, "SSM parameter, for which") {
+			t.Errorf("warning %q about a parameter that was only being validated", warning)
+		}
+	}
+	if f := w.cloud.ParameterFailures(); len(f) != 0 {
+		t.Errorf("validation failures %q", f)
+	}
+}
+
+// TestCloseDeploysLeaveTheNewestInTheParameter: two deploys land while EC2
+// still validates the first write; the second's write is refused meanwhile.
+// However the retries fall, the parameter ends on the newer release, by the
+// next reconcile at the latest.
+func TestCloseDeploysLeaveTheNewestInTheParameter(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	clock.Advance(time.Minute)
+	older := deployEvent(t, "e1", "build-1", clock.Now())
+	if _, err := w.handle(older); err == nil {
+		t.Fatal("first deploy: want a transient error while its write is validated")
+	}
+	clock.Advance(time.Second)
+	newer := deployEvent(t, "e2", "build-2", clock.Now())
+	resp, err := w.handle(newer)
+	if err == nil {
+		t.Fatalf("second deploy: %+v; want a transient error, its write refused while the first is validated", resp.Results)
+	}
+	clock.Advance(time.Minute)
+	if res := one(t, must(w.handle(older))); res.Status != event.Superseded {
+		t.Errorf("retry of the older deploy: %+v, want superseded", res)
+	}
+	must(w.handle(sample(t, "scheduled-reconcile.json")))
+	clock.Advance(time.Minute)
+	latest, _ := w.head(w.lt)
+	if got, _ := w.paramValue(param); got != imageOf(latest) {
+		t.Errorf("parameter holds %s, want the newer release %s", got, imageOf(latest))
+	}
+	if res := one(t, must(w.handle(newer))); res.Status != event.Promoted || len(res.Warnings) != 0 {
+		t.Errorf("retry of the newer deploy: %+v, want promoted without warnings", res)
+	}
+}
+
+// TestParameterTierNeverChanges: a write that names no tier gets the account's
+// default, so amibump names the tier the parameter has: an Advanced parameter
+// stays Advanced under a Standard default (SSM refuses the downgrade), a
+// Standard one stays Standard under an Advanced default (no charge appears),
+// and a new one is Standard.
+func TestParameterTierNeverChanges(t *testing.T) {
+	for name, tc := range map[string]struct{ had, accountDefault, want ssmtypes.ParameterTier }{
+		"advanced under a standard default":  {ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced},
+		"standard under an advanced default": {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
+		"new under an advanced default":      {"", ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, clock := ssmWorld(t)
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+			if tc.had != "" {
+				w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+				w.cloud.SetParameterTier(param, tc.had)
+			}
+			w.cloud.SetDefaultParameterTier(tc.accountDefault)
+			res := w.deployAt(clock, "e1", "build-1")
+			if got, _ := w.paramValue(param); res.Status != event.Promoted || len(res.Warnings) != 0 || got != res.ImageID {
+				t.Fatalf("result %+v; parameter holds %s", res, got)
+			}
+			h, err := w.cloud.SSM().GetParameterHistory(context.Background(), &ssm.GetParameterHistoryInput{Name: aws.String(param)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.Parameters[len(h.Parameters)-1].Tier; got != tc.want {
+				t.Errorf("tier %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDryRunChecksParameters: SSM has no DryRun, so the dry run reads each
+// parameter: it exists (or may be created), is a String of data type
+// aws:ec2:image, is under the prefix; and it says what reading cannot check.
+func TestDryRunChecksParameters(t *testing.T) {
+	tests := []struct {
+		name    string
+		seed    func(w *world)
+		status  event.Status
+		plan    []string // each in some line of the plan
+		warning string
+		reason  string
+	}{
+		{"a resolving template's parameter", func(w *world) {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			w.handVersion("resolve:ssm:" + param)
+		}, event.DryRun, []string{"resolve:ssm:" + param, "write the new AMI id to SSM parameter " + param, "holds ", "not checked"}, "", ""},
+		{"a parameter amibump creates", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+		}, event.DryRun, []string{"create SSM parameter " + param, "not checked"}, "", ""},
+		{"a SecureString", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+			if _, err := w.cloud.SSM().PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(param), Value: aws.String("secret"), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+				w.t.Fatal(err)
+			}
+		}, event.DryRun, nil, "SecureString", ""},
+		{"a parameter of data type text", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+			w.cloud.AddParameter(param, "hello", "text")
+		}, event.DryRun, nil, "data type", ""},
+		{"a tag outside the prefix", func(w *world) {
+			w.tagTemplate(map[string]string{event.TagSSMParameter: "/platform/ami"})
+		}, event.Rejected, nil, "", "/amibump/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, clock := ssmWorld(t)
+			tt.seed(w)
+			w.cloud.ResetCalls()
+			clock.Advance(time.Minute)
+			raw := edit(t, deployEvent(t, "e1", "build-1", clock.Now()), map[string]any{"detail.dryRun": true})
+			res := one(t, must(w.handle(raw)))
+			plan, warnings := strings.Join(res.Plan, "\n"), strings.Join(res.Warnings, "\n")
+			if res.Status != tt.status || !strings.Contains(res.Reason, tt.reason) || !strings.Contains(warnings, tt.warning) {
+				t.Fatalf("got %+v, want %s with warning %q and reason %q", res, tt.status, tt.warning, tt.reason)
+			}
+			for _, want := range tt.plan {
+				if !strings.Contains(plan, want) {
+					t.Errorf("plan %q: want a line with %q", res.Plan, want)
+				}
+			}
+			if n := w.cloud.Calls("PutParameter"); n != 0 {
+				t.Errorf("%d PutParameter calls in a dry run", n)
 			}
 		})
 	}

@@ -186,8 +186,8 @@ func (r *run) checkNamedSource(ctx context.Context, t target, id string) (source
 	if inst == nil {
 		return source{}, rejectf("detail.instanceId %s: no such instance in this account and region", id)
 	}
-	if st := instanceState(inst); st != ec2types.InstanceStateNameRunning && st != ec2types.InstanceStateNameStopped {
-		return source{}, rejectf("detail.instanceId %s is %s; only a running or stopped instance can be imaged", id, st)
+	if st := instanceState(inst); !imageable(st) {
+		return source{}, rejectf("detail.instanceId %s is %s; only a running, stopping or stopped instance can be imaged", id, st)
 	}
 	if inst.RootDeviceType == ec2types.DeviceTypeInstanceStore {
 		return source{}, rejectf("detail.instanceId %s has an instance-store root volume; CreateImage images only EBS-backed instances: name an EBS-backed instance", id)

@@ -10,7 +10,7 @@ import (
 func TestPlanAndRunWithAParameter(t *testing.T) {
 	w := newWorld(t, map[string]string{"amibump:ssm-parameter": "/platform/amis/shop-web"})
 	code, stdout, stderr := w.amibump("plan", "--ssm-prefix", "/platform/amis/", sample(t, "deploy-finished.json"))
-	if code != exitOK || !strings.Contains(stdout, "write the new AMI id to SSM parameter /platform/amis/shop-web (String, data type aws:ec2:image)") {
+	if code != exitOK || !strings.Contains(stdout, "create SSM parameter /platform/amis/shop-web (String, data type aws:ec2:image") {
 		t.Fatalf("plan: exit %d, want 0 and the parameter shown\n%s%s", code, stdout, stderr)
 	}
 	if _, ok := w.cloud.Parameter("/platform/amis/shop-web"); ok {

@@ -31,7 +31,7 @@ Per template: $Latest and $Default, each with its AMI; the release $Latest carri
 commit, deployed at, age); amibump AMIs still pending or failed; the SSM parameter, if the
 template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:.
 Under it, each Auto Scaling group that launches from the template: the version it launches
-(pinned: a version number instead of $Latest or $Default), its instances, and how many run
+(pinned: a version number instead of $Latest or $Default), its instances (warm pool included), and how many run
 an older image. "Older" means an image other than the AMI of the version the group launches
 now: such an instance was launched before the template moved on, and only an instance
 refresh (or a scale-in) replaces it. A template whose AMI is resolve:ssm:NAME is resolved
@@ -51,6 +51,7 @@ type (
 	}
 	statusAutoScaling interface {
 		autoscaling.DescribeAutoScalingGroupsAPIClient
+		autoscaling.DescribeWarmPoolAPIClient
 	}
 )
 
@@ -94,13 +95,19 @@ type groupStatus struct {
 	Name string `json:"name"`
 	// Version is the version the group launches now; Launches is how the
 	// group names it ($Latest, $Default or the pinned number).
-	Version   int64  `json:"version"`
-	Launches  string `json:"launches"`
-	Pinned    bool   `json:"pinned"`
-	Instances int    `json:"instances"`
+	Version  int64  `json:"version"`
+	Launches string `json:"launches"`
+	Pinned   bool   `json:"pinned"`
+	// Instances counts the group's instances, those waiting in its warm pool
+	// included (WarmPoolInstances of them): they launched from the template too.
+	Instances         int `json:"instances"`
+	WarmPoolInstances int `json:"warmPoolInstances"`
 	// InstancesOnOlderImages is null when the group's AMI is not known here
 	// (resolve:ssm:, or a pinned version that no longer exists).
 	InstancesOnOlderImages *int `json:"instancesOnOlderImages"`
+	// resolvesLatest: the version the group launches resolves the same SSM
+	// parameter as $Latest, so it launches the current release wherever pinned.
+	resolvesLatest bool
 }
 
 // status runs amibump status.
@@ -135,7 +142,13 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail("status", err, exitFailure)
 	}
-	report, err := readStatus(ctx, ec2Client, asgClient, filters, c.getenv)
+	// The SDK's client and the fake both describe warm pools; bump.AutoScaling
+	// does not declare it, as the function never calls it.
+	statusASG, ok := asgClient.(statusAutoScaling)
+	if !ok {
+		return c.fail("status", fmt.Errorf("the Auto Scaling client cannot describe warm pools (DescribeWarmPool)"), exitFailure)
+	}
+	report, err := readStatus(ctx, ec2Client, statusASG, filters, c.getenv)
 	if err != nil {
 		code := exitFailure
 		if bump.IsPermanent(err) {
@@ -159,6 +172,7 @@ type account struct {
 	images    map[string]ec2types.Image                           // amibump AMIs of the templates, by id
 	versions  map[string]map[int64]ec2types.LaunchTemplateVersion // by template id, then number
 	instances map[string]string                                   // instance id → AMI id
+	warm      map[string][]astypes.Instance                       // warm pool instances, by group name
 }
 
 func readStatus(ctx context.Context, ec2Client statusEC2, asgClient statusAutoScaling, filters []ec2types.Filter, getenv func(string) string) (statusReport, error) {
@@ -182,6 +196,9 @@ func readStatus(ctx context.Context, ec2Client statusEC2, asgClient statusAutoSc
 	})
 	if err != nil {
 		return statusReport{}, fmt.Errorf("list auto scaling groups: %w", err)
+	}
+	if err := acc.readWarmPools(ctx, asgClient); err != nil {
+		return statusReport{}, err
 	}
 	for _, read := range []func(context.Context, statusEC2) error{acc.readImages, acc.readVersions, acc.readInstances} {
 		if err := read(ctx, ec2Client); err != nil {
@@ -303,6 +320,32 @@ func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versi
 	})
 }
 
+// readWarmPools reads the warm pool instances of the groups that launch from
+// the templates and have a warm pool (one paginated call each).
+func (acc *account) readWarmPools(ctx context.Context, asgClient statusAutoScaling) error {
+	acc.warm = map[string][]astypes.Instance{}
+	for _, lt := range acc.templates {
+		for _, u := range acc.uses(lt) {
+			name := aws.ToString(u.group.AutoScalingGroupName)
+			if u.group.WarmPoolConfiguration == nil || acc.warm[name] != nil {
+				continue
+			}
+			p := autoscaling.NewDescribeWarmPoolPaginator(asgClient, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(name), MaxRecords: aws.Int32(50)})
+			instances, err := collect(ctx, p.HasMorePages, p.NextPage, func(o *autoscaling.DescribeWarmPoolOutput) []astypes.Instance { return o.Instances })
+			if err != nil {
+				return fmt.Errorf("describe the warm pool of group %s: %w", name, err)
+			}
+			acc.warm[name] = append([]astypes.Instance{}, instances...)
+		}
+	}
+	return nil
+}
+
+// groupInstances are a group's instances and those in its warm pool.
+func (acc *account) groupInstances(g astypes.AutoScalingGroup) []astypes.Instance {
+	return append(slices.Clone(g.Instances), acc.warm[aws.ToString(g.AutoScalingGroupName)]...)
+}
+
 // readInstances reads the AMI of every instance of the groups that launch from
 // the templates. It filters on instance-id rather than naming InstanceIds,
 // which fails the whole call with InvalidInstanceID.NotFound when one instance
@@ -313,7 +356,7 @@ func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) erro
 	var ids []string
 	for _, lt := range acc.templates {
 		for _, u := range acc.uses(lt) {
-			for _, in := range u.group.Instances {
+			for _, in := range acc.groupInstances(u.group) {
 				ids = append(ids, aws.ToString(in.InstanceId))
 			}
 		}
@@ -370,7 +413,7 @@ func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(strin
 		st.SSMParameter = tags[event.TagSSMParameter]
 	}
 	for _, u := range acc.uses(lt) {
-		st.Groups = append(st.Groups, acc.groupStatus(id, u))
+		st.Groups = append(st.Groups, acc.groupStatus(id, latest, u))
 	}
 	return st
 }
@@ -410,14 +453,19 @@ func (acc *account) unfinished(templateID string) (pending, failed []string) {
 
 // groupStatus counts a group's instances, and those on another AMI than the
 // one the group launches now.
-func (acc *account) groupStatus(templateID string, u groupUse) groupStatus {
-	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned, Instances: len(u.group.Instances)}
+func (acc *account) groupStatus(templateID string, latest int64, u groupUse) groupStatus {
+	instances := acc.groupInstances(u.group)
+	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned,
+		Instances: len(instances), WarmPoolInstances: len(acc.warm[aws.ToString(u.group.AutoScalingGroupName)])}
 	current := acc.imageOf(templateID, u.version)
+	if strings.HasPrefix(current, ssmPrefix) {
+		g.resolvesLatest = current == acc.imageOf(templateID, latest)
+	}
 	if current == "" || strings.HasPrefix(current, ssmPrefix) {
 		return g
 	}
 	older := 0
-	for _, in := range u.group.Instances {
+	for _, in := range instances {
 		if ami, ok := acc.instances[aws.ToString(in.InstanceId)]; ok && ami != current {
 			older++
 		}

@@ -106,6 +106,8 @@ func release(t templateStatus, now time.Time) string {
 func groupWarnings(t templateStatus, g groupStatus) []string {
 	var out []string
 	switch {
+	case g.Pinned && g.resolvesLatest:
+		// The pinned version resolves the parameter $Latest does: EC2 reads it at each launch.
 	case g.Pinned:
 		out = append(out, fmt.Sprintf("group %s is pinned to version %d and will not launch newer releases; set it to $Latest or $Default", g.Name, g.Version))
 	case g.Launches == "$Default" && g.Version != t.Latest.Version:

@@ -331,3 +331,36 @@ func TestStatusPinnedToAGoneVersion(t *testing.T) {
 		t.Errorf("the rest of the template was not read: %+v", report.Templates[0])
 	}
 }
+
+// TestStatusWarmPoolsAndResolvingPins: instances waiting in a warm pool launched
+// from the template too, and are counted and compared (DescribeWarmPool lists
+// them; the group's Instances do not); a group pinned to a version that
+// resolves the same parameter as $Latest launches the current release and is
+// not warned about.
+func TestStatusWarmPoolsAndResolvingPins(t *testing.T) {
+	w := newStatusWorld(t)
+	w.cloud.AddWarmPool("shop-web-prod-a", w.cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000w001", ImageID: w.baseAMI}))
+	w.createVersion(w.worker, "resolve:ssm:/amibump/shop-worker-prod")
+	w.groupOf(w.worker, "shop-worker-prod-cfn", "1", w.cloud.AddInstance(awsfake.Instance{ImageID: w.ami["142"]}))
+	code, stdout, stderr := w.amibump("status", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var report statusReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]groupStatus{}
+	for _, tmpl := range report.Templates {
+		for _, g := range tmpl.Groups {
+			groups[g.Name] = g
+		}
+	}
+	if g := groups["shop-web-prod-a"]; g.Instances != 4 || g.WarmPoolInstances != 1 || g.InstancesOnOlderImages == nil || *g.InstancesOnOlderImages != 3 {
+		t.Errorf("shop-web-prod-a %+v: want 4 instances, 1 of them warm, 3 on older images", g)
+	}
+	code, stdout, stderr = w.amibump("status", "--layer", "worker")
+	if code != exitOK || strings.Contains(stdout, "shop-worker-prod-cfn is pinned") || !strings.Contains(stdout, "shop-worker-prod-cfn") {
+		t.Errorf("exit %d: want shop-worker-prod-cfn listed and not warned about\n%s%s", code, stdout, stderr)
+	}
+}
