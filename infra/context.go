@@ -60,7 +60,13 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	num("archiveRetentionDays", &p.ArchiveRetentionDays)
 	num("reconcileMinutes", &p.ReconcileMinutes)
 	num("logRetentionDays", &p.LogRetentionDays)
-	num("reservedConcurrency", &p.ReservedConcurrency)
+	if v, ok := values["reservedConcurrency"]; ok && v != nil {
+		n, err := reservedConcurrency(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reservedConcurrency: %w", err))
+		}
+		p.ReservedConcurrency = n
+	}
 	list := func(key, what string, dst *[]string) {
 		if v, ok := values[key]; ok && v != nil {
 			items, err := stringList(v, what)
@@ -98,6 +104,27 @@ func wholeNumber(v any) (int, error) {
 	default:
 		return 0, fmt.Errorf("%v is a %T; want a whole number", v, v)
 	}
+}
+
+// reservedConcurrency accepts "none" (or "": no reservation) and a whole
+// number from 1. A 0 is refused rather than taken for "none": Lambda's
+// reserved concurrency of 0 throttles every invocation, and whoever writes
+// 0 may mean either.
+func reservedConcurrency(v any) (int, error) {
+	if s, ok := v.(string); ok {
+		if s = strings.TrimSpace(s); s == "" || strings.EqualFold(s, "none") {
+			return amibump.NoReservation, nil
+		}
+	}
+	n, err := wholeNumber(v)
+	if err != nil {
+		return amibump.NoReservation, fmt.Errorf(`%w; want "none" or a whole number from 1`, err)
+	}
+	if n == 0 {
+		return amibump.NoReservation, errors.New(`0 is not allowed: Lambda's reserved concurrency of 0 throttles every invocation, ` +
+			`so amibump would never run; want "none" for no reservation, or a whole number from 1`)
+	}
+	return n, nil
 }
 
 // stringList accepts a JSON list (cdk.json, or -c 'key=["a","b"]'), a

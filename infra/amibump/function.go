@@ -34,9 +34,7 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		Code:         code(scope, props, arch),
 		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
 		MemorySize:   jsii.Number(256),
-		// A cap on concurrent invocations, so that the function's own request
-		// budget also bounds amibump's share of the account's EC2 rate.
-		ReservedConcurrentExecutions: jsii.Number(float64(props.ReservedConcurrency)),
+		ReservedConcurrentExecutions: reservation(props.ReservedConcurrency),
 		Role:                         a.Role,
 		LogGroup:                     a.LogGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
@@ -53,6 +51,17 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),
 	})
 	a.Bus.GrantPutEventsTo(a.Function, nil)
+}
+
+// reservation is the function's reserved concurrency: a cap on concurrent
+// invocations, so that the function's own request budget also bounds
+// amibump's share of the account's EC2 rate; nil for NoReservation (the
+// property left out: Lambda's 0 would throttle every invocation).
+func reservation(n int) *float64 {
+	if n == NoReservation {
+		return nil
+	}
+	return jsii.Number(float64(n))
 }
 
 func newQueue(scope constructs.Construct, id string) awssqs.Queue {

@@ -39,9 +39,11 @@ type Props struct {
 	// release's AMI id to (launch templates tagged amibump:ssm-parameter):
 	// names under this prefix only. Passed to the function as AMIBUMP_SSM_PREFIX.
 	SSMParameterPrefix string
-	// reservedConcurrency: how many invocations may run at once. EC2 throttles
-	// per account and region, so the function's own request budget bounds the
-	// account's load only multiplied by this cap.
+	// reservedConcurrency: how many invocations may run at once, reserved
+	// out of the account's concurrency; NoReservation (the default, "none" in
+	// the context) reserves nothing. EC2 throttles per account and region, so
+	// the function's own request budget bounds the account's load only
+	// multiplied by the number of invocations running at once.
 	ReservedConcurrency int
 
 	// FunctionSource is the directory of the function's main package, built with
@@ -64,10 +66,21 @@ func Defaults() Props {
 		LogRetentionDays:     90,
 		LogLevel:             "INFO",
 		SSMParameterPrefix:   "/amibump/",
-		ReservedConcurrency:  5,
+		ReservedConcurrency:  NoReservation,
 		FunctionSource:       "./lambda",
 	}
 }
+
+// NoReservation is the ReservedConcurrency that reserves no concurrency: the
+// function runs on the account's unreserved concurrency, as functions do by
+// default. It is not Lambda's reserved concurrency of 0, which throttles every
+// invocation; the context spells it "none", and a 0 there is refused.
+//
+// It is the default because Lambda refuses a reservation that leaves the
+// account less than its minimum unreserved concurrency (100 in an account at
+// the default quota of 1,000), and new accounts start with a lower concurrency
+// quota: a reservation by default would fail the first deploy there.
+const NoReservation = 0
 
 // Architectures are the allowed values of architecture (empty: the default).
 var Architectures = []string{"arm64", "x86_64"}
@@ -159,9 +172,8 @@ func (p *Props) Validate() error {
 				"which an IAM policy cannot grant a key's use by")
 		}
 	}
-	if p.ReservedConcurrency < 1 || p.ReservedConcurrency > maxConcurrency {
-		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf("a whole number from 1 to %d; "+
-			"0 would reserve no concurrency, so Lambda would throttle every invocation and amibump would never run", maxConcurrency))
+	if p.ReservedConcurrency < NoReservation || p.ReservedConcurrency > maxConcurrency {
+		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf(`a whole number from 1 to %d, or "none" for no reservation`, maxConcurrency))
 	}
 	if !validSSMPrefix(p.SSMParameterPrefix) {
 		bad("ssmParameterPrefix", p.SSMParameterPrefix, "a parameter path such as /amibump/: starting and ending with /, "+

@@ -15,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/metrics"
 	"github.com/amibump/amibump/lambda/plan"
 )
 
@@ -134,6 +135,23 @@ func imageResult(eventID string, img image) event.Result {
 // paginated listings (managed templates, amibump AMIs, every template's
 // $Latest and $Default), asks plan.Reconcile what is due for each template,
 // reports AMIs pending too long, and runs the jobs concurrently.
+// staleTick tells whether a reconcile tick is older than the reconcile period,
+// and then logs and counts it (StaleTicksSkipped): Lambda keeps a throttled
+// event in its queue for up to the function's maximum event age, hours, and a
+// tick that old is worth nothing, since the next one is already due. Skipping
+// it keeps a backlog of ticks from taking the slots deploys need.
+func (r *run) staleTick(ctx context.Context) bool {
+	now := r.now()
+	age := now.Sub(r.env.Time)
+	if r.cfg.ReconcilePeriod <= 0 || r.env.Time.IsZero() || age <= r.cfg.ReconcilePeriod {
+		return false
+	}
+	r.log.InfoContext(ctx, "stale reconcile tick skipped", "tickTime", r.env.Time.UTC(), "age", age.Round(time.Second).String(),
+		"reconcilePeriod", r.cfg.ReconcilePeriod.String())
+	r.emit(ctx, now, []string{}, map[string]float64{metrics.StaleTicksSkipped: 1})
+	return true
+}
+
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	acct, err := r.readAccount(ctx)
 	if err != nil {
