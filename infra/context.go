@@ -17,6 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
+	"restrictDeployEvents",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -76,6 +77,13 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 			*dst = items
 		}
 	}
+	if v, ok := values["restrictDeployEvents"]; ok && v != nil {
+		b, err := boolean(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("restrictDeployEvents: %w", err))
+		}
+		p.RestrictDeployEvents = b
+	}
 	list("ciPrincipals", "account ids and role ARNs", &p.CIPrincipals)
 	list("kmsKeyArns", "KMS key ARNs", &p.KMSKeyARNs)
 	if err := p.Validate(); err != nil {
@@ -103,6 +111,24 @@ func wholeNumber(v any) (int, error) {
 		return n, nil
 	default:
 		return 0, fmt.Errorf("%v is a %T; want a whole number", v, v)
+	}
+}
+
+// boolean accepts true and false (from cdk.json) and "true" and "false" (from -c).
+func boolean(v any) (bool, error) {
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return false, fmt.Errorf("%q is not allowed; want true or false", v)
+	default:
+		return false, fmt.Errorf("%v is a %T; want true or false", v, v)
 	}
 }
 

@@ -74,6 +74,12 @@ func TestContextValues(t *testing.T) {
 		{"ssmParameterPrefix", map[string]any{"ssmParameterPrefix": "/releases/shop-web_v2/"},
 			func(p *amibump.Props) { p.SSMParameterPrefix = "/releases/shop-web_v2/" }},
 		{"reservedConcurrency from -c", map[string]any{"reservedConcurrency": "1000"}, func(p *amibump.Props) { p.ReservedConcurrency = 1000 }},
+		{"restrictDeployEvents from -c", map[string]any{"restrictDeployEvents": "true", "ciPrincipals": "123456789012"},
+			func(p *amibump.Props) { p.RestrictDeployEvents, p.CIPrincipals = true, []string{"123456789012"} }},
+		{"restrictDeployEvents from cdk.json", map[string]any{"restrictDeployEvents": true, "ciPrincipals": []any{"arn:aws:iam::123456789012:role/ci"}},
+			func(p *amibump.Props) {
+				p.RestrictDeployEvents, p.CIPrincipals = true, []string{"arn:aws:iam::123456789012:role/ci"}
+			}},
 		{"reservedConcurrency from cdk.json", map[string]any{"reservedConcurrency": 5.0}, func(p *amibump.Props) { p.ReservedConcurrency = 5 }},
 		{"reservedConcurrency none: no reservation", map[string]any{"reservedConcurrency": "None"}, func(p *amibump.Props) { p.ReservedConcurrency = amibump.NoReservation }},
 		{"reservedConcurrency empty: no reservation", map[string]any{"reservedConcurrency": ""}, func(p *amibump.Props) { p.ReservedConcurrency = amibump.NoReservation }},
@@ -128,6 +134,8 @@ func TestBadContextValues(t *testing.T) {
 		{"reservedConcurrency negative", map[string]any{"reservedConcurrency": "-5"}, []string{"reservedConcurrency", "-5", "from 1 to 1000", `"none"`}},
 		{"reservedConcurrency a word", map[string]any{"reservedConcurrency": "unreserved"}, []string{"reservedConcurrency", "not a whole number", `"none"`}},
 		{"reservedConcurrency too many", map[string]any{"reservedConcurrency": "1001"}, []string{"reservedConcurrency", "1001", "from 1 to 1000"}},
+		{"restrictDeployEvents without ciPrincipals", map[string]any{"restrictDeployEvents": true}, []string{"restrictDeployEvents", "needs ciPrincipals", "no principal at all"}},
+		{"restrictDeployEvents not a boolean", map[string]any{"restrictDeployEvents": "yes"}, []string{"restrictDeployEvents", `"yes"`, "true or false"}},
 		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
 		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
 		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},

@@ -136,10 +136,13 @@ func TestFunction(t *testing.T) {
 				"LogGroup":            map[string]any{"Ref": s.id(s.construct.LogGroup)},
 			},
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectEquals(&map[string]any{
-				"AMIBUMP_EVENT_BUS":  map[string]any{"Ref": s.id(s.construct.Bus)},
-				"AMIBUMP_SSM_PREFIX": "/amibump/",
+				"AMIBUMP_EVENT_BUS":        map[string]any{"Ref": s.id(s.construct.Bus)},
+				"AMIBUMP_SSM_PREFIX":       "/amibump/",
+				"AMIBUMP_RECONCILE_PERIOD": "10m",
 			})},
-			"ReservedConcurrentExecutions": 5,
+			// No reservation by default: a new account's concurrency quota
+			// leaves no room for one, and the first deploy would fail.
+			"ReservedConcurrentExecutions": assertions.Match_Absent(),
 		})
 	})
 	check(t, func() {
