@@ -76,6 +76,13 @@
 //     configuration AWS documents no error, the fake refuses it (ValidationError).
 //     (Auto Scaling API reference, StartInstanceRefresh and RefreshPreferences.)
 //     TestStartInstanceRefresh, TestInstanceRefreshPreferences.
+//   - StartInstanceRefresh is authorized on the group, whose tags IAM reads as
+//     autoscaling:ResourceTag/<key> (Service Authorization Reference, Amazon
+//     EC2 Auto Scaling; "Tags for security" in the Auto Scaling user guide);
+//     amibump's role allows it only on groups tagged
+//     amibump:instance-refresh=true, compared exactly. Groups carry their
+//     tags as DescribeAutoScalingGroups answers them (TagAutoScalingGroup
+//     seeds them). TestInstanceRefresh (lambda/bump), TestRoleStatements (infra).
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) TestDescribeImagesPagination,
 //     TestDescribeLaunchTemplateVersionsPaginator, TestDescribeInstancesPaginator.

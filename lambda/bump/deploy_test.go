@@ -641,12 +641,30 @@ func TestInstanceRefresh(t *testing.T) {
 	w.group("shop-web-prod-r-latest", lt, "$Latest")
 	w.group("shop-web-prod-r-default", lt, "$Default")
 	w.group("shop-web-prod-r-pinned", lt, "1")
+	w.group("shop-web-prod-r-untagged", lt, "$Latest")
+	w.group("shop-web-prod-r-true-capitalised", lt, "$Latest")
+	allowed := map[string]string{"amibump:instance-refresh": "true"}
+	for _, g := range []string{"shop-web-prod-r-latest", "shop-web-prod-r-default", "shop-web-prod-r-pinned"} {
+		w.cloud.TagAutoScalingGroup(g, allowed)
+	}
+	w.cloud.TagAutoScalingGroup("shop-web-prod-r-true-capitalised", map[string]string{"amibump:instance-refresh": "True"}) // IAM compares exactly
 	raw := edit(t, sample(t, "deploy-finished-web.json"), map[string]any{"detail.group": "r"})
 	res := one(t, must(w.handle(raw)))
 	if res.Status != event.Promoted {
 		t.Fatalf("result %+v", res)
 	}
-	for group, want := range map[string]int{"shop-web-prod-r-latest": 1, "shop-web-prod-r-default": 1, "shop-web-prod-r-pinned": 0} {
+	// A group without the tag amibump's role requires is not refreshed, and
+	// the result says what tag to add.
+	for _, g := range []string{"shop-web-prod-r-untagged", "shop-web-prod-r-true-capitalised"} {
+		if !slices.ContainsFunc(res.Warnings, func(s string) bool {
+			return strings.Contains(s, "group "+g+": instance refresh not started") && strings.Contains(s, "amibump:instance-refresh=true") &&
+				strings.Contains(s, "create-or-update-tags")
+		}) {
+			t.Errorf("warnings %q do not tell how to let amibump refresh %s", res.Warnings, g)
+		}
+	}
+	for group, want := range map[string]int{"shop-web-prod-r-latest": 1, "shop-web-prod-r-default": 1, "shop-web-prod-r-pinned": 0,
+		"shop-web-prod-r-untagged": 0, "shop-web-prod-r-true-capitalised": 0} {
 		refreshes := w.cloud.InstanceRefreshes(group)
 		if len(refreshes) != want {
 			t.Errorf("group %s: %d refreshes, want %d", group, len(refreshes), want)

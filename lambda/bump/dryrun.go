@@ -151,7 +151,7 @@ func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.Au
 	}
 	dr.res.Warnings = groupWarnings(groups, dr.t, st.Resolving)
 	if dr.t.Settings.InstanceRefresh {
-		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
+		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default that carry %s=true", event.TagInstanceRefresh)
 	}
 	return groups, nil
 }
