@@ -27,65 +27,51 @@ var contextKeys = []string{
 func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	p := amibump.Defaults()
 	var errs []error
-	str := func(key string, dst *string) {
-		v, ok := values[key]
-		if !ok || v == nil {
-			return
-		}
-		s, ok := v.(string)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: %v is a %T; want a string", key, v, v))
-			return
-		}
-		*dst = strings.TrimSpace(s)
-	}
-	num := func(key string, dst *int) {
-		v, ok := values[key]
-		if !ok || v == nil {
-			return
-		}
-		n, err := wholeNumber(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			return
-		}
-		*dst = n
-	}
-	str("busName", &p.BusName)
-	str("ciSource", &p.CISource)
-	str("architecture", &p.Architecture)
-	str("alarmEmail", &p.AlarmEmail)
-	str("logLevel", &p.LogLevel)
-	str("ssmParameterPrefix", &p.SSMParameterPrefix)
-	p.LogLevel = strings.ToUpper(p.LogLevel)
-	num("archiveRetentionDays", &p.ArchiveRetentionDays)
-	num("reconcileMinutes", &p.ReconcileMinutes)
-	num("logRetentionDays", &p.LogRetentionDays)
-	if v, ok := values["reservedConcurrency"]; ok && v != nil {
-		n, err := reservedConcurrency(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reservedConcurrency: %w", err))
-		}
-		p.ReservedConcurrency = n
-	}
-	list := func(key, what string, dst *[]string) {
+	// set parses the value of key, when present, with parse; its error is
+	// reported under the key.
+	set := func(key string, parse func(v any) error) {
 		if v, ok := values[key]; ok && v != nil {
-			items, err := stringList(v, what)
-			if err != nil {
+			if err := parse(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			}
-			*dst = items
 		}
 	}
-	if v, ok := values["restrictDeployEvents"]; ok && v != nil {
-		b, err := boolean(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("restrictDeployEvents: %w", err))
+	str := func(dst *string) func(any) error {
+		return func(v any) error {
+			s, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("%v is a %T; want a string", v, v)
+			}
+			*dst = strings.TrimSpace(s)
+			return nil
 		}
-		p.RestrictDeployEvents = b
 	}
-	list("ciPrincipals", "account ids and role ARNs", &p.CIPrincipals)
-	list("kmsKeyArns", "KMS key ARNs", &p.KMSKeyARNs)
+	num := func(dst *int) func(any) error {
+		return func(v any) error {
+			n, err := wholeNumber(v)
+			if err == nil {
+				*dst = n // a bad value keeps the default, so Validate does not report it twice
+			}
+			return err
+		}
+	}
+	list := func(what string, dst *[]string) func(any) error {
+		return func(v any) (err error) { *dst, err = stringList(v, what); return err }
+	}
+	set("busName", str(&p.BusName))
+	set("ciSource", str(&p.CISource))
+	set("architecture", str(&p.Architecture))
+	set("alarmEmail", str(&p.AlarmEmail))
+	set("logLevel", str(&p.LogLevel))
+	set("ssmParameterPrefix", str(&p.SSMParameterPrefix))
+	p.LogLevel = strings.ToUpper(p.LogLevel)
+	set("archiveRetentionDays", num(&p.ArchiveRetentionDays))
+	set("reconcileMinutes", num(&p.ReconcileMinutes))
+	set("logRetentionDays", num(&p.LogRetentionDays))
+	set("reservedConcurrency", func(v any) (err error) { p.ReservedConcurrency, err = reservedConcurrency(v); return err })
+	set("restrictDeployEvents", func(v any) (err error) { p.RestrictDeployEvents, err = boolean(v); return err })
+	set("ciPrincipals", list("account ids and role ARNs", &p.CIPrincipals))
+	set("kmsKeyArns", list("KMS key ARNs", &p.KMSKeyARNs))
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
