@@ -1,6 +1,8 @@
 package amibump
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -26,9 +28,7 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 		})
 	}
 	specs := []alarmSpec{
-		{"FunctionErrorsAlarm", "amibump: the function returned errors (transient: throttling by EC2, 5xx, a failed AMI to make again); " +
-			"Lambda retries each such event twice, then sends it to the failure queue. See the function's log group",
-			a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}), atLeastOne},
+		{"FunctionErrorsAlarm", functionErrorsAlarm, a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}), atLeastOne},
 		{"FailureQueueAlarm", failureQueueAlarm, queueMetric(a.Queue), atLeastOne},
 		{"DeadLetterQueueAlarm", deadLetterQueueAlarm, queueMetric(a.DeadLetterQueue), atLeastOne},
 		{"FailedOrRejectedResultsAlarm", "amibump: a target's result was failed (EC2 could not make the image) or rejected " +
@@ -62,16 +62,19 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 // Lambda keeps a throttled event in its own queue, never handing it back to
 // EventBridge, so the failure queue gets both kinds of giving up; the
 // dead-letter queue only what EventBridge could not hand to Lambda at all.
-const (
-	failureQueueAlarm = "amibump: Lambda gave up on an event: the function failed it 3 times, or it waited in Lambda's queue " +
-		"for the maximum event age (6 hours) without running (throttled: reserved concurrency or the account's concurrency " +
-		"full). Each message is an invocation record holding the event. Deploy-finished events: fix the cause, then replay " +
-		"them from the bus's archive over the time window of the records' events. AMI state changes and reconcile ticks need " +
-		"no replay: the next reconcile covers them. Then purge the queue"
+var (
+	failureQueueAlarm = fmt.Sprintf("amibump: Lambda gave up on an event: the function failed it %d times, or it waited in Lambda's "+
+		"queue for the maximum event age (%d hours) without running (throttled: reserved concurrency or the account's "+
+		"concurrency full). Each message is an invocation record holding the event. Deploy-finished events: fix the cause, "+
+		"then replay them from the bus's archive over the time window of the records' events. AMI state changes and "+
+		"reconcile ticks need no replay: the next reconcile covers them. Then purge the queue", asyncRetries+1, maxEventAgeHours)
 	deadLetterQueueAlarm = "amibump: EventBridge could not hand an event to the function at all: the function or the rule's " +
 		"permission to invoke it is missing (sent here at once, without retries), or Lambda's Invoke API failed for the " +
 		"rule's whole retry policy. Fix the stack (cdk deploy); then replay deploy-finished events from the bus's archive. " +
 		"AMI state changes and reconcile ticks need no replay: the next reconcile covers them. Then purge the queue"
+	functionErrorsAlarm = fmt.Sprintf("amibump: the function returned errors (transient: throttling by EC2, 5xx, a failed AMI "+
+		"to make again); Lambda retries each such event %s, then sends it to the failure queue. See the function's log group",
+		map[int]string{0: "not at all", 1: "once", 2: "twice"}[asyncRetries])
 )
 
 type alarmSpec struct {

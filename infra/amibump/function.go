@@ -58,12 +58,18 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		// attempts (two retries) or ages out goes to the failure queue. 6 hours
 		// is Lambda's longest: a burst of deploys waits rather than being
 		// dropped (README: "Throttling" has the arithmetic).
-		RetryAttempts: jsii.Number(2),
-		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(maxEventAgeHours)),
 		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),
 	})
 	a.Bus.GrantPutEventsTo(a.Function, nil)
 }
+
+// The function's asynchronous invocation settings (the alarms' texts say them).
+const (
+	asyncRetries     = 2 // Lambda's most: 3 attempts in all
+	maxEventAgeHours = 6 // Lambda's longest
+)
 
 // reservation is the function's reserved concurrency: a cap on concurrent
 // invocations, so that the function's own request budget also bounds

@@ -99,4 +99,23 @@
 //     that name can be found). (API reference, DeregisterImage; "Recover
 //     deleted Amazon EBS snapshots and EBS-backed AMIs with Recycle Bin".)
 //     WithRecycleBin; TestRecycleBin.
+//
+// # What Lambda and EventBridge do that no fake models
+//
+// The stack (infra/amibump) relies on these; the function is tested with the
+// events they produce, not through a fake of them.
+//
+//   - EventBridge invokes a function asynchronously, and Lambda queues the
+//     event even when no concurrency is free: a throttled event is retried
+//     from Lambda's queue for up to the function's maximum event age (6 hours
+//     at most), then goes to the on-failure destination, as does one whose
+//     attempts all failed (3 by default). ("How Lambda handles errors and
+//     retries with asynchronous invocation", Lambda developer guide.) So a
+//     reconcile tick can arrive hours late: the function skips one older than
+//     AMIBUMP_RECONCILE_PERIOD. TestStaleReconcileTickIsSkipped (lambda/bump).
+//   - A rule's dead-letter queue gets only what EventBridge could not deliver:
+//     at once, without retries, when the target or the permission to invoke it
+//     is missing; after the rule's retry policy for retriable errors. ("Event
+//     retry policy and using dead-letter queues", EventBridge user guide.)
+//     TestQueuesAndTheirAlarmsSayWhatAWSDoes (infra/amibump) pins the words.
 package awsfake
