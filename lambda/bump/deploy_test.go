@@ -423,6 +423,24 @@ func TestDryRun(t *testing.T) {
 			t.Errorf("result %+v, want nothing to do at version %d", res, done.Version)
 		}
 	})
+	t.Run("names the groups the role may not refresh", func(t *testing.T) {
+		w := newWorld(t) // its group shop-web-prod-a carries amibump:instance-refresh=true
+		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:instance-refresh": "true"})
+		w.group("shop-web-prod-a-untagged", w.lt, "$Latest")
+		res := one(t, must(w.handle(sample(t, "deploy-finished-dry-run.json"))))
+		var refresh []string
+		for _, warning := range res.Warnings {
+			if strings.Contains(warning, "instance refresh not started") {
+				refresh = append(refresh, warning)
+			}
+		}
+		if res.Status != event.DryRun || len(refresh) != 1 || !strings.HasPrefix(refresh[0], "group shop-web-prod-a-untagged:") {
+			t.Errorf("result %+v, want a dry run warning about shop-web-prod-a-untagged only", res)
+		}
+		if n := w.cloud.Calls("StartInstanceRefresh"); n != 0 {
+			t.Errorf("a dry run started %d instance refreshes", n)
+		}
+	})
 	t.Run("a missing permission rejects it", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.Deny("CreateImage")

@@ -152,6 +152,11 @@ func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.Au
 	dr.res.Warnings = groupWarnings(groups, dr.t, st.Resolving)
 	if dr.t.Settings.InstanceRefresh {
 		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default that carry %s=true", event.TagInstanceRefresh)
+		for _, g := range groups {
+			if followsTemplate(g, dr.t) && !refreshAllowed(g) {
+				dr.res.Warnings = append(dr.res.Warnings, refreshNotAllowedWarning(aws.ToString(g.AutoScalingGroupName)))
+			}
+		}
 	}
 	return groups, nil
 }

@@ -419,6 +419,17 @@ func protectedWarning(g astypes.AutoScalingGroup) []string {
 		aws.ToString(g.AutoScalingGroupName), strings.Join(ids, ", "))}
 }
 
+// followsTemplate tells whether a group launches the template at $Latest, or
+// at a $Default that amibump moves: the groups an instance refresh concerns.
+func followsTemplate(g astypes.AutoScalingGroup, t target) bool {
+	for _, u := range uses(g, t) {
+		if u.Version == "$Latest" || (u.Version == "$Default" && t.Settings.SetDefault) {
+			return true
+		}
+	}
+	return false
+}
+
 // refreshAllowed tells whether the group carries amibump:instance-refresh=true,
 // the tag on which amibump's role allows StartInstanceRefresh (IAM compares
 // the value exactly: "True" does not match).
@@ -446,13 +457,7 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 	var warnings []string
 	var errs []error
 	for _, g := range groups {
-		follows := false
-		for _, u := range uses(g, t) {
-			if u.Version == "$Latest" || (u.Version == "$Default" && t.Settings.SetDefault) {
-				follows = true
-			}
-		}
-		if !follows {
+		if !followsTemplate(g, t) {
 			continue
 		}
 		name := aws.ToString(g.AutoScalingGroupName)
