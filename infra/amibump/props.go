@@ -22,20 +22,15 @@ import (
 // cdk.json context key each comes from; Validate names those keys too, so an
 // operator reading an error knows which -c key=value to fix.
 type Props struct {
-	BusName      string   // busName: the event bus CI puts deploy-finished events on
-	CISource     string   // ciSource: the Source of deploy-finished events
-	CIPrincipals []string // ciPrincipals: account ids or IAM role ARNs allowed to put events; empty = this account only
-	// restrictDeployEvents: only the ciPrincipals may put deploy-finished
-	// events on the bus, principals of this account included (a Deny on
-	// aws:PrincipalArn in the bus's policy); false: any principal of this
-	// account with events:PutEvents on the bus may, as well as the ciPrincipals.
-	RestrictDeployEvents bool
-	ArchiveRetentionDays int    // archiveRetentionDays: days the archive keeps deploy-finished events; 0 = forever
-	ReconcileMinutes     int    // reconcileMinutes: minutes between reconcile runs
-	Architecture         string // architecture: arm64 | x86_64; empty = DefaultArchitecture of the deployment's region
-	AlarmEmail           string // alarmEmail: where alarms are mailed; empty = no subscription
-	LogRetentionDays     int    // logRetentionDays: a retention CloudWatch Logs allows; 0 = never expire
-	LogLevel             string // logLevel: the function's application log level
+	BusName              string   // busName: the event bus CI puts deploy-finished events on
+	CISource             string   // ciSource: the Source of deploy-finished events
+	CIPrincipals         []string // ciPrincipals: account ids or IAM role ARNs allowed to put events; empty = this account only
+	ArchiveRetentionDays int      // archiveRetentionDays: days the archive keeps deploy-finished events; 0 = forever
+	ReconcileMinutes     int      // reconcileMinutes: minutes between reconcile runs
+	Architecture         string   // architecture: arm64 | x86_64; empty = DefaultArchitecture of the deployment's region
+	AlarmEmail           string   // alarmEmail: where alarms are mailed; empty = no subscription
+	LogRetentionDays     int      // logRetentionDays: a retention CloudWatch Logs allows; 0 = never expire
+	LogLevel             string   // logLevel: the function's application log level
 	// kmsKeyArns: customer managed KMS keys that encrypt the EBS volumes of the
 	// instances amibump images; the role may use them as CreateImage needs.
 	// Empty: the role has no KMS permission at all.
@@ -50,6 +45,11 @@ type Props struct {
 	// the function's own request budget bounds the account's load only
 	// multiplied by the number of invocations running at once.
 	ReservedConcurrency int
+	// restrictDeployEvents: only the ciPrincipals may put deploy-finished
+	// events on the bus, principals of this account included (a Deny on
+	// aws:PrincipalArn in the bus's policy); false: any principal of this
+	// account with events:PutEvents on the bus may, as well as the ciPrincipals.
+	RestrictDeployEvents bool
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working

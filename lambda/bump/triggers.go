@@ -131,10 +131,6 @@ func imageResult(eventID string, img image) event.Result {
 	}
 }
 
-// reconcile is the level-triggered safety net: it reads the account in three
-// paginated listings (managed templates, amibump AMIs, every template's
-// $Latest and $Default), asks plan.Reconcile what is due for each template,
-// reports AMIs pending too long, and runs the jobs concurrently.
 // staleTick tells whether a reconcile tick is older than the reconcile period,
 // and then logs and counts it (StaleTicksSkipped): Lambda keeps a throttled
 // event in its queue for up to the function's maximum event age, hours, and a
@@ -142,16 +138,19 @@ func imageResult(eventID string, img image) event.Result {
 // it keeps a backlog of ticks from taking the slots deploys need.
 func (r *run) staleTick(ctx context.Context) bool {
 	now := r.now()
-	age := now.Sub(r.env.Time)
-	if r.cfg.ReconcilePeriod <= 0 || r.env.Time.IsZero() || age <= r.cfg.ReconcilePeriod {
+	if !plan.StaleTick(r.env.Time, now, r.cfg.ReconcilePeriod) {
 		return false
 	}
-	r.log.InfoContext(ctx, "stale reconcile tick skipped", "tickTime", r.env.Time.UTC(), "age", age.Round(time.Second).String(),
+	r.log.InfoContext(ctx, "stale reconcile tick skipped", "tickTime", r.env.Time.UTC(), "age", now.Sub(r.env.Time).Round(time.Second).String(),
 		"reconcilePeriod", r.cfg.ReconcilePeriod.String())
 	r.emit(ctx, now, []string{}, map[string]float64{metrics.StaleTicksSkipped: 1})
 	return true
 }
 
+// reconcile is the level-triggered safety net: it reads the account in three
+// paginated listings (managed templates, amibump AMIs, every template's
+// $Latest and $Default), asks plan.Reconcile what is due for each template,
+// reports AMIs pending too long, and runs the jobs concurrently.
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	acct, err := r.readAccount(ctx)
 	if err != nil {
