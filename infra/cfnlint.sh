@@ -2,7 +2,9 @@
 # Synthesizes the stack once per region the project lints, as `cdk synth` does
 # (cdk.json's context, the CLI's region), and runs cfn-lint on each template.
 # Fails on any error or warning that infra/cfn-lint.yaml does not suppress.
-#   us-east-1   with kmsKeyArns set, so the KMS statements are linted too
+#   us-east-1   with kmsKeyArns, ciPrincipals, restrictDeployEvents and a
+#               reservedConcurrency set, so the KMS statements, the bus policies
+#               and the reservation are linted too
 #   cn-north-1  the defaults, in the aws-cn partition
 # and the README's CloudFormation example (testdata/iac/launch-template.yaml).
 # Needs cfn-lint (PYENV_VERSION=3.11.7 cfn-lint; the version CI uses: 1.51).
@@ -31,7 +33,10 @@ mkdir -p "$out"
 status=0
 for region in us-east-1 cn-north-1; do
 	overrides='{}'
-	if [ "$region" = us-east-1 ]; then overrides="{\"kmsKeyArns\": [\"$example_key\"]}"; fi
+	if [ "$region" = us-east-1 ]; then
+		overrides="{\"kmsKeyArns\": [\"$example_key\"], \"ciPrincipals\": [\"210987654321\", \"arn:aws:iam::123456789012:role/jenkins\"],
+			\"restrictDeployEvents\": true, \"reservedConcurrency\": 5}"
+	fi
 	echo "cfn-lint: synthesizing for $region"
 	synth "$region" "$overrides"
 	echo "cfn-lint: linting $out/$region/Amibump.template.json"

@@ -17,6 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
+	"restrictDeployEvents",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -26,52 +27,51 @@ var contextKeys = []string{
 func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	p := amibump.Defaults()
 	var errs []error
-	str := func(key string, dst *string) {
-		v, ok := values[key]
-		if !ok || v == nil {
-			return
-		}
-		s, ok := v.(string)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: %v is a %T; want a string", key, v, v))
-			return
-		}
-		*dst = strings.TrimSpace(s)
-	}
-	num := func(key string, dst *int) {
-		v, ok := values[key]
-		if !ok || v == nil {
-			return
-		}
-		n, err := wholeNumber(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			return
-		}
-		*dst = n
-	}
-	str("busName", &p.BusName)
-	str("ciSource", &p.CISource)
-	str("architecture", &p.Architecture)
-	str("alarmEmail", &p.AlarmEmail)
-	str("logLevel", &p.LogLevel)
-	str("ssmParameterPrefix", &p.SSMParameterPrefix)
-	p.LogLevel = strings.ToUpper(p.LogLevel)
-	num("archiveRetentionDays", &p.ArchiveRetentionDays)
-	num("reconcileMinutes", &p.ReconcileMinutes)
-	num("logRetentionDays", &p.LogRetentionDays)
-	num("reservedConcurrency", &p.ReservedConcurrency)
-	list := func(key, what string, dst *[]string) {
+	// set parses the value of key, when present, with parse; its error is
+	// reported under the key.
+	set := func(key string, parse func(v any) error) {
 		if v, ok := values[key]; ok && v != nil {
-			items, err := stringList(v, what)
-			if err != nil {
+			if err := parse(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			}
-			*dst = items
 		}
 	}
-	list("ciPrincipals", "account ids and role ARNs", &p.CIPrincipals)
-	list("kmsKeyArns", "KMS key ARNs", &p.KMSKeyARNs)
+	str := func(dst *string) func(any) error {
+		return func(v any) error {
+			s, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("%v is a %T; want a string", v, v)
+			}
+			*dst = strings.TrimSpace(s)
+			return nil
+		}
+	}
+	num := func(dst *int) func(any) error {
+		return func(v any) error {
+			n, err := wholeNumber(v)
+			if err == nil {
+				*dst = n // a bad value keeps the default, so Validate does not report it twice
+			}
+			return err
+		}
+	}
+	list := func(what string, dst *[]string) func(any) error {
+		return func(v any) (err error) { *dst, err = stringList(v, what); return err }
+	}
+	set("busName", str(&p.BusName))
+	set("ciSource", str(&p.CISource))
+	set("architecture", str(&p.Architecture))
+	set("alarmEmail", str(&p.AlarmEmail))
+	set("logLevel", str(&p.LogLevel))
+	set("ssmParameterPrefix", str(&p.SSMParameterPrefix))
+	p.LogLevel = strings.ToUpper(p.LogLevel)
+	set("archiveRetentionDays", num(&p.ArchiveRetentionDays))
+	set("reconcileMinutes", num(&p.ReconcileMinutes))
+	set("logRetentionDays", num(&p.LogRetentionDays))
+	set("reservedConcurrency", func(v any) (err error) { p.ReservedConcurrency, err = reservedConcurrency(v); return err })
+	set("restrictDeployEvents", func(v any) (err error) { p.RestrictDeployEvents, err = boolean(v); return err })
+	set("ciPrincipals", list("account ids and role ARNs", &p.CIPrincipals))
+	set("kmsKeyArns", list("KMS key ARNs", &p.KMSKeyARNs))
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -98,6 +98,45 @@ func wholeNumber(v any) (int, error) {
 	default:
 		return 0, fmt.Errorf("%v is a %T; want a whole number", v, v)
 	}
+}
+
+// boolean accepts true and false (from cdk.json) and "true" and "false" (from -c).
+func boolean(v any) (bool, error) {
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return false, fmt.Errorf("%q is not allowed; want true or false", v)
+	default:
+		return false, fmt.Errorf("%v is a %T; want true or false", v, v)
+	}
+}
+
+// reservedConcurrency accepts "none" (or "": no reservation) and a whole
+// number from 1. A 0 is refused rather than taken for "none": Lambda's
+// reserved concurrency of 0 throttles every invocation, and whoever writes
+// 0 may mean either.
+func reservedConcurrency(v any) (int, error) {
+	if s, ok := v.(string); ok {
+		if s = strings.TrimSpace(s); s == "" || strings.EqualFold(s, "none") {
+			return amibump.NoReservation, nil
+		}
+	}
+	n, err := wholeNumber(v)
+	if err != nil {
+		return amibump.NoReservation, fmt.Errorf(`%w; want "none" or a whole number from 1`, err)
+	}
+	if n == 0 {
+		return amibump.NoReservation, errors.New(`0 is not allowed: Lambda's reserved concurrency of 0 throttles every invocation, ` +
+			`so amibump would never run; want "none" for no reservation, or a whole number from 1`)
+	}
+	return n, nil
 }
 
 // stringList accepts a JSON list (cdk.json, or -c 'key=["a","b"]'), a

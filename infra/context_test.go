@@ -74,6 +74,15 @@ func TestContextValues(t *testing.T) {
 		{"ssmParameterPrefix", map[string]any{"ssmParameterPrefix": "/releases/shop-web_v2/"},
 			func(p *amibump.Props) { p.SSMParameterPrefix = "/releases/shop-web_v2/" }},
 		{"reservedConcurrency from -c", map[string]any{"reservedConcurrency": "1000"}, func(p *amibump.Props) { p.ReservedConcurrency = 1000 }},
+		{"restrictDeployEvents from -c", map[string]any{"restrictDeployEvents": "true", "ciPrincipals": "123456789012"},
+			func(p *amibump.Props) { p.RestrictDeployEvents, p.CIPrincipals = true, []string{"123456789012"} }},
+		{"restrictDeployEvents from cdk.json", map[string]any{"restrictDeployEvents": true, "ciPrincipals": []any{"arn:aws:iam::123456789012:role/ci"}},
+			func(p *amibump.Props) {
+				p.RestrictDeployEvents, p.CIPrincipals = true, []string{"arn:aws:iam::123456789012:role/ci"}
+			}},
+		{"reservedConcurrency from cdk.json", map[string]any{"reservedConcurrency": 5.0}, func(p *amibump.Props) { p.ReservedConcurrency = 5 }},
+		{"reservedConcurrency none: no reservation", map[string]any{"reservedConcurrency": "None"}, func(p *amibump.Props) { p.ReservedConcurrency = amibump.NoReservation }},
+		{"reservedConcurrency empty: no reservation", map[string]any{"reservedConcurrency": ""}, func(p *amibump.Props) { p.ReservedConcurrency = amibump.NoReservation }},
 		{"strings", map[string]any{"busName": "releases", "ciSource": "ci.github", "architecture": "x86_64", "alarmEmail": "ops@example.com", "logLevel": "debug"},
 			func(p *amibump.Props) {
 				p.BusName, p.CISource, p.Architecture, p.AlarmEmail, p.LogLevel = "releases", "ci.github", "x86_64", "ops@example.com", "DEBUG"
@@ -120,8 +129,13 @@ func TestBadContextValues(t *testing.T) {
 		{"ssmParameterPrefix with a space", map[string]any{"ssmParameterPrefix": "/ami bump/"}, []string{"ssmParameterPrefix", "A-Z a-z 0-9 _ . -"}},
 		{"ssmParameterPrefix reserved by SSM", map[string]any{"ssmParameterPrefix": "/aws/amibump/"}, []string{"ssmParameterPrefix", "not starting with aws or ssm"}},
 		{"ssmParameterPrefix empty level", map[string]any{"ssmParameterPrefix": "/amibump//"}, []string{"ssmParameterPrefix"}},
-		{"reservedConcurrency zero", map[string]any{"reservedConcurrency": 0.0}, []string{"reservedConcurrency", "from 1 to 1000", "throttle every invocation"}},
+		{"reservedConcurrency zero from cdk.json", map[string]any{"reservedConcurrency": 0.0}, []string{"reservedConcurrency", "0 is not allowed", "throttles every invocation", `"none" for no reservation`}},
+		{"reservedConcurrency zero from -c", map[string]any{"reservedConcurrency": "0"}, []string{"reservedConcurrency", "0 is not allowed", `"none" for no reservation`}},
+		{"reservedConcurrency negative", map[string]any{"reservedConcurrency": "-5"}, []string{"reservedConcurrency", "-5", "from 1 to 1000", `"none"`}},
+		{"reservedConcurrency a word", map[string]any{"reservedConcurrency": "unreserved"}, []string{"reservedConcurrency", "not a whole number", `"none"`}},
 		{"reservedConcurrency too many", map[string]any{"reservedConcurrency": "1001"}, []string{"reservedConcurrency", "1001", "from 1 to 1000"}},
+		{"restrictDeployEvents without ciPrincipals", map[string]any{"restrictDeployEvents": true}, []string{"restrictDeployEvents", "needs ciPrincipals", "no principal at all"}},
+		{"restrictDeployEvents not a boolean", map[string]any{"restrictDeployEvents": "yes"}, []string{"restrictDeployEvents", `"yes"`, "true or false"}},
 		{"archiveRetentionDays negative", map[string]any{"archiveRetentionDays": -1.0}, []string{"archiveRetentionDays", "-1", "0 (forever)"}},
 		{"archiveRetentionDays not a number", map[string]any{"archiveRetentionDays": "ninety"}, []string{"archiveRetentionDays", "not a whole number"}},
 		{"archiveRetentionDays fractional", map[string]any{"archiveRetentionDays": 1.5}, []string{"archiveRetentionDays", "not a whole number"}},

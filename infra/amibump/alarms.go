@@ -1,6 +1,8 @@
 package amibump
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -15,8 +17,9 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newAlarms: function errors, and anything waiting in either queue, to one
-// topic that CloudWatch may publish to on behalf of these alarms only.
+// newAlarms: function errors, anything waiting in either queue, and failed or
+// rejected results, to one topic that CloudWatch may publish to on behalf of
+// these alarms only. Each alarm's description tells the operator what to do.
 func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
 	queueMetric := func(q awssqs.Queue) awscloudwatch.IMetric {
@@ -25,12 +28,9 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 		})
 	}
 	specs := []alarmSpec{
-		{"FunctionErrorsAlarm", "amibump: the function returned errors; see its log group and the failure queue",
-			a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}), atLeastOne},
-		{"FailureQueueAlarm", "amibump: an event failed after all retries; inspect the failure queue, fix, replay from the archive",
-			queueMetric(a.Queue), atLeastOne},
-		{"DeadLetterQueueAlarm", "amibump: EventBridge could not deliver an event to the function; inspect the dead-letter queue",
-			queueMetric(a.DeadLetterQueue), atLeastOne},
+		{"FunctionErrorsAlarm", functionErrorsAlarm, a.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}), atLeastOne},
+		{"FailureQueueAlarm", failureQueueAlarm, queueMetric(a.Queue), atLeastOne},
+		{"DeadLetterQueueAlarm", deadLetterQueueAlarm, queueMetric(a.DeadLetterQueue), atLeastOne},
 		{"FailedOrRejectedResultsAlarm", "amibump: a target's result was failed (EC2 could not make the image) or rejected " +
 			"(bad event, no target, no source instance, access denied); the bump-finished events and the log give the reason",
 			failedOrRejected(fiveMinutes), aboveZero},
@@ -57,6 +57,25 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 		a.Alarms = append(a.Alarms, alarm)
 	}
 }
+
+// What each queue holds and what to do with it (README: "Replaying events").
+// Lambda keeps a throttled event in its own queue, never handing it back to
+// EventBridge, so the failure queue gets both kinds of giving up; the
+// dead-letter queue only what EventBridge could not hand to Lambda at all.
+var (
+	failureQueueAlarm = fmt.Sprintf("amibump: Lambda gave up on an event: the function failed it %d times, or it waited in Lambda's "+
+		"queue for the maximum event age (%d hours) without running (throttled: reserved concurrency or the account's "+
+		"concurrency full). Each message is an invocation record holding the event. Deploy-finished events: fix the cause, "+
+		"then replay them from the bus's archive over the time window of the records' events. AMI state changes and "+
+		"reconcile ticks need no replay: the next reconcile covers them. Then purge the queue", asyncRetries+1, maxEventAgeHours)
+	deadLetterQueueAlarm = "amibump: EventBridge could not hand an event to the function at all: the function or the rule's " +
+		"permission to invoke it is missing (sent here at once, without retries), or Lambda's Invoke API failed for the " +
+		"rule's whole retry policy. Fix the stack (cdk deploy); then replay deploy-finished events from the bus's archive. " +
+		"AMI state changes and reconcile ticks need no replay: the next reconcile covers them. Then purge the queue"
+	functionErrorsAlarm = fmt.Sprintf("amibump: the function returned errors (transient: throttling by EC2, 5xx, a failed AMI "+
+		"to make again); Lambda retries each such event %s, then sends it to the failure queue. See the function's log group",
+		map[int]string{0: "not at all", 1: "once", 2: "twice"}[asyncRetries])
+)
 
 type alarmSpec struct {
 	id, description string

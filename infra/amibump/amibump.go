@@ -26,11 +26,12 @@ type Amibump struct {
 	Function awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
-	// Queue receives the invocations the function gave up on (async on-failure
-	// destination).
+	// Queue (the failure queue) receives the events Lambda gave up on: failed
+	// on every attempt, or aged out of Lambda's asynchronous queue while
+	// throttled (async on-failure destination).
 	Queue awssqs.Queue
-	// DeadLetterQueue receives the events EventBridge could not deliver to the
-	// function (all three rules).
+	// DeadLetterQueue receives the events EventBridge could not hand to Lambda
+	// at all (all three rules): never a throttled one, which Lambda has queued.
 	DeadLetterQueue awssqs.Queue
 	Topic           awssns.Topic
 	// Rules: deploy-finished on the bus, AMI state change on the default bus,
@@ -75,8 +76,8 @@ func outputs(scope constructs.Construct, a *Amibump) {
 		{"BusName", "event bus for deploy-finished events (PutEvents EventBusName)", a.Bus.EventBusName()},
 		{"BusArn", "event bus ARN, for CI in other accounts", a.Bus.EventBusArn()},
 		{"FunctionName", "the amibump function", a.Function.FunctionName()},
-		{"FailureQueueUrl", "invocations that failed after all retries", a.Queue.QueueUrl()},
-		{"DeadLetterQueueUrl", "events EventBridge could not deliver", a.DeadLetterQueue.QueueUrl()},
+		{"FailureQueueUrl", "events Lambda gave up on: failed every attempt, or waited too long while throttled", a.Queue.QueueUrl()},
+		{"DeadLetterQueueUrl", "events EventBridge could not hand to the function at all", a.DeadLetterQueue.QueueUrl()},
 		{"AlarmTopicArn", "alarm notifications; subscribe here", a.Topic.TopicArn()},
 	} {
 		out := awscdk.NewCfnOutput(scope, jsii.String(o.id), &awscdk.CfnOutputProps{

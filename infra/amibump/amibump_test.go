@@ -136,10 +136,13 @@ func TestFunction(t *testing.T) {
 				"LogGroup":            map[string]any{"Ref": s.id(s.construct.LogGroup)},
 			},
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectEquals(&map[string]any{
-				"AMIBUMP_EVENT_BUS":  map[string]any{"Ref": s.id(s.construct.Bus)},
-				"AMIBUMP_SSM_PREFIX": "/amibump/",
+				"AMIBUMP_EVENT_BUS":        map[string]any{"Ref": s.id(s.construct.Bus)},
+				"AMIBUMP_SSM_PREFIX":       "/amibump/",
+				"AMIBUMP_RECONCILE_PERIOD": "10m",
 			})},
-			"ReservedConcurrentExecutions": 5,
+			// No reservation by default: a new account's concurrency quota
+			// leaves no room for one, and the first deploy would fail.
+			"ReservedConcurrentExecutions": assertions.Match_Absent(),
 		})
 	})
 	check(t, func() {
@@ -297,8 +300,9 @@ func TestRoleStatements(t *testing.T) {
 		{"delete only snapshots amibump made",
 			[]string{"ec2:DeleteSnapshot"}, snapshots,
 			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
-		{"instance refresh of Auto Scaling groups",
-			[]string{"autoscaling:StartInstanceRefresh"}, groups, nil},
+		{"instance refresh only of Auto Scaling groups tagged amibump:instance-refresh=true",
+			[]string{"autoscaling:StartInstanceRefresh"}, groups,
+			map[string]any{"StringEquals": map[string]any{"autoscaling:ResourceTag/amibump:instance-refresh": "true"}}},
 		{"read and write SSM parameters under /amibump/ only",
 			[]string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
 		{"put events on the amibump bus only",

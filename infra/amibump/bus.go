@@ -25,6 +25,9 @@ func newBus(scope constructs.Construct, a *Amibump, props *Props) {
 	if len(props.CIPrincipals) > 0 {
 		a.Bus.AddToResourcePolicy(ciPutEvents(a.Bus, props))
 	}
+	if props.RestrictDeployEvents {
+		a.Bus.AddToResourcePolicy(onlyCIPutsDeployEvents(a.Bus, props))
+	}
 	a.Archive = newArchive(a.Bus, props)
 	a.Schema = newSchema(scope, props)
 }
@@ -50,6 +53,35 @@ func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 				"events:source":      props.CISource,
 				"events:detail-type": event.DeployFinished,
 			},
+		},
+	})
+}
+
+// onlyCIPutsDeployEvents denies putting deploy-finished events on the bus to
+// every principal that is not one of the CI principals: an explicit Deny in a
+// resource policy wins over any Allow, the identity policies of this account's
+// principals included. A listed account admits its every principal
+// (arn:<partition>:iam::<account>:*); a listed role admits its sessions, whose
+// aws:PrincipalArn is the role's ARN. Other detail types (bump-finished, which
+// the function puts) are not concerned.
+func onlyCIPutsDeployEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
+	var allowed []*string
+	for _, p := range props.CIPrincipals {
+		if accountPattern.MatchString(p) {
+			allowed = append(allowed, awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":iam::"+p+":*")))
+		} else {
+			allowed = append(allowed, jsii.String(p))
+		}
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("OnlyCIPutsDeployFinished"),
+		Effect:     awsiam.Effect_DENY,
+		Actions:    jsii.Strings("events:PutEvents"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Resources:  jsii.Strings(*bus.EventBusArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"events:detail-type": event.DeployFinished},
+			"ArnNotLike":   map[string]any{"aws:PrincipalArn": allowed},
 		},
 	})
 }

@@ -113,6 +113,8 @@ func TestDashboardShowsFunctionQueuesAndAlarms(t *testing.T) {
 		"AWS/Lambda Errors FunctionName=" + fn,
 		"AWS/Lambda Throttles FunctionName=" + fn,
 		"AWS/Lambda Duration FunctionName=" + fn,
+		"AWS/Lambda AsyncEventAge FunctionName=" + fn,
+		"AWS/Lambda AsyncEventsDropped FunctionName=" + fn,
 		"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=" + s.id(s.construct.Queue) + ".QueueName",
 		"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=" + s.id(s.construct.DeadLetterQueue) + ".QueueName",
 	} {

@@ -1,6 +1,7 @@
 package amibump
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,28 +16,31 @@ import (
 )
 
 // newFunction adds the function with its role, its log group and the two
-// failure queues: one for invocations the function gave up on, one for events
-// EventBridge could not deliver (both keep messages 14 days).
+// queues (both keep messages 14 days): the failure queue, Lambda's on-failure
+// destination, for the events Lambda gave up on (failed every attempt, or aged
+// out of its asynchronous queue while throttled); the dead-letter queue, for
+// the events EventBridge could not hand to Lambda at all (triggers.go).
 func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 	a.Queue = newQueue(scope, "FailureQueue")
 	a.DeadLetterQueue = newQueue(scope, "DeadLetterQueue")
 	a.LogGroup = awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retention(props.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		Retention: retention(props.LogRetentionDays),
+		// Kept when the stack is deleted or the group replaced, for its
+		// history; deleted when the stack's first create rolls back, so that
+		// a retry of the create does not meet a group of the same name.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	a.Role = newRole(scope, a, props)
 	arch := architectureOf(scope, props)
 	a.Function = awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: architecture(arch),
-		Handler:      jsii.String("bootstrap"),
-		Code:         code(scope, props, arch),
-		Timeout:      awscdk.Duration_Minutes(jsii.Number(15)),
-		MemorySize:   jsii.Number(256),
-		// A cap on concurrent invocations, so that the function's own request
-		// budget also bounds amibump's share of the account's EC2 rate.
-		ReservedConcurrentExecutions: jsii.Number(float64(props.ReservedConcurrency)),
+		Description:                  jsii.String("amibump: image the deployed instance, put the AMI in the launch template"),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 architecture(arch),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         code(scope, props, arch),
+		Timeout:                      awscdk.Duration_Minutes(jsii.Number(15)),
+		MemorySize:                   jsii.Number(256),
+		ReservedConcurrentExecutions: reservation(props.ReservedConcurrency),
 		Role:                         a.Role,
 		LogGroup:                     a.LogGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
@@ -45,14 +49,37 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		Environment: &map[string]*string{
 			"AMIBUMP_EVENT_BUS":  a.Bus.EventBusName(),
 			"AMIBUMP_SSM_PREFIX": jsii.String(props.SSMParameterPrefix),
+			// A reconcile tick older than this is skipped (the next is due).
+			"AMIBUMP_RECONCILE_PERIOD": jsii.String(fmt.Sprintf("%dm", props.ReconcileMinutes)),
 		},
-		// Async invocations (every trigger is one): two retries, then the
-		// failure queue, from which the event can be replayed.
-		RetryAttempts: jsii.Number(2),
-		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+		// Async invocations (every trigger is one). Lambda accepts an event
+		// into its own queue even when no concurrency is free, and keeps it
+		// there, retrying, for up to MaxEventAge; an event that fails 3
+		// attempts (two retries) or ages out goes to the failure queue. 6 hours
+		// is Lambda's longest: a burst of deploys waits rather than being
+		// dropped (README: "Throttling" has the arithmetic).
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(maxEventAgeHours)),
 		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),
 	})
 	a.Bus.GrantPutEventsTo(a.Function, nil)
+}
+
+// The function's asynchronous invocation settings (the alarms' texts say them).
+const (
+	asyncRetries     = 2 // Lambda's most: 3 attempts in all
+	maxEventAgeHours = 6 // Lambda's longest
+)
+
+// reservation is the function's reserved concurrency: a cap on concurrent
+// invocations, so that the function's own request budget also bounds
+// amibump's share of the account's EC2 rate; nil for NoReservation (the
+// property left out: Lambda's 0 would throttle every invocation).
+func reservation(n int) *float64 {
+	if n == NoReservation {
+		return nil
+	}
+	return jsii.Number(float64(n))
 }
 
 func newQueue(scope constructs.Construct, id string) awssqs.Queue {

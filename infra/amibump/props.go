@@ -39,10 +39,17 @@ type Props struct {
 	// release's AMI id to (launch templates tagged amibump:ssm-parameter):
 	// names under this prefix only. Passed to the function as AMIBUMP_SSM_PREFIX.
 	SSMParameterPrefix string
-	// reservedConcurrency: how many invocations may run at once. EC2 throttles
-	// per account and region, so the function's own request budget bounds the
-	// account's load only multiplied by this cap.
+	// reservedConcurrency: how many invocations may run at once, reserved
+	// out of the account's concurrency; NoReservation (the default, "none" in
+	// the context) reserves nothing. EC2 throttles per account and region, so
+	// the function's own request budget bounds the account's load only
+	// multiplied by the number of invocations running at once.
 	ReservedConcurrency int
+	// restrictDeployEvents: only the ciPrincipals may put deploy-finished
+	// events on the bus, principals of this account included (a Deny on
+	// aws:PrincipalArn in the bus's policy); false: any principal of this
+	// account with events:PutEvents on the bus may, as well as the ciPrincipals.
+	RestrictDeployEvents bool
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -64,10 +71,21 @@ func Defaults() Props {
 		LogRetentionDays:     90,
 		LogLevel:             "INFO",
 		SSMParameterPrefix:   "/amibump/",
-		ReservedConcurrency:  5,
+		ReservedConcurrency:  NoReservation,
 		FunctionSource:       "./lambda",
 	}
 }
+
+// NoReservation is the ReservedConcurrency that reserves no concurrency: the
+// function runs on the account's unreserved concurrency, as functions do by
+// default. It is not Lambda's reserved concurrency of 0, which throttles every
+// invocation; the context spells it "none", and a 0 there is refused.
+//
+// It is the default because Lambda refuses a reservation that leaves the
+// account less than its minimum unreserved concurrency (100 in an account at
+// the default quota of 1,000), and new accounts start with a lower concurrency
+// quota: a reservation by default would fail the first deploy there.
+const NoReservation = 0
 
 // Architectures are the allowed values of architecture (empty: the default).
 var Architectures = []string{"arm64", "x86_64"}
@@ -136,6 +154,10 @@ func (p *Props) Validate() error {
 			bad("ciPrincipals", principal, "a 12-digit account id or an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)")
 		}
 	}
+	if p.RestrictDeployEvents && len(p.CIPrincipals) == 0 {
+		errs = append(errs, errors.New("restrictDeployEvents: true needs ciPrincipals: with none, no principal at all could put deploy-finished events; "+
+			"list the CI's account ids or role ARNs in ciPrincipals, or leave restrictDeployEvents false"))
+	}
 	if p.ArchiveRetentionDays < 0 || p.ArchiveRetentionDays > maxArchiveDays {
 		bad("archiveRetentionDays", p.ArchiveRetentionDays, fmt.Sprintf("a whole number of days from 0 (forever) to %d", maxArchiveDays))
 	}
@@ -159,9 +181,8 @@ func (p *Props) Validate() error {
 				"which an IAM policy cannot grant a key's use by")
 		}
 	}
-	if p.ReservedConcurrency < 1 || p.ReservedConcurrency > maxConcurrency {
-		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf("a whole number from 1 to %d; "+
-			"0 would reserve no concurrency, so Lambda would throttle every invocation and amibump would never run", maxConcurrency))
+	if p.ReservedConcurrency < NoReservation || p.ReservedConcurrency > maxConcurrency {
+		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf(`a whole number from 1 to %d, or "none" for no reservation`, maxConcurrency))
 	}
 	if !validSSMPrefix(p.SSMParameterPrefix) {
 		bad("ssmParameterPrefix", p.SSMParameterPrefix, "a parameter path such as /amibump/: starting and ending with /, "+

@@ -146,9 +146,14 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
 		allow("DeleteOwnSnapshots", []string{"ec2:DeleteSnapshot"},
 			[]*string{r.snapshots}, tagged(event.TagLaunchTemplate)),
-		// Opt-in instance refresh (amibump:instance-refresh on the template).
-		allow("StartInstanceRefresh", []string{"autoscaling:StartInstanceRefresh"},
-			[]*string{r.groups}, nil),
+		// Instance refresh, opted in per template (amibump:instance-refresh);
+		// IAM can check only the group, so only groups tagged
+		// amibump:instance-refresh=true may be refreshed. The function skips
+		// an untagged group with a warning that says how to tag it.
+		allow("StartInstanceRefreshOfTaggedGroups", []string{"autoscaling:StartInstanceRefresh"},
+			[]*string{r.groups}, map[string]any{
+				"StringEquals": map[string]any{"autoscaling:ResourceTag/" + event.TagInstanceRefresh: "true"},
+			}),
 	}
 }
 

@@ -26,6 +26,7 @@ func customStack(t *testing.T) *synthesized {
 			BusName:              "releases",
 			CISource:             "ci.buildkite",
 			CIPrincipals:         []string{ciAccount, ciRole},
+			RestrictDeployEvents: true,
 			ArchiveRetentionDays: 0,
 			ReconcileMinutes:     5,
 			Architecture:         "x86_64",
@@ -81,11 +82,13 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 			},
 		}},
 		{"reconcileMinutes", "AWS::Events::Rule", map[string]any{"ScheduleExpression": "rate(5 minutes)"}},
-		{"architecture, logLevel, reservedConcurrency, ssmParameterPrefix", "AWS::Lambda::Function", map[string]any{
+		{"architecture, logLevel, reservedConcurrency, ssmParameterPrefix, reconcileMinutes", "AWS::Lambda::Function", map[string]any{
 			"Architectures":                []string{"x86_64"},
 			"ReservedConcurrentExecutions": 2,
 			"LoggingConfig":                assertions.Match_ObjectLike(&map[string]any{"ApplicationLogLevel": "DEBUG"}),
-			"Environment":                  map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"AMIBUMP_SSM_PREFIX": "/releases/shop/"})},
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+				"AMIBUMP_SSM_PREFIX": "/releases/shop/", "AMIBUMP_RECONCILE_PERIOD": "5m",
+			})},
 		}},
 		{"alarmEmail", "AWS::SNS::Subscription", map[string]any{
 			"Protocol": "email", "Endpoint": "ops@example.com",
@@ -102,7 +105,7 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 
 func TestCustomResourceCounts(t *testing.T) {
 	s := customStack(t)
-	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 1, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 3} {
+	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 2, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 3} {
 		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
 }
@@ -134,4 +137,39 @@ func TestKMSKeyArnsGrantsOnThoseKeysOnly(t *testing.T) {
 
 func TestCustomRoleMatchesTheServiceAuthorizationReference(t *testing.T) {
 	checkServiceAuthorization(t, customStack(t))
+}
+
+// restrictDeployEvents: every principal but the CI principals is denied
+// putting deploy-finished events on the bus, this account's included; a listed
+// account admits its principals, a listed role its sessions.
+func TestRestrictDeployEventsDeniesAllButTheCIPrincipals(t *testing.T) {
+	s := customStack(t)
+	bus := s.id(s.construct.Bus)
+	var denies []any
+	for _, p := range s.resources("AWS::Events::EventBusPolicy") {
+		if st, _ := p["Statement"].(map[string]any); st["Effect"] == "Deny" {
+			denies = append(denies, p)
+		}
+	}
+	want := []any{map[string]any{
+		"EventBusName": map[string]any{"Ref": bus},
+		"StatementId":  "cdk-OnlyCIPutsDeployFinished",
+		"Statement": map[string]any{
+			"Sid":       "cdk-OnlyCIPutsDeployFinished",
+			"Effect":    "Deny",
+			"Action":    "events:PutEvents",
+			"Principal": map[string]any{"AWS": "*"},
+			"Resource":  map[string]any{"Fn::GetAtt": []any{bus, "Arn"}},
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"events:detail-type": "deploy-finished"},
+				"ArnNotLike": map[string]any{"aws:PrincipalArn": []any{
+					map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::" + ciAccount + ":*"}}},
+					ciRole,
+				}},
+			},
+		},
+	}}
+	if diff := cmp.Diff(normalize(want), normalize(denies)); diff != "" {
+		t.Errorf("Deny statements of the bus policy (-want +got):\n%s", diff)
+	}
 }

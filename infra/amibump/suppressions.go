@@ -49,7 +49,7 @@ func suppressions(a *Amibump, props *Props) {
 			"the parameters amibump writes are named by launch template tags at run time; only names under "+
 				"ssmParameterPrefix, and only GetParameter, GetParameterHistory (the tier) and PutParameter"),
 		wildcard("arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*",
-			"instance refresh (opt-in per template) of the groups found at run time to launch from a "+
-				"managed template; group ids are not known at deploy time"),
+			"group ids are not known at deploy time; StartInstanceRefresh is conditioned on the group carrying "+
+				"the tag amibump:instance-refresh=true (autoscaling:ResourceTag)"),
 	}, jsii.Bool(true))
 }

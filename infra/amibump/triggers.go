@@ -15,8 +15,14 @@ import (
 
 // newTriggers adds the three rules that invoke the function: deploy-finished
 // on the bus, AMI state changes on the default bus, the reconcile schedule.
-// EventBridge retries a failed delivery (throttled, function unavailable) with
-// backoff, then sends the event to the dead-letter queue.
+//
+// EventBridge invokes the function asynchronously, and Lambda accepts the
+// event into its own queue whether or not concurrency is free: a throttled
+// event waits there (function.go, MaxEventAge), never in EventBridge. A
+// rule's retry policy therefore covers only a failed hand-over to Lambda:
+// Lambda's Invoke API unavailable is retried within it, then the event goes to
+// the dead-letter queue; a missing function or invoke permission sends it
+// there at once, without retries.
 func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 	target := func(maxAge awscdk.Duration, retries float64) *[]awsevents.IRuleTarget {
 		return &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(a.Function, &awseventstargets.LambdaFunctionProps{
@@ -45,7 +51,9 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 	a.ReconcileRule = awsevents.NewRule(scope, jsii.String("ReconcileRule"), &awsevents.RuleProps{
 		Description: jsii.String(fmt.Sprintf("amibump: reconcile every %d minutes", props.ReconcileMinutes)),
 		Schedule:    awsevents.Schedule_Rate(every),
-		// A reconcile older than the next one is worth nothing.
+		// A hand-over older than the next tick is worth nothing. A tick that
+		// waits in Lambda's queue instead is skipped by the function when it
+		// is older than the period (AMIBUMP_RECONCILE_PERIOD).
 		Targets: target(every, 3),
 	})
 }

@@ -121,6 +121,13 @@
 //     harsher reading for a caller that counts). (Auto Scaling API reference,
 //     DescribeWarmPool.) AddWarmPool; TestDescribeWarmPool,
 //     amibump's TestStatusWarmPoolsAndResolvingPins.
+//   - StartInstanceRefresh is authorized on the group, whose tags IAM reads as
+//     autoscaling:ResourceTag/<key> (Service Authorization Reference, Amazon
+//     EC2 Auto Scaling; "Tags for security" in the Auto Scaling user guide);
+//     amibump's role allows it only on groups tagged
+//     amibump:instance-refresh=true, compared exactly. Groups carry their
+//     tags as DescribeAutoScalingGroups answers them (TagAutoScalingGroup
+//     seeds them). TestInstanceRefresh (lambda/bump), TestRoleStatements (infra).
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) conformance Pagination;
 //     TestDescribeImagesPagination, TestDescribeLaunchTemplateVersionsPaginator,
@@ -170,4 +177,23 @@
 //     Guide, "Managing parameter tiers", "Specifying a default parameter
 //     tier".) SetDefaultParameterTier; TestParameterTier; bump's
 //     TestParameterTierNeverChanges.
+//
+// # What Lambda and EventBridge do that no fake models
+//
+// The stack (infra/amibump) relies on these; the function is tested with the
+// events they produce, not through a fake of them.
+//
+//   - EventBridge invokes a function asynchronously, and Lambda queues the
+//     event even when no concurrency is free: a throttled event is retried
+//     from Lambda's queue for up to the function's maximum event age (6 hours
+//     at most), then goes to the on-failure destination, as does one whose
+//     attempts all failed (3 by default). ("How Lambda handles errors and
+//     retries with asynchronous invocation", Lambda developer guide.) So a
+//     reconcile tick can arrive hours late: the function skips one older than
+//     AMIBUMP_RECONCILE_PERIOD. TestStaleReconcileTickIsSkipped (lambda/bump).
+//   - A rule's dead-letter queue gets only what EventBridge could not deliver:
+//     at once, without retries, when the target or the permission to invoke it
+//     is missing; after the rule's retry policy for retriable errors. ("Event
+//     retry policy and using dead-letter queues", EventBridge user guide.)
+//     TestQueuesAndTheirAlarmsSayWhatAWSDoes (infra/amibump) pins the words.
 package awsfake

@@ -1,6 +1,9 @@
 package awsfake
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -34,7 +37,31 @@ func SeedShop(c *Cloud, templateTags map[string]string) Shop {
 	s.Template = c.AddLaunchTemplate("shop-web-prod-a", tags, ec2types.RequestLaunchTemplateData{ImageId: aws.String(s.BaseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
 	s.Source = c.AddInstance(Instance{ID: SampleInstance, ImageID: s.BaseAMI, Tags: map[string]string{event.TagSourceFor: "shop-web-prod-a"}})
 	c.AddGroup("shop-web-prod-a", s.Template, "$Latest", s.Source)
+	// The group lets amibump refresh it, as the README asks of a group whose
+	// template opts in (the template here opts in only when templateTags do).
+	c.TagAutoScalingGroup("shop-web-prod-a", map[string]string{event.TagInstanceRefresh: "true"})
 	return s
+}
+
+// TagAutoScalingGroup adds or overwrites tags on a group, as
+// CreateOrUpdateTags does (not propagated to instances).
+func (c *Cloud) TagAutoScalingGroup(name string, tags map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.groups[name]
+	if !ok {
+		panic("awsfake: no Auto Scaling group " + name)
+	}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		i := slices.IndexFunc(g.Tags, func(t astypes.TagDescription) bool { return aws.ToString(t.Key) == k })
+		tag := astypes.TagDescription{Key: aws.String(k), Value: aws.String(tags[k]), ResourceId: aws.String(name),
+			ResourceType: aws.String("auto-scaling-group"), PropagateAtLaunch: aws.Bool(false)}
+		if i < 0 {
+			g.Tags = append(g.Tags, tag)
+		} else {
+			g.Tags[i] = tag
+		}
+	}
 }
 
 // AddGroup adds an Auto Scaling group launching from a template at a version

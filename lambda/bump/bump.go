@@ -81,6 +81,9 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	case event.KindAMIState:
 		results, err = r.amiState(ctx)
 	case event.KindReconcile:
+		if r.staleTick(ctx) {
+			return event.Response{}, nil
+		}
 		results, err = r.reconcile(ctx)
 	default:
 		err := fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",

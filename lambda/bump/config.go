@@ -34,6 +34,10 @@ type Config struct {
 	// ClockSkew is how far a deploy event's time may lie ahead of the clock;
 	// a later one is rejected (README: "Event time").
 	ClockSkew time.Duration
+	// ReconcilePeriod is the reconcile schedule's period (AMIBUMP_RECONCILE_PERIOD,
+	// set by the stack): a reconcile tick older than it is skipped, since the
+	// next tick is already due. 0: no tick is skipped (the CLI, no schedule).
+	ReconcilePeriod time.Duration
 }
 
 // Defaults are the settings when no variable is set.
@@ -80,6 +84,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	duration("AMIBUMP_POLL_MAX", &c.PollMax)
 	duration("AMIBUMP_PENDING_LIMIT", &c.PendingLimit)
 	duration("AMIBUMP_CLOCK_SKEW", &c.ClockSkew)
+	duration("AMIBUMP_RECONCILE_PERIOD", &c.ReconcilePeriod)
 	if v := getenv("AMIBUMP_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -110,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClockSkew <= 0 {
 		errs = append(errs, errors.New("AMIBUMP_CLOCK_SKEW must be a positive duration"))
+	}
+	if c.ReconcilePeriod < 0 {
+		errs = append(errs, errors.New("AMIBUMP_RECONCILE_PERIOD must be a positive duration, or unset to skip no reconcile tick"))
 	}
 	return errors.Join(errs...)
 }

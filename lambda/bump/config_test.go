@@ -21,14 +21,16 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr []string
 	}{
 		{"defaults", nil, func(c *bump.Config) {}, nil},
-		{"every variable set", map[string]string{"AMIBUMP_EVENT_BUS": "amibump", "AMIBUMP_POLL_MIN": "2s", "AMIBUMP_POLL_MAX": "30s", "AMIBUMP_PENDING_LIMIT": "3h", "AMIBUMP_CONCURRENCY": "16", "AMIBUMP_SSM_PREFIX": "/platform/releases/", "AMIBUMP_CLOCK_SKEW": "90s"},
+		{"every variable set", map[string]string{"AMIBUMP_EVENT_BUS": "amibump", "AMIBUMP_POLL_MIN": "2s", "AMIBUMP_POLL_MAX": "30s", "AMIBUMP_PENDING_LIMIT": "3h", "AMIBUMP_CONCURRENCY": "16", "AMIBUMP_SSM_PREFIX": "/platform/releases/", "AMIBUMP_CLOCK_SKEW": "90s",
+			"AMIBUMP_RECONCILE_PERIOD": "10m"},
 			func(c *bump.Config) {
 				c.EventBus, c.PollMin, c.PollMax, c.PendingLimit, c.Concurrency = "amibump", 2*time.Second, 30*time.Second, 3*time.Hour, 16
-				c.SSMPrefix, c.ClockSkew = "/platform/releases/", 90*time.Second
+				c.SSMPrefix, c.ClockSkew, c.ReconcilePeriod = "/platform/releases/", 90*time.Second, 10*time.Minute
 			}, nil},
-		{"every problem at once", map[string]string{"AMIBUMP_POLL_MIN": "5", "AMIBUMP_PENDING_LIMIT": "-1h", "AMIBUMP_CONCURRENCY": "0", "AMIBUMP_SSM_PREFIX": "amibump", "AMIBUMP_CLOCK_SKEW": "0s"}, nil,
+		{"every problem at once", map[string]string{"AMIBUMP_POLL_MIN": "5", "AMIBUMP_PENDING_LIMIT": "-1h", "AMIBUMP_CONCURRENCY": "0", "AMIBUMP_SSM_PREFIX": "amibump", "AMIBUMP_CLOCK_SKEW": "0s", "AMIBUMP_RECONCILE_PERIOD": "10"}, nil,
 			[]string{`AMIBUMP_POLL_MIN="5": want a positive Go duration`, `AMIBUMP_PENDING_LIMIT="-1h"`, `AMIBUMP_CONCURRENCY="0": want a whole number from 1 to 64`,
-				`AMIBUMP_SSM_PREFIX="amibump": want a parameter path that starts and ends with /`, `AMIBUMP_CLOCK_SKEW="0s": want a positive Go duration`}},
+				`AMIBUMP_SSM_PREFIX="amibump": want a parameter path that starts and ends with /`, `AMIBUMP_CLOCK_SKEW="0s": want a positive Go duration`,
+				`AMIBUMP_RECONCILE_PERIOD="10": want a positive Go duration`}},
 		{"reserved prefix", map[string]string{"AMIBUMP_SSM_PREFIX": "/aws/amibump/"}, nil, []string{"AMIBUMP_SSM_PREFIX", "reserved by AWS"}},
 		{"minimum above maximum", map[string]string{"AMIBUMP_POLL_MIN": "20s"}, nil, []string{"AMIBUMP_POLL_MIN=20s is longer than AMIBUMP_POLL_MAX=15s"}},
 	}

@@ -423,6 +423,24 @@ func TestDryRun(t *testing.T) {
 			t.Errorf("result %+v, want nothing to do at version %d", res, done.Version)
 		}
 	})
+	t.Run("names the groups the role may not refresh", func(t *testing.T) {
+		w := newWorld(t) // its group shop-web-prod-a carries amibump:instance-refresh=true
+		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:instance-refresh": "true"})
+		w.group("shop-web-prod-a-untagged", w.lt, "$Latest")
+		res := one(t, must(w.handle(sample(t, "deploy-finished-dry-run.json"))))
+		var refresh []string
+		for _, warning := range res.Warnings {
+			if strings.Contains(warning, "instance refresh not started") {
+				refresh = append(refresh, warning)
+			}
+		}
+		if res.Status != event.DryRun || len(refresh) != 1 || !strings.HasPrefix(refresh[0], "group shop-web-prod-a-untagged:") {
+			t.Errorf("result %+v, want a dry run warning about shop-web-prod-a-untagged only", res)
+		}
+		if n := w.cloud.Calls("StartInstanceRefresh"); n != 0 {
+			t.Errorf("a dry run started %d instance refreshes", n)
+		}
+	})
 	t.Run("a missing permission rejects it", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.Deny("CreateImage")
@@ -641,12 +659,30 @@ func TestInstanceRefresh(t *testing.T) {
 	w.group("shop-web-prod-r-latest", lt, "$Latest")
 	w.group("shop-web-prod-r-default", lt, "$Default")
 	w.group("shop-web-prod-r-pinned", lt, "1")
+	w.group("shop-web-prod-r-untagged", lt, "$Latest")
+	w.group("shop-web-prod-r-true-capitalised", lt, "$Latest")
+	allowed := map[string]string{"amibump:instance-refresh": "true"}
+	for _, g := range []string{"shop-web-prod-r-latest", "shop-web-prod-r-default", "shop-web-prod-r-pinned"} {
+		w.cloud.TagAutoScalingGroup(g, allowed)
+	}
+	w.cloud.TagAutoScalingGroup("shop-web-prod-r-true-capitalised", map[string]string{"amibump:instance-refresh": "True"}) // IAM compares exactly
 	raw := edit(t, sample(t, "deploy-finished-web.json"), map[string]any{"detail.group": "r"})
 	res := one(t, must(w.handle(raw)))
 	if res.Status != event.Promoted {
 		t.Fatalf("result %+v", res)
 	}
-	for group, want := range map[string]int{"shop-web-prod-r-latest": 1, "shop-web-prod-r-default": 1, "shop-web-prod-r-pinned": 0} {
+	// A group without the tag amibump's role requires is not refreshed, and
+	// the result says what tag to add.
+	for _, g := range []string{"shop-web-prod-r-untagged", "shop-web-prod-r-true-capitalised"} {
+		if !slices.ContainsFunc(res.Warnings, func(s string) bool {
+			return strings.Contains(s, "group "+g+": instance refresh not started") && strings.Contains(s, "amibump:instance-refresh=true") &&
+				strings.Contains(s, "create-or-update-tags")
+		}) {
+			t.Errorf("warnings %q do not tell how to let amibump refresh %s", res.Warnings, g)
+		}
+	}
+	for group, want := range map[string]int{"shop-web-prod-r-latest": 1, "shop-web-prod-r-default": 1, "shop-web-prod-r-pinned": 0,
+		"shop-web-prod-r-untagged": 0, "shop-web-prod-r-true-capitalised": 0} {
 		refreshes := w.cloud.InstanceRefreshes(group)
 		if len(refreshes) != want {
 			t.Errorf("group %s: %d refreshes, want %d", group, len(refreshes), want)

@@ -152,11 +152,17 @@ func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.Au
 		dr.say("no Auto Scaling group launches from %s", dr.t.Name)
 	}
 	dr.res.Warnings = append(dr.res.Warnings, groupWarnings(groups, dr.t, st.Resolving)...)
-	switch {
-	case dr.t.Settings.InstanceRefresh && st.Alias != "":
-		dr.say("once the parameter holds the new AMI, start an instance refresh on the groups at $Latest or $Default, without SkipMatching (Auto Scaling has none for a template that reads an SSM parameter): every instance is replaced")
-	case dr.t.Settings.InstanceRefresh:
-		dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default")
+	if dr.t.Settings.InstanceRefresh {
+		if st.Alias != "" {
+			dr.say("once the parameter holds the new AMI, start an instance refresh on the groups at $Latest or $Default that carry %s=true, without SkipMatching (Auto Scaling has none for a template that reads an SSM parameter): every instance is replaced", event.TagInstanceRefresh)
+		} else {
+			dr.say("start an instance refresh (SkipMatching) on the groups at $Latest or $Default that carry %s=true", event.TagInstanceRefresh)
+		}
+		for _, g := range groups {
+			if followsTemplate(g, dr.t) && !refreshAllowed(g) {
+				dr.res.Warnings = append(dr.res.Warnings, refreshNotAllowedWarning(aws.ToString(g.AutoScalingGroupName)))
+			}
+		}
 	}
 	return groups, nil
 }

@@ -206,6 +206,7 @@ func TestInstanceRefreshLeavesProtectedInstances(t *testing.T) {
 		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.lt), Version: aws.String("$Latest")},
 		Instances: []astypes.Instance{{InstanceId: aws.String(w.source), HealthStatus: aws.String("Healthy"),
 			LifecycleState: astypes.LifecycleStateInService, ProtectedFromScaleIn: aws.Bool(true)}},
+		Tags: []astypes.TagDescription{{Key: aws.String("amibump:instance-refresh"), Value: aws.String("true")}},
 	})
 	w.cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{AutoScalingGroupName: aws.String("legacy"), LaunchConfigurationName: aws.String("legacy-lc")})
 	res := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))

@@ -431,9 +431,38 @@ func protectedWarning(g astypes.AutoScalingGroup) []string {
 		aws.ToString(g.AutoScalingGroupName), strings.Join(ids, ", "))}
 }
 
+// followsTemplate tells whether a group launches the template at $Latest, or
+// at a $Default that amibump moves: the groups an instance refresh concerns.
+func followsTemplate(g astypes.AutoScalingGroup, t target) bool {
+	for _, u := range uses(g, t) {
+		if u.Version == "$Latest" || (u.Version == "$Default" && t.Settings.SetDefault) {
+			return true
+		}
+	}
+	return false
+}
+
+// refreshAllowed tells whether the group carries amibump:instance-refresh=true,
+// the tag on which amibump's role allows StartInstanceRefresh (IAM compares
+// the value exactly: "True" does not match).
+func refreshAllowed(g astypes.AutoScalingGroup) bool {
+	return slices.ContainsFunc(g.Tags, func(t astypes.TagDescription) bool {
+		return aws.ToString(t.Key) == event.TagInstanceRefresh && aws.ToString(t.Value) == "true"
+	})
+}
+
+// refreshNotAllowedWarning tells a person how to let amibump refresh a group.
+func refreshNotAllowedWarning(group string) string {
+	return fmt.Sprintf("group %s: instance refresh not started: the template opts in, but the group does not carry the tag %s=true, "+
+		"without which amibump's role may not refresh it; tag the group (aws autoscaling create-or-update-tags --tags "+
+		"ResourceId=%s,ResourceType=auto-scaling-group,Key=%s,Value=true,PropagateAtLaunch=false)",
+		group, event.TagInstanceRefresh, group, event.TagInstanceRefresh)
+}
+
 // refresh starts an instance refresh (refreshPreferences) on each group that launches
-// the template at $Latest or at a $Default that amibump moves. A refresh already
-// running is reported, not fought.
+// the template at $Latest or at a $Default that amibump moves and that carries
+// amibump:instance-refresh=true (a group without it is named in a warning that
+// says how to tag it). A refresh already running is reported, not fought.
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
 // resolving: the version the groups now launch reads an SSM parameter
@@ -446,16 +475,14 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 	var warnings []string
 	var errs []error
 	for _, g := range groups {
-		follows := false
-		for _, u := range uses(g, t) {
-			if u.Version == "$Latest" || (u.Version == "$Default" && t.Settings.SetDefault) {
-				follows = true
-			}
-		}
-		if !follows {
+		if !followsTemplate(g, t) {
 			continue
 		}
 		name := aws.ToString(g.AutoScalingGroupName)
+		if !refreshAllowed(g) {
+			warnings = append(warnings, refreshNotAllowedWarning(name))
+			continue
+		}
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
 			Preferences:          prefs,

@@ -15,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/metrics"
 	"github.com/amibump/amibump/lambda/plan"
 )
 
@@ -128,6 +129,22 @@ func imageResult(eventID string, img image) event.Result {
 		SourceInstance: img.Tags[event.TagSourceInstance],
 		Build:          &event.Build{ID: img.Tags[event.TagBuildID], URL: img.Tags[event.TagBuildURL], Commit: img.Tags[event.TagCommit]},
 	}
+}
+
+// staleTick tells whether a reconcile tick is older than the reconcile period,
+// and then logs and counts it (StaleTicksSkipped): Lambda keeps a throttled
+// event in its queue for up to the function's maximum event age, hours, and a
+// tick that old is worth nothing, since the next one is already due. Skipping
+// it keeps a backlog of ticks from taking the slots deploys need.
+func (r *run) staleTick(ctx context.Context) bool {
+	now := r.now()
+	if !plan.StaleTick(r.env.Time, now, r.cfg.ReconcilePeriod) {
+		return false
+	}
+	r.log.InfoContext(ctx, "stale reconcile tick skipped", "tickTime", r.env.Time.UTC(), "age", now.Sub(r.env.Time).Round(time.Second).String(),
+		"reconcilePeriod", r.cfg.ReconcilePeriod.String())
+	r.emit(ctx, now, []string{}, map[string]float64{metrics.StaleTicksSkipped: 1})
+	return true
 }
 
 // reconcile is the level-triggered safety net: it reads the account in three

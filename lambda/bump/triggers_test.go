@@ -10,10 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/metrics"
 )
 
 // t0 is where the test worlds' clocks start (awsfake.Epoch: AMIBUMP_TEST_EPOCH moves it).
@@ -296,5 +298,37 @@ func TestReconcileIsBounded(t *testing.T) {
 	}
 	if total > 20 {
 		t.Errorf("%d describe calls for 500 templates and their images, want at most 20 (paginated listings only)", total)
+	}
+}
+
+// A reconcile tick older than the reconcile period (one that waited in
+// Lambda's queue while the function was throttled) is skipped and counted;
+// one within the period reconciles.
+func TestStaleReconcileTickIsSkipped(t *testing.T) {
+	w, clock := pendingWorld(t)
+	w.cfg.ReconcilePeriod = 10 * time.Minute
+	pending := one(t, must(w.handle(sample(t, "deploy-finished-web.json"))))
+	clock.Advance(31 * time.Minute) // the AMI is available: a reconcile would promote it
+	tick := func(age time.Duration) []byte {
+		return edit(t, sample(t, "scheduled-reconcile.json"), map[string]any{"time": clock.Now().Add(-age).Format(time.RFC3339)})
+	}
+
+	resp, values, _ := w.handleLogged(tick(11 * time.Minute))
+	if len(resp.Results) != 0 {
+		t.Errorf("stale tick: results %+v, want none", resp.Results)
+	}
+	if diff := cmp.Diff(map[string]float64{metrics.StaleTicksSkipped: 1}, values); diff != "" {
+		t.Errorf("stale tick: metrics (-want +got):\n%s", diff)
+	}
+	if latest, _ := w.head(w.lt); imageOf(latest) == pending.ImageID {
+		t.Error("stale tick promoted the image; it should have done nothing")
+	}
+
+	resp, values, _ = w.handleLogged(tick(10 * time.Minute))
+	if res := one(t, resp); res.Status != event.Promoted || res.ImageID != pending.ImageID {
+		t.Errorf("tick within the period: result %+v, want %s promoted", res, pending.ImageID)
+	}
+	if values[metrics.StaleTicksSkipped] != 0 {
+		t.Errorf("tick within the period counted as skipped: %v", values)
 	}
 }

@@ -3,12 +3,15 @@ package event
 // Tags amibump reads on launch templates and instances, and writes on AMIs and
 // snapshots (README: "Tags").
 const (
-	TagApp             = "amibump:app"
-	TagEnv             = "amibump:env"
-	TagLayer           = "amibump:layer"
-	TagGroup           = "amibump:group"
-	TagKeep            = "amibump:keep"
-	TagSetDefault      = "amibump:set-default"
+	TagApp        = "amibump:app"
+	TagEnv        = "amibump:env"
+	TagLayer      = "amibump:layer"
+	TagGroup      = "amibump:group"
+	TagKeep       = "amibump:keep"
+	TagSetDefault = "amibump:set-default"
+	// TagInstanceRefresh: "true" on a template starts an instance refresh of
+	// its groups after a promotion; on a group, exactly "true" lets amibump's
+	// role start one there (IAM checks autoscaling:ResourceTag, as written).
 	TagInstanceRefresh = "amibump:instance-refresh"
 	TagSourceFor       = "amibump:source-for"
 	// TagSSMParameter names the SSM parameter that carries the template's

@@ -30,6 +30,10 @@ const (
 	ImagesPruned = "ImagesPruned"
 	// VersionsPruned counts launch template versions retention deleted. Unit: Count.
 	VersionsPruned = "VersionsPruned"
+	// StaleTicksSkipped counts reconcile ticks skipped because they were older
+	// than the reconcile period when they arrived (throttled or queued in
+	// Lambda's asynchronous queue): the next tick was already due. Unit: Count.
+	StaleTicksSkipped = "StaleReconcileTicksSkipped"
 )
 
 // All lists every metric with its CloudWatch unit, for the dashboard and tests.
@@ -40,4 +44,5 @@ var All = []struct{ Name, Unit string }{
 	{AddedLatency, "Seconds"},
 	{ImagesPruned, "Count"},
 	{VersionsPruned, "Count"},
+	{StaleTicksSkipped, "Count"},
 }

@@ -135,3 +135,10 @@ func settling(jobs []Job) bool {
 	}
 	return false
 }
+
+// StaleTick tells whether a reconcile tick stamped at tick is too old to run
+// at now: older than the reconcile period, so that the next tick is already
+// due. A period of 0 (not known) or a tick without a time is never stale.
+func StaleTick(tick, now time.Time, period time.Duration) bool {
+	return period > 0 && !tick.IsZero() && now.Sub(tick) > period
+}

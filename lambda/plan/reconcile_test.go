@@ -101,3 +101,29 @@ func TestAfterPromotion(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleTick(t *testing.T) {
+	period := 10 * time.Minute
+	tests := []struct {
+		name   string
+		tick   time.Time
+		period time.Duration
+		want   bool
+	}{
+		{"on time", t0, period, false},
+		{"late by less than the period", t0.Add(-9 * time.Minute), period, false},
+		{"exactly one period old: the next tick is only now due", t0.Add(-period), period, false},
+		{"older than the period", t0.Add(-period - time.Second), period, true},
+		{"hours old, from Lambda's queue", t0.Add(-5 * time.Hour), period, true},
+		{"from the future (clock skew)", t0.Add(time.Minute), period, false},
+		{"period unknown", t0.Add(-5 * time.Hour), 0, false},
+		{"no time", time.Time{}, period, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StaleTick(tt.tick, t0, tt.period); got != tt.want {
+				t.Errorf("StaleTick(%v, %v, %v) = %v, want %v", tt.tick, t0, tt.period, got, tt.want)
+			}
+		})
+	}
+}
