@@ -8,14 +8,21 @@ CDK_VERSION   := 2.1148.1
 TOOLS         := $(CURDIR)/.cache/bin
 CDK           := $(CURDIR)/.cache/cdk/node_modules/.bin/cdk
 CDK_ARGS      ?=
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node.js runs the CDK CLI and, through jsii, the CDK app (synth, the infra tests): 22 or 24,
+# the LTS lines the CDK supports. On a machine whose node is older, `make node` installs
+# Node.js $(NODE_VERSION) from the npm registry (the "node" package) into .cache/node, and
+# every target runs with it first on PATH.
+NODE_VERSION  := 22.23.3
+NODE_MIN      := 22
+NODE_BIN      := $(CURDIR)/.cache/node/node_modules/.bin
+export PATH   := $(NODE_BIN):$(PATH)
 GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 FUZZTIME      ?= 30s
 GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
 CFN_LINT      := PYENV_VERSION=3.11.7 cfn-lint
 
-.PHONY: help build cli test fuzz demo bench lint cfn-lint tools synth diff deploy
+.PHONY: help build cli test fuzz demo sim bench lint cfn-lint tools node synth diff deploy bootstrap
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,7 +33,7 @@ build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for 
 cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH to cross-compile)
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o amibump ./lambda/cmd/amibump
 
-test: ## run every test, infra and end-to-end included
+test: node ## run every test, infra and end-to-end included
 	go test -timeout 30m ./...
 
 fuzz: ## run every Go fuzz target for FUZZTIME each (default 30s); an input that fails is saved under the package's testdata/fuzz/
@@ -39,6 +46,9 @@ fuzz: ## run every Go fuzz target for FUZZTIME each (default 30s); an input that
 
 demo: ## run amibump on this machine: the function under the Lambda emulator, against a local AWS endpoint
 	go run ./lambda/demo
+
+sim: ## keep a local AWS endpoint up, seeded as in the demo, and print the export lines that point amibump at it (Ctrl-C stops it)
+	go run ./lambda/demo -serve
 
 bench: ## run the benchmarks and print the figures (about 2 min; -json: go run ./lambda/benchmark -json)
 	go run ./lambda/benchmark
@@ -53,7 +63,7 @@ lint: tools ## gofmt, go vet, golangci-lint, and cfn-lint on the templates (that
 		echo "      (pyenv install 3.11.7 && PYENV_VERSION=3.11.7 pip install cfn-lint==1.51.0, or pip install cfn-lint==1.51.0)"; \
 		echo "      and run make cfn-lint."; fi
 
-cfn-lint: ## synthesize for us-east-1 and cn-north-1 and lint both templates with cfn-lint (suppressions: infra/cfn-lint.yaml)
+cfn-lint: node ## synthesize for us-east-1 and cn-north-1 and lint both templates with cfn-lint (suppressions: infra/cfn-lint.yaml)
 	infra/cfnlint.sh
 
 synth: $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
@@ -65,10 +75,19 @@ diff: $(CDK) ## show what deploy would change in the current account and region
 deploy: $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
 	$(CDK) deploy $(CDK_ARGS)
 
-tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI) into .cache/
+bootstrap: $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
+	$(CDK) bootstrap $(CDK_ARGS)
+
+tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI, Node.js when this machine's is older than $(NODE_MIN)) into .cache/
+
+node: ## use this machine's Node.js if it is $(NODE_MIN) or newer, else install Node.js $(NODE_VERSION) into .cache/node
+	@if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' 2>/dev/null; then \
+		echo "node: $$(node --version 2>/dev/null || echo 'no node') is older than $(NODE_MIN); installing Node.js $(NODE_VERSION) into .cache/node"; \
+		npm install --prefix .cache/node --no-audit --no-fund --loglevel=error node@$(NODE_VERSION); \
+	fi
 
 $(TOOLS)/golangci-lint:
 	GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT)
 
-$(CDK):
+$(CDK): | node
 	npm install --prefix .cache/cdk --no-audit --no-fund --loglevel=error aws-cdk@$(CDK_VERSION)
