@@ -16,13 +16,25 @@ NODE_VERSION  := 22.23.3
 NODE_MIN      := 22
 NODE_BIN      := $(CURDIR)/.cache/node/node_modules/.bin
 export PATH   := $(NODE_BIN):$(PATH)
-GOARCH        := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
+FN_GOARCH     := $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 FUZZTIME      ?= 30s
-GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
+GO_BUILD      := CGO_ENABLED=0 GOOS=linux GOARCH=$(FN_GOARCH) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags="-s -w"
 
 CFN_LINT      := PYENV_VERSION=3.11.7 cfn-lint
 
-.PHONY: help build cli test fuzz demo sim bench lint cfn-lint tools node synth diff deploy bootstrap
+# The amibump CLI: VERSION is stamped into the binary (amibump --version). `make cli` writes
+# ./amibump for this machine, and ./amibump-GOOS-GOARCH when GOOS or GOARCH name another.
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+CLI_LDFLAGS   := -s -w -X main.version=$(VERSION)
+HOST_PLATFORM := $(shell go env GOHOSTOS)-$(shell go env GOHOSTARCH)
+CLI_PLATFORM  := $(or $(GOOS),$(shell go env GOHOSTOS))-$(or $(GOARCH),$(shell go env GOHOSTARCH))
+CLI_OUT       := $(if $(filter $(HOST_PLATFORM),$(CLI_PLATFORM)),amibump,amibump-$(CLI_PLATFORM))
+# make release: one archive per platform, and their checksums, in DIST.
+DIST          ?= dist
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+SHA256SUM     := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
+
+.PHONY: help build cli release test fuzz demo sim bench lint cfn-lint tools node synth diff deploy bootstrap
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,8 +42,21 @@ help: ## list the targets
 build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for Intel)
 	$(GO_BUILD) -o bootstrap ./lambda
 
-cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH to cross-compile)
-	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o amibump ./lambda/cmd/amibump
+cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH=… make cli: ./amibump-GOOS-GOARCH)
+	CGO_ENABLED=0 go build -trimpath -ldflags="$(CLI_LDFLAGS)" -o $(CLI_OUT) ./lambda/cmd/amibump
+
+release: ## the CLI for linux and darwin on amd64 and arm64: $(DIST)/amibump_VERSION_OS_ARCH.tar.gz and SHA256SUMS (VERSION=vX.Y.Z)
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=amibump_$(VERSION)_$${os}_$${arch}; \
+		echo "release: $(DIST)/$$name.tar.gz"; \
+		mkdir -p $(DIST)/$$name; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags="$(CLI_LDFLAGS)" -o $(DIST)/$$name/amibump ./lambda/cmd/amibump; \
+		cp README.md $(DIST)/$$name/; \
+		tar -C $(DIST) -czf $(DIST)/$$name.tar.gz $$name; \
+		rm -rf $(DIST)/$$name; \
+	done
+	cd $(DIST) && $(SHA256SUM) *.tar.gz > SHA256SUMS
 
 test: node ## run every test, infra and end-to-end included
 	go test -timeout 30m ./...

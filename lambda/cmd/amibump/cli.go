@@ -70,6 +70,7 @@ Usage:
   amibump run  EVENT.json | --app APP --env ENV [...]
   amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
   amibump COMMAND -h          flags of a command
+  amibump --version           the release of this binary
 
 Commands:
   emit   put a deploy-finished event on the bus (--print: print the PutEvents entry instead)
@@ -120,6 +121,9 @@ func (c *cli) dispatch(ctx context.Context, args []string) int {
 		return c.status(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		c.printf(c.stdout, "%s", usage)
+		return exitOK
+	case "version", "-version", "--version":
+		c.printf(c.stdout, "%s\n", versionLine())
 		return exitOK
 	}
 	c.printf(c.stderr, "amibump: unknown command %q; use emit, plan, run or status\n\n%s", args[0], usage)
