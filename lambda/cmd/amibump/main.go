@@ -25,13 +25,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/amibump/amibump/lambda/bump"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -58,7 +59,14 @@ func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
 }
 
 func loadConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) })}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) }),
+		// The SDK's own warnings (a response without a checksum, a deprecated
+		// setting) are for its developers: kept off a person's terminal and
+		// the CI log, where amibump's output is the contract.
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
+	}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}

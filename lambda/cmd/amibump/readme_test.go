@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -243,8 +244,8 @@ func TestReadmeLaptop(t *testing.T) {
 // TestReadmeExitCodes: the README's table lists the codes the command uses.
 func TestReadmeExitCodes(t *testing.T) {
 	for path, doc := range readmes(t) {
-		for _, code := range []int{exitOK, exitInvalid, exitRejected, exitFailure} {
-			if !regexp.MustCompile(`(?m)^\| ` + string(rune('0'+code)) + ` \| `).MatchString(doc) {
+		for _, code := range []int{exitOK, exitInvalid, exitRejected, exitFailure, exitInterrupted} {
+			if !regexp.MustCompile(`(?m)^\| ` + strconv.Itoa(code) + ` \| `).MatchString(doc) {
 				t.Errorf("%s: the exit code table has no row for %d", path, code)
 			}
 		}

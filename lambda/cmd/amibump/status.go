@@ -113,6 +113,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	var a awsFlags
 	a.register(fs)
 	jsonOut := fs.Bool("json", false, "print the status as one JSON object")
+	a.registerTimeout(fs, time.Minute)
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
 		return code
@@ -131,11 +132,16 @@ func (c *cli) status(ctx context.Context, args []string) int {
 		}
 		filters = append(filters, ec2types.Filter{Name: aws.String("tag:amibump:" + name), Values: []string{v}})
 	}
-	ec2Client, asgClient, _, err := c.clients(ctx, a.profile, a.region)
+	ctx, cancel := withTimeout(ctx, a)
+	defer cancel()
+	ec2Client, asgClient, _, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("status", err, exitFailure)
 	}
 	report, err := readStatus(ctx, ec2Client, asgClient, filters, c.getenv)
+	if t := timedOut(ctx, err); t != nil {
+		err = t
+	}
 	if err != nil {
 		code := exitFailure
 		if bump.IsPermanent(err) {

@@ -219,8 +219,8 @@ func TestStatusBadInput(t *testing.T) {
 			}
 		})
 	}
-	if code, _, stderr := w.amibump("status", "-h"); code != exitOK || !strings.Contains(stderr, "older") {
-		t.Errorf("status -h: exit %d, and the help must say what an older image is\n%s", code, stderr)
+	if code, stdout, _ := w.amibump("status", "-h"); code != exitOK || !strings.Contains(stdout, "older") {
+		t.Errorf("status -h: exit %d, and the help must say what an older image is\n%s", code, stdout)
 	}
 }
 
@@ -238,8 +238,12 @@ func TestStatusAWSErrors(t *testing.T) {
 			w := newStatusWorld(t)
 			tt.inject(w.cloud)
 			code, stdout, stderr := w.amibump("status", "--json")
-			if code != tt.want || stdout != "" || !strings.HasPrefix(stderr, "amibump status: ") {
-				t.Errorf("exit %d, want %d; stdout %q\n%s", code, tt.want, stdout, stderr)
+			var got errorJSON
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil || got.ExitCode != code || got.Error == "" || got.ErrorCode == "" {
+				t.Errorf("--json on an error printed %q (%v); want one JSON error object with the exit code and AWS's error code", stdout, err)
+			}
+			if code != tt.want || !strings.HasPrefix(stderr, "amibump status: ") {
+				t.Errorf("exit %d, want %d\n%s", code, tt.want, stderr)
 			}
 		})
 	}

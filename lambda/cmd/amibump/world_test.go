@@ -63,10 +63,10 @@ func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bu
 }
 
 // amibump runs the command line in-process against the world, with fast polls
-// for plan and run.
+// for run.
 func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
 	w.t.Helper()
-	if len(args) > 0 && (args[0] == "plan" || args[0] == "run") {
+	if len(args) > 0 && args[0] == "run" {
 		args = append([]string{args[0], "--poll-min", "1ms", "--poll-max", "5ms", "--max-wait", "10s"}, args[1:]...)
 	}
 	var out, errOut bytes.Buffer
