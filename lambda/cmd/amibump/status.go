@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,6 +74,8 @@ type templateStatus struct {
 	Failed       []string      `json:"failed"`
 	SSMParameter string        `json:"ssmParameter,omitempty"`
 	Groups       []groupStatus `json:"groups"`
+	// Warnings is what MarshalJSON writes of templateWarnings; read back by tests.
+	Warnings []string `json:"warnings"`
 }
 
 type versionStatus struct {
@@ -101,6 +104,61 @@ type groupStatus struct {
 	// InstancesOnOlderImages is null when the group's AMI is not known here
 	// (resolve:ssm:, or a pinned version that no longer exists).
 	InstancesOnOlderImages *int `json:"instancesOnOlderImages"`
+}
+
+// MarshalJSON writes a template's status with one convention for what is
+// absent: null, never "" nor a missing key (buildId, commit and deployedAt
+// when amibump did not make $Latest's AMI; layer, group, env when the tag is
+// absent; ssmParameter when there is none; an imageId not known); lists are
+// [] when empty. "warnings" are the lines the text marks with "!".
+func (t templateStatus) MarshalJSON() ([]byte, error) {
+	type latestJSON struct {
+		Version    int64      `json:"version"`
+		ImageID    *string    `json:"imageId"`
+		BuildID    *string    `json:"buildId"`
+		Commit     *string    `json:"commit"`
+		DeployedAt *time.Time `json:"deployedAt"`
+	}
+	type versionJSON struct {
+		Version int64   `json:"version"`
+		ImageID *string `json:"imageId"`
+	}
+	return json.Marshal(struct {
+		LaunchTemplateID   string        `json:"launchTemplateId"`
+		LaunchTemplateName string        `json:"launchTemplateName"`
+		App                string        `json:"app"`
+		Env                *string       `json:"env"`
+		Layer              *string       `json:"layer"`
+		Group              *string       `json:"group"`
+		Latest             latestJSON    `json:"latest"`
+		Default            versionJSON   `json:"default"`
+		Pending            []string      `json:"pending"`
+		Failed             []string      `json:"failed"`
+		SSMParameter       *string       `json:"ssmParameter"`
+		Groups             []groupStatus `json:"groups"`
+		Warnings           []string      `json:"warnings"`
+	}{
+		t.LaunchTemplateID, t.LaunchTemplateName, t.App, orNull(t.Env), orNull(t.Layer), orNull(t.Group),
+		latestJSON{t.Latest.Version, orNull(t.Latest.ImageID), orNull(t.Latest.BuildID), orNull(t.Latest.Commit), t.Latest.DeployedAt},
+		versionJSON{t.Default.Version, orNull(t.Default.ImageID)},
+		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orEmpty(t.Groups), templateWarnings(t),
+	})
+}
+
+// orEmpty is list, or [] (never JSON null) when it is nil.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// orNull is s, or nil (JSON null) when s is "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // status runs amibump status.
