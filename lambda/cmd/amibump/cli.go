@@ -35,11 +35,19 @@ type clientsFunc func(ctx context.Context, profile, region string) (bump.EC2, bu
 // clientsFunc does the others.
 type ssmFunc func(ctx context.Context, profile, region string) (bump.SSM, error)
 
+// scopeFunc tells, for a profile and region, the account of the credentials
+// and the region the clients use, for the headers of plan, run and status;
+// "" when it cannot tell (the headers say so).
+type scopeFunc func(ctx context.Context, profile, region string) (account, resolvedRegion string)
+
 // option adds to a cli what not every command needs.
 type option func(*cli)
 
 // withSSM gives plan and run the SSM client that writes release parameters.
 func withSSM(f ssmFunc) option { return func(c *cli) { c.ssm = f } }
+
+// withScope gives the headers of plan, run and status their account and region.
+func withScope(f scopeFunc) option { return func(c *cli) { c.scope = f } }
 
 // withStdin gives plan and run the input that "-" names.
 func withStdin(r io.Reader) option { return func(c *cli) { c.stdin = r } }
@@ -58,7 +66,8 @@ type cli struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	clients        clientsFunc
-	ssm            ssmFunc // nil: plan and run have no SSM client
+	ssm            ssmFunc   // nil: plan and run have no SSM client
+	scope          scopeFunc // nil: headers without account and region
 	stdin          io.Reader
 	now            func() time.Time
 	heartbeat      time.Duration
@@ -67,6 +76,8 @@ type cli struct {
 	jsonOut, wroteJSON bool
 	// profile is the --profile in use (or AWS_PROFILE), for the hints of credential errors.
 	profile string
+	// flags are the AWS flags of the command, once its clients are built.
+	flags awsFlags
 	// writeErr is the first output that could not be written.
 	writeErr error
 }

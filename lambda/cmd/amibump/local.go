@@ -126,7 +126,7 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if *jsonOut {
 		c.printJSON(resp)
 	} else {
-		c.printResults(cmd, raw, resp, err != nil)
+		c.printResults(cmd, raw, resp, err != nil, c.where(ctx))
 	}
 	code = exitCode(resp, err)
 	if err != nil {

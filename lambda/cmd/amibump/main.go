@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/amibump/amibump/lambda/bump"
@@ -32,7 +33,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -56,6 +57,21 @@ func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
 		return nil, err
 	}
 	return ssm.NewFromConfig(cfg), nil
+}
+
+// sdkScope reads the account of the credentials (STS GetCallerIdentity, which
+// needs no permission) and the region the clients use, for the headers; ""
+// for what it cannot read.
+func sdkScope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
+	cfg, err := loadConfig(ctx, profile, region)
+	if err != nil {
+		return "", region
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", cfg.Region
+	}
+	return aws.ToString(out.Account), cfg.Region
 }
 
 func loadConfig(ctx context.Context, profile, region string) (aws.Config, error) {

@@ -42,7 +42,18 @@ func (c *cli) awsClients(ctx context.Context, a awsFlags) (bump.EC2, bump.AutoSc
 		return nil, nil, nil, err
 	}
 	c.profile = cmp.Or(a.profile, c.getenv("AWS_PROFILE"))
+	c.flags = a
 	return c.clients(ctx, a.profile, a.region)
+}
+
+// where names the account and region a command works in, for its header:
+// "account 123456789012, region us-east-1" ("" without a scope function).
+func (c *cli) where(ctx context.Context) string {
+	if c.scope == nil {
+		return ""
+	}
+	account, region := c.scope(ctx, c.flags.profile, c.flags.region)
+	return fmt.Sprintf("account %s, region %s", cmp.Or(account, "(unknown: the credentials' identity could not be read)"), cmp.Or(region, "(unknown)"))
 }
 
 // withTimeout bounds ctx by --timeout (none when it is 0).

@@ -219,3 +219,21 @@ func TestSDKLogsOff(t *testing.T) {
 		t.Errorf("logger %T, client log mode %v; want the SDK silent", cfg.Logger, cfg.ClientLogMode)
 	}
 }
+
+// TestHeadersNameAccountAndRegion: plan, run and status say which account and
+// region they looked at.
+func TestHeadersNameAccountAndRegion(t *testing.T) {
+	w := newWorld(t, nil)
+	w.jenkins("173")
+	for _, args := range [][]string{
+		{"plan", "--app", "shop", "--env", "prod", "--region", "eu-west-1"},
+		{"run", "--app", "shop", "--env", "prod", "--region", "eu-west-1"},
+		{"status", "--region", "eu-west-1"},
+	} {
+		code, stdout, stderr := w.amibump(args...)
+		first, _, _ := strings.Cut(stdout, "\n")
+		if code != exitOK || !strings.Contains(first, "account 123456789012, region eu-west-1") {
+			t.Errorf("%v: exit %d, first line %q; want the account and region in it\n%s", args, code, first, stderr)
+		}
+	}
+}

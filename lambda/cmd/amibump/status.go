@@ -55,8 +55,11 @@ type (
 	}
 )
 
-// statusReport is what amibump status --json prints.
+// statusReport is what amibump status --json prints. Account and Region are
+// null when they cannot be told.
 type statusReport struct {
+	Account   *string          `json:"account"`
+	Region    *string          `json:"region"`
 	Templates []templateStatus `json:"templates"`
 }
 
@@ -207,10 +210,14 @@ func (c *cli) status(ctx context.Context, args []string) int {
 		}
 		return c.fail("status", err, code)
 	}
+	if c.scope != nil {
+		account, region := c.scope(ctx, a.profile, a.region)
+		report.Account, report.Region = orNull(account), orNull(region)
+	}
 	if *jsonOut {
 		return c.printJSON(report)
 	}
-	c.printStatus(report, c.now())
+	c.printStatus(report, c.now(), c.where(ctx))
 	return exitOK
 }
 

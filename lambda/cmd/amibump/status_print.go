@@ -9,9 +9,13 @@ import (
 	"time"
 )
 
-// printStatus writes the status for a person: a block per template, its
-// columns aligned, warnings on lines marked "!".
-func (c *cli) printStatus(r statusReport, now time.Time) {
+// printStatus writes the status for a person: where (the account and
+// region) first, then a block per template, its columns aligned, warnings on
+// lines marked "!".
+func (c *cli) printStatus(r statusReport, now time.Time, where string) {
+	if where != "" {
+		c.printf(c.stdout, "In %s:\n\n", where)
+	}
 	if len(r.Templates) == 0 {
 		c.printf(c.stdout, "No launch template tagged amibump:app matches.\n")
 		return

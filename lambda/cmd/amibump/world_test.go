@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -62,6 +63,11 @@ func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bu
 	return w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), nil
 }
 
+// scope is the world's account, and the region asked for or the world's.
+func (w *world) scope(_ context.Context, _, region string) (string, string) {
+	return awsfake.Account, cmp.Or(region, awsfake.Region)
+}
+
 // amibump runs the command line in-process against the world, with fast polls
 // for run.
 func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
@@ -72,7 +78,7 @@ func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	// No deadline, as on a command line: the wait is bounded by --max-wait.
 	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now,
-		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }))
+		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }), withScope(w.scope))
 	return code, out.String(), errOut.String()
 }
 
