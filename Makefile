@@ -34,7 +34,7 @@ DIST          ?= dist
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 SHA256SUM     := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
 
-.PHONY: help build cli release test fuzz demo sim bench lint cfn-lint tools node synth diff deploy bootstrap
+.PHONY: help build cli release test fuzz demo sim bench lint cfn-lint tools node synth diff deploy destroy bootstrap
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ diff: $(CDK) ## show what deploy would change in the current account and region
 
 deploy: $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
 	$(CDK) deploy $(CDK_ARGS)
+
+destroy: $(CDK) ## delete the stack from the current account and region (README: Uninstalling says what survives)
+	$(CDK) destroy $(CDK_ARGS)
 
 bootstrap: $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
 	$(CDK) bootstrap $(CDK_ARGS)
