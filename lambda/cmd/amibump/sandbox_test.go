@@ -63,7 +63,7 @@ func readSignatures(t *testing.T, name string) signatureList {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	list := signatureList{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
