@@ -138,8 +138,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	c.jsonOut = wantsJSON(args)
 	code := c.dispatch(ctx, args)
-	if ctx.Err() != nil && code != exitOK {
-		// The command's context ends only when the person stops it.
+	if ctx.Err() != nil {
+		// The command's context ends only when the person stops it (a run
+		// stopped while it waits reports the AMI pending, which is not done).
 		c.printf(c.stderr, "amibump: interrupted\n")
 		return exitInterrupted
 	}

@@ -89,6 +89,24 @@ func TestMakeRelease(t *testing.T) {
 	}
 }
 
+// TestMakeCLIForAnotherPlatform: GOOS/GOARCH=… make cli writes
+// amibump-GOOS-GOARCH, leaving ./amibump (this machine's) alone.
+func TestMakeCLIForAnotherPlatform(t *testing.T) {
+	for _, tt := range []struct{ goos, goarch, want string }{
+		{"", "", "-o amibump "},
+		{runtime.GOOS, runtime.GOARCH, "-o amibump "},
+		{"darwin", "arm64", "-o amibump-darwin-arm64 "},
+		{"linux", "riscv64", "-o amibump-linux-riscv64 "},
+	} {
+		cmd := exec.Command("make", "-C", repoRoot, "-n", "cli")
+		cmd.Env = append(os.Environ(), "GOOS="+tt.goos, "GOARCH="+tt.goarch)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tt.want) || !strings.Contains(string(out), "-X main.version=") {
+			t.Errorf("GOOS=%q GOARCH=%q make -n cli: %v\n%s\nwant %q and the version stamped", tt.goos, tt.goarch, err, out, tt.want)
+		}
+	}
+}
+
 // untar writes a gzipped tarball's files into dir and returns them by name.
 func untar(t *testing.T, raw []byte, dir string) map[string]string {
 	t.Helper()
