@@ -45,7 +45,7 @@ build: ## build the function as ./bootstrap for Linux on arm64 (ARCH=x86_64 for 
 cli: ## build the amibump command-line tool as ./amibump (GOOS/GOARCH=… make cli: ./amibump-GOOS-GOARCH)
 	CGO_ENABLED=0 go build -trimpath -ldflags="$(CLI_LDFLAGS)" -o $(CLI_OUT) ./lambda/cmd/amibump
 
-release: ## the CLI for linux and darwin on amd64 and arm64: $(DIST)/amibump_VERSION_OS_ARCH.tar.gz and SHA256SUMS (VERSION=vX.Y.Z)
+release: ## the CLI for linux and darwin on amd64 and arm64: dist/amibump_VERSION_OS_ARCH.tar.gz and dist/SHA256SUMS (VERSION=vX.Y.Z)
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	@set -e; for p in $(RELEASE_PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=amibump_$(VERSION)_$${os}_$${arch}; \
@@ -106,9 +106,9 @@ destroy: $(CDK) ## delete the stack from the current account and region (README:
 bootstrap: $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
 	$(CDK) bootstrap $(CDK_ARGS)
 
-tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI, Node.js when this machine's is older than $(NODE_MIN)) into .cache/
+tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI, and Node.js 22 when this machine's node is older) into .cache/
 
-node: ## use this machine's Node.js if it is $(NODE_MIN) or newer, else install Node.js $(NODE_VERSION) into .cache/node
+node: ## use this machine's Node.js if it is 22 or newer (an LTS the CDK supports), else install Node.js 22 into .cache/node
 	@if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' 2>/dev/null; then \
 		echo "node: $$(node --version 2>/dev/null || echo 'no node') is older than $(NODE_MIN); installing Node.js $(NODE_VERSION) into .cache/node"; \
 		npm install --prefix .cache/node --no-audit --no-fund --loglevel=error node@$(NODE_VERSION); \

@@ -53,7 +53,7 @@ func (c *cli) where(ctx context.Context) string {
 		return ""
 	}
 	account, region := c.scope(ctx, c.flags.profile, c.flags.region)
-	return fmt.Sprintf("account %s, region %s", cmp.Or(account, "(unknown: the credentials' identity could not be read)"), cmp.Or(region, "(unknown)"))
+	return fmt.Sprintf("account %s, region %s", cmp.Or(account, "unknown (STS GetCallerIdentity did not answer)"), cmp.Or(region, "(unknown)"))
 }
 
 // withTimeout bounds ctx by --timeout (none when it is 0).
