@@ -91,22 +91,22 @@ lint: tools ## gofmt, go vet, golangci-lint, and cfn-lint on the templates (that
 cfn-lint: node ## synthesize for us-east-1 and cn-north-1 and lint both templates with cfn-lint (suppressions: infra/cfn-lint.yaml)
 	infra/cfnlint.sh
 
-synth: $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
+synth: node $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
 	$(CDK) synth $(CDK_ARGS)
 
-diff: $(CDK) ## show what deploy would change in the current account and region
+diff: node $(CDK) ## show what deploy would change in the current account and region
 	$(CDK) diff $(CDK_ARGS)
 
-deploy: $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
+deploy: node $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
 	$(CDK) deploy $(CDK_ARGS)
 
-destroy: $(CDK) ## delete the stack from the current account and region (README: Uninstalling says what survives)
+destroy: node $(CDK) ## delete the stack from the current account and region (README: Uninstalling says what survives)
 	$(CDK) destroy $(CDK_ARGS)
 
-bootstrap: $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
+bootstrap: node $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
 	$(CDK) bootstrap $(CDK_ARGS)
 
-tools: $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI, and Node.js 22 when this machine's node is older) into .cache/
+tools: node $(TOOLS)/golangci-lint $(CDK) ## install the pinned tools (golangci-lint, the CDK CLI, and Node.js 22 when this machine's node is older) into .cache/
 
 node: ## use this machine's Node.js if it is 22 or newer (an LTS the CDK supports), else install Node.js 22 into .cache/node
 	@if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' 2>/dev/null; then \
