@@ -12,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PYENV_VERSION=${PYENV_VERSION:-3.11.7}
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 out=${CFN_LINT_OUT:-cdk.out/lint}
 example_key='arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
 

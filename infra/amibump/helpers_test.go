@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -25,6 +26,7 @@ func TestMain(m *testing.M) {
 	// The CDK CLI's region decides the default architecture of an
 	// environment-agnostic stack; the tests set their stacks' regions themselves.
 	_ = os.Unsetenv("CDK_DEFAULT_REGION")
+	useSupportedNode()
 	var err error
 	if outdir, err = os.MkdirTemp("", "amibump-cdk-test-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -34,6 +36,21 @@ func TestMain(m *testing.M) {
 	jsii.Close()
 	_ = os.RemoveAll(outdir)
 	os.Exit(code)
+}
+
+// useSupportedNode points jsii at the Node.js that make node installed into
+// .cache/node (22, an LTS line the CDK supports) when there is one, so that
+// go test ./infra/... runs on it even where the machine's node is older. An
+// explicit JSII_NODE wins.
+func useSupportedNode() {
+	if os.Getenv("JSII_NODE") != "" {
+		return
+	}
+	if node, err := filepath.Abs("../../.cache/node/node_modules/.bin/node"); err == nil {
+		if _, err := os.Stat(node); err == nil {
+			_ = os.Setenv("JSII_NODE", node)
+		}
+	}
 }
 
 // synthesized is one stack, synthesized once per test file (synth spawns Node

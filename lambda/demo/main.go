@@ -4,8 +4,13 @@
 // it a deploy, a replay of it, an older deploy and a fan-out, and tells what
 // happened. It stops everything it started, also on Ctrl-C.
 //
+// With -serve it only starts the seeded endpoint, prints the export lines that
+// point amibump (and the AWS CLI) at it, and keeps it up until Ctrl-C: a place
+// to try amibump status, plan, run and emit without an AWS account.
+//
 //	go run ./lambda/demo         # or: make demo
 //	go run ./lambda/demo -logs   # with the function's JSON logs
+//	go run ./lambda/demo -serve  # or: make sim
 package main
 
 import (
@@ -35,9 +40,15 @@ import (
 
 func main() {
 	logs := flag.Bool("logs", false, "show the function's JSON logs")
+	serveOnly := flag.Bool("serve", false, "only start the seeded local AWS endpoint, print the export lines that point amibump at it, and keep it up until Ctrl-C")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, printer{os.Stdout}, *logs)
+	var err error
+	if *serveOnly {
+		err = serve(ctx, printer{os.Stdout}, 0)
+	} else {
+		err = run(ctx, printer{os.Stdout}, *logs)
+	}
 	stop()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -131,6 +142,49 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 	}
 	w.printf("\n%d AMIs registered; %d results published on the bus \"amibump\". Done in %s.\n",
 		len(cloud.Images()), len(cloud.Events()), time.Since(began).Round(100*time.Millisecond))
+	return nil
+}
+
+// localCredentials are what the endpoint takes: any key signs, and this one
+// names the seeded account's caller.
+var localCredentials = map[string]string{"AWS_ACCESS_KEY_ID": "AKIDLOCALAMIBUMP", "AWS_SECRET_ACCESS_KEY": "local"}
+
+// exportLines are the shell lines that point the AWS SDKs and CLIs at endpoint.
+func exportLines(endpoint string) []string {
+	return []string{
+		"export AWS_ENDPOINT_URL=" + endpoint,
+		"export AWS_REGION=" + awsfake.Region + " AWS_DEFAULT_REGION=" + awsfake.Region,
+		"export AWS_ACCESS_KEY_ID=" + localCredentials["AWS_ACCESS_KEY_ID"] + " AWS_SECRET_ACCESS_KEY=" + localCredentials["AWS_SECRET_ACCESS_KEY"],
+		"unset AWS_PROFILE AWS_SESSION_TOKEN",
+	}
+}
+
+// serve starts the seeded endpoint on port (0 = any free one), prints how to
+// use it, and keeps it up until ctx ends (Ctrl-C). AMIs become available two
+// seconds after they are made, on this machine's clock.
+func serve(ctx context.Context, w printer, port int) error {
+	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second))
+	account := local.SeedAccount(cloud)
+	sim := awssim.New(cloud)
+	endpoint, err := sim.Start(port)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sim.Close() }()
+	w.printf("Local AWS endpoint at %s, account %s, %s, bus \"amibump\":\n", endpoint, awsfake.Account, awsfake.Region)
+	describeAccount(ctx, w, cloud, account)
+	w.printf("\nPoint amibump (and the AWS CLI) at it, in another shell:\n\n")
+	for _, line := range exportLines(endpoint) {
+		w.printf("  %s\n", line)
+	}
+	w.printf("\nthen, for example:\n\n" +
+		"  amibump status\n" +
+		"  amibump plan --app shop --env prod --layer web --group a --build-id try-1\n" +
+		"  amibump run  --app shop --env prod --layer web --group a --build-id try-1\n" +
+		"  amibump emit --app shop --env prod --build-id try-2   # on the bus; no function here processes it\n" +
+		"\nCtrl-C stops the endpoint (everything in it is forgotten).\n")
+	<-ctx.Done()
+	w.printf("Endpoint stopped.\n")
 	return nil
 }
 

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
@@ -33,12 +36,14 @@ type emitResult struct {
 	ErrorMessage string `json:"errorMessage,omitempty"`
 }
 
-const emitSynopsis = `Usage: amibump emit --app APP --env ENV [--layer L] [--group G] [--instance-id ID] [--dry-run] [--print]
+const emitSynopsis = `Usage: amibump emit --app APP --env ENV [--layer L] [--group G] [--instance-id ID] [--dry-run] [--check] [--print]
 
 Builds the deploy-finished event, validates it as the function does, and puts it on the
 bus. Prints the event id. Build id, URL and commit default to Jenkins' BUILD_TAG, BUILD_URL
 and GIT_COMMIT. With --print, prints the entry as "aws events put-events --entries" takes
-it instead of sending it (no AWS call, no credentials needed).`
+it instead of sending it (no AWS call, no credentials needed). With --check, first reads
+the launch templates (ec2:DescribeLaunchTemplates) and sends nothing, with exit code 3,
+when none is tagged for the event: amibump would reject it.`
 
 func (c *cli) emit(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("emit", emitSynopsis)
@@ -49,13 +54,18 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 	source := fs.String("source", event.DefaultCISource, "event `source`: the one the stack admits (cdk context ciSource)")
 	bus := fs.String("bus", event.DefaultBusName, "event `bus` name or ARN")
 	printEntry := fs.Bool("print", false, "print the PutEvents entry (JSON) instead of sending it")
+	check := fs.Bool("check", false, "first check that a launch template is tagged for the event (ec2:DescribeLaunchTemplates); send nothing, exit 3, when none is")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	a.registerTimeout(fs, 30*time.Second)
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
 		return code
 	}
 	if len(positional) > 0 {
 		return c.fail("emit", fmt.Errorf("unexpected argument %q: emit takes flags only", positional[0]), exitInvalid)
+	}
+	if *check && *printEntry {
+		return c.fail("emit", errors.New("--check reads the launch templates and --print makes no AWS call: give one of them"), exitInvalid)
 	}
 	deploy := d.deploy(fs, c.getenv)
 	entry, err := newEntry(deploy, *source, *bus)
@@ -66,9 +76,16 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		return c.printJSON([]putEntry{entry})
 	}
 
-	_, _, events, err := c.clients(ctx, a.profile, a.region)
+	ctx, cancel := withTimeout(ctx, a)
+	defer cancel()
+	ec2Client, _, events, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("emit", err, exitFailure)
+	}
+	if *check {
+		if code, ok := c.checkTemplates(ctx, ec2Client, deploy); !ok {
+			return code
+		}
 	}
 	out, err := events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 		Source:       aws.String(entry.Source),
@@ -79,27 +96,24 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		// agent whose clock is wrong cannot send a deploy from the future.
 	}}})
 	if err != nil {
+		if t := timedOut(ctx, err); t != nil {
+			return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, t), exitFailure)
+		}
 		code := exitFailure
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && (bump.IsPermanent(err) || apiErr.ErrorCode() == "ResourceNotFoundException") {
 			code = exitRejected
 		}
-		if *jsonOut && apiErr != nil {
-			c.printJSON(emitResult{ErrorCode: apiErr.ErrorCode(), ErrorMessage: apiErr.ErrorMessage()})
-		}
 		return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, err), code)
 	}
 	// PutEvents answers HTTP 200 when entries fail: the failure is in the entry.
 	if out.FailedEntryCount > 0 || len(out.Entries) == 0 || out.Entries[0].EventId == nil {
-		var res emitResult
+		var failed entryError
 		if len(out.Entries) > 0 {
-			res.ErrorCode, res.ErrorMessage = aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage)
+			failed = entryError{code: aws.ToString(out.Entries[0].ErrorCode), message: aws.ToString(out.Entries[0].ErrorMessage)}
 		}
-		if *jsonOut {
-			c.printJSON(res)
-		}
-		return c.fail("emit", fmt.Errorf("EventBridge did not accept the event on bus %s: %s: %s%s",
-			entry.EventBusName, res.ErrorCode, res.ErrorMessage, entryHint(res.ErrorCode)), entryExitCode(res.ErrorCode))
+		return c.fail("emit", fmt.Errorf("EventBridge did not accept the event on bus %s: %s: %s%s: %w",
+			entry.EventBusName, failed.code, failed.message, entryHint(failed.code), failed), entryExitCode(failed.code))
 	}
 	id := aws.ToString(out.Entries[0].EventId)
 	if *jsonOut {
@@ -108,6 +122,40 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 	c.printf(c.stdout, "%s\n", id)
 	c.printf(c.stderr, "amibump emit: deploy-finished for %s, build %s, put on bus %s\n", describe(deploy), deploy.Build.ID, entry.EventBusName)
 	return exitOK
+}
+
+// checkTemplates tells whether a launch template is tagged for the deploy, as
+// the function looks them up; ok is false (with the exit code) when none is,
+// or when the templates cannot be read.
+func (c *cli) checkTemplates(ctx context.Context, ec2Client bump.EC2, d event.Deploy) (code int, ok bool) {
+	var filters []ec2types.Filter
+	for _, tv := range d.Selector() {
+		filters = append(filters, ec2types.Filter{Name: aws.String("tag:" + tv.Key), Values: []string{tv.Value}})
+	}
+	var names []string
+	pages := ec2.NewDescribeLaunchTemplatesPaginator(ec2Client, &ec2.DescribeLaunchTemplatesInput{Filters: filters})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			if t := timedOut(ctx, err); t != nil {
+				err = t
+			}
+			code := exitFailure
+			if bump.IsPermanent(err) {
+				code = exitRejected
+			}
+			return c.fail("emit", fmt.Errorf("--check: read the launch templates: %w", err), code), false
+		}
+		for _, lt := range page.LaunchTemplates {
+			names = append(names, aws.ToString(lt.LaunchTemplateName))
+		}
+	}
+	if len(names) == 0 {
+		return c.fail("emit", fmt.Errorf("--check: no launch template is tagged %s in this account and region, so amibump would reject this deploy; nothing was sent. Tag the template (README: Tags) or fix --app/--env/--layer/--group",
+			describe(d)), exitRejected), false
+	}
+	c.printf(c.stderr, "amibump emit: --check: %d launch template(s) tagged %s: %s\n", len(names), describe(d), strings.Join(names, ", "))
+	return exitOK, true
 }
 
 // newEntry validates the detail as the function does and returns the

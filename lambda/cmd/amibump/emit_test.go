@@ -213,15 +213,58 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, exitOK},
 		{[]string{"-h"}, exitOK},
 		{[]string{"emit", "-h"}, exitOK},
+		{[]string{"help", "emit"}, exitOK},
 		{[]string{"plan", "--help"}, exitOK},
+		{[]string{"help", "bump"}, exitInvalid},
 	} {
 		code, stdout, stderr := w.amibump(tt.args...)
 		if code != tt.want {
 			t.Errorf("amibump %v: exit %d, want %d", tt.args, code, tt.want)
 		}
-		if !strings.Contains(stdout+stderr, "Exit codes") {
-			t.Errorf("amibump %v: the usage does not list the exit codes:\n%s%s", tt.args, stdout, stderr)
+		// Asked for, help goes to stdout (amibump help emit | less); a usage
+		// shown because of a mistake goes to stderr.
+		shown, other := stdout, stderr
+		if code != exitOK {
+			shown, other = stderr, stdout
 		}
+		if !strings.Contains(shown, "Exit codes") || (code == exitOK && other != "") {
+			t.Errorf("amibump %v: exit %d; the usage, with the exit codes, belongs on %s only:\nstdout %q\nstderr %q", tt.args, code,
+				map[bool]string{true: "stdout", false: "stderr"}[code == exitOK], stdout, stderr)
+		}
+	}
+	if _, stdout, _ := w.amibump("help", "emit"); !strings.Contains(stdout, "--build-id id") || !strings.Contains(stdout, "--check") {
+		t.Errorf("help emit does not list emit's flags as --name:\n%s", stdout)
+	}
+}
+
+// TestUnknownFlags: a mistyped flag or command is exit 2, with the one it
+// resembles; a flag of run given to plan says so.
+func TestUnknownFlags(t *testing.T) {
+	w := newWorld(t, nil)
+	w.jenkins("142")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"emit", "--ap", "shop", "--env", "prod"}, "unknown flag --ap; did you mean --app?"},
+		{[]string{"emit", "--app", "shop", "--env", "prod", "--instance", "i-1"}, "did you mean --instance-id?"},
+		{[]string{"status", "--layr", "web"}, "did you mean --layer?"},
+		{[]string{"plan", "--app", "shop", "--env", "prod", "--publish-results"}, "unknown flag --publish-results (run takes it"},
+		{[]string{"plan", "--app", "shop", "--env", "prod", "--max-wait", "1m"}, "unknown flag --max-wait (run takes it"},
+		{[]string{"stauts"}, "did you mean status?"},
+		{[]string{"emit", "-app", "shop", "--env", "prod", "--zzzzzz"}, "unknown flag --zzzzzz\n"},
+	} {
+		code, stdout, stderr := w.amibump(tt.args...)
+		if code != exitInvalid || !strings.Contains(stderr, tt.want) || stdout != "" {
+			t.Errorf("amibump %v: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+	if len(w.cloud.Events()) != 0 || w.clientCalls != 0 {
+		t.Errorf("bad flags sent %d events, built clients %d times", len(w.cloud.Events()), w.clientCalls)
+	}
+	// -app and --app are the same flag.
+	if code, _, stderr := w.amibump("emit", "-app", "shop", "-env", "prod"); code != exitOK {
+		t.Errorf("emit -app shop -env prod: exit %d\n%s", code, stderr)
 	}
 }
 

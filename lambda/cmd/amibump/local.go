@@ -2,14 +2,18 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
@@ -56,12 +60,19 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	source := fs.String("source", event.DefaultCISource, "event `source` of an event made from flags")
 	jsonOut := fs.Bool("json", false, "print the function's response (results) as JSON")
 	verbose := fs.Bool("verbose", false, "log each step (the function's logs) to stderr")
-	bus := fs.String("bus", event.DefaultBusName, "event `bus` that --publish-results puts results on")
-	publish := fs.Bool("publish-results", false, "put a bump-finished event per result on --bus, as the function does")
-	fs.DurationVar(&cfg.MaxWait, "max-wait", 30*time.Minute, "how long to wait for the AMI before reporting it pending")
-	fs.DurationVar(&cfg.PollMin, "poll-min", cfg.PollMin, "shortest delay between polls of the AMI's state")
-	fs.DurationVar(&cfg.PollMax, "poll-max", cfg.PollMax, "longest delay between polls of the AMI's state")
-	fs.StringVar(&cfg.SSMPrefix, "ssm-prefix", cfg.SSMPrefix, "parameter `path` amibump may write releases under (the stack's ssmParameterPrefix)")
+	var bus *string
+	var publish *bool
+	if cmd == "run" { // plan neither waits nor publishes: these flags are run's only (runOnlyFlags)
+		bus = fs.String("bus", event.DefaultBusName, "event `bus` that --publish-results puts results on")
+		publish = fs.Bool("publish-results", false, "put a bump-finished event per result on --bus, as the function does; exit 4 if one does not get there")
+		fs.DurationVar(&cfg.MaxWait, "max-wait", 30*time.Minute, "how long to wait for the AMI before reporting it pending")
+		fs.DurationVar(&cfg.PollMin, "poll-min", cfg.PollMin, "shortest delay between polls of the AMI's state")
+		fs.DurationVar(&cfg.PollMax, "poll-max", cfg.PollMax, "longest delay between polls of the AMI's state")
+	} else {
+		a.registerTimeout(fs, 2*time.Minute)
+	}
+	cfg.SSMPrefix = cmp.Or(c.getenv("AMIBUMP_SSM_PREFIX"), cfg.SSMPrefix)
+	fs.StringVar(&cfg.SSMPrefix, "ssm-prefix", cfg.SSMPrefix, "parameter `path` amibump may write releases under (the stack's ssmParameterPrefix; default: AMIBUMP_SSM_PREFIX, else /amibump/)")
 	fs.DurationVar(&cfg.ClockSkew, "clock-skew", cfg.ClockSkew, "how far ahead of this machine's clock a deploy event's time may be")
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
@@ -82,10 +93,12 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if err != nil {
 		return c.fail(cmd, err, exitInvalid)
 	}
-	if *publish {
+	if publish != nil && *publish {
 		cfg.EventBus = *bus
 	}
-	ec2Client, asgClient, eventsClient, err := c.clients(ctx, a.profile, a.region)
+	ctx, cancel := withTimeout(ctx, a)
+	defer cancel()
+	ec2Client, asgClient, eventsClient, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail(cmd, err, exitFailure)
 	}
@@ -95,19 +108,32 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 			return c.fail(cmd, err, exitFailure)
 		}
 	}
+	published := &publishRecorder{Events: eventsClient}
+	if cmd == "run" {
+		ec2Client = c.newHeartbeat(ec2Client, cfg.MaxWait)
+	}
 	var log *slog.Logger
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, eventsClient, cfg, log).WithClock(c.now).WithSSM(ssmClient).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
+	resp, err := bump.New(ec2Client, asgClient, published, cfg, log).WithClock(c.now).WithSSM(ssmClient).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
+	if t := timedOut(ctx, err); t != nil {
+		err = t
+	}
+	if err != nil && len(resp.Results) == 0 {
+		return c.fail(cmd, err, exitFailure) // nothing to print but the error (as JSON with --json)
+	}
 	if *jsonOut {
 		c.printJSON(resp)
 	} else {
-		c.printResults(cmd, raw, resp, err != nil)
+		c.printResults(cmd, raw, resp, err != nil, c.where(ctx))
 	}
 	code = exitCode(resp, err)
 	if err != nil {
-		c.printf(c.stderr, "amibump %s: %v\n", cmd, err)
+		code = c.fail(cmd, err, code)
+	}
+	if perr := published.err(); perr != nil && cfg.EventBus != "" {
+		code = max(code, c.fail(cmd, fmt.Errorf("--publish-results: results were not all put on bus %s: %w%s", cfg.EventBus, perr, entryHint(publishCode(perr))), exitFailure))
 	}
 	for _, r := range resp.Results {
 		if r.Status == event.Pending && err == nil && cmd == "run" {
@@ -115,6 +141,15 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 		}
 	}
 	return code
+}
+
+// publishCode is the AWS error code of a failure to publish, if any.
+func publishCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
 }
 
 // localEvent builds the event to process, as EventBridge would deliver it,
@@ -130,7 +165,7 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 		return nil, errors.New("give an event file or the detail flags (--app, --env...), not both")
 	case len(positional) == 1:
 		var err error
-		if env, err = readEvent(positional[0]); err != nil {
+		if env, err = c.readEvent(positional[0]); err != nil {
 			return nil, err
 		}
 	default:
@@ -203,10 +238,18 @@ func (c *cli) checkTime(raw []byte, skew time.Duration) error {
 	return event.CheckTime(env.Time, c.now(), skew, "--clock-skew")
 }
 
-// readEvent reads an event file: an event as EventBridge delivers it, or a
-// list of one PutEvents entry as "amibump emit --print" prints it.
-func readEvent(path string) (map[string]any, error) {
-	raw, err := os.ReadFile(path)
+// readEvent reads an event file ("-": standard input): an event as
+// EventBridge delivers it, or a list of one PutEvents entry as "amibump emit
+// --print" prints it.
+func (c *cli) readEvent(path string) (map[string]any, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = io.ReadAll(c.stdin)
+		path = "standard input"
+	} else {
+		raw, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -25,13 +25,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/amibump/amibump/lambda/bump"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -57,8 +59,30 @@ func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
 	return ssm.NewFromConfig(cfg), nil
 }
 
+// sdkScope reads the account of the credentials (STS GetCallerIdentity, which
+// needs no permission) and the region the clients use, for the headers; ""
+// for what it cannot read.
+func sdkScope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
+	cfg, err := loadConfig(ctx, profile, region)
+	if err != nil {
+		return "", region
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", cfg.Region
+	}
+	return aws.ToString(out.Account), cfg.Region
+}
+
 func loadConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) })}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return bump.NewRetryer(1) }),
+		// The SDK's own warnings (a response without a checksum, a deprecated
+		// setting) are for its developers: kept off a person's terminal and
+		// the CI log, where amibump's output is the contract.
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
+	}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}

@@ -11,17 +11,21 @@ import (
 // printResults writes the function's response for a person: a line about the
 // event, then a short block per launch template.
 // failed says the run ended with an error (reported apart).
-func (c *cli) printResults(cmd string, raw []byte, resp event.Response, failed bool) {
+// where is the account and region, for the first line ("" to leave it out).
+func (c *cli) printResults(cmd string, raw []byte, resp event.Response, failed bool, where string) {
 	say := func(format string, args ...any) { c.printf(c.stdout, format, args...) }
+	if where != "" {
+		where = " in " + where
+	}
 	if env, err := event.ParseEnvelope(raw); err == nil {
 		what := fmt.Sprintf("%s event %s at %s", env.DetailType, env.ID, env.Time.UTC().Format(time.RFC3339))
 		if d, err := event.ParseDeploy(env.Detail); err == nil && env.Classify() == event.KindDeploy {
 			what = fmt.Sprintf("deploy of build %s to %s (event %s at %s)", d.Build.ID, describe(*d), env.ID, env.Time.UTC().Format(time.RFC3339))
 		}
 		if cmd == "plan" {
-			say("Plan for the %s; dry run, nothing was changed.\n", what)
+			say("Plan for the %s%s; dry run, nothing was changed.\n", what, where)
 		} else {
-			say("Processed the %s.\n", what)
+			say("Processed the %s%s.\n", what, where)
 		}
 	}
 	if len(resp.Results) == 0 {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,12 +78,27 @@ func TestReadmeJenkinsfile(t *testing.T) {
 			if !strings.Contains(jenkinsfile, "post {") || !strings.Contains(jenkinsfile, "success {") {
 				t.Errorf("the Jenkinsfile does not emit from post { success { … } }:\n%s", jenkinsfile)
 			}
+			if !strings.Contains(jenkinsfile, "withCredentials([aws(") {
+				t.Errorf("the Jenkinsfile does not show where the credentials come from (withCredentials):\n%s", jenkinsfile)
+			}
+			// AWS CLI v1 reads only AWS_DEFAULT_REGION: both are set, to the same region.
+			regions := map[string]string{}
+			for _, m := range regexp.MustCompile(`(?m)^\s*(AWS_REGION|AWS_DEFAULT_REGION)\s*=\s*'([^']*)'`).FindAllStringSubmatch(jenkinsfile, -1) {
+				regions[m[1]] = m[2]
+			}
+			if regions["AWS_REGION"] == "" || regions["AWS_REGION"] != regions["AWS_DEFAULT_REGION"] {
+				t.Errorf("the Jenkinsfile sets AWS_REGION %q and AWS_DEFAULT_REGION %q; want both, the same", regions["AWS_REGION"], regions["AWS_DEFAULT_REGION"])
+			}
 			m := regexp.MustCompile(`sh '(amibump [^']*)'`).FindStringSubmatch(jenkinsfile)
 			if m == nil {
 				t.Fatalf("no sh 'amibump …' step in:\n%s", jenkinsfile)
 			}
 			w := newWorld(t, nil)
 			jenkinsBuild142(w)
+			delete(w.env, "AWS_REGION")
+			for k, v := range regions {
+				w.env[k] = v
+			}
 			code, stdout, stderr := w.amibump(words(t, m[1])[1:]...)
 			if code != exitOK {
 				t.Fatalf("%s: exit %d\n%s", m[1], code, stderr)
@@ -132,14 +148,35 @@ func TestReadmePutEventsEntries(t *testing.T) {
 
 			// The Groovy that writes the file names the same fields and values.
 			groovy := block(t, doc, "put-events-jenkins")
-			for _, want := range []string{"Source: 'ci.jenkins'", "DetailType: 'deploy-finished'", "EventBusName: 'amibump'",
+			for _, want := range []string{"[Source: 'ci.jenkins', DetailType: 'deploy-finished', EventBusName: 'amibump', Detail: detail]",
 				"app: 'shop', env: 'prod', layer: 'web', group: 'a'", "build: [id: env.BUILD_TAG, url: env.BUILD_URL, commit: env.GIT_COMMIT]",
-				"file://amibump-entries.json", `"FailedEntryCount": 0`} {
+				`writeFile file: 'amibump-entries.json', text: "[${entry}]"`, "file://amibump-entries.json", `"FailedEntryCount": 0`} {
 				if !strings.Contains(groovy, want) {
 					t.Errorf("the put-events Jenkinsfile does not say %q", want)
 				}
 			}
 		})
+	}
+}
+
+// TestReadmeEmitterPolicy: the emitter's policy is JSON that allows
+// events:PutEvents on the bus and nothing else.
+func TestReadmeEmitterPolicy(t *testing.T) {
+	for path, doc := range readmes(t) {
+		var policy struct {
+			Version   string
+			Statement []struct{ Effect, Action, Resource string }
+		}
+		if err := json.Unmarshal([]byte(block(t, doc, "emitter-policy")), &policy); err != nil {
+			t.Fatalf("%s: the emitter's policy is not JSON: %v", path, err)
+		}
+		if len(policy.Statement) != 1 || policy.Version != "2012-10-17" {
+			t.Fatalf("%s: policy %+v; want one statement, version 2012-10-17", path, policy)
+		}
+		st := policy.Statement[0]
+		if st.Effect != "Allow" || st.Action != "events:PutEvents" || !regexp.MustCompile(`^arn:aws:events:[a-z0-9-]+:123456789012:event-bus/`+event.DefaultBusName+`$`).MatchString(st.Resource) {
+			t.Errorf("%s: statement %+v; want Allow events:PutEvents on the bus %s", path, st, event.DefaultBusName)
+		}
 	}
 }
 
@@ -207,8 +244,8 @@ func TestReadmeLaptop(t *testing.T) {
 // TestReadmeExitCodes: the README's table lists the codes the command uses.
 func TestReadmeExitCodes(t *testing.T) {
 	for path, doc := range readmes(t) {
-		for _, code := range []int{exitOK, exitInvalid, exitRejected, exitFailure} {
-			if !regexp.MustCompile(`(?m)^\| ` + string(rune('0'+code)) + ` \| `).MatchString(doc) {
+		for _, code := range []int{exitOK, exitInvalid, exitRejected, exitFailure, exitInterrupted} {
+			if !regexp.MustCompile(`(?m)^\| ` + strconv.Itoa(code) + ` \| `).MatchString(doc) {
 				t.Errorf("%s: the exit code table has no row for %d", path, code)
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,8 +56,11 @@ type (
 	}
 )
 
-// statusReport is what amibump status --json prints.
+// statusReport is what amibump status --json prints. Account and Region are
+// null when they cannot be told.
 type statusReport struct {
+	Account   *string          `json:"account"`
+	Region    *string          `json:"region"`
 	Templates []templateStatus `json:"templates"`
 }
 
@@ -74,6 +78,8 @@ type templateStatus struct {
 	Failed       []string      `json:"failed"`
 	SSMParameter string        `json:"ssmParameter,omitempty"`
 	Groups       []groupStatus `json:"groups"`
+	// Warnings is what MarshalJSON writes of templateWarnings; read back by tests.
+	Warnings []string `json:"warnings"`
 }
 
 type versionStatus struct {
@@ -110,6 +116,61 @@ type groupStatus struct {
 	resolvesLatest bool
 }
 
+// MarshalJSON writes a template's status with one convention for what is
+// absent: null, never "" nor a missing key (buildId, commit and deployedAt
+// when amibump did not make $Latest's AMI; layer, group, env when the tag is
+// absent; ssmParameter when there is none; an imageId not known); lists are
+// [] when empty. "warnings" are the lines the text marks with "!".
+func (t templateStatus) MarshalJSON() ([]byte, error) {
+	type latestJSON struct {
+		Version    int64      `json:"version"`
+		ImageID    *string    `json:"imageId"`
+		BuildID    *string    `json:"buildId"`
+		Commit     *string    `json:"commit"`
+		DeployedAt *time.Time `json:"deployedAt"`
+	}
+	type versionJSON struct {
+		Version int64   `json:"version"`
+		ImageID *string `json:"imageId"`
+	}
+	return json.Marshal(struct {
+		LaunchTemplateID   string        `json:"launchTemplateId"`
+		LaunchTemplateName string        `json:"launchTemplateName"`
+		App                string        `json:"app"`
+		Env                *string       `json:"env"`
+		Layer              *string       `json:"layer"`
+		Group              *string       `json:"group"`
+		Latest             latestJSON    `json:"latest"`
+		Default            versionJSON   `json:"default"`
+		Pending            []string      `json:"pending"`
+		Failed             []string      `json:"failed"`
+		SSMParameter       *string       `json:"ssmParameter"`
+		Groups             []groupStatus `json:"groups"`
+		Warnings           []string      `json:"warnings"`
+	}{
+		t.LaunchTemplateID, t.LaunchTemplateName, t.App, orNull(t.Env), orNull(t.Layer), orNull(t.Group),
+		latestJSON{t.Latest.Version, orNull(t.Latest.ImageID), orNull(t.Latest.BuildID), orNull(t.Latest.Commit), t.Latest.DeployedAt},
+		versionJSON{t.Default.Version, orNull(t.Default.ImageID)},
+		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orEmpty(t.Groups), templateWarnings(t),
+	})
+}
+
+// orEmpty is list, or [] (never JSON null) when it is nil.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// orNull is s, or nil (JSON null) when s is "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // status runs amibump status.
 func (c *cli) status(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("status", statusSynopsis)
@@ -120,6 +181,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	var a awsFlags
 	a.register(fs)
 	jsonOut := fs.Bool("json", false, "print the status as one JSON object")
+	a.registerTimeout(fs, time.Minute)
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
 		return code
@@ -138,7 +200,9 @@ func (c *cli) status(ctx context.Context, args []string) int {
 		}
 		filters = append(filters, ec2types.Filter{Name: aws.String("tag:amibump:" + name), Values: []string{v}})
 	}
-	ec2Client, asgClient, _, err := c.clients(ctx, a.profile, a.region)
+	ctx, cancel := withTimeout(ctx, a)
+	defer cancel()
+	ec2Client, asgClient, _, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("status", err, exitFailure)
 	}
@@ -149,6 +213,9 @@ func (c *cli) status(ctx context.Context, args []string) int {
 		return c.fail("status", fmt.Errorf("the Auto Scaling client cannot describe warm pools (DescribeWarmPool)"), exitFailure)
 	}
 	report, err := readStatus(ctx, ec2Client, statusASG, filters, c.getenv)
+	if t := timedOut(ctx, err); t != nil {
+		err = t
+	}
 	if err != nil {
 		code := exitFailure
 		if bump.IsPermanent(err) {
@@ -156,10 +223,14 @@ func (c *cli) status(ctx context.Context, args []string) int {
 		}
 		return c.fail("status", err, code)
 	}
+	if c.scope != nil {
+		account, region := c.scope(ctx, a.profile, a.region)
+		report.Account, report.Region = orNull(account), orNull(region)
+	}
 	if *jsonOut {
 		return c.printJSON(report)
 	}
-	c.printStatus(report, c.now())
+	c.printStatus(report, c.now(), c.where(ctx))
 	return exitOK
 }
 

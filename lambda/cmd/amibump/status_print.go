@@ -9,9 +9,13 @@ import (
 	"time"
 )
 
-// printStatus writes the status for a person: a block per template, its
-// columns aligned, warnings on lines marked "!".
-func (c *cli) printStatus(r statusReport, now time.Time) {
+// printStatus writes the status for a person: where (the account and
+// region) first, then a block per template, its columns aligned, warnings on
+// lines marked "!".
+func (c *cli) printStatus(r statusReport, now time.Time, where string) {
+	if where != "" {
+		c.printf(c.stdout, "In %s:\n\n", where)
+	}
 	if len(r.Templates) == 0 {
 		c.printf(c.stdout, "No launch template tagged amibump:app matches.\n")
 		return
@@ -40,7 +44,7 @@ func (c *cli) printStatus(r statusReport, now time.Time) {
 // w writes to a bytes.Buffer, which cannot fail: its errors are not checked.
 func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []string {
 	defer func() { _ = w.Flush() }()
-	var warnings []string
+	warnings := templateWarnings(t)
 	row := func(cells ...string) { _, _ = fmt.Fprintln(w, strings.Join(cells, "\t")) }
 	var selector []string
 	for _, kv := range [][2]string{{"app", t.App}, {"env", t.Env}, {"layer", t.Layer}, {"group", t.Group}} {
@@ -61,9 +65,6 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 	if t.SSMParameter != "" {
 		row("  ssm", t.SSMParameter)
 	}
-	for _, id := range t.Failed {
-		warnings = append(warnings, fmt.Sprintf("AMI %s failed; the next reconcile removes it, and the next deploy makes a fresh one", id))
-	}
 	if len(t.Groups) == 0 {
 		row("  no Auto Scaling group launches from it")
 		return warnings
@@ -80,6 +81,18 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 			how = "pinned"
 		}
 		row("  "+g.Name, fmt.Sprintf("v%d (%s)", g.Version, how), fmt.Sprint(g.Instances), older)
+	}
+	return warnings
+}
+
+// templateWarnings are what a person should act on, for one template: the
+// "!" lines of the text, "warnings" in JSON.
+func templateWarnings(t templateStatus) []string {
+	warnings := []string{}
+	for _, id := range t.Failed {
+		warnings = append(warnings, fmt.Sprintf("AMI %s failed; the next reconcile removes it, and the next deploy makes a fresh one", id))
+	}
+	for _, g := range t.Groups {
 		warnings = append(warnings, groupWarnings(t, g)...)
 	}
 	return warnings

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -132,6 +133,14 @@ func TestStatusGolden(t *testing.T) {
 	if err := decodeStrict([]byte(stdout), &report); err != nil {
 		t.Fatalf("status --json is not the documented object: %v", err)
 	}
+	// One convention for what is absent: null, never "".
+	var doc any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if path := emptyString(doc, "$"); path != "" {
+		t.Errorf("status --json has \"\" at %s; an absent value is null", path)
+	}
 
 	code, stdout, stderr = w.amibump("status")
 	if code != exitOK {
@@ -219,9 +228,32 @@ func TestStatusBadInput(t *testing.T) {
 			}
 		})
 	}
-	if code, _, stderr := w.amibump("status", "-h"); code != exitOK || !strings.Contains(stderr, "older") {
-		t.Errorf("status -h: exit %d, and the help must say what an older image is\n%s", code, stderr)
+	if code, stdout, _ := w.amibump("status", "-h"); code != exitOK || !strings.Contains(stdout, "older") {
+		t.Errorf("status -h: exit %d, and the help must say what an older image is\n%s", code, stdout)
 	}
+}
+
+// emptyString returns the path of the first "" in a JSON value, or "".
+func emptyString(v any, path string) string {
+	switch v := v.(type) {
+	case string:
+		if v == "" {
+			return path
+		}
+	case []any:
+		for i, e := range v {
+			if p := emptyString(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if p := emptyString(e, path+"."+k); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func TestStatusAWSErrors(t *testing.T) {
@@ -238,8 +270,12 @@ func TestStatusAWSErrors(t *testing.T) {
 			w := newStatusWorld(t)
 			tt.inject(w.cloud)
 			code, stdout, stderr := w.amibump("status", "--json")
-			if code != tt.want || stdout != "" || !strings.HasPrefix(stderr, "amibump status: ") {
-				t.Errorf("exit %d, want %d; stdout %q\n%s", code, tt.want, stdout, stderr)
+			var got errorJSON
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil || got.ExitCode != code || got.Error == "" || got.ErrorCode == "" {
+				t.Errorf("--json on an error printed %q (%v); want one JSON error object with the exit code and AWS's error code", stdout, err)
+			}
+			if code != tt.want || !strings.HasPrefix(stderr, "amibump status: ") {
+				t.Errorf("exit %d, want %d\n%s", code, tt.want, stderr)
 			}
 		})
 	}

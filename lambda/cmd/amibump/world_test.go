@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -62,17 +63,22 @@ func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bu
 	return w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), nil
 }
 
+// scope is the world's account, and the region asked for or the world's.
+func (w *world) scope(_ context.Context, _, region string) (string, string) {
+	return awsfake.Account, cmp.Or(region, awsfake.Region)
+}
+
 // amibump runs the command line in-process against the world, with fast polls
-// for plan and run.
+// for run.
 func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
 	w.t.Helper()
-	if len(args) > 0 && (args[0] == "plan" || args[0] == "run") {
+	if len(args) > 0 && args[0] == "run" {
 		args = append([]string{args[0], "--poll-min", "1ms", "--poll-max", "5ms", "--max-wait", "10s"}, args[1:]...)
 	}
 	var out, errOut bytes.Buffer
 	// No deadline, as on a command line: the wait is bounded by --max-wait.
 	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now,
-		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }))
+		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }), withScope(w.scope))
 	return code, out.String(), errOut.String()
 }
 
