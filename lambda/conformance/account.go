@@ -23,7 +23,9 @@ import (
 const ArchVariable = "AMIBUMP_CONFORMANCE_ARCH"
 
 // accountPatience is how long things take in a real account: reads that lag
-// writes by seconds, an AMI of an 8 GiB volume in a few minutes.
+// writes by seconds, an AMI of an 8 GiB volume in a few minutes, EC2's
+// validation of an aws:ec2:image parameter in seconds (polled for up to 5
+// minutes).
 var accountPatience = Patience{ReadLag: 2 * time.Minute, Image: 20 * time.Minute, Poll: 5 * time.Second, Validated: 5 * time.Minute}
 
 // account is the harness of a real account: tiny resources in the default VPC
@@ -218,10 +220,11 @@ func (a *account) Group(t *testing.T, name, templateID, version string) string {
 	return name
 }
 
-// WarmPool gives the group (of no instances, at most one) a warm pool of
-// stopped instances at least one strong: Auto Scaling launches one, which runs
-// briefly to initialise and then stops, and which the group's ForceDelete
-// removes with the pool (it carries the run's tag, which the group propagates).
+// WarmPool puts a warm pool of stopped instances, at least one, on the group
+// (none desired, at most one): Auto Scaling launches one, which runs briefly
+// to initialise and then stops. The group's ForceDelete removes the pool and
+// its instance, which carries the run's tag (the group propagates it) for the
+// sweep.
 func (a *account) WarmPool(t *testing.T, group string) string {
 	_, err := a.asg.PutWarmPool(t.Context(), &autoscaling.PutWarmPoolInput{AutoScalingGroupName: aws.String(group),
 		MinSize: aws.Int32(1), PoolState: astypes.WarmPoolStateStopped})
