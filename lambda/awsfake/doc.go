@@ -45,9 +45,11 @@
 //     aws-samples/aws-systemsmanagerautomation-with-asglifecyclehooks#2 and
 //     hashicorp/packer#9579). For an instance-store root AWS documents no error
 //     code: the fake answers UnsupportedOperation. (API reference, CreateImage.)
-//     conformance GoneInstance (a terminated instance); TestCreateImageValidation
-//     (the instance-store root: fake only, Amazon Linux has none); bump's
-//     TestSourceThatVanishesIsRetriedWithAnother.
+//     conformance GoneInstance (a terminated instance: InvalidParameterValue);
+//     TestCreateImageValidation (a stopping instance is imaged, and the
+//     instance-store root: fake only, a real instance is stopping, pending or
+//     shutting down for seconds, not on demand, and Amazon Linux has no
+//     instance-store root); bump's TestSourceThatVanishesIsRetriedWithAnother.
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
 //     conformance Images/Pending, Images/Available (the ImageAvailable
@@ -67,7 +69,8 @@
 //     (API reference, DescribeImageReferences, ResourceTypeRequest (valid
 //     values ec2:Instance | ec2:LaunchTemplate | ssm:Parameter |
 //     imagebuilder:ImageRecipe | imagebuilder:ContainerRecipe) and
-//     ResourceTypeOption.) conformance Images/References (version-depth);
+//     ResourceTypeOption.) conformance Images/References (version-depth),
+//     Images/Parameter/References (a parameter that holds the AMI);
 //     TestDescribeImageReferences (instance states, the 10 ids, parameters);
 //     bump's TestRetentionKeepsAMIsAParameterHolds.
 //   - CreateLaunchTemplateVersion with SourceVersion inherits the source's
@@ -114,12 +117,18 @@
 //     parameter changed it would replace nothing. Whether Auto Scaling refuses
 //     skip matching and a desired configuration for such groups is not on a
 //     page we could read: the fake refuses them (ValidationError), the harsher
-//     reading. TestInstanceRefreshOfGroupThatResolvesAParameter.
+//     reading. conformance Images/Parameter/Refresh (AutoRollback, with the
+//     desired configuration and numbered version a rollback otherwise needs,
+//     against the same request for a group whose template names its AMI);
+//     TestInstanceRefreshOfGroupThatResolvesAParameter (skip matching and a
+//     desired configuration alone: fake only, the harsher reading a real
+//     account may not share).
 //   - Warm pools: DescribeWarmPool lists a group's warm pool instances (at most
 //     50 a page); the group's Instances in DescribeAutoScalingGroups do not
 //     (AWS lists them apart and does not say the group's list has them: the
 //     harsher reading for a caller that counts). (Auto Scaling API reference,
-//     DescribeWarmPool.) AddWarmPool; TestDescribeWarmPool,
+//     DescribeWarmPool.) AddWarmPool; conformance WarmPool (one stopped
+//     instance, and MaxRecords 51: ValidationError); TestDescribeWarmPool,
 //     amibump's TestStatusWarmPoolsAndResolvingPins.
 //   - StartInstanceRefresh is authorized on the group, whose tags IAM reads as
 //     autoscaling:ResourceTag/<key> (Service Authorization Reference, Amazon
@@ -166,16 +175,28 @@
 //     reference, PutParameter, DataType and Errors; SSM User Guide, "Native
 //     parameter support for Amazon Machine Image IDs", "How AMI format
 //     validation works".) WithParameterValidation (default 0: validated within
-//     the call); TestImageParameterValidatedAsynchronously,
-//     TestImageParameterValidationTakesTime; bump's
-//     TestRefreshWaitsForTheParameter, TestCloseDeploysLeaveTheNewestInTheParameter.
+//     the call); conformance Images/Parameter (the new version answered at
+//     once; reads show the version before, or ParameterNotFound, until EC2
+//     has validated it: on the fake with validation taking 30 s on its clock,
+//     in a real account polled until readable, at most 5 minutes);
+//     TestImageParameterValidatedAsynchronously,
+//     TestImageParameterValidationTakesTime (TooManyUpdates and a value that
+//     fails validation: fake only, a real account's validation may end before
+//     a second write reaches it, and AWS reports a failure only through
+//     EventBridge); bump's TestRefreshWaitsForTheParameter,
+//     TestCloseDeploysLeaveTheNewestInTheParameter.
 //   - Parameter tiers: a PutParameter that names no tier gets the account's
 //     default tier (Standard unless set otherwise), on an update too; Advanced
 //     never goes back to Standard (AWS gives no error code: ValidationException,
 //     a failed call); GetParameterHistory tells each version's tier
 //     (GetParameter does not). (SSM API reference, PutParameter, Tier; SSM User
 //     Guide, "Managing parameter tiers", "Specifying a default parameter
-//     tier".) SetDefaultParameterTier; TestParameterTier; bump's
+//     tier".) SetDefaultParameterTier; conformance ParameterTiers (no tier:
+//     the account's default, Standard; Advanced, then Standard asked for
+//     refused, and no tier refused or kept Advanced; the history's tiers; the
+//     Advanced parameter lives seconds); TestParameterTier (a default of
+//     Advanced or Intelligent-Tiering: fake only, the default is a setting of
+//     the whole account and region that a run must not change); bump's
 //     TestParameterTierNeverChanges.
 //
 // # What Lambda and EventBridge do that no fake models

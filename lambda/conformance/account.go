@@ -23,8 +23,10 @@ import (
 const ArchVariable = "AMIBUMP_CONFORMANCE_ARCH"
 
 // accountPatience is how long things take in a real account: reads that lag
-// writes by seconds, an AMI of an 8 GiB volume in a few minutes.
-var accountPatience = Patience{ReadLag: 2 * time.Minute, Image: 20 * time.Minute, Poll: 5 * time.Second}
+// writes by seconds, an AMI of an 8 GiB volume in a few minutes, EC2's
+// validation of an aws:ec2:image parameter in seconds (polled for up to 5
+// minutes).
+var accountPatience = Patience{ReadLag: 2 * time.Minute, Image: 20 * time.Minute, Poll: 5 * time.Second, Validated: 5 * time.Minute}
 
 // account is the harness of a real account: tiny resources in the default VPC
 // from the latest Amazon Linux 2023 AMI, every one tagged with the run and
@@ -105,14 +107,17 @@ func NewRunID() string {
 // Estimate is what a run against a real account makes, costs and takes.
 func Estimate(region, run, instanceType string) string {
 	return fmt.Sprintf(`amibump conformance suite against a real account, region %s, run %s:
-  takes about 10 minutes (most of it waiting for one AMI); everything it makes is tagged %s=%s,
+  takes about 12 minutes (most of it waiting for one AMI); everything it makes is tagged %s=%s,
   removed when its test ends (pass or fail), and swept by that tag when the run starts and ends:
-    2 EC2 instances %s in the default VPC, from the latest Amazon Linux 2023 AMI
+    3 EC2 instances %s in the default VPC, from the latest Amazon Linux 2023 AMI
       (one runs for the whole run, with its 8 GiB gp3 root volume and a public IPv4 address;
-      one is terminated as soon as it is launched)
+      one is terminated as soon as it is launched; one is a warm pool's, which runs a minute
+      or two to initialise, then stops, and goes with its group)
     1 AMI and its 8 GiB snapshot, for about 5 minutes
-    launch templates with a few versions, 1 Auto Scaling group of 0 instances, standard SSM
-      parameters under %s (no charge)
+    launch templates with a few versions, 4 Auto Scaling groups of 0 instances (one with a warm
+      pool), standard SSM parameters under %s (no charge)
+    1 advanced SSM parameter there, for a few seconds: US$0.05 a month, prorated hourly (at most
+      an hour's share, under US$0.0001)
     1 event on the default event bus
   cost: well under US$0.01 at us-east-1 on-demand prices (an instance-hour of %s is under
   US$0.006, a public IPv4 address US$0.005 an hour; volume and snapshot a fraction of a cent).
@@ -201,11 +206,11 @@ func (a *account) Template(t *testing.T, name string, data ec2types.RequestLaunc
 	return id
 }
 
-func (a *account) Group(t *testing.T, name, templateID string) string {
+func (a *account) Group(t *testing.T, name, templateID, version string) string {
 	a.Instance(t) // its subnet is a default subnet of the default VPC
 	name = a.name(name)
 	_, err := a.asg.CreateAutoScalingGroup(t.Context(), &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(templateID), Version: aws.String("$Latest")},
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(templateID), Version: aws.String(version)},
 		MinSize:        aws.Int32(0), MaxSize: aws.Int32(1), DesiredCapacity: aws.Int32(0), VPCZoneIdentifier: aws.String(a.subnet),
 		Tags: []astypes.Tag{{Key: aws.String(TagKey), Value: aws.String(a.run), PropagateAtLaunch: aws.Bool(true)}}})
 	if err != nil {
@@ -213,6 +218,32 @@ func (a *account) Group(t *testing.T, name, templateID string) string {
 	}
 	a.cleaner.Track(t, Resource{Group, name, a.run})
 	return name
+}
+
+// WarmPool puts a warm pool of stopped instances, at least one, on the group
+// (none desired, at most one): Auto Scaling launches one, which runs briefly
+// to initialise and then stops. The group's ForceDelete removes the pool and
+// its instance, which carries the run's tag (the group propagates it) for the
+// sweep.
+func (a *account) WarmPool(t *testing.T, group string) string {
+	_, err := a.asg.PutWarmPool(t.Context(), &autoscaling.PutWarmPoolInput{AutoScalingGroupName: aws.String(group),
+		MinSize: aws.Int32(1), PoolState: astypes.WarmPoolStateStopped})
+	if err != nil {
+		t.Fatalf("conformance: put a warm pool on %s: %v", group, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	for {
+		out, err := a.asg.DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(group)})
+		if err == nil && len(out.Instances) > 0 {
+			return aws.ToString(out.Instances[0].InstanceId)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("conformance: the warm pool of %s launched no instance within 5 minutes (last: %+v, %v)", group, out, err)
+		case <-time.After(accountPatience.Poll):
+		}
+	}
 }
 
 // LoadConfig is the SDK configuration of the standard chain (environment,

@@ -8,16 +8,21 @@
 //   - opt-in, a real account (TestAccount, AMIBUMP_CONFORMANCE=aws with the
 //     standard credentials chain and a region; AWS_ENDPOINT_URL points it at
 //     any other endpoint): tiny resources in the default VPC from the latest
-//     Amazon Linux 2023 AMI, the SDK's waiters with real timeouts, about ten
-//     minutes, well under a cent.
+//     Amazon Linux 2023 AMI, the SDK's waiters with real timeouts, about twelve
+//     minutes, well under a cent (one advanced SSM parameter, the only thing
+//     with a monthly price, lives for seconds).
 //
 // The design is go-cloud's blob/drivertest: one suite (Run), and a Harness per
 // account that gives the SDK configuration and makes the few things the suite
 // cannot make the same way in both (an instance to image, a launch template,
-// an Auto Scaling group: a real account launches or creates them, the fake
-// seeds them), and lets time pass where it holds the clock (Elapse). Reads
-// that may lag a write are retried for as long as the account's Patience
-// says: at once on the fake, minutes in a real account.
+// an Auto Scaling group and its warm pool: a real account launches or creates
+// them, the fake seeds them), and lets time pass where it holds the clock
+// (Elapse). Reads that may lag a write are retried for as long as the
+// account's Patience says: at once on the fake, minutes in a real account.
+// EC2's validation of an aws:ec2:image parameter is the same: the fake's
+// harness turns it on (WithParameterValidation) and the suite checks that
+// reads show the version before until it lets that time pass; a real account
+// is polled until the new version is readable.
 //
 // Each subtest's name is the one awsfake's behaviour ledger (its package
 // documentation) gives beside the rule it pins. What a real account cannot be
@@ -26,7 +31,11 @@
 // not delete, an instance-store root, 10,000 versions of one template, the
 // hour a refresh waits for protected instances, launch configurations (new
 // accounts cannot create them), access denied, throttling and injected faults,
-// and the Recycle Bin (a retention rule would cover every AMI of the account).
+// the Recycle Bin (a retention rule would cover every AMI of the account),
+// instance states that last seconds (pending, stopping, shutting-down), what
+// a write meets while EC2 validates the one before, an AMI validation that
+// fails, and an account's default parameter tier (a setting of the whole
+// account and region).
 //
 // Everything a run makes is tagged amibump:conformance=<run id> (its SSM
 // parameters also live under /amibump-conformance/<run id>/) and removed by

@@ -15,8 +15,12 @@ import (
 	"github.com/amibump/amibump/lambda/conformance"
 )
 
-// imageDelay is how long the fake's AMIs stay pending.
-const imageDelay = 5 * time.Minute
+// imageDelay is how long the fake's AMIs stay pending, validationDelay how
+// long EC2 takes to validate a parameter of data type aws:ec2:image.
+const (
+	imageDelay      = 5 * time.Minute
+	validationDelay = 30 * time.Second
+)
 
 // fake is the harness of the fake: a cloud on a manual clock, served by awssim
 // on 127.0.0.1. What the suite needs besides the SDK calls (an instance, a
@@ -36,7 +40,7 @@ type fake struct {
 func newFake(t *testing.T, run string) *fake {
 	t.Helper()
 	clock := awsfake.NewManualClock(awsfake.Epoch())
-	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithImageDelay(imageDelay))
+	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithImageDelay(imageDelay), awsfake.WithParameterValidation(validationDelay))
 	sim := awssim.New(cloud)
 	url, err := sim.Start(0)
 	if err != nil {
@@ -72,7 +76,7 @@ func (f *fake) track(t *testing.T, k conformance.Kind, id string) {
 }
 
 func (f *fake) Patience() conformance.Patience {
-	return conformance.Patience{ReadLag: 0, Image: 2 * imageDelay, Poll: time.Millisecond}
+	return conformance.Patience{ReadLag: 0, Image: 2 * imageDelay, Poll: time.Millisecond, Validation: validationDelay, Validated: 0}
 }
 
 func (f *fake) LaunchData(*testing.T) ec2types.RequestLaunchTemplateData {
@@ -100,13 +104,20 @@ func (f *fake) Template(t *testing.T, name string, data ec2types.RequestLaunchTe
 	return id
 }
 
-func (f *fake) Group(t *testing.T, name, templateID string) string {
+func (f *fake) Group(t *testing.T, name, templateID, version string) string {
 	name = "amibump-conformance-" + f.run + "-" + name
 	f.cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{AutoScalingGroupName: aws.String(name),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(templateID), Version: aws.String("$Latest")},
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(templateID), Version: aws.String(version)},
 		MinSize:        aws.Int32(0), MaxSize: aws.Int32(1), DesiredCapacity: aws.Int32(0),
 		Tags: []astypes.TagDescription{{Key: aws.String(conformance.TagKey), Value: aws.String(f.run), ResourceId: aws.String(name),
 			ResourceType: aws.String("auto-scaling-group"), PropagateAtLaunch: aws.Bool(true)}}})
 	f.track(t, conformance.Group, name)
 	return name
+}
+
+func (f *fake) WarmPool(t *testing.T, group string) string {
+	id := f.cloud.AddInstance(awsfake.Instance{ImageID: f.base, Tags: f.tags()})
+	f.track(t, conformance.Instance, id)
+	f.cloud.AddWarmPool(group, id)
+	return id
 }

@@ -39,8 +39,13 @@ type Harness interface {
 	// TagKey, removed when t ends; name is made unique to the run.
 	Template(t *testing.T, name string, data ec2types.RequestLaunchTemplateData) string
 	// Group makes an Auto Scaling group of no instances that launches from the
-	// template at $Latest, tagged TagKey, removed when t ends.
-	Group(t *testing.T, name, templateID string) string
+	// template at version ($Latest or a number), tagged TagKey, removed when t
+	// ends.
+	Group(t *testing.T, name, templateID, version string) string
+	// WarmPool gives the group a warm pool of one stopped instance and returns
+	// that instance's id once DescribeWarmPool lists it; the pool and its
+	// instance go with the group.
+	WarmPool(t *testing.T, group string) string
 	// Elapse lets d pass on the account's clock where the harness holds it
 	// (the fake); in a real account time passes by itself while the suite's
 	// waiters wait, and Elapse does nothing.
@@ -58,6 +63,15 @@ type Patience struct {
 	Image time.Duration
 	// Poll is the shortest delay between a waiter's polls.
 	Poll time.Duration
+	// Validation is how long EC2 takes to validate a parameter of data type
+	// aws:ec2:image where the harness holds the clock (the fake): reads before
+	// then are checked to show the version before, and Elapse(Validation) ends
+	// it. 0 where it does not (a real account validates in its own time).
+	Validation time.Duration
+	// Validated is how long, after Validation, reads may go on showing the
+	// version before an aws:ec2:image write: 0 on the fake, minutes in a real
+	// account (AWS gives no bound).
+	Validated time.Duration
 }
 
 // ModeVariable opts in to running the suite against a real account.
@@ -80,7 +94,7 @@ const (
 func (m Mode) Skip() string {
 	if m == FakeOnly {
 		return fmt.Sprintf("the real account's run is opt-in: %s=%s with standard AWS credentials and a region "+
-			"(about 10 minutes, well under US$0.01; see the README)", ModeVariable, Account)
+			"(about 12 minutes, well under US$0.01; see the README)", ModeVariable, Account)
 	}
 	return ""
 }

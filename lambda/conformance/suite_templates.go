@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,7 +149,7 @@ func (s *suite) deleteVersions(t *testing.T) {
 // instanceRefresh: one instance refresh at a time per group (InstanceRefreshInProgress).
 func (s *suite) instanceRefresh(t *testing.T) {
 	lt := s.h.Template(t, "refresh", s.h.LaunchData(t))
-	group := s.h.Group(t, "refresh", lt)
+	group := s.h.Group(t, "refresh", lt, "$Latest")
 	start := func() error {
 		_, err := s.asg.StartInstanceRefresh(t.Context(), &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group),
 			Preferences: &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}})
@@ -161,6 +162,31 @@ func (s *suite) instanceRefresh(t *testing.T) {
 	if err := start(); !errors.As(err, &inProgress) {
 		t.Errorf("a second refresh while the first runs: got %v, want InstanceRefreshInProgress", err)
 	}
+}
+
+// warmPool: DescribeWarmPool lists the instances of a group's warm pool, which
+// the group's Instances in DescribeAutoScalingGroups do not; it takes
+// MaxRecords up to 50 (else ValidationError).
+func (s *suite) warmPool(t *testing.T) {
+	lt := s.h.Template(t, "warm", s.h.LaunchData(t))
+	group := s.h.Group(t, "warm", lt, "$Latest")
+	warm := s.h.WarmPool(t, group)
+	s.eventually(t, func(ctx context.Context) error {
+		out, err := s.asg.DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(group), MaxRecords: aws.Int32(50)})
+		if err == nil && !slices.ContainsFunc(out.Instances, func(i astypes.Instance) bool { return aws.ToString(i.InstanceId) == warm }) {
+			err = fmt.Errorf("warm pool of %s: got %+v, want instance %s", group, out.Instances, warm)
+		}
+		return err
+	})
+	out, err := s.asg.DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	if err != nil || len(out.AutoScalingGroups) != 1 {
+		t.Fatalf("describe group %s: got %+v (%v)", group, out, err)
+	}
+	if in := out.AutoScalingGroups[0].Instances; slices.ContainsFunc(in, func(i astypes.Instance) bool { return aws.ToString(i.InstanceId) == warm }) {
+		t.Errorf("the instances of group %s: got %+v, want its warm pool's %s not among them", group, in, warm)
+	}
+	_, err = s.asg.DescribeWarmPool(t.Context(), &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(group), MaxRecords: aws.Int32(51)})
+	wantCode(t, err, "ValidationError")
 }
 
 // pagination: MaxResults within each call's range pages with NextToken (the
