@@ -110,6 +110,10 @@ type Cloud struct {
 	parameters        map[string]*parameter
 	parameterFailures []string
 
+	// policy: the permission set (WithPolicy, authorize.go); nil: allow all.
+	policy  *Policy
+	denials []string
+
 	failNext map[string][]error
 	editNext map[string][]func(any) // see EditNext
 	denied   map[string]bool
@@ -221,7 +225,7 @@ var (
 )
 
 // serve runs one call of op: its latency, then, under the lock, the call count,
-// the context, FailNext and Deny (begin), then f; errors come back shaped as the
+// the context, FailNext and Deny (begin), the permission set (authorize), then f; errors come back shaped as the
 // SDK shapes them.
 func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, in In, f func(In) (Out, error)) (Out, error) {
 	var zero Out
@@ -230,6 +234,9 @@ func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, i
 	defer c.mu.Unlock()
 	if err := c.begin(ctx, svc, op); err != nil {
 		return zero, err
+	}
+	if err := c.authorize(svc, op, in); err != nil {
+		return zero, wrap(svc, op, err)
 	}
 	out, err := f(in)
 	if err != nil {
