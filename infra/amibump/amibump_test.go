@@ -299,8 +299,8 @@ func TestRoleStatements(t *testing.T) {
 			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
 		{"instance refresh of Auto Scaling groups",
 			[]string{"autoscaling:StartInstanceRefresh"}, groups, nil},
-		{"read and write SSM parameters under /amibump/ only",
-			[]string{"ssm:GetParameter", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
+		{"read, write and resolve (EC2 on the function's behalf) SSM parameters under /amibump/ only",
+			[]string{"ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
 		{"put events on the amibump bus only",
 			[]string{"events:PutEvents"}, map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}, nil},
 	}
@@ -510,7 +510,8 @@ func TestAlarmsMayPublishToTheTopic(t *testing.T) {
 	}
 }
 
-// The role may touch SSM only to read and write parameters under the prefix.
+// The role may touch SSM only to read and write parameters under the prefix,
+// and let EC2 resolve them (ssm:GetParameters) into new template versions.
 func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 	for _, tt := range []struct {
 		name, prefix string
@@ -527,7 +528,7 @@ func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 				}
 			}
 			want := normalize([]map[string]any{{
-				"Action":    []string{"ssm:GetParameter", "ssm:PutParameter"},
+				"Action":    []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"},
 				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/"+tt.prefix+"*"),
 				"Condition": nil,
 			}})
