@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -116,6 +117,20 @@ func ParsePolicy(b []byte) (Policy, error) {
 			}
 		}
 		p.Statement = append(p.Statement, st)
+	}
+	return p, nil
+}
+
+// ReadPolicy reads a policy document from a file, such as the function's
+// role as the infra tests write it (testdata/iam/function-role.json).
+func ReadPolicy(path string) (Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Policy{}, fmt.Errorf("awsfake: %w", err)
+	}
+	p, err := ParsePolicy(b)
+	if err != nil {
+		return Policy{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }
