@@ -381,6 +381,12 @@ var alsoAuthorizes = map[string][]string{
 	// authorized as ec2:DeleteSnapshot (without it the result reports
 	// missing-permissions and the snapshot stays).
 	"ec2:DeregisterImage": {"ec2:DeleteSnapshot"},
+	// CreateLaunchTemplateVersion with an ImageId resolve:ssm:<parameter>: EC2
+	// resolves the parameter with the caller's ssm:GetParameters.
+	"ec2:CreateLaunchTemplateVersion": {"ssm:GetParameters"},
+	// PutParameter of data type aws:ec2:image: Systems Manager checks the
+	// caller's ec2:DescribeImages.
+	"ssm:PutParameter": {"ec2:DescribeImages"},
 }
 
 // plumbing are the actions the role holds for Lambda itself, not for the
