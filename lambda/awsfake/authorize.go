@@ -14,6 +14,9 @@ import (
 // Partition is the partition of every fake cloud's ARNs.
 const Partition = "aws"
 
+// servicePrefix is each service's prefix in IAM actions.
+var servicePrefix = map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events", svcSSM: "ssm"}
+
 // WithPolicy makes the cloud run under a permission set: every call is
 // authorized as IAM would authorize it for a caller holding p (see Policy and
 // authorize), and a denied call answers the service's access-denied error
@@ -47,7 +50,13 @@ func (c *Cloud) authorize(svc service, op string, in any) error {
 	if c.policy == nil {
 		return nil
 	}
-	for _, r := range c.requestsOf(in) {
+	reqs, modelled := c.requestsOf(in)
+	if !modelled {
+		// An operation without a model of its resources: its action on *, which
+		// a grant scoped to resources does not cover (the harsher reading).
+		reqs = []request{{action: servicePrefix[svc] + ":" + op, resource: "*"}}
+	}
+	for _, r := range reqs {
 		if d := c.policy.decide(r); !d.allowed {
 			c.denials = append(c.denials, fmt.Sprintf("%s: %s on %s", op, r.action, r.resource))
 			return c.accessDenied(svc, r, d)
@@ -140,52 +149,55 @@ func requestTags(keys map[string][]string, tags []ec2types.Tag) map[string][]str
 
 // requestsOf lists the authorizations a call makes, per the Service
 // Authorization Reference (each action's resource types and condition keys)
-// and what AWS checks on the caller's behalf (see the package's ledger). A
-// resource that does not exist is not authorized: the call answers its own
-// not-found error, which amibump's code handles.
-func (c *Cloud) requestsOf(in any) []request {
+// and what AWS checks on the caller's behalf (see the package's ledger);
+// modelled is false for an operation it does not know. A resource that does
+// not exist is not authorized: the call answers its own not-found error,
+// which amibump's code handles.
+func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 	switch in := in.(type) {
 	case *ec2.DescribeLaunchTemplatesInput, *ec2.DescribeLaunchTemplateVersionsInput, *ec2.DescribeInstancesInput,
 		*ec2.DescribeImagesInput, *ec2.DescribeImageReferencesInput:
-		return []request{{action: "ec2:" + strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", in), "*ec2."), "Input"), resource: "*"}}
+		return []request{{action: "ec2:" + strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", in), "*ec2."), "Input"), resource: "*"}}, true
 	case *autoscaling.DescribeAutoScalingGroupsInput:
-		return []request{{action: "autoscaling:DescribeAutoScalingGroups", resource: "*"}}
+		return []request{{action: "autoscaling:DescribeAutoScalingGroups", resource: "*"}}, true
 	case *ec2.CreateImageInput:
-		return c.createImageRequests(in)
+		return c.createImageRequests(in), true
 	case *ec2.CreateTagsInput:
-		return c.createTagsRequests(in)
+		return c.createTagsRequests(in), true
 	case *ec2.CreateLaunchTemplateVersionInput:
-		return c.templateVersionRequests(in)
+		return c.templateVersionRequests(in), true
 	case *ec2.ModifyLaunchTemplateInput:
-		return c.templateRequests("ec2:ModifyLaunchTemplate", in.LaunchTemplateId, in.LaunchTemplateName)
+		return c.templateRequests("ec2:ModifyLaunchTemplate", in.LaunchTemplateId, in.LaunchTemplateName), true
 	case *ec2.DeleteLaunchTemplateVersionsInput:
-		return c.templateRequests("ec2:DeleteLaunchTemplateVersions", in.LaunchTemplateId, in.LaunchTemplateName)
+		return c.templateRequests("ec2:DeleteLaunchTemplateVersions", in.LaunchTemplateId, in.LaunchTemplateName), true
 	case *ec2.DeregisterImageInput:
 		if img, ok := c.images[derefString(in.ImageId)]; ok {
-			return []request{{action: "ec2:DeregisterImage", resource: ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}
+			return []request{{action: "ec2:DeregisterImage", resource: ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}, true
 		}
+		return nil, true
 	case *autoscaling.StartInstanceRefreshInput:
 		if g, ok := c.groups[derefString(in.AutoScalingGroupName)]; ok {
 			tags := map[string]string{}
 			for _, t := range g.Tags {
 				tags[derefString(t.Key)] = derefString(t.Value)
 			}
-			return []request{{action: "autoscaling:StartInstanceRefresh", resource: derefString(g.AutoScalingGroupARN), keys: resourceTags("autoscaling", tags)}}
+			return []request{{action: "autoscaling:StartInstanceRefresh", resource: derefString(g.AutoScalingGroupARN), keys: resourceTags("autoscaling", tags)}}, true
 		}
+		return nil, true
 	case *ssm.GetParameterInput:
-		return []request{parameterRequest("ssm:GetParameter", derefString(in.Name))}
+		return []request{parameterRequest("ssm:GetParameter", derefString(in.Name))}, true
 	case *ssm.GetParametersInput:
 		var out []request
 		for _, name := range in.Names {
 			out = append(out, parameterRequest("ssm:GetParameters", name))
 		}
-		return out
+		return out, true
 	case *ssm.PutParameterInput:
-		return putParameterRequests(in)
+		return putParameterRequests(in), true
 	case *eventbridge.PutEventsInput:
-		return putEventsRequests(in)
+		return putEventsRequests(in), true
 	}
-	return nil
+	return nil, false
 }
 
 // parameterRequest is action on a parameter named by name, name:version,

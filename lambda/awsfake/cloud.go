@@ -283,7 +283,7 @@ func (c *Cloud) begin(ctx context.Context, svc service, op string) error {
 }
 
 func (c *Cloud) deniedError(svc service, op string) error {
-	action := map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events", svcSSM: "ssm"}[svc]
+	action := servicePrefix[svc]
 	return &smithy.GenericAPIError{
 		Code: svc.deniedCode,
 		Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",

@@ -92,11 +92,13 @@
 //     UnauthorizedOperation (EC2), AccessDeniedException (SSM, EventBridge)
 //     or AccessDenied (Auto Scaling), and changes nothing. A condition
 //     operator or key the evaluator does not model is read the harsher way:
-//     an Allow does not apply, a Deny does. A resource that does not exist is
+//     an Allow does not apply, a Deny does; an operation whose resources the
+//     fake does not model is authorized on *. A resource that does not exist is
 //     not authorized (the call answers its not-found error): AWS documents
 //     no order between the two. ("Policy evaluation logic" and "Condition
 //     operators" in the IAM User Guide; "Error codes for the Amazon EC2
 //     API".) TestPolicyDecide, TestParsePolicy, TestDeniedByPolicy,
+//     TestUnmodelledOperationAuthorizedOnAnyResource,
 //     TestPermissionSetOverTheWire (awssim).
 //   - What AWS checks on the caller's behalf, inside another call, with the
 //     caller's permissions, is authorized too: the next four rules.

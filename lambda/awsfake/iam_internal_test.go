@@ -182,3 +182,20 @@ func TestGlob(t *testing.T) {
 		}
 	}
 }
+
+// An operation whose resources the fake does not model is authorized as its
+// action on *: a grant scoped to resources does not cover it.
+func TestUnmodelledOperationAuthorizedOnAnyResource(t *testing.T) {
+	type unmodelledInput struct{}
+	c := New()
+	scoped := mustParse(t, `{"Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/amibump/*"}]}`)
+	c.SetPolicy(&scoped)
+	if err := c.authorize(svcSSM, "GetParametersByPath", &unmodelledInput{}); err == nil || !strings.Contains(err.Error(), "ssm:GetParametersByPath on resource: *") {
+		t.Errorf("scoped grant: got %v, want AccessDeniedException for ssm:GetParametersByPath on *", err)
+	}
+	onAny := mustParse(t, `{"Statement":[{"Effect":"Allow","Action":"ssm:GetParametersByPath","Resource":"*"}]}`)
+	c.SetPolicy(&onAny)
+	if err := c.authorize(svcSSM, "GetParametersByPath", &unmodelledInput{}); err != nil {
+		t.Errorf("a grant on *: %v", err)
+	}
+}
