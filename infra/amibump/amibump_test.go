@@ -303,8 +303,8 @@ func TestRoleStatements(t *testing.T) {
 		{"instance refresh only of Auto Scaling groups tagged amibump:instance-refresh=true",
 			[]string{"autoscaling:StartInstanceRefresh"}, groups,
 			map[string]any{"StringEquals": map[string]any{"autoscaling:ResourceTag/amibump:instance-refresh": "true"}}},
-		{"read and write SSM parameters under /amibump/ only",
-			[]string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
+		{"read, write and resolve (EC2 on the function's behalf) SSM parameters under /amibump/ only",
+			[]string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},
 		{"put events on the amibump bus only",
 			[]string{"events:PutEvents"}, map[string]any{"Fn::GetAtt": []any{s.id(s.construct.Bus), "Arn"}}, nil},
 	}
@@ -385,6 +385,12 @@ var alsoAuthorizes = map[string][]string{
 	// authorized as ec2:DeleteSnapshot (without it the result reports
 	// missing-permissions and the snapshot stays).
 	"ec2:DeregisterImage": {"ec2:DeleteSnapshot"},
+	// CreateLaunchTemplateVersion with an ImageId resolve:ssm:<parameter>: EC2
+	// resolves the parameter with the caller's ssm:GetParameters.
+	"ec2:CreateLaunchTemplateVersion": {"ssm:GetParameters"},
+	// PutParameter of data type aws:ec2:image: Systems Manager checks the
+	// caller's ec2:DescribeImages.
+	"ssm:PutParameter": {"ec2:DescribeImages"},
 }
 
 // plumbing are the actions the role holds for Lambda itself, not for the
@@ -514,7 +520,8 @@ func TestAlarmsMayPublishToTheTopic(t *testing.T) {
 	}
 }
 
-// The role may touch SSM only to read and write parameters under the prefix.
+// The role may touch SSM only to read and write parameters under the prefix,
+// and let EC2 resolve them (ssm:GetParameters) into new template versions.
 func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 	for _, tt := range []struct {
 		name, prefix string
@@ -531,7 +538,7 @@ func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 				}
 			}
 			want := normalize([]map[string]any{{
-				"Action":    []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"},
+				"Action":    []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"},
 				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/"+tt.prefix+"*"),
 				"Condition": nil,
 			}})

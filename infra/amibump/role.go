@@ -99,6 +99,8 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 	r := arnsOf(stack)
 	return []awsiam.PolicyStatement{
 		// Describe calls support no resource-level permissions.
+		// ec2:DescribeImages is also what Systems Manager checks, on the
+		// function's behalf, when it writes an aws:ec2:image parameter.
 		allow("Describe", []string{
 			"ec2:DescribeLaunchTemplates",
 			"ec2:DescribeLaunchTemplateVersions",
@@ -140,8 +142,10 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagDriftReported}},
 			}),
 		// Retention: only AMIs amibump made (they carry amibump:launch-template),
-		// with their snapshots (DeregisterImage with DeleteAssociatedSnapshots is
-		// authorized as ec2:DeleteSnapshot on each snapshot).
+		// with their snapshots: DeregisterImage with DeleteAssociatedSnapshots
+		// deletes each snapshot as ec2:DeleteSnapshot on the function's
+		// permissions, and one it may not delete stays, reported as
+		// missing-permissions (EC2 API reference, DeleteSnapshotReturnCode).
 		allow("DeregisterOwnImages", []string{"ec2:DeregisterImage"},
 			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
 		allow("DeleteOwnSnapshots", []string{"ec2:DeleteSnapshot"},
@@ -183,9 +187,15 @@ func ebsKeyStatements(keyARNs []string) []awsiam.PolicyStatement {
 }
 
 // ssmStatement lets the function read and write the parameters under prefix,
-// and no other SSM action or parameter. A parameter's ARN is
-// arn:<partition>:ssm:<region>:<account>:parameter/<name without its leading />,
-// so the prefix /amibump/ gives ...:parameter/amibump/*.
+// and no other SSM action or parameter. ssm:GetParameters is not called by the
+// function: EC2 calls it on the function's behalf, with the function's
+// permissions, when a new launch template version's ImageId is
+// resolve:ssm:<parameter> (Amazon EC2 Auto Scaling User Guide, "Use AWS
+// Systems Manager parameters instead of AMI IDs in launch templates"); without
+// it the version is refused. PutParameter of an aws:ec2:image parameter also
+// needs ec2:DescribeImages, which the Describe statement grants. A parameter's
+// ARN is arn:<partition>:ssm:<region>:<account>:parameter/<name without its
+// leading />, so the prefix /amibump/ gives ...:parameter/amibump/*.
 func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 	parameters := stack.FormatArn(&awscdk.ArnComponents{
 		Region:       awscdk.Aws_REGION(),
@@ -195,6 +205,6 @@ func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 		ResourceName: jsii.String(strings.TrimPrefix(prefix, "/") + "*"),
 		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
-	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"},
+	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"},
 		[]*string{parameters}, nil)
 }

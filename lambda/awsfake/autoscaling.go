@@ -9,6 +9,11 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 )
 
+// TagAutoScalingGroupName is the tag EC2 Auto Scaling puts on every instance
+// it launches, naming the group (Amazon EC2 Auto Scaling User Guide, "Tag
+// Auto Scaling groups and instances").
+const TagAutoScalingGroupName = "aws:autoscaling:groupName"
+
 // AutoScaling is the fake Auto Scaling client, with the SDK's exact signatures.
 type AutoScaling struct{ c *Cloud }
 
@@ -19,8 +24,14 @@ func (c *Cloud) AddAutoScalingGroup(g astypes.AutoScalingGroup) {
 	defer c.mu.Unlock()
 	g = clone(g)
 	if g.AutoScalingGroupARN == nil {
-		g.AutoScalingGroupARN = ptr("arn:aws:autoscaling:" + Region + ":" + Account +
-			":autoScalingGroup:00000000-0000-4000-8000-000000000000:autoScalingGroupName/" + derefString(g.AutoScalingGroupName))
+		g.AutoScalingGroupARN = ptr(groupARN(derefString(g.AutoScalingGroupName)))
+	}
+	// Auto Scaling tags the instances it launches with the group's name
+	// (aws:autoscaling:groupName); the group's seeded members get it too.
+	for _, m := range g.Instances {
+		if inst, ok := c.instances[derefString(m.InstanceId)]; ok {
+			inst.tags[TagAutoScalingGroupName] = derefString(g.AutoScalingGroupName)
+		}
 	}
 	c.groups[derefString(g.AutoScalingGroupName)] = &g
 }

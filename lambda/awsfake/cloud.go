@@ -126,6 +126,10 @@ type Cloud struct {
 	// defaultTier: SetDefaultParameterTier; "" is Standard.
 	defaultTier ssmtypes.ParameterTier
 
+	// policy: the permission set (WithPolicy, authorize.go); nil: allow all.
+	policy  *Policy
+	denials []string
+
 	failNext map[string][]error
 	editNext map[string][]func(any) // see EditNext
 	denied   map[string]bool
@@ -237,7 +241,7 @@ var (
 )
 
 // serve runs one call of op: its latency, then, under the lock, the call count,
-// the context, FailNext and Deny (begin), then f; errors come back shaped as the
+// the context, FailNext and Deny (begin), the permission set (authorize), then f; errors come back shaped as the
 // SDK shapes them.
 func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, in In, f func(In) (Out, error)) (Out, error) {
 	var zero Out
@@ -246,6 +250,9 @@ func serve[In, Out any](ctx context.Context, c *Cloud, svc service, op string, i
 	defer c.mu.Unlock()
 	if err := c.begin(ctx, svc, op); err != nil {
 		return zero, err
+	}
+	if err := c.authorize(svc, op, in); err != nil {
+		return zero, wrap(svc, op, err)
 	}
 	out, err := f(in)
 	if err != nil {
@@ -292,7 +299,7 @@ func (c *Cloud) begin(ctx context.Context, svc service, op string) error {
 }
 
 func (c *Cloud) deniedError(svc service, op string) error {
-	action := map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events", svcSSM: "ssm"}[svc]
+	action := servicePrefix[svc]
 	return &smithy.GenericAPIError{
 		Code: svc.deniedCode,
 		Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",

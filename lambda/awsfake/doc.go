@@ -146,6 +146,51 @@
 //     DryRunOperation. ("Error codes for the Amazon EC2 API".) conformance
 //     DryRun; TestDryRun, TestDeny (access denied: fake only, it needs a
 //     principal without the permission).
+//   - Permission sets (WithPolicy, SetPolicy; off by default: every call
+//     allowed). Every call is authorized as IAM authorizes it: its action on
+//     the resources the Service Authorization Reference lists for it, with
+//     the resource's tags (aws:ResourceTag/…, ec2:ResourceTag/…,
+//     autoscaling:ResourceTag/…) and the request's (aws:RequestTag/…,
+//     aws:TagKeys); Describe calls on *. A denied call answers
+//     UnauthorizedOperation (EC2), AccessDeniedException (SSM, EventBridge)
+//     or AccessDenied (Auto Scaling), and changes nothing. A condition
+//     operator or key the evaluator does not model is read the harsher way:
+//     an Allow does not apply, a Deny does; an operation whose resources the
+//     fake does not model is authorized on *. A resource that does not exist is
+//     not authorized (the call answers its not-found error): AWS documents
+//     no order between the two. ("Policy evaluation logic" and "Condition
+//     operators" in the IAM User Guide; "Error codes for the Amazon EC2
+//     API".) TestPolicyDecide, TestParsePolicy, TestDeniedByPolicy,
+//     TestUnmodelledOperationAuthorizedOnAnyResource,
+//     TestPermissionSetOverTheWire (awssim).
+//   - What AWS checks on the caller's behalf, inside another call, with the
+//     caller's permissions, is authorized too: the next four rules.
+//   - CreateLaunchTemplateVersion whose ImageId (given or inherited from
+//     SourceVersion) is resolve:ssm:<parameter> needs ssm:GetParameters on
+//     the parameter: EC2 resolves it while it creates the version. AWS
+//     documents the permission, not the error: the fake answers
+//     UnauthorizedOperation and makes no version. (Amazon EC2 Auto Scaling
+//     User Guide, "Use AWS Systems Manager parameters instead of AMI IDs in
+//     launch templates".) TestImplicitGetParametersOnResolveSSM.
+//   - PutParameter with data type aws:ec2:image needs ec2:DescribeImages.
+//     AWS documents the permission, not the error: the fake answers
+//     AccessDeniedException and writes nothing. (AWS Systems Manager User
+//     Guide, "Native parameter support for Amazon Machine Image IDs": "the
+//     user must have both ssm:PutParameter and ec2:DescribeImages
+//     permissions".) TestImplicitDescribeImagesOnImageParameter.
+//   - DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot as
+//     ec2:DeleteSnapshot: a snapshot the caller may not delete is kept and
+//     reported in DeleteSnapshotResults as missing-permissions; the AMI is
+//     deregistered all the same. (API reference, DeregisterImage and
+//     DeleteSnapshotReturnCode.) TestImplicitDeleteSnapshotOnDeregister.
+//   - CreateImage with TagSpecifications needs ec2:CreateTags on the new AMI
+//     and snapshots, with ec2:CreateAction = CreateImage. (Amazon EC2 User
+//     Guide, "Grant permission to tag Amazon EC2 resources during
+//     creation".) TestImplicitCreateTagsOnCreateImage.
+//   - Auto Scaling tags the instances it launches aws:autoscaling:groupName
+//     = the group; the fake's groups tag their seeded members so. (Amazon
+//     EC2 Auto Scaling User Guide, "Tag Auto Scaling groups and instances".)
+//     TestGroupMembersTaggedWithGroupName.
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) conformance PutEvents;
 //     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).

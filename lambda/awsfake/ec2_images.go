@@ -18,6 +18,9 @@ type Image struct {
 	State        ec2types.ImageState // "" = available
 	Tags         map[string]string
 	CreationDate time.Time // zero = now
+	// SnapshotTags tags its snapshot (amibump tags an AMI's snapshots as it
+	// tags the AMI).
+	SnapshotTags map[string]string
 }
 
 type image struct {
@@ -88,7 +91,7 @@ func (c *Cloud) AddImage(in Image) string {
 	case ec2types.ImageStateFailed:
 		img.failReason = "seeded as failed"
 	}
-	c.addSnapshots(img, 1, nil)
+	c.addSnapshots(img, 1, in.SnapshotTags)
 	c.images[img.id] = img
 	return img.id
 }
@@ -440,7 +443,9 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 	if in.DeleteAssociatedSnapshots != nil && *in.DeleteAssociatedSnapshots {
 		for _, s := range img.snapshots {
 			code := ec2types.SnapshotReturnCodesSuccess
-			if c.snapshotFailures > 0 {
+			if !c.permits("DeregisterImage", c.deleteSnapshotRequest(s)) {
+				code = ec2types.SnapshotReturnCodesErrorMissingPermissions
+			} else if c.snapshotFailures > 0 {
 				c.snapshotFailures--
 				code = c.snapshotFailureCode
 			} else {

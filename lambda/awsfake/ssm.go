@@ -268,10 +268,6 @@ func (c *Cloud) imageParameterProblem(value string) string {
 	return ""
 }
 
-func parameterARN(name string) string {
-	return "arn:aws:ssm:" + Region + ":" + Account + ":parameter/" + strings.TrimPrefix(name, "/")
-}
-
 // GetParameter reads one parameter: name, name:version or name:label.
 func (s *SSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
 	return serve(ctx, s.c, svcSSM, "GetParameter", in, s.c.getParameter)

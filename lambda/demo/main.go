@@ -88,13 +88,21 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 
 	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond)) // the bootstrap reads the system clock
 	account := local.SeedAccount(cloud)
+	// The function runs under the stack's role as synthesized: the endpoint
+	// denies, as AWS would, what the role does not grant.
+	role, err := awsfake.ReadPolicy(filepath.Join(root, "testdata", "iam", "function-role.json"))
+	if err != nil {
+		return err
+	}
+	cloud.SetPolicy(&role)
 	sim := awssim.New(cloud)
 	endpoint, err := sim.Start(0)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = sim.Close() }()
-	w.printf("Local AWS endpoint at %s, account %s, %s:\n", endpoint, awsfake.Account, awsfake.Region)
+	w.printf("Local AWS endpoint at %s, account %s, %s, permissions of the stack's role (testdata/iam/function-role.json):\n",
+		endpoint, awsfake.Account, awsfake.Region)
 	describeAccount(ctx, w, cloud, account)
 
 	fnLogs := io.Discard

@@ -102,15 +102,16 @@ func SeedAccount(c *awsfake.Cloud) Account {
 	return a
 }
 
-// release records an earlier amibump release of a template: its AMI, tagged
-// as amibump tags them, and a version carrying it, made the default.
+// release records an earlier amibump release of a template: its AMI and its
+// snapshot, tagged as amibump tags them, and a version carrying it, made the default.
 func release(c *awsfake.Cloud, ltID, name string, at time.Time, build string) {
 	deploy := plan.Deploy{At: at, BuildID: build}
 	ami := plan.AMIName(name, deploy)
-	img := c.AddImage(awsfake.Image{Name: ami, CreationDate: at.Add(5 * time.Minute), Tags: map[string]string{
+	tags := map[string]string{
 		event.TagName: ami, event.TagLaunchTemplate: ltID, event.TagBuildID: build,
 		event.TagDeployedAt: at.Format(time.RFC3339), event.TagSourceInstance: SourceInstance,
-	}})
+	}
+	img := c.AddImage(awsfake.Image{Name: ami, CreationDate: at.Add(5 * time.Minute), Tags: tags, SnapshotTags: tags})
 	out, err := c.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId: aws.String(ltID), SourceVersion: aws.String("$Latest"),
 		VersionDescription: aws.String(plan.VersionDescription(build, "")),

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
@@ -62,6 +64,13 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, cloud: awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300*time.Millisecond))} // the bootstrap reads the system clock
 	e.account = local.SeedAccount(e.cloud)
+	// The function runs under the stack's own role, as synthesized: a grant
+	// the role lacks fails here as it would in AWS.
+	role, err := awsfake.ReadPolicy(filepath.Join("..", "..", "testdata", "iam", "function-role.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cloud.SetPolicy(&role)
 	e.sim = awssim.New(e.cloud)
 	url, err := e.sim.Start(0)
 	if err != nil {
@@ -333,4 +342,60 @@ func published(c *awsfake.Cloud) []event.Result {
 		}
 	}
 	return out
+}
+
+// TestTemplateManagedAsCodeUnderTheRole: a template whose ImageId is
+// resolve:ssm:<parameter> (Terraform's version), deployed by the function
+// under the stack's role. EC2 resolves the parameter while it creates the
+// version, with the function's ssm:GetParameters: the role grants it, and
+// without that grant the version is refused and the deploy rejected.
+func TestTemplateManagedAsCodeUnderTheRole(t *testing.T) {
+	for _, tt := range []struct {
+		name, without string
+		want          event.Status
+	}{
+		{"the role as synthesized", "", event.Promoted},
+		{"without ssm:GetParameters", "ssm:GetParameters", event.Rejected},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			const param = "/amibump/shop-web-prod-a"
+			lt := e.account.Templates["shop-web-prod-a"]
+			role, err := awsfake.ReadPolicy(filepath.Join("..", "..", "testdata", "iam", "function-role.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.cloud.SetPolicy(nil) // Terraform's own permissions
+			e.cloud.AddParameter(param, e.account.BaseAMI, "aws:ec2:image")
+			if _, err := e.cloud.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
+				LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("$Latest"), VersionDescription: aws.String("terraform apply"),
+				LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("resolve:ssm:" + param)},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.without != "" {
+				role = role.Without(tt.without)
+			}
+			e.cloud.SetPolicy(&role)
+			res := one(t, e.mustInvoke("deploy-finished.json"))
+			latest, _, n := e.head("shop-web-prod-a")
+			switch tt.want {
+			case event.Promoted:
+				if res.Status != event.Promoted || latest != "resolve:ssm:"+param || n != 5 || len(e.cloud.Denials()) != 0 {
+					t.Errorf("got %+v, $Latest %d with %s, denials %q; want promoted to a version 5 that resolves %s, nothing denied",
+						res, n, latest, e.cloud.Denials(), param)
+				}
+				if p, _ := e.cloud.Parameter(param); aws.ToString(p.Value) != res.ImageID {
+					t.Errorf("parameter holds %s, want %s", aws.ToString(p.Value), res.ImageID)
+				}
+			default:
+				if res.Status != event.Rejected || !strings.Contains(res.Reason, "UnauthorizedOperation") || n != 4 {
+					t.Errorf("got %+v, $Latest %d; want rejected for UnauthorizedOperation and no version made", res, n)
+				}
+				if d := e.cloud.Denials(); len(d) == 0 || !strings.Contains(d[0], "ssm:GetParameters on arn:aws:ssm:") {
+					t.Errorf("denials %q, want ssm:GetParameters on the parameter", d)
+				}
+			}
+		})
+	}
 }

@@ -1,0 +1,63 @@
+package bump_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// functionRole is the stack's role as synthesized, resolved for the fake
+// account: the infra tests write it (TestFunctionRoleGolden).
+func functionRole(t *testing.T) awsfake.Policy {
+	t.Helper()
+	p, err := awsfake.ReadPolicy("../../testdata/iam/function-role.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A deploy under the stack's own role: an ordinary template, and one whose
+// ImageId is resolve:ssm:<parameter> (EC2 resolves it with the function's
+// ssm:GetParameters while it creates the version). Without that grant the
+// version is refused, and the deploy is rejected, naming the refusal.
+func TestDeployUnderTheRole(t *testing.T) {
+	t.Run("the role as synthesized", func(t *testing.T) {
+		w, clock := resolveWorld(t, param)
+		role := functionRole(t)
+		w.cloud.SetPolicy(&role)
+		res := w.deployAt(clock, "e1", "build-1")
+		if res.Status != event.Promoted || len(w.cloud.Denials()) != 0 {
+			t.Fatalf("got %+v, denials %q; want promoted with nothing denied", res, w.cloud.Denials())
+		}
+		if got, _ := w.paramValue(param); got != res.ImageID {
+			t.Errorf("parameter holds %s, want %s", got, res.ImageID)
+		}
+		plain := newWorld(t)
+		plain.cloud.SetPolicy(&role)
+		if res := one(t, must(plain.handle(sample(t, "deploy-finished.json")))); res.Status != event.Promoted || len(plain.cloud.Denials()) != 0 {
+			t.Errorf("a plain template: got %+v, denials %q; want promoted with nothing denied", res, plain.cloud.Denials())
+		}
+	})
+	t.Run("without ssm:GetParameters", func(t *testing.T) {
+		w, clock := resolveWorld(t, param)
+		before, _ := w.head(w.lt)
+		role := functionRole(t).Without("ssm:GetParameters")
+		w.cloud.SetPolicy(&role)
+		res := w.deployAt(clock, "e1", "build-1")
+		if res.Status != event.Rejected || !strings.Contains(res.Reason, "UnauthorizedOperation") {
+			t.Errorf("got %+v, want rejected for UnauthorizedOperation", res)
+		}
+		want := "CreateLaunchTemplateVersion: ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter" + param
+		if d := w.cloud.Denials(); len(d) == 0 || d[0] != want {
+			t.Errorf("denials %q, want %q", d, want)
+		}
+		if latest, _ := w.head(w.lt); aws.ToInt64(latest.VersionNumber) != aws.ToInt64(before.VersionNumber) {
+			t.Errorf("$Latest is version %d, want %d: no version made", aws.ToInt64(latest.VersionNumber), aws.ToInt64(before.VersionNumber))
+		}
+	})
+}
