@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
@@ -73,7 +74,7 @@ type account struct {
 }
 
 func newAccount(opts ...awsfake.Option) *account {
-	a := &account{cloud: awsfake.New(opts...)}
+	a := &account{cloud: awsfaketest.New(opts...).Cloud}
 	a.cloud.CreateEventBus("amibump")
 	a.base = a.cloud.AddImage(awsfake.Image{Name: "base-2026-01"})
 	return a
