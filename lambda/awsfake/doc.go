@@ -20,7 +20,8 @@
 // for a whole operation). An operation that spans two Clouds (CopyImage from
 // another region, PutEvents to another account's bus, AssumeRole) is a World
 // method that locks one Cloud at a time: a Cloud holds no pointer to another
-// Cloud, nor to its World, so no Cloud operation can take a second lock. The
+// Cloud, nor to its World, so no Cloud operation can take a second lock
+// (TestCloudReachesNoOtherCloud). The
 // World is where STS (AssumeRole, beside GetCallerIdentity) and EventBridge
 // bus policies will live.
 // Every output is a deep copy: callers can never change the fake's state through it.
