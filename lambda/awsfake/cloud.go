@@ -133,12 +133,10 @@ type Cloud struct {
 
 // New returns an empty cloud in DefaultScope: no instances, images or
 // templates, and the event bus "default". It is the only Cloud of a World of
-// its own, where DefaultAccessKey signs as its account; a test that needs
-// another scope starts from NewWorld.
+// its own; a test that needs another scope, or a World served by signature,
+// starts from NewWorld (or package awsfaketest).
 func New(opts ...Option) *Cloud {
-	w := NewWorld(opts...)
-	w.AddAccessKey(DefaultAccessKey, DefaultScope.Account, "amibump")
-	return w.Cloud(DefaultScope)
+	return NewWorld(opts...).Cloud(DefaultScope)
 }
 
 // newCloud returns the empty Cloud of scope s, its ids drawn from ids.

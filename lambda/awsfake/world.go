@@ -30,9 +30,9 @@ const (
 // DefaultScope is the scope of the Cloud that New makes.
 var DefaultScope = Scope{Account: Account, Region: Region}
 
-// DefaultAccessKey is the access key of DefaultScope's account in a World made
-// by New and in the test environment (package awsfaketest): the key the local
-// tools (make demo, the end-to-end harness) sign their requests with.
+// DefaultAccessKey is the access key of DefaultScope's account in the test
+// environment (package awsfaketest): the key the local tools (make demo, make
+// sim, the end-to-end harness, the benchmark) sign their requests with.
 const DefaultAccessKey = "AKIDLOCALAMIBUMP"
 
 // Partition is the partition of the scope's region: aws-cn for the China

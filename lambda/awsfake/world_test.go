@@ -17,8 +17,7 @@ import (
 	"github.com/amibump/amibump/lambda/awsfake"
 )
 
-// TestNewIsAWorldOfOneCloud: New's cloud is DefaultScope's, with
-// DefaultAccessKey signing as its account.
+// TestNewIsAWorldOfOneCloud: New's cloud is DefaultScope's.
 func TestNewIsAWorldOfOneCloud(t *testing.T) {
 	c := awsfake.New()
 	if c.Scope() != awsfake.DefaultScope || c.Partition() != "aws" {

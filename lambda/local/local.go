@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/amibump/amibump/lambda/awsfake"
 )
 
 // rie is the emulator's package, a tool dependency in go.mod.
@@ -76,6 +78,10 @@ type Settings struct {
 	PollMax  time.Duration // AMIBUMP_POLL_MAX
 	Timeout  time.Duration // the function's timeout, whole seconds; 0 = 60s
 	MemoryMB int           // AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 0 = the emulator's default
+	// Region and AccessKey are the function's AWS_REGION and
+	// AWS_ACCESS_KEY_ID: the scope an awssim serving a World answers it from
+	// ("" = awsfake.DefaultScope's region and awsfake.DefaultAccessKey).
+	Region, AccessKey string
 	// LogLevel is the emulator's --log-level ("" = error); info writes its
 	// INIT REPORT lines, which InitDuration reads.
 	LogLevel string
@@ -114,8 +120,8 @@ func Start(ctx context.Context, b Binaries, s Settings) (*Function, error) {
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.TempDir(),
 		"AWS_ENDPOINT_URL=" + s.Endpoint,
-		"AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=AKIDLOCALAMIBUMP",
+		"AWS_REGION=" + cmp.Or(s.Region, awsfake.DefaultScope.Region),
+		"AWS_ACCESS_KEY_ID=" + cmp.Or(s.AccessKey, awsfake.DefaultAccessKey),
 		"AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=" + os.DevNull,
