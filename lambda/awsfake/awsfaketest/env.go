@@ -10,10 +10,12 @@
 package awsfaketest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,4 +154,32 @@ func FunctionRole() (awsfake.Policy, error) {
 		return awsfake.Policy{}, err
 	}
 	return awsfake.ReadPolicy(filepath.Join(root, "testdata", "iam", "function-role.json"))
+}
+
+// Edit changes an event (JSON, such as a Sample): each key of changes is a
+// path of fields, "id", "time", "detail.build.id", made when missing; a nil
+// value removes the field.
+func Edit(raw []byte, changes map[string]any) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("edit an event: %w", err)
+	}
+	for path, v := range changes {
+		keys := strings.Split(path, ".")
+		node := m
+		for _, k := range keys[:len(keys)-1] {
+			next, ok := node[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				node[k] = next
+			}
+			node = next
+		}
+		if v == nil {
+			delete(node, keys[len(keys)-1])
+		} else {
+			node[keys[len(keys)-1]] = v
+		}
+	}
+	return json.Marshal(m)
 }

@@ -57,3 +57,18 @@ func TestEnv(t *testing.T) {
 		t.Errorf("the function role: %v", err)
 	}
 }
+
+// TestEdit: a path is set (its missing objects made), and nil removes it.
+func TestEdit(t *testing.T) {
+	out, err := awsfaketest.Edit([]byte(`{"id":"a","detail":{"build":{"id":"b","url":"u"}}}`),
+		map[string]any{"id": "x", "detail.build.url": nil, "detail.extra.n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"detail":{"build":{"id":"b"},"extra":{"n":1}},"id":"x"}`; string(out) != want {
+		t.Errorf("got %s, want %s", out, want)
+	}
+	if _, err := awsfaketest.Edit([]byte(`[1]`), nil); err == nil {
+		t.Error("an event that is not an object: no error")
+	}
+}

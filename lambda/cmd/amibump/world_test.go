@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -111,7 +109,7 @@ func sample(t testing.TB, name string) string {
 	return path
 }
 
-// eventFile writes a sample event with changes (as lambda/bump's edit: "id",
+// eventFile writes a sample event with changes (awsfaketest.Edit: "id",
 // "time", "detail.build.id"; nil removes) to a temporary file.
 func (w *world) eventFile(name string, changes map[string]any) string {
 	w.t.Helper()
@@ -119,23 +117,7 @@ func (w *world) eventFile(name string, changes map[string]any) string {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		w.t.Fatal(err)
-	}
-	for path, v := range changes {
-		keys := strings.Split(path, ".")
-		node := m
-		for _, k := range keys[:len(keys)-1] {
-			node = node[k].(map[string]any)
-		}
-		if v == nil {
-			delete(node, keys[len(keys)-1])
-		} else {
-			node[keys[len(keys)-1]] = v
-		}
-	}
-	out, err := json.Marshal(m)
+	out, err := awsfaketest.Edit(raw, changes)
 	if err != nil {
 		w.t.Fatal(err)
 	}
