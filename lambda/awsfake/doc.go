@@ -228,10 +228,11 @@
 //     region fails, never lands in another). An unsigned request is
 //     MissingAuthenticationToken (403, "Common Errors"). STS
 //     GetCallerIdentity answers the key's account and user ARN and needs no
-//     permission (STS API reference, GetCallerIdentity).
-//     TestWorldServesScopesBySignature, TestWorldRefusesUnknownKeysAndRegions
-//     (awssim; fake only: a real account has one key per test run);
-//     TestWorldResolve, TestWorldScopes.
+//     permission, even under an explicit deny (STS API reference,
+//     GetCallerIdentity). TestWorldServesScopesBySignature,
+//     TestWorldRefusesUnknownKeysAndRegions,
+//     TestGetCallerIdentityNeedsNoPermission (awssim; fake only: a real
+//     account has one key per test run); TestWorldResolve, TestWorldScopes.
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) conformance PutEvents;
 //     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).

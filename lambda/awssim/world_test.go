@@ -173,3 +173,24 @@ func TestWorldRefusesUnknownKeysAndRegions(t *testing.T) {
 		t.Errorf("refused requests made Clouds: %v", got)
 	}
 }
+
+// TestGetCallerIdentityNeedsNoPermission: STS answers who the caller is even
+// under a permission set that denies everything (STS API reference,
+// GetCallerIdentity); the single-Cloud server answers with its Cloud's account.
+func TestGetCallerIdentityNeedsNoPermission(t *testing.T) {
+	deny, err := awsfake.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsfake.New(awsfake.WithPolicy(deny))
+	_, url := serve(t, c)
+	cfg := sdkConfig(url, time.Millisecond)
+	ctx := context.Background()
+	if _, err := ec2.NewFromConfig(cfg).DescribeImages(ctx, &ec2.DescribeImagesInput{}); err == nil {
+		t.Fatal("DescribeImages under a deny-all permission set: allowed")
+	}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Account) != awsfake.Account || aws.ToString(id.Arn) != "arn:aws:iam::"+awsfake.Account+":user/awssim" {
+		t.Errorf("GetCallerIdentity = %+v, %v; want the cloud's account %s", id, err, awsfake.Account)
+	}
+}
