@@ -18,10 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/local"
@@ -476,15 +472,7 @@ func measureRSS(ctx context.Context, bins local.Binaries, n int) (int, time.Dura
 	cloud.CreateEventBus("amibump")
 	base := cloud.AddImage(awsfake.Image{Name: "base-2026-11"})
 	for i := range n {
-		name := fmt.Sprintf("shop-fan-prod-%02d", i)
-		lt := cloud.AddLaunchTemplate(name, map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "fan", "amibump:group": strconv.Itoa(i)},
-			ec2types.RequestLaunchTemplateData{ImageId: aws.String(base), InstanceType: ec2types.InstanceTypeT3Micro})
-		src := cloud.AddInstance(awsfake.Instance{ImageID: base, Tags: map[string]string{"amibump:source-for": name}, Volumes: 2})
-		cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{
-			AutoScalingGroupName: aws.String(name),
-			LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String("$Latest")},
-			Instances:            []astypes.Instance{{InstanceId: aws.String(src), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService}},
-		})
+		awsfaketest.AddTarget(cloud, base, awsfaketest.Target{Name: fmt.Sprintf("shop-fan-prod-%02d", i), Layer: "fan", Group: strconv.Itoa(i), Volumes: 2})
 	}
 	sim, url, err := world.Serve()
 	if err != nil {

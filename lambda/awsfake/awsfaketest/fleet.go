@@ -123,3 +123,22 @@ func release(c *awsfake.Cloud, ltID, name string, at time.Time, build string) {
 		panic(fmt.Sprintf("awsfaketest: seed a release of %s: %v", name, err))
 	}
 }
+
+// Target is one managed template of a fan-out: app shop, env prod, its layer
+// and group.
+type Target struct {
+	Name, Layer, Group string
+	Volumes            int // the source instance's EBS volumes; 0 = 1
+}
+
+// AddTarget gives c the template t launching baseAMI, its own source instance
+// (amibump:source-for) and a group of the template's name launching it at
+// $Latest with that instance InService and Healthy. It returns the
+// template's id.
+func AddTarget(c *awsfake.Cloud, baseAMI string, t Target) string {
+	lt := c.AddLaunchTemplate(t.Name, map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: t.Layer, event.TagGroup: t.Group},
+		ec2types.RequestLaunchTemplateData{ImageId: aws.String(baseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
+	src := c.AddInstance(awsfake.Instance{ImageID: baseAMI, Tags: map[string]string{event.TagSourceFor: t.Name}, Volumes: t.Volumes})
+	c.AddGroup(t.Name, lt, "$Latest", src)
+	return lt
+}
