@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -317,7 +318,12 @@ func (c *Cloud) describeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autosc
 	if in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > 50) {
 		return nil, validationError("MaxRecords must be between 1 and 50")
 	}
-	page, next, err := paginate(clone(c.warmPools[name]), func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
+	// paginate pages a list sorted by its key.
+	pool := clone(c.warmPools[name])
+	slices.SortFunc(pool, func(a, b astypes.Instance) int {
+		return strings.Compare(derefString(a.InstanceId), derefString(b.InstanceId))
+	})
+	page, next, err := paginate(pool, func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
 	if err != nil {
 		return nil, err
 	}
