@@ -318,6 +318,10 @@ func (dr *dryRunner) parameters(ctx context.Context, st templateState) error {
 			dr.say("create SSM parameter %s (String, data type %s, tier Standard) with the new AMI id", name, dataTypeImage)
 		default:
 			tier, err := dr.parameterTier(ctx, dr.t, name)
+			if isAccessDenied(errorCode(err)) {
+				dr.denied = append(dr.denied, fmt.Sprintf("ssm:GetParameterHistory on %s: %s", name, errorCode(err)))
+				continue
+			}
 			if err != nil {
 				return err
 			}

@@ -434,6 +434,11 @@ func TestDryRunChecksParameters(t *testing.T) {
 			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
 			w.cloud.AddParameter(param, "hello", "text")
 		}, event.DryRun, nil, "data type", ""},
+		{"a parameter whose history may not be read", func(w *world) {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			w.handVersion("resolve:ssm:" + param)
+			w.cloud.Deny("GetParameterHistory")
+		}, event.Rejected, nil, "", "ssm:GetParameterHistory on " + param},
 		{"a tag outside the prefix", func(w *world) {
 			w.tagTemplate(map[string]string{event.TagSSMParameter: "/platform/ami"})
 		}, event.Rejected, nil, "", "/amibump/"},
