@@ -218,9 +218,10 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 // checkParameterRefresh refuses what Auto Scaling does not support for a group
 // whose launch template reads an SSM parameter (ImageId resolve:ssm:): a
 // rollback (RefreshPreferences, AutoRollback: "not supported" for such
-// groups), and, in the harsher reading of what the pages leave unclear, skip
-// matching and a desired configuration (a parameter that changed leaves the
-// version unchanged, so matching cannot tell old instances from new).
+// groups), skip matching and a desired configuration (Auto Scaling User Guide,
+// "Use AWS Systems Manager parameters instead of AMI IDs in launch templates",
+// Limitations: "you cannot start an instance refresh that specifies a desired
+// configuration or uses skip matching").
 func (c *Cloud) checkParameterRefresh(g *astypes.AutoScalingGroup, in *autoscaling.StartInstanceRefreshInput) error {
 	if !c.groupReadsParameter(g) {
 		return nil

@@ -112,17 +112,16 @@
 //   - A group whose launch template reads an SSM parameter (ImageId
 //     resolve:ssm:, in the version the group launches): AutoRollback is "not
 //     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);
-//     skip matching compares launch templates, versions and instance types
-//     ("Use an instance refresh with skip matching"), so after only the
-//     parameter changed it would replace nothing. Whether Auto Scaling refuses
-//     skip matching and a desired configuration for such groups is not on a
-//     page we could read: the fake refuses them (ValidationError), the harsher
-//     reading. conformance Images/Parameter/Refresh (AutoRollback, with the
-//     desired configuration and numbered version a rollback otherwise needs,
-//     against the same request for a group whose template names its AMI);
+//     and "you cannot start an instance refresh that specifies a desired
+//     configuration or uses skip matching" (Auto Scaling User Guide, "Use AWS
+//     Systems Manager parameters instead of AMI IDs in launch templates",
+//     Limitations): the fake refuses all three (ValidationError; AWS gives no
+//     error code there, ValidationError is Auto Scaling's for a bad request).
+//     conformance Images/Parameter/Refresh (AutoRollback, with the desired
+//     configuration and numbered version a rollback otherwise needs, against
+//     the same request for a group whose template names its AMI);
 //     TestInstanceRefreshOfGroupThatResolvesAParameter (skip matching and a
-//     desired configuration alone: fake only, the harsher reading a real
-//     account may not share).
+//     desired configuration alone: fake only).
 //   - Warm pools: DescribeWarmPool lists a group's warm pool instances (at most
 //     50 a page); the group's Instances in DescribeAutoScalingGroups do not
 //     (AWS lists them apart and does not say the group's list has them: the

@@ -408,10 +408,12 @@ var refreshPreferences = &astypes.RefreshPreferences{
 }
 
 // parameterRefreshPreferences are for a group whose template reads an SSM
-// parameter: Auto Scaling supports neither rollback nor (in the harsher
-// reading of its pages) skip matching or a desired configuration there, and
-// matching could not tell an instance of the old AMI from one of the new
-// anyway when only the parameter changed. Every instance is replaced.
+// parameter: Auto Scaling supports no rollback there, and no instance refresh
+// "that specifies a desired configuration or uses skip matching" (Auto
+// Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs
+// in launch templates", Limitations); matching could not tell an instance of
+// the old AMI from one of the new anyway when only the parameter changed.
+// Every instance is replaced.
 var parameterRefreshPreferences = &astypes.RefreshPreferences{
 	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
 }
