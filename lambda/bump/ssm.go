@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -146,20 +147,21 @@ func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, i
 // first, then write only when it holds neither img nor a newer deploy's AMI.
 // Reading first also keeps a repeat from making a new parameter version.
 //
-// EC2 validates an aws:ec2:image value asynchronously: until it has, reads
-// return the value before (or ParameterNotFound), and a write meanwhile is
-// refused (TooManyUpdates). Either only means "not yet": with confirm, the
-// parameter is read again, a bounded number of times, until it holds img or
-// a newer deploy's AMI, and then a transient error lets the retry look again;
-// without, the next reconcile does.
+// EC2 validates an aws:ec2:image value asynchronously, which "can take up to
+// a few minutes": until it has, reads return the value before (or
+// ParameterNotFound), and a write meanwhile is refused. Either only means
+// "not yet": with confirm, the parameter is read again until it holds img or
+// a newer deploy's AMI, for maxStaleReads reads and then while parameterWait
+// lasts, and then a transient error lets the retry look again; without, the
+// next reconcile does.
 func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, confirm bool) error {
-	wrote := false
+	wrote, until := false, r.parameterWait(ctx)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > maxStaleReads {
-				return fmt.Errorf("parameter %s of %s does not hold %s yet (EC2 validates aws:ec2:image values asynchronously); a retry looks again", name, t.Name, img.ID)
+			if attempt > maxStaleReads && !time.Now().Before(until) { //nolint:forbidigo // measured against the context's wall-clock deadline
+				return fmt.Errorf("parameter %s of %s does not hold %s yet (EC2 validates aws:ec2:image values asynchronously, which can take minutes); a retry looks again", name, t.Name, img.ID)
 			}
-			if err := r.pause(ctx, attempt); err != nil {
+			if err := r.pause(ctx, min(attempt, maxStaleReads+1)); err != nil {
 				return fmt.Errorf("parameter %s of %s: waiting for %s: %w", name, t.Name, img.ID, err)
 			}
 		}
@@ -189,6 +191,19 @@ func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, na
 			return nil
 		}
 	}
+}
+
+// parameterWait is when the wait for a parameter's validation ends:
+// ParameterWait from now, and no later than the invocation's deadline minus
+// PromoteMargin (a context's deadline is wall-clock time, and the pauses
+// between reads run on real time: pause).
+func (r *run) parameterWait(ctx context.Context) time.Time {
+	now := time.Now() //nolint:forbidigo // measured against the context's wall-clock deadline
+	until := now.Add(r.cfg.ParameterWait)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-r.cfg.PromoteMargin).Before(until) {
+		until = deadline.Add(-r.cfg.PromoteMargin)
+	}
+	return until
 }
 
 // putParameter writes img's id to a parameter in the tier it has (a write

@@ -338,6 +338,37 @@ func TestRefreshWaitsForTheParameter(t *testing.T) {
 	}
 }
 
+// TestPromotionWaitsMinutesForTheParameter: EC2's validation "can take up to
+// a few minutes", so the deploy keeps reading the parameter beyond a few
+// reads, within its time, and starts the refresh in the same invocation once
+// the parameter resolves to the new AMI.
+func TestPromotionWaitsMinutesForTheParameter(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.cfg.ParameterWait = 3 * time.Second
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // EC2 validates the write after more reads than a handful
+		for w.cloud.Calls("GetParameter") < 8 {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		clock.Advance(30 * time.Second)
+	}()
+	res := one(t, must(w.handle(raw)))
+	if launches, _ := w.cloud.LaunchImage(w.lt, "$Latest"); res.Status != event.Promoted || launches != res.ImageID || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 1 {
+		t.Errorf("got %+v; $Latest launches %s; %d refreshes; want promoted, the new AMI, one refresh, in one invocation",
+			res, launches, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+}
+
 // TestCloseDeploysLeaveTheNewestInTheParameter: two deploys land while EC2
 // still validates the first write; the second's write is refused meanwhile.
 // However the retries fall, the parameter ends on the newer release, by the
