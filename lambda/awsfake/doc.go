@@ -213,12 +213,18 @@
 //     dropped (reported through EventBridge; the fake lists it in
 //     ParameterFailures). Until then reads return the version before, or
 //     ParameterNotFound for a new parameter, and launches resolve the same.
-//     A write meanwhile: AWS documents nothing; the fake refuses it with
-//     TooManyUpdates (PutParameter's "concurrent updates for a resource that
-//     supports one update at a time"), the harsher reading. (SSM API
-//     reference, PutParameter, DataType and Errors; SSM User Guide, "Native
-//     parameter support for Amazon Machine Image IDs", "How AMI format
-//     validation works".) WithParameterValidation (default 0: validated within
+//     Validation "can take up to a few minutes". A write meanwhile is refused:
+//     "If you attempt to create or update the parameter again before the
+//     validation process completes, the system reports that validation is
+//     still in process ... you can try again after five minutes". The error
+//     code is not documented: the fake answers TooManyUpdates (PutParameter's
+//     "concurrent updates for a resource that supports one update at a
+//     time"), and amibump takes any refusal but a denial, while a write of
+//     its own may be validating, for "not yet" (bump's
+//     TestWriteDuringOurValidationIsBusy, with a code that otherwise reads as
+//     permanent). (SSM API reference, PutParameter, DataType and Errors; SSM
+//     User Guide, "Native parameter support for Amazon Machine Image IDs",
+//     "How AMI format validation works".) WithParameterValidation (default 0: validated within
 //     the call); conformance Images/Parameter (the new version answered at
 //     once; reads show the version before, or ParameterNotFound, until EC2
 //     has validated it: on the fake with validation taking 30 s on its clock,
@@ -228,6 +234,7 @@
 //     fails validation: fake only, a real account's validation may end before
 //     a second write reaches it, and AWS reports a failure only through
 //     EventBridge); bump's TestRefreshWaitsForTheParameter,
+//     TestPromotionWaitsMinutesForTheParameter,
 //     TestCloseDeploysLeaveTheNewestInTheParameter.
 //   - Parameter tiers: a PutParameter that names no tier gets the account's
 //     default tier (Standard unless set otherwise), on an update too; Advanced

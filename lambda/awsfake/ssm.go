@@ -179,8 +179,8 @@ func (c *Cloud) putParameter(in *ssm.PutParameterInput) (*ssm.PutParameterOutput
 		return nil, err
 	}
 	if _, busy := c.validating[name]; busy {
-		// AWS does not say what a write meets while EC2 validates the one
-		// before; the harsher reading: refused, with PutParameter's code for it.
+		// AWS documents the refusal ("validation is still in process") but not
+		// its code: PutParameter's code for concurrent updates.
 		return nil, APIError("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
 	}
 	if value == "" || len(value) > 4096 {

@@ -50,7 +50,9 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
 	} else {
 		res.Status = event.Promoted
-		warnings, err := r.writeParameters(ctx, log, t, img, st, true)
+		// A retry that finds the promotion done follows an attempt that may
+		// have written the parameters already.
+		warnings, err := r.writeParameters(ctx, log, t, img, st, paramWrite{confirm: true, earlier: !changed})
 		res.Warnings = append(res.Warnings, warnings...)
 		if err != nil {
 			// Transient: the retry finds the promotion done and writes again.

@@ -71,7 +71,7 @@ func (r *run) checkParameters(ctx context.Context, log *slog.Logger, t target, i
 	for _, k := range known {
 		st.Images[k.ID] = k
 	}
-	warnings, err := r.writeParameters(ctx, log, t, img, st, false)
+	warnings, err := r.writeParameters(ctx, log, t, img, st, paramWrite{earlier: true})
 	for _, w := range warnings {
 		log.WarnContext(ctx, "parameter not kept", "reason", w)
 	}
@@ -118,20 +118,28 @@ func (r *run) parameterNames(t target, alias string) ([]string, error) {
 	return names, nil
 }
 
+// paramWrite says how writeParameters writes.
+type paramWrite struct {
+	// confirm: wait until each parameter reads img (or a newer deploy's AMI),
+	// so that nothing that follows (an instance refresh) runs while the
+	// parameter still resolves the old AMI.
+	confirm bool
+	// earlier: an earlier write of amibump's (a deploy's attempt before, or
+	// the promotion reconcile puts right) may still be validating.
+	earlier bool
+}
+
 // writeParameters publishes img, the newest release of t, to its parameters.
 // A write that no retry can fix (access denied, a parameter of another data
 // type) is a warning: the promotion stands. Others are returned, for a retry.
-// confirm: wait until each parameter reads img (or a newer deploy's AMI), so
-// that nothing that follows (an instance refresh) runs while the parameter
-// still resolves the old AMI.
-func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState, confirm bool) ([]string, error) {
+func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState, mode paramWrite) ([]string, error) {
 	names, err := r.parameterNames(t, st.Alias)
 	if err != nil {
 		return []string{err.Error()}, nil
 	}
 	var warnings []string
 	for _, name := range names {
-		err := r.writeParameter(ctx, log, t, name, img, st.Images, confirm)
+		err := r.writeParameter(ctx, log, t, name, img, st.Images, mode)
 		switch {
 		case err != nil && IsPermanent(err):
 			log.ErrorContext(ctx, "parameter not written", "parameter", name, "error", err)
@@ -154,7 +162,7 @@ func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, i
 // a newer deploy's AMI, for maxStaleReads reads and then while parameterWait
 // lasts, and then a transient error lets the retry look again; without, the
 // next reconcile does.
-func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, confirm bool) error {
+func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, mode paramWrite) error {
 	wrote, until := false, r.parameterWait(ctx)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -181,13 +189,13 @@ func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, na
 			return nil
 		}
 		if !wrote {
-			busy, err := r.putParameter(ctx, log, t, name, img)
+			busy, err := r.putParameter(ctx, log, t, name, img, mode.earlier)
 			if err != nil {
 				return err
 			}
 			wrote = !busy
 		}
-		if !confirm {
+		if !mode.confirm {
 			return nil
 		}
 	}
@@ -209,8 +217,12 @@ func (r *run) parameterWait(ctx context.Context) time.Time {
 // putParameter writes img's id to a parameter in the tier it has (a write
 // that names no tier gets the account's default tier, which may differ, and
 // SSM refuses to turn Advanced into Standard). busy: SSM refused the write
-// because another is being validated.
-func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name string, img image) (busy bool, err error) {
+// because another is being validated. AWS says such a write is refused ("the
+// system reports that validation is still in process ... you can try again
+// after five minutes") but not with which code: TooManyUpdates, and, when an
+// earlier write of ours may still be validating, any refusal but a denial (a
+// denial is the role's, whatever is validating).
+func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, earlier bool) (busy bool, err error) {
 	tier, err := r.parameterTier(ctx, t, name)
 	if err != nil {
 		return false, err
@@ -224,8 +236,8 @@ func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name
 		Overwrite:   aws.Bool(true),
 		Description: aws.String(fmt.Sprintf("amibump: newest release of launch template %s", t.Name)),
 	})
-	if hasCode(err, "TooManyUpdates") {
-		log.InfoContext(ctx, "parameter write waits: another is being validated", "parameter", name)
+	if hasCode(err, "TooManyUpdates") || (err != nil && earlier && !isAccessDenied(errorCode(err))) {
+		log.InfoContext(ctx, "parameter write waits: another may be being validated", "parameter", name, "error", err)
 		return true, nil
 	}
 	if hasCode(err, "HierarchyTypeMismatchException", "UnsupportedParameterType", "ParameterLimitExceeded", "ParameterMaxVersionLimitExceeded", "ParameterPatternMismatchException", "HierarchyLevelLimitExceededException") {

@@ -369,6 +369,35 @@ func TestPromotionWaitsMinutesForTheParameter(t *testing.T) {
 	}
 }
 
+// TestWriteDuringOurValidationIsBusy: AWS refuses a write while the one
+// before is validated without saying with which code; a retry whose attempt
+// before wrote the parameter takes any refusal then, even one whose code
+// reads as permanent, for "not yet": no warning, no refresh while the
+// parameter still resolves the old AMI, and the retry after validation
+// finishes the job.
+func TestWriteDuringOurValidationIsBusy(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	if _, err := w.handle(raw); err == nil || bump.IsPermanent(err) {
+		t.Fatalf("first attempt: %v, want a transient error while EC2 validates", err)
+	}
+	w.cloud.FailNext("PutParameter", awsfake.APIError("ParameterLimitExceeded", "validation is still in process"))
+	resp, err := w.handle(raw)
+	if err == nil || bump.IsPermanent(err) || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 0 {
+		t.Fatalf("retry during validation: %+v, %v, %d refreshes; want a transient error and no refresh",
+			resp.Results, err, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+	clock.Advance(30 * time.Second)
+	res := one(t, must(w.handle(raw)))
+	if res.Status != event.Promoted || strings.Contains(strings.Join(res.Warnings, "\n"), "ParameterLimitExceeded") || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 1 {
+		t.Errorf("retry after validation: %+v, %d refreshes; want promoted, one refresh, no parameter warning", res, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+}
+
 // TestCloseDeploysLeaveTheNewestInTheParameter: two deploys land while EC2
 // still validates the first write; the second's write is refused meanwhile.
 // However the retries fall, the parameter ends on the newer release, by the
