@@ -240,14 +240,18 @@
 //     default tier (Standard unless set otherwise), on an update too; Advanced
 //     never goes back to Standard (AWS gives no error code: ValidationException,
 //     a failed call); GetParameterHistory tells each version's tier
-//     (GetParameter does not). (SSM API reference, PutParameter, Tier; SSM User
+//     (GetParameter does not). Intelligent-Tiering makes a parameter Standard
+//     unless it needs Advanced, as a new one does once the Region's 10,000
+//     standard parameters are reached, where a new one named Standard is
+//     refused (ParameterLimitExceeded). (SSM API reference, PutParameter, Tier; SSM User
 //     Guide, "Managing parameter tiers", "Specifying a default parameter
 //     tier".) SetDefaultParameterTier; conformance ParameterTiers (no tier:
 //     the account's default, Standard; Advanced, then Standard asked for
 //     refused, and no tier refused or kept Advanced; the history's tiers; the
 //     Advanced parameter lives seconds); TestParameterTier (a default of
 //     Advanced or Intelligent-Tiering: fake only, the default is a setting of
-//     the whole account and region that a run must not change); bump's
+//     the whole account and region that a run must not change; and the
+//     standard quota, SetStandardParameterQuotaReached: fake only); bump's
 //     TestParameterTierNeverChanges.
 //
 // # What Lambda and EventBridge do that no fake models

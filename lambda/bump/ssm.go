@@ -251,10 +251,13 @@ func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name
 }
 
 // parameterTier is the tier a parameter has now (its newest version's, from
-// its history: GetParameter does not tell it), or Standard for a new one:
-// an AMI id needs no more, and Standard costs nothing.
+// its history: GetParameter does not tell it), or Intelligent-Tiering for a
+// new one: SSM makes it Standard (an AMI id needs no more, and Standard costs
+// nothing) unless the account's 10,000 standard parameters are reached, where
+// naming Standard fails and the account's default might be Advanced anyway
+// (SSM User Guide, "Specifying a default parameter tier").
 func (r *run) parameterTier(ctx context.Context, t target, name string) (ssmtypes.ParameterTier, error) {
-	tier, newest := ssmtypes.ParameterTierStandard, int64(0)
+	tier, newest := ssmtypes.ParameterTierIntelligentTiering, int64(0)
 	p := ssm.NewGetParameterHistoryPaginator(r.ssm, &ssm.GetParameterHistoryInput{Name: aws.String(name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -342,7 +345,7 @@ func (dr *dryRunner) parameters(ctx context.Context, st templateState) error {
 		case err != nil:
 			return err
 		case current == "":
-			dr.say("create SSM parameter %s (String, data type %s, tier Standard) with the new AMI id", name, dataTypeImage)
+			dr.say("create SSM parameter %s (String, data type %s, tier Intelligent-Tiering: Standard unless the account's standard parameters are used up) with the new AMI id", name, dataTypeImage)
 		default:
 			tier, err := dr.parameterTier(ctx, dr.t, name)
 			if isAccessDenied(errorCode(err)) {

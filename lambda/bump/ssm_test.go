@@ -435,12 +435,19 @@ func TestCloseDeploysLeaveTheNewestInTheParameter(t *testing.T) {
 // default, so amibump names the tier the parameter has: an Advanced parameter
 // stays Advanced under a Standard default (SSM refuses the downgrade), a
 // Standard one stays Standard under an Advanced default (no charge appears),
-// and a new one is Standard.
+// and a new one is Intelligent-Tiering's choice: Standard, or Advanced once the
+// account's standard parameters are used up (where naming Standard fails).
 func TestParameterTierNeverChanges(t *testing.T) {
-	for name, tc := range map[string]struct{ had, accountDefault, want ssmtypes.ParameterTier }{
-		"advanced under a standard default":  {ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced},
-		"standard under an advanced default": {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
-		"new under an advanced default":      {"", ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
+	for name, tc := range map[string]struct {
+		had, accountDefault, want ssmtypes.ParameterTier
+		quotaReached              bool
+	}{
+		"advanced under a standard default":       {ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, false},
+		"standard under an advanced default":      {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, false},
+		"standard at the standard quota":          {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierIntelligentTiering, ssmtypes.ParameterTierStandard, true},
+		"new under an advanced default":           {"", ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, false},
+		"new at the standard quota":               {"", ssmtypes.ParameterTierIntelligentTiering, ssmtypes.ParameterTierAdvanced, true},
+		"new at the standard quota, standard too": {"", ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w, clock := ssmWorld(t)
@@ -450,6 +457,7 @@ func TestParameterTierNeverChanges(t *testing.T) {
 				w.cloud.SetParameterTier(param, tc.had)
 			}
 			w.cloud.SetDefaultParameterTier(tc.accountDefault)
+			w.cloud.SetStandardParameterQuotaReached(tc.quotaReached)
 			res := w.deployAt(clock, "e1", "build-1")
 			if got, _ := w.paramValue(param); res.Status != event.Promoted || len(res.Warnings) != 0 || got != res.ImageID {
 				t.Fatalf("result %+v; parameter holds %s", res, got)
