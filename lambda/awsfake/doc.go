@@ -50,6 +50,12 @@
 //     instance-store root: fake only, a real instance is stopping, pending or
 //     shutting down for seconds, not on demand, and Amazon Linux has no
 //     instance-store root); bump's TestSourceThatVanishesIsRetriedWithAnother.
+//     EC2 is eventually consistent, and AWS does not say that CreateImage sees
+//     an instance's state as soon as DescribeInstances does: amibump takes the
+//     harsher reading, that a refusal may come while a read shows the
+//     instance imageable, and tries it again a few times before rejecting
+//     (bump's TestCreateImageRefusedOnceIsTriedAgain, with a wrapped EC2: the
+//     fake's CreateImage and DescribeInstances agree).
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
 //     conformance Images/Pending, Images/Available (the ImageAvailable
