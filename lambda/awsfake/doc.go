@@ -169,7 +169,7 @@
 //     TestUnmodelledOperationAuthorizedOnAnyResource,
 //     TestPermissionSetOverTheWire (awssim).
 //   - What AWS checks on the caller's behalf, inside another call, with the
-//     caller's permissions, is authorized too: the next four rules.
+//     caller's permissions, is authorized too: the next five rules.
 //   - CreateLaunchTemplateVersion whose ImageId (given or inherited from
 //     SourceVersion) is resolve:ssm:<parameter> needs ssm:GetParameters on
 //     the parameter: EC2 resolves it while it creates the version. AWS
@@ -183,6 +183,22 @@
 //     Guide, "Native parameter support for Amazon Machine Image IDs": "the
 //     user must have both ssm:PutParameter and ec2:DescribeImages
 //     permissions".) TestImplicitDescribeImagesOnImageParameter.
+//   - DescribeImageReferences scans each resource type asked for (all, with
+//     IncludeAllResourceTypes) with the caller's permissions, as
+//     ec2-images.amazonaws.com (aws:CalledVia, a key the evaluator models):
+//     ec2:Instance needs ec2:DescribeInstances, ec2:LaunchTemplate
+//     ec2:DescribeLaunchTemplates and ec2:DescribeLaunchTemplateVersions,
+//     ssm:Parameter ssm:DescribeParameters (on *) and ssm:GetParameters (on
+//     each parameter: the resource type it authorizes on).
+//     AWS lists the actions, not which type needs which, nor what a scan the
+//     caller may not make does to the answer: the fake pairs each with the
+//     type it reads and, the harsher reading, answers the whole call
+//     UnauthorizedOperation. (Amazon EC2 User Guide, "Identify your resources
+//     referencing specified AMIs", "Required IAM permissions", whose example
+//     policy conditions them on aws:CalledVia = ec2-images.amazonaws.com; AWS
+//     Managed Policy Reference, AmazonEC2ImageReferencesAccessPolicy.)
+//     TestImplicitScansOfDescribeImageReferences; bump's
+//     TestRetentionUnderTheRole.
 //   - DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot as
 //     ec2:DeleteSnapshot: a snapshot the caller may not delete is kept and
 //     reported in DeleteSnapshotResults as missing-permissions; the AMI is
