@@ -140,7 +140,7 @@ func (s *suite) validated(t *testing.T, name, value string, before, want int64) 
 		}
 		s.h.Elapse(s.p.Validation)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), s.p.Validated)
+	ctx, cancel := within(t, s.p, s.p.Validated)
 	defer cancel()
 	delay := s.p.Poll
 	for {
