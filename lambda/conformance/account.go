@@ -134,7 +134,7 @@ func NewRunID() string {
 func Estimate(region, run, instanceType string) string {
 	return fmt.Sprintf(`amibump conformance suite against a real account, region %s, run %s:
   takes about 12 minutes (most of it waiting for one AMI); at worst, every wait at its limit, it
-  runs until go test's -timeout (-timeout %s: waits are cut %s before it, for the cleanups);
+  runs until go test's -timeout (-timeout %dm: waits are cut %d minutes before it, for the cleanups);
   everything it makes is tagged %s=%s,
   removed when its test ends (pass or fail), and swept by that tag when the run starts and ends:
     3 EC2 instances %s in the default VPC, from the latest Amazon Linux 2023 AMI
@@ -149,7 +149,7 @@ func Estimate(region, run, instanceType string) string {
     1 event on the default event bus
   cost: well under US$0.01 at us-east-1 on-demand prices (an instance-hour of %s is under
   US$0.006, a public IPv4 address US$0.005 an hour; volume and snapshot a fraction of a cent).
-`, region, run, Timeout, accountPatience.Cleanup, TagKey, run, instanceType, ParameterPrefix(run), instanceType)
+`, region, run, int(Timeout.Minutes()), int(accountPatience.Cleanup.Minutes()), TagKey, run, instanceType, ParameterPrefix(run), instanceType)
 }
 
 func (a *account) instanceType() ec2types.InstanceType {
