@@ -299,6 +299,7 @@
 //     filtered by name (Name with Equals or BeginsWith; the fake models no
 //     other filter), MaxResults 1–50. (SSM API reference,
 //     DescribeParameters, ParameterMetadata, ParameterStringFilter.)
+//     conformance ParameterTiers (an Advanced parameter's tier);
 //     TestTeardownParameters.
 //   - DescribeSnapshots with OwnerIds self lists the account's own
 //     snapshots; without OwnerIds AWS also lists public snapshots and those
