@@ -50,7 +50,9 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
 	} else {
 		res.Status = event.Promoted
-		warnings, err := r.writeParameters(ctx, log, t, img, st, true)
+		// A retry that finds the promotion done follows an attempt that may
+		// have written the parameters already.
+		warnings, err := r.writeParameters(ctx, log, t, img, st, paramWrite{confirm: true, earlier: !changed})
 		res.Warnings = append(res.Warnings, warnings...)
 		if err != nil {
 			// Transient: the retry finds the promotion done and writes again.
@@ -408,10 +410,12 @@ var refreshPreferences = &astypes.RefreshPreferences{
 }
 
 // parameterRefreshPreferences are for a group whose template reads an SSM
-// parameter: Auto Scaling supports neither rollback nor (in the harsher
-// reading of its pages) skip matching or a desired configuration there, and
-// matching could not tell an instance of the old AMI from one of the new
-// anyway when only the parameter changed. Every instance is replaced.
+// parameter: Auto Scaling supports no rollback there, and no instance refresh
+// "that specifies a desired configuration or uses skip matching" (Auto
+// Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs
+// in launch templates", Limitations); matching could not tell an instance of
+// the old AMI from one of the new anyway when only the parameter changed.
+// Every instance is replaced.
 var parameterRefreshPreferences = &astypes.RefreshPreferences{
 	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
 }

@@ -412,9 +412,22 @@ func (acc *account) readWarmPools(ctx context.Context, asgClient statusAutoScali
 	return nil
 }
 
-// groupInstances are a group's instances and those in its warm pool.
+// groupInstances are a group's instances and those in its warm pool, each
+// once: an instance on its way between the pool and the group may be listed by
+// both reads.
 func (acc *account) groupInstances(g astypes.AutoScalingGroup) []astypes.Instance {
-	return append(slices.Clone(g.Instances), acc.warm[aws.ToString(g.AutoScalingGroupName)]...)
+	return append(slices.Clone(g.Instances), acc.warmOnly(g)...)
+}
+
+// warmOnly are the instances of a group's warm pool that its Instances do not list.
+func (acc *account) warmOnly(g astypes.AutoScalingGroup) []astypes.Instance {
+	var warm []astypes.Instance
+	for _, in := range acc.warm[aws.ToString(g.AutoScalingGroupName)] {
+		if !slices.ContainsFunc(g.Instances, func(i astypes.Instance) bool { return aws.ToString(i.InstanceId) == aws.ToString(in.InstanceId) }) {
+			warm = append(warm, in)
+		}
+	}
+	return warm
 }
 
 // readInstances reads the AMI of every instance of the groups that launch from
@@ -527,7 +540,7 @@ func (acc *account) unfinished(templateID string) (pending, failed []string) {
 func (acc *account) groupStatus(templateID string, latest int64, u groupUse) groupStatus {
 	instances := acc.groupInstances(u.group)
 	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned,
-		Instances: len(instances), WarmPoolInstances: len(acc.warm[aws.ToString(u.group.AutoScalingGroupName)])}
+		Instances: len(instances), WarmPoolInstances: len(acc.warmOnly(u.group))}
 	current := acc.imageOf(templateID, u.version)
 	if strings.HasPrefix(current, ssmPrefix) {
 		g.resolvesLatest = current == acc.imageOf(templateID, latest)
