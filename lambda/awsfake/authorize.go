@@ -13,9 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// Partition is the partition of every fake cloud's ARNs.
-const Partition = "aws"
-
 // servicePrefix is each service's prefix in IAM actions.
 var servicePrefix = map[service]string{svcEC2: "ec2", svcAutoScaling: "autoscaling", svcEventBridge: "events", svcSSM: "ssm"}
 
@@ -84,7 +81,7 @@ func (c *Cloud) permits(op string, r request) bool {
 // words it ("User: … is not authorized to perform: … on resource: … because …").
 func (c *Cloud) accessDenied(svc service, r request, d decision) error {
 	msg := fmt.Sprintf("User: arn:%s:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s on resource: %s %s",
-		Partition, Account, r.action, r.resource, d.reason)
+		c.Partition(), c.scope.Account, r.action, r.resource, d.reason)
 	if svc == svcEC2 {
 		msg = "You are not authorized to perform this operation. " + msg
 	}
@@ -93,31 +90,31 @@ func (c *Cloud) accessDenied(svc service, r request, d decision) error {
 
 // ARNs of the fake's resources, in the partition, region and account of the
 // cloud. AMIs and snapshots have no account in their ARN.
-func ec2ARN(kind, id string) string {
-	account := Account
+func (c *Cloud) ec2ARN(kind, id string) string {
+	account := c.scope.Account
 	if kind == "image" || kind == "snapshot" {
 		account = ""
 	}
-	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", Partition, Region, account, kind, id)
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", c.Partition(), c.scope.Region, account, kind, id)
 }
 
-func parameterARN(name string) string {
-	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", Partition, Region, Account, strings.TrimPrefix(name, "/"))
+func (c *Cloud) parameterARN(name string) string {
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", c.Partition(), c.scope.Region, c.scope.Account, strings.TrimPrefix(name, "/"))
 }
 
-func groupARN(name string) string {
+func (c *Cloud) groupARN(name string) string {
 	return fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:00000000-0000-4000-8000-000000000000:autoScalingGroupName/%s",
-		Partition, Region, Account, name)
+		c.Partition(), c.scope.Region, c.scope.Account, name)
 }
 
-func busARN(nameOrARN string) string {
+func (c *Cloud) busARN(nameOrARN string) string {
 	if strings.HasPrefix(nameOrARN, "arn:") {
 		return nameOrARN
 	}
 	if nameOrARN == "" {
 		nameOrARN = "default"
 	}
-	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", Partition, Region, Account, nameOrARN)
+	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", c.Partition(), c.scope.Region, c.scope.Account, nameOrARN)
 }
 
 // newResource is the id in the ARN of a resource a call creates: IAM
@@ -178,7 +175,7 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 		return c.templateRequests("ec2:DeleteLaunchTemplateVersions", in.LaunchTemplateId, in.LaunchTemplateName), true
 	case *ec2.DeregisterImageInput:
 		if img, ok := c.images[derefString(in.ImageId)]; ok {
-			return []request{{action: "ec2:DeregisterImage", resource: ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}, true
+			return []request{{action: "ec2:DeregisterImage", resource: c.ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}, true
 		}
 		return nil, true
 	case *autoscaling.StartInstanceRefreshInput:
@@ -191,19 +188,19 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 		}
 		return nil, true
 	case *ssm.GetParameterInput:
-		return []request{parameterRequest("ssm:GetParameter", derefString(in.Name))}, true
+		return []request{c.parameterRequest("ssm:GetParameter", derefString(in.Name))}, true
 	case *ssm.GetParametersInput:
 		var out []request
 		for _, name := range in.Names {
-			out = append(out, parameterRequest("ssm:GetParameters", name))
+			out = append(out, c.parameterRequest("ssm:GetParameters", name))
 		}
 		return out, true
 	case *ssm.GetParameterHistoryInput:
-		return []request{parameterRequest("ssm:GetParameterHistory", derefString(in.Name))}, true
+		return []request{c.parameterRequest("ssm:GetParameterHistory", derefString(in.Name))}, true
 	case *ssm.PutParameterInput:
-		return putParameterRequests(in), true
+		return c.putParameterRequests(in), true
 	case *eventbridge.PutEventsInput:
-		return putEventsRequests(in), true
+		return c.putEventsRequests(in), true
 	}
 	return nil, false
 }
@@ -249,7 +246,7 @@ func (c *Cloud) imageReferencesRequests(in *ec2.DescribeImageReferencesInput) []
 			if action == "ssm:GetParameters" {
 				resources = nil
 				for _, name := range slices.Sorted(maps.Keys(c.parameterStore())) {
-					resources = append(resources, parameterARN(name))
+					resources = append(resources, c.parameterARN(name))
 				}
 			}
 			for _, res := range resources {
@@ -262,31 +259,31 @@ func (c *Cloud) imageReferencesRequests(in *ec2.DescribeImageReferencesInput) []
 
 // parameterRequest is action on a parameter named by name, name:version,
 // name:label, or its ARN (a parameter shared from another account).
-func parameterRequest(action, ref string) request {
+func (c *Cloud) parameterRequest(action, ref string) request {
 	if strings.HasPrefix(ref, "arn:") {
 		return request{action: action, resource: ref}
 	}
 	name, _, _ := strings.Cut(ref, ":")
-	return request{action: action, resource: parameterARN(name)}
+	return request{action: action, resource: c.parameterARN(name)}
 }
 
 // putParameterRequests: ssm:PutParameter on the parameter, and, for data type
 // aws:ec2:image, ec2:DescribeImages (Systems Manager User Guide, "Native
 // parameter support for Amazon Machine Image IDs": "the user must have both
 // ssm:PutParameter and ec2:DescribeImages permissions").
-func putParameterRequests(in *ssm.PutParameterInput) []request {
-	out := []request{parameterRequest("ssm:PutParameter", derefString(in.Name))}
+func (c *Cloud) putParameterRequests(in *ssm.PutParameterInput) []request {
+	out := []request{c.parameterRequest("ssm:PutParameter", derefString(in.Name))}
 	if derefString(in.DataType) == "aws:ec2:image" {
 		out = append(out, request{action: "ec2:DescribeImages", resource: "*"})
 	}
 	return out
 }
 
-func putEventsRequests(in *eventbridge.PutEventsInput) []request {
+func (c *Cloud) putEventsRequests(in *eventbridge.PutEventsInput) []request {
 	var out []request
 	seen := map[string]bool{}
 	for _, e := range in.Entries {
-		arn := busARN(derefString(e.EventBusName))
+		arn := c.busARN(derefString(e.EventBusName))
 		if !seen[arn] {
 			seen[arn] = true
 			out = append(out, request{action: "events:PutEvents", resource: arn})
@@ -303,7 +300,7 @@ func putEventsRequests(in *eventbridge.PutEventsInput) []request {
 func (c *Cloud) createImageRequests(in *ec2.CreateImageInput) []request {
 	var out []request
 	if inst, ok := c.instances[derefString(in.InstanceId)]; ok {
-		out = append(out, request{action: "ec2:CreateImage", resource: ec2ARN("instance", inst.id), keys: resourceTags("ec2", inst.tags)})
+		out = append(out, request{action: "ec2:CreateImage", resource: c.ec2ARN("instance", inst.id), keys: resourceTags("ec2", inst.tags)})
 	}
 	for _, kind := range []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot} {
 		var tags []ec2types.Tag
@@ -312,7 +309,7 @@ func (c *Cloud) createImageRequests(in *ec2.CreateImageInput) []request {
 				tags = append(tags, spec.Tags...)
 			}
 		}
-		arn := ec2ARN(string(kind), newResource)
+		arn := c.ec2ARN(string(kind), newResource)
 		out = append(out, request{action: "ec2:CreateImage", resource: arn, keys: requestTags(nil, tags)})
 		if len(tags) > 0 {
 			keys := requestTags(map[string][]string{"ec2:createaction": {"CreateImage"}}, tags)
@@ -336,7 +333,7 @@ func (c *Cloud) createTagsRequests(in *ec2.CreateTagsInput) []request {
 		} else {
 			continue
 		}
-		out = append(out, request{action: "ec2:CreateTags", resource: ec2ARN(kind, id), keys: requestTags(resourceTags("ec2", tags), in.Tags)})
+		out = append(out, request{action: "ec2:CreateTags", resource: c.ec2ARN(kind, id), keys: requestTags(resourceTags("ec2", tags), in.Tags)})
 	}
 	return out
 }
@@ -346,7 +343,7 @@ func (c *Cloud) templateRequests(action string, id, name *string) []request {
 	if err != nil {
 		return nil
 	}
-	return []request{{action: action, resource: ec2ARN("launch-template", lt.id), keys: resourceTags("ec2", lt.tags)}}
+	return []request{{action: action, resource: c.ec2ARN("launch-template", lt.id), keys: resourceTags("ec2", lt.tags)}}
 }
 
 // templateVersionRequests: ec2:CreateLaunchTemplateVersion on the template,
@@ -368,7 +365,7 @@ func (c *Cloud) templateVersionRequests(in *ec2.CreateLaunchTemplateVersionInput
 		}
 	}
 	if ref, ok := strings.CutPrefix(imageID, "resolve:ssm:"); ok {
-		out = append(out, parameterRequest("ssm:GetParameters", ref))
+		out = append(out, c.parameterRequest("ssm:GetParameters", ref))
 	}
 	return out
 }
@@ -383,5 +380,5 @@ func (c *Cloud) deleteSnapshotRequest(id string) request {
 	if s, ok := c.snapshots[id]; ok {
 		tags = s.tags
 	}
-	return request{action: "ec2:DeleteSnapshot", resource: ec2ARN("snapshot", id), keys: resourceTags("ec2", tags)}
+	return request{action: "ec2:DeleteSnapshot", resource: c.ec2ARN("snapshot", id), keys: resourceTags("ec2", tags)}
 }

@@ -25,7 +25,7 @@ func (c *Cloud) AddAutoScalingGroup(g astypes.AutoScalingGroup) {
 	defer c.mu.Unlock()
 	g = clone(g)
 	if g.AutoScalingGroupARN == nil {
-		g.AutoScalingGroupARN = ptr(groupARN(derefString(g.AutoScalingGroupName)))
+		g.AutoScalingGroupARN = ptr(c.groupARN(derefString(g.AutoScalingGroupName)))
 	}
 	// Auto Scaling tags the instances it launches with the group's name
 	// (aws:autoscaling:groupName); the group's seeded members get it too.

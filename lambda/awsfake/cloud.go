@@ -17,12 +17,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Account and Region are the account id and region of every fake cloud.
-const (
-	Account = "123456789012"
-	Region  = "us-east-1"
-)
-
 // WithLatency makes every call of an operation take f(op) before it is served,
 // outside the lock, as a network and service round trip would: concurrent
 // callers interleave as they do against AWS. f must be safe for concurrent use.
@@ -70,10 +64,11 @@ func WithParameterValidation(d time.Duration) Option {
 // as in AWS, where MaxResults cannot be combined with ids. Default: AWS's own sizes.
 func WithPageSize(n int) Option { return func(cl *Cloud) { cl.pageSize = n } }
 
-// Cloud is the state of one fake account and region.
+// Cloud is the state of one fake account and region: its Scope.
 type Cloud struct {
 	mu sync.Mutex
 
+	scope           Scope
 	clock           Clock
 	imageDelay      time.Duration
 	visibilityDelay time.Duration
@@ -94,7 +89,7 @@ type Cloud struct {
 	snapshotFailures    int
 	snapshotFailureCode ec2types.SnapshotReturnCodes
 
-	seq int64 // source of every generated id
+	ids *ids // source of every generated id: the World's
 
 	instances map[string]*instance
 	images    map[string]*image
@@ -138,10 +133,19 @@ type Cloud struct {
 	calls    map[string]int
 }
 
-// New returns an empty cloud: no instances, images or templates, and the event bus
-// "default".
+// New returns an empty cloud in DefaultScope: no instances, images or
+// templates, and the event bus "default". It is the only Cloud of a World of
+// its own; a test that needs another scope, or a World served by signature,
+// starts from NewWorld (or package awsfaketest).
 func New(opts ...Option) *Cloud {
+	return NewWorld(opts...).Cloud(DefaultScope)
+}
+
+// newCloud returns the empty Cloud of scope s, its ids drawn from ids.
+func newCloud(s Scope, ids *ids, opts []Option) *Cloud {
 	c := &Cloud{
+		scope:            s,
+		ids:              ids,
 		clock:            NewRunningClock(Epoch()),
 		instances:        map[string]*instance{},
 		images:           map[string]*image{},
@@ -175,21 +179,28 @@ func (c *Cloud) EventBridge() *EventBridge { return &EventBridge{c: c} }
 
 func (c *Cloud) now() time.Time { return c.clock.Now().UTC() }
 
+// Scope returns the account and region the cloud holds.
+func (c *Cloud) Scope() Scope { return c.scope }
+
+// Partition returns the partition of the cloud's region (aws, aws-cn, ...),
+// the first field of every ARN it builds.
+func (c *Cloud) Partition() string { return c.scope.Partition() }
+
 // Clock returns the clock the cloud runs on. A test world hands the same clock
 // to everything it builds on the cloud (a Bumper, the CLI), so that the fake
 // account and the code under test agree on what time it is.
 func (c *Cloud) Clock() Clock { return c.clock }
 
-// newID returns prefix-<17 hex digits>, unique within the cloud and deterministic.
+// newID returns prefix-<17 hex digits>, unique within the World (across
+// accounts and regions, as in AWS) and deterministic.
 func (c *Cloud) newID(prefix string) string {
-	c.seq++
-	return fmt.Sprintf("%s-%017x", prefix, c.seq)
+	return fmt.Sprintf("%s-%017x", prefix, c.ids.next())
 }
 
-// newUUID returns a deterministic, uuid-shaped id.
+// newUUID returns a deterministic, uuid-shaped id, unique within the World.
 func (c *Cloud) newUUID() string {
-	c.seq++
-	return fmt.Sprintf("%08x-0000-4000-8000-%012x", c.seq, c.seq)
+	n := c.ids.next()
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
 }
 
 // FailNext makes the next call of op (e.g. "CreateImage") return err without
@@ -304,8 +315,8 @@ func (c *Cloud) deniedError(svc service, op string) error {
 	action := servicePrefix[svc]
 	return &smithy.GenericAPIError{
 		Code: svc.deniedCode,
-		Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",
-			Account, action, op),
+		Message: fmt.Sprintf("User: arn:%s:sts::%s:assumed-role/amibump/awsfake is not authorized to perform: %s:%s",
+			c.Partition(), c.scope.Account, action, op),
 		Fault: smithy.FaultClient,
 	}
 }

@@ -4,8 +4,26 @@
 // partial failures reported inside outputs) so that tests can check the state a
 // run leaves behind rather than the calls it made.
 //
-// One Cloud holds the state of one account in one region; its EC2, AutoScaling and
-// EventBridge clients are safe for concurrent use (one mutex guards everything).
+// A World is every account and region a test talks to: one clock, one id
+// space (ids never collide across accounts and regions, as in AWS), the
+// accounts by access key (each key signs as an IAM user of one account, as
+// STS GetCallerIdentity answers) and one Cloud per Scope{Account, Region},
+// declared (World.Cloud) or made on demand when a request is signed for it
+// (World.Resolve, which awssim.NewWorld calls). New returns the one Cloud of a
+// World of its own, in DefaultScope (123456789012, us-east-1), as most tests
+// need.
+//
+// One Cloud holds the state of one account in one region and knows its scope:
+// every ARN it builds names its partition (aws, aws-cn, aws-us-gov, from the
+// region), region and account. Its EC2, AutoScaling, EventBridge and SSM
+// clients are safe for concurrent use (one mutex per Cloud guards everything,
+// for a whole operation). An operation that spans two Clouds (CopyImage from
+// another region, PutEvents to another account's bus, AssumeRole) is a World
+// method that locks one Cloud at a time: a Cloud holds no pointer to another
+// Cloud, nor to its World, so no Cloud operation can take a second lock
+// (TestCloudReachesNoOtherCloud). The
+// World is where STS (AssumeRole, beside GetCallerIdentity) and EventBridge
+// bus policies will live.
 // Every output is a deep copy: callers can never change the fake's state through it.
 //
 // # What AWS does that amibump relies on
@@ -212,6 +230,30 @@
 //     = the group; the fake's groups tag their seeded members so. (Amazon
 //     EC2 Auto Scaling User Guide, "Tag Auto Scaling groups and instances".)
 //     TestGroupMembersTaggedWithGroupName.
+//   - Credentials and regions (awssim.NewWorld): a request's SigV4 credential
+//     scope names its access key and region. A key no account holds is
+//     refused: EC2 AuthFailure, "AWS was not able to validate the provided
+//     access credentials" (HTTP 401) ("Error codes for the Amazon EC2 API",
+//     common client errors); Auto Scaling and STS InvalidClientTokenId, "The
+//     security token included in the request is invalid." (403) (each API
+//     reference's "Common Errors": "The X.509 certificate or AWS access key ID
+//     provided does not exist in our records"); EventBridge and SSM
+//     UnrecognizedClientException, the same message (400; AWS lists it among
+//     JSON services' errors, "the most likely cause is an AWS access key ID or
+//     secret key that's not valid"). A region the account cannot use: EC2
+//     answers AuthFailure to credentials sent to a Region that is not enabled
+//     (AWS re:Post knowledge center, "iam-validate-access-credentials");
+//     for the other services AWS documents nothing, and a region that does
+//     not exist has no endpoint at all: the fake gives every service the
+//     unknown key's answer, the harsher reading (a call that cannot reach the
+//     region fails, never lands in another). An unsigned request is
+//     MissingAuthenticationToken (403, "Common Errors"). STS
+//     GetCallerIdentity answers the key's account and user ARN and needs no
+//     permission, even under an explicit deny (STS API reference,
+//     GetCallerIdentity). TestWorldServesScopesBySignature,
+//     TestWorldRefusesUnknownKeysAndRegions,
+//     TestGetCallerIdentityNeedsNoPermission (awssim; fake only: a real
+//     account has one key per test run); TestWorldResolve, TestWorldScopes.
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) conformance PutEvents;
 //     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).

@@ -25,6 +25,7 @@ type Image struct {
 
 type image struct {
 	id, name, description string
+	owner                 string // the account that made it
 	created               time.Time
 	readyAt               time.Time // pending until then
 	visibleAt             time.Time // invisible to the API until then
@@ -83,7 +84,7 @@ func (c *Cloud) AddImage(in Image) string {
 	if in.State == "" {
 		in.State = ec2types.ImageStateAvailable
 	}
-	img := &image{id: c.newID("ami"), name: in.Name, created: in.CreationDate.UTC(),
+	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: in.Name, created: in.CreationDate.UTC(),
 		readyAt: in.CreationDate, visibleAt: in.CreationDate, state: in.State, tags: copyTags(in.Tags)}
 	switch in.State {
 	case ec2types.ImageStatePending:
@@ -129,7 +130,7 @@ func (img *image) describe() ec2types.Image {
 		Name:               ptr(img.name),
 		State:              img.state,
 		CreationDate:       ptr(rfc3339(img.created)),
-		OwnerId:            ptr(Account),
+		OwnerId:            ptr(img.owner),
 		Public:             ptr(false),
 		ImageType:          ec2types.ImageTypeValuesMachine,
 		Architecture:       ec2types.ArchitectureValuesX8664,
@@ -171,7 +172,7 @@ func (img *image) filterable() filterable {
 			"name":     {img.name},
 			"state":    {string(img.state)},
 			"image-id": {img.id},
-			"owner-id": {Account},
+			"owner-id": {img.owner},
 		},
 		tags: img.tags,
 	}
@@ -233,7 +234,7 @@ func (c *Cloud) snapshotsNow(now time.Time) []ec2types.Snapshot {
 		if img, ok := c.images[s.imageID]; ok && img.state == ec2types.ImageStatePending && now.Before(img.readyAt) {
 			state = ec2types.SnapshotStatePending
 		}
-		out = append(out, ec2types.Snapshot{SnapshotId: ptr(s.id), OwnerId: ptr(Account), State: state,
+		out = append(out, ec2types.Snapshot{SnapshotId: ptr(s.id), OwnerId: ptr(c.scope.Account), State: state,
 			StartTime: ptr(s.started), VolumeSize: ptr(int32(8)), Description: ptr(s.description),
 			Tags: ec2Tags(s.tags)})
 	}
@@ -319,7 +320,7 @@ func (c *Cloud) createImage(in *ec2.CreateImageInput) (*ec2.CreateImageOutput, e
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRunError()
 	}
-	img := &image{id: c.newID("ami"), name: name, description: derefString(in.Description),
+	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: name, description: derefString(in.Description),
 		created: now, readyAt: now.Add(c.imageDelay), visibleAt: now.Add(max(c.visibilityDelay, c.lag())),
 		state: ec2types.ImageStatePending, sourceInstance: inst.id, tags: imageTags}
 	c.addSnapshots(img, inst.volumes, snapshotTags)
@@ -364,7 +365,7 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	now := c.settleAll()
 	ours := len(in.Owners) == 0
 	for _, o := range in.Owners {
-		ours = ours || o == "self" || o == Account
+		ours = ours || o == "self" || o == c.scope.Account
 	}
 	for id, img := range c.lingering {
 		if !now.Before(img.listedUntil) {
@@ -557,7 +558,7 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 					continue
 				}
 				refs = append(refs, ec2types.ImageReference{ImageId: ptr(id), ResourceType: ec2types.ImageReferenceResourceTypeEc2Instance,
-					Arn: ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", Region, Account, inst.id))})
+					Arn: ptr(c.ec2ARN("instance", inst.id))})
 			}
 		}
 		if scope.templates {
@@ -568,7 +569,7 @@ func (c *Cloud) describeImageReferences(in *ec2.DescribeImageReferencesInput) (*
 					}
 					// AWS names the version in the ARN: launch-template/<id>/<version>.
 					refs = append(refs, ec2types.ImageReference{ImageId: ptr(id), ResourceType: ec2types.ImageReferenceResourceTypeEc2LaunchTemplate,
-						Arn: ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s/%d", Region, Account, lt.id, v.number))})
+						Arn: ptr(c.ec2ARN("launch-template", fmt.Sprintf("%s/%d", lt.id, v.number)))})
 				}
 			}
 		}

@@ -192,7 +192,7 @@ func (c *Cloud) describeInstances(in *ec2.DescribeInstancesInput) (*ec2.Describe
 	for _, inst := range page {
 		out.Reservations = append(out.Reservations, ec2types.Reservation{
 			ReservationId: ptr("r-" + inst.id[2:]),
-			OwnerId:       ptr(Account),
+			OwnerId:       ptr(c.scope.Account),
 			Instances:     []ec2types.Instance{inst.describe()},
 		})
 	}

@@ -17,6 +17,7 @@ import (
 
 type template struct {
 	id, name       string
+	createdBy      string // the ARN of who made it
 	tags           map[string]string
 	created        time.Time
 	defaultVersion int64
@@ -131,7 +132,7 @@ func (lt *template) describe() ec2types.LaunchTemplate {
 		LaunchTemplateId:     ptr(lt.id),
 		LaunchTemplateName:   ptr(lt.name),
 		CreateTime:           ptr(lt.created),
-		CreatedBy:            ptr("arn:aws:iam::" + Account + ":root"),
+		CreatedBy:            ptr(lt.createdBy),
 		DefaultVersionNumber: ptr(lt.defaultVersion),
 		LatestVersionNumber:  ptr(lt.latest()),
 		Tags:                 ec2Tags(lt.tags),
@@ -145,7 +146,7 @@ func (lt *template) describeVersion(v *ltVersion) ec2types.LaunchTemplateVersion
 		VersionNumber:      ptr(v.number),
 		DefaultVersion:     ptr(v.number == lt.defaultVersion),
 		CreateTime:         ptr(v.created),
-		CreatedBy:          ptr("arn:aws:iam::" + Account + ":root"),
+		CreatedBy:          ptr(lt.createdBy),
 		LaunchTemplateData: responseData(v.data),
 	}
 	if v.description != "" {
@@ -168,7 +169,7 @@ func (c *Cloud) AddLaunchTemplate(name string, tags map[string]string, data ec2t
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	lt := &template{id: c.newID("lt"), name: name, tags: copyTags(tags), created: now,
+	lt := &template{id: c.newID("lt"), createdBy: fmt.Sprintf("arn:%s:iam::%s:root", c.Partition(), c.scope.Account), name: name, tags: copyTags(tags), created: now,
 		defaultVersion: 1, lastNumber: 1,
 		versions: map[int64]*ltVersion{1: {number: 1, created: now, data: clone(data)}}}
 	c.templates[lt.id] = lt

@@ -35,14 +35,14 @@ func (c *Cloud) Events() []ebtypes.PutEventsRequestEntry {
 }
 
 // busName resolves an entry's EventBusName (a name or an ARN; empty = default).
-func busName(s string) string {
+func (c *Cloud) busName(s string) string {
 	if s == "" {
 		return "default"
 	}
 	if strings.HasPrefix(s, "arn:") {
 		// arn:<partition>:events:<region>:<account>:event-bus/<name>
 		parts := strings.SplitN(s, ":", 6)
-		if len(parts) == 6 && parts[2] == "events" && parts[3] == Region && parts[4] == Account &&
+		if len(parts) == 6 && parts[2] == "events" && parts[3] == c.scope.Region && parts[4] == c.scope.Account &&
 			strings.HasPrefix(parts[5], "event-bus/") {
 			return strings.TrimPrefix(parts[5], "event-bus/")
 		}
@@ -105,7 +105,7 @@ func (c *Cloud) checkEntry(e ebtypes.PutEventsRequestEntry) (code, msg string) {
 	// AWS has at times accepted entries for a bus that does not exist and dropped
 	// them (aws/aws-cli#9186). The fake is stricter: such an entry fails, so a
 	// misconfigured bus name shows up in tests.
-	if name := busName(derefString(e.EventBusName)); name == "" || !c.buses[name] {
+	if name := c.busName(derefString(e.EventBusName)); name == "" || !c.buses[name] {
 		return "ResourceNotFoundException", "Event bus " + derefString(e.EventBusName) + " does not exist."
 	}
 	return "", ""

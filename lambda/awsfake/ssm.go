@@ -232,7 +232,7 @@ func (c *Cloud) putParameter(in *ssm.PutParameterInput) (*ssm.PutParameterOutput
 	out := &ssm.PutParameterOutput{Version: next, Tier: tier}
 	v := ssmtypes.Parameter{
 		Name: ptr(name), Value: ptr(value), Type: typ, DataType: ptr(dataType), Version: next,
-		LastModifiedDate: ptr(c.now()), ARN: ptr(parameterARN(name)),
+		LastModifiedDate: ptr(c.now()), ARN: ptr(c.parameterARN(name)),
 	}
 	if dataType == "aws:ec2:image" {
 		// Validated asynchronously: the call succeeds whether the write will or not.
@@ -358,7 +358,7 @@ func (c *Cloud) AddParameter(name, value, dataType string) {
 	}
 	c.parameterStore()[name] = &parameter{tier: ssmtypes.ParameterTierStandard, tiers: []ssmtypes.ParameterTier{ssmtypes.ParameterTierStandard}, versions: []ssmtypes.Parameter{{
 		Name: ptr(name), Value: ptr(value), Type: ssmtypes.ParameterTypeString, DataType: ptr(dataType), Version: 1,
-		LastModifiedDate: ptr(c.now()), ARN: ptr(parameterARN(name)),
+		LastModifiedDate: ptr(c.now()), ARN: ptr(c.parameterARN(name)),
 	}}}
 }
 
@@ -425,7 +425,7 @@ func (c *Cloud) parameterReferences(ids []string) []ec2types.ImageReference {
 		cur := p.versions[len(p.versions)-1]
 		if derefString(cur.DataType) == "aws:ec2:image" && slices.Contains(ids, derefString(cur.Value)) {
 			refs = append(refs, ec2types.ImageReference{ImageId: ptr(derefString(cur.Value)),
-				ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter, Arn: ptr(parameterARN(name))})
+				ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter, Arn: ptr(c.parameterARN(name))})
 		}
 	}
 	return refs

@@ -4,8 +4,13 @@
 // PutEvents and SSM parameters in JSON 1.1), and the few the conformance
 // suite's cleanup makes, backed by the stateful fakes of package awsfake.
 //
-// Point the SDK at it with BaseEndpoint (or AWS_ENDPOINT_URL) and any
-// credentials: requests are not authenticated. Errors come back as AWS sends
+// Point the SDK at it with BaseEndpoint (or AWS_ENDPOINT_URL). A server made
+// by New serves one Cloud to any credentials and region; one made by NewWorld
+// serves an awsfake.World as AWS serves accounts and regions: the request's
+// signature names its scope (the access key the account, the credential
+// scope the region), and a key no account holds or a region the World does
+// not serve gets the service's invalid-credentials error. Signatures are
+// read, not verified. Errors come back as AWS sends
 // them (code, message, HTTP status), so the SDK's own deserializers and
 // retryer run. Faults can be injected per operation: throttling, 5xx, slow
 // responses, dropped connections.
@@ -28,9 +33,10 @@ import (
 	"github.com/amibump/amibump/lambda/awsfake"
 )
 
-// Server serves one awsfake.Cloud over HTTP.
+// Server serves awsfake Clouds over HTTP: one, or a World's.
 type Server struct {
-	cloud *awsfake.Cloud
+	cloud   *awsfake.Cloud // New's; nil for NewWorld's
+	resolve resolver
 
 	mu       sync.Mutex
 	faults   map[string][]*Fault
@@ -52,12 +58,19 @@ type Call struct {
 	Code   string
 }
 
-// New returns a simulator serving c. Start it with Start or mount Handler.
+// New returns a simulator serving c to every request, whatever account and
+// region it is signed for. Start it with Start or mount Handler.
 func New(c *awsfake.Cloud) *Server {
-	return &Server{cloud: c, faults: map[string][]*Fault{}, requests: map[string]int{}}
+	return &Server{cloud: c, resolve: oneCloud(c), faults: map[string][]*Fault{}, requests: map[string]int{}}
 }
 
-// Cloud returns the cloud the simulator serves.
+// NewWorld returns a simulator serving w: each request from the Cloud of the
+// scope it is signed for.
+func NewWorld(w *awsfake.World) *Server {
+	return &Server{resolve: bySignature(w), faults: map[string][]*Fault{}, requests: map[string]int{}}
+}
+
+// Cloud returns the cloud a simulator made by New serves (nil for NewWorld's).
 func (s *Server) Cloud() *awsfake.Cloud { return s.cloud }
 
 // Observe sets a function called after every request (nil = none).
@@ -132,6 +145,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case autoScalingProtocol.version:
 		p = autoScalingProtocol
 		op, ok = autoScalingOps[action]
+	case stsProtocol.version:
+		s.serveSTS(w, r, action)
+		return
 	default:
 		s.writeQueryError(w, ec2Protocol, action, http.StatusBadRequest, "InvalidAction",
 			fmt.Sprintf("API version %q is not served by awssim (EC2 2016-11-15, Auto Scaling 2011-01-01)", r.PostForm.Get("Version")))
@@ -146,6 +162,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("The action %s is not valid for this web service.", action))
 		return
 	}
+	cloud, _, err := s.resolve(r)
+	if err != nil {
+		status, code, msg := authError(p.service, err)
+		s.writeQueryError(w, p, action, status, code, msg)
+		return
+	}
 	in := op.newInput()
 	if err := p.decodeForm(r.PostForm, in); err != nil {
 		code := "UnknownParameter"
@@ -155,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeQueryError(w, p, action, http.StatusBadRequest, code, err.Error())
 		return
 	}
-	out, err := op.call(r.Context(), s.cloud, in)
+	out, err := op.call(r.Context(), cloud, in)
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeQueryErrorInput(w, p, action, in, awsfake.HTTPStatus(code, server), code, msg)
@@ -240,6 +262,12 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AWSEvents.PutEvents only, not "+target)
 		return
 	}
+	cloud, _, err := s.resolve(r)
+	if err != nil {
+		status, code, msg := authError("EventBridge", err)
+		s.writeJSONError(w, action, nil, status, code, msg)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return
@@ -249,7 +277,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
-	out, err := s.cloud.EventBridge().PutEvents(r.Context(), in)
+	out, err := cloud.EventBridge().PutEvents(r.Context(), in)
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeJSONError(w, action, in, awsfake.HTTPStatus(code, server), code, msg)

@@ -125,8 +125,11 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service, op 
 			s.writeJSONError(w, op, nil, status, code, msg)
 		} else {
 			p := ec2Protocol
-			if service == autoScalingProtocol.service {
+			switch service {
+			case autoScalingProtocol.service:
 				p = autoScalingProtocol
+			case stsProtocol.service:
+				p = stsProtocol
 			}
 			s.writeQueryError(w, p, op, status, code, msg)
 		}
@@ -193,6 +196,7 @@ func faultError(service string, f Fault) (int, string, string) {
 		code = map[string]map[int]string{
 			"EC2":          {500: "InternalError", 503: "Unavailable"},
 			"Auto Scaling": {500: "InternalFailure", 503: "ServiceUnavailable"},
+			"STS":          {500: "InternalFailure", 503: "ServiceUnavailable"},
 			"EventBridge":  {500: "InternalException", 503: "ServiceUnavailable"},
 			ssmService:     {500: "InternalServerError", 503: "ServiceUnavailable"},
 		}[service][f.Status]

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/awssim"
 	"github.com/amibump/amibump/lambda/bump"
 )
@@ -38,16 +38,13 @@ func fakeClients(c *awsfake.Cloud) clients {
 // sdkConfig is an SDK configuration for a simulator at url, with the standard
 // retryer (3 attempts) backing off by at most backoff.
 func sdkConfig(url string, backoff time.Duration) aws.Config {
-	return aws.Config{
-		Region:       awsfake.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDAWSSIM", "secret", ""),
-		BaseEndpoint: aws.String(url),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.NewExponentialJitterBackoff(backoff)
-			})
-		},
+	cfg := awsfaketest.SDKConfig(url, awsfake.DefaultScope, "")
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.NewExponentialJitterBackoff(backoff)
+		})
 	}
+	return cfg
 }
 
 // startSim serves c on a free port until the test ends and returns real SDK

@@ -74,5 +74,5 @@ func Operations() []string {
 	for op := range ssmOps {
 		out = append(out, "SSM:"+op)
 	}
-	return append(out, "EventBridge:PutEvents")
+	return append(out, "EventBridge:PutEvents", "STS:GetCallerIdentity")
 }

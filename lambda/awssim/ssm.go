@@ -113,6 +113,12 @@ func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, action string)
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "UnknownOperationException", "awssim serves AmazonSSM.GetParameter, GetParameterHistory, GetParameters, PutParameter, DescribeParameters and DeleteParameter only, not "+action)
 		return
 	}
+	cloud, _, err := s.resolve(r)
+	if err != nil {
+		status, code, msg := authError(ssmService, err)
+		s.writeJSONError(w, action, nil, status, code, msg)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return
@@ -122,7 +128,7 @@ func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, action string)
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
-	out, err := op.call(r.Context(), s.cloud, in)
+	out, err := op.call(r.Context(), cloud, in)
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeJSONError(w, action, in, awsfake.HTTPStatus(code, server), code, msg)

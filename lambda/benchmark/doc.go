@@ -100,8 +100,9 @@
 // Size: `bootstrap` built exactly as `make build` does (linux/arm64, CGO
 // off, `-tags lambda.norpc -trimpath -ldflags "-s -w"`). Start-up and
 // memory: the same build for this machine, run under the emulator
-// (`aws-lambda-rie`, the tool in go.mod), which, like Lambda, starts the
-// bootstrap at the first invocation. Start-up is the emulator's own `INIT
+// (`aws-lambda-rie`, the tool in go.mod) by the end-to-end harness
+// (package local, at 128 MB), which, like Lambda, starts the bootstrap at
+// the first invocation. Start-up is the emulator's own `INIT
 // REPORT` (the bootstrap's start to its first request for an event: Go
 // runtime, settings, SDK configuration, clients), median of 7 fresh starts,
 // with an event the function rejects without an AWS call; as a check, the

@@ -9,8 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,15 +16,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/amibump/amibump/lambda/awsfake"
-	"github.com/amibump/amibump/lambda/awssim"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/local"
 )
 
@@ -205,7 +198,8 @@ func (r *report) binary(ctx context.Context, step func(string)) error {
 		return err
 	}
 	step("start-up and peak memory under the emulator")
-	start, err := measureStartup(ctx, rie, host, 7)
+	bins := local.Binaries{Bootstrap: host, RIE: rie}
+	start, err := measureStartup(ctx, bins, 7)
 	if err != nil {
 		return err
 	}
@@ -214,7 +208,7 @@ func (r *report) binary(ctx context.Context, step func(string)) error {
 	r.add("", "start-up, median of 7",
 		fmt.Sprintf("%.1f ms (INIT REPORT; first %.1f - warm %.1f = %.1f ms)", ms(start.init), ms(start.cold), ms(start.warm), ms(start.cold-start.warm)),
 		"<= 50 ms", yes(worst <= 50*time.Millisecond))
-	rss, dur, err := measureRSS(ctx, rie, host, 50)
+	rss, dur, err := measureRSS(ctx, bins, 50)
 	if err != nil {
 		return err
 	}
@@ -410,135 +404,18 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-// emulator is the RIE running the bootstrap.
-type emulator struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
-	log  *local.LogBuffer
+// startFunction runs the bootstrap under the emulator with the end-to-end
+// harness (lambda/local), at 128 MB, the emulator's INIT REPORT in logs.
+func startFunction(ctx context.Context, bins local.Binaries, endpoint, bus string, poll [2]time.Duration, logs *local.LogBuffer) (*local.Function, error) {
+	return local.Start(ctx, bins, local.Settings{Endpoint: endpoint, Bus: bus, PollMin: poll[0], PollMax: poll[1],
+		MemoryMB: 128, LogLevel: "info", Logs: logs})
 }
 
-// initDuration reads the emulator's "INIT REPORT(durationMs: 5.654000)": from
-// the bootstrap's start to its first request for an event.
-func (e *emulator) initDuration() (time.Duration, bool) {
-	_, rest, ok := strings.Cut(e.log.String(), "INIT REPORT(durationMs: ")
-	if !ok {
-		return 0, false
-	}
-	v, _, _ := strings.Cut(rest, ")")
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	return time.Duration(f * float64(time.Millisecond)), err == nil
-}
-
-func startEmulator(ctx context.Context, rie, bootstrap string, env []string) (*emulator, error) {
-	// Two free ports, released just before the emulator takes them.
-	ports := make([]int, 2)
-	var lns []net.Listener
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln) // held until both are picked, so they differ
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-	}
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), "--log-level", "info", bootstrap)
-	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOCALAMIBUMP", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
-		"AWS_LAMBDA_FUNCTION_NAME=amibump", "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-	}, env...)
-	logs := &local.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the emulator: %w", err)
-	}
-	e := &emulator{cmd: cmd, url: "http://" + addr + "/2015-03-31/functions/function/invocations", done: make(chan struct{}), log: logs}
-	go func() { _ = cmd.Wait(); close(e.done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			_ = c.Close()
-			return e, nil
-		}
-		select {
-		case <-e.done:
-			return nil, errors.New("the emulator exited at start")
-		case <-ctx.Done():
-			e.stop()
-			return nil, ctx.Err()
-		default:
-		}
-		if time.Now().After(deadline) {
-			e.stop()
-			return nil, errors.New("the emulator is not listening after 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (e *emulator) invoke(ctx context.Context, payload []byte) ([]byte, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(payload))
-	if err != nil {
-		return nil, 0, err
-	}
+// invoke sends payload and times the answer.
+func invoke(ctx context.Context, fn *local.Function, payload []byte) ([]byte, time.Duration, error) {
 	t := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	took := time.Since(t)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("invoke: %s: %s", resp.Status, body)
-	}
-	return body, took, err
-}
-
-// bootstrapPID finds the function's process: the emulator's child.
-func (e *emulator) bootstrapPID() (int, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	for _, d := range entries {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(e.cmd.Process.Pid) && strings.Contains(s[:i], "(bootstrap") {
-			return pid, nil
-		}
-	}
-	return 0, errors.New("no bootstrap process under the emulator")
-}
-
-func (e *emulator) stop() {
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	select {
-	case <-e.done:
-	case <-time.After(5 * time.Second):
-	}
+	body, err := fn.Invoke(ctx, payload)
+	return body, time.Since(t), err
 }
 
 // unsupported is an event the function rejects without an AWS call (and, with
@@ -551,17 +428,18 @@ type startup struct{ cold, warm, init time.Duration }
 // twice: the first answer includes starting the bootstrap (the emulator starts
 // it at the first invocation, as Lambda does) and its init; the following ones
 // do not. cold - warm is the start-up. Medians of n.
-func measureStartup(ctx context.Context, rie, bootstrap string, n int) (startup, error) {
+func measureStartup(ctx context.Context, bins local.Binaries, n int) (startup, error) {
 	var colds, warms, inits []time.Duration
 	for range n {
-		e, err := startEmulator(ctx, rie, bootstrap, []string{"AWS_ENDPOINT_URL=http://127.0.0.1:9"})
+		logs := &local.LogBuffer{}
+		e, err := startFunction(ctx, bins, "http://127.0.0.1:9", "", [2]time.Duration{}, logs)
 		if err != nil {
 			return startup{}, err
 		}
-		_, cold, err := e.invoke(ctx, unsupported)
+		_, cold, err := invoke(ctx, e, unsupported)
 		var warm time.Duration
 		for i := range 5 {
-			_, w, werr := e.invoke(ctx, unsupported)
+			_, w, werr := invoke(ctx, e, unsupported)
 			if err == nil {
 				err = werr
 			}
@@ -569,13 +447,13 @@ func measureStartup(ctx context.Context, rie, bootstrap string, n int) (startup,
 				warm = w
 			}
 		}
-		e.stop()
+		e.Stop()
 		if err != nil {
 			return startup{}, err
 		}
-		in, ok := e.initDuration()
+		in, ok := local.InitDuration(logs.String())
 		if !ok {
-			return startup{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", e.log.String())
+			return startup{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", logs.String())
 		}
 		colds, warms, inits = append(colds, cold), append(warms, warm), append(inits, in)
 	}
@@ -588,35 +466,26 @@ func measureStartup(ctx context.Context, rie, bootstrap string, n int) (startup,
 // measureRSS runs the function against an awssim endpoint seeded with a
 // fan-out of n templates, sends one deploy event for all of them, and returns
 // the bootstrap's peak resident set (VmHWM, KiB) and how long the event took.
-func measureRSS(ctx context.Context, rie, bootstrap string, n int) (int, time.Duration, error) {
-	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second)) // the bootstrap reads the system clock
+func measureRSS(ctx context.Context, bins local.Binaries, n int) (int, time.Duration, error) {
+	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second)) // the bootstrap reads the system clock
+	cloud := world.Cloud
 	cloud.CreateEventBus("amibump")
 	base := cloud.AddImage(awsfake.Image{Name: "base-2026-11"})
 	for i := range n {
-		name := fmt.Sprintf("shop-fan-prod-%02d", i)
-		lt := cloud.AddLaunchTemplate(name, map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": "fan", "amibump:group": strconv.Itoa(i)},
-			ec2types.RequestLaunchTemplateData{ImageId: aws.String(base), InstanceType: ec2types.InstanceTypeT3Micro})
-		src := cloud.AddInstance(awsfake.Instance{ImageID: base, Tags: map[string]string{"amibump:source-for": name}, Volumes: 2})
-		cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{
-			AutoScalingGroupName: aws.String(name),
-			LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String("$Latest")},
-			Instances:            []astypes.Instance{{InstanceId: aws.String(src), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService}},
-		})
+		awsfaketest.AddTarget(cloud, base, awsfaketest.Target{Name: fmt.Sprintf("shop-fan-prod-%02d", i), Layer: "fan", Group: strconv.Itoa(i), Volumes: 2})
 	}
-	sim := awssim.New(cloud)
-	url, err := sim.Start(0)
+	sim, url, err := world.Serve()
 	if err != nil {
 		return 0, 0, err
 	}
 	defer func() { _ = sim.Close() }()
-	e, err := startEmulator(ctx, rie, bootstrap, []string{"AWS_ENDPOINT_URL=" + url, "AMIBUMP_EVENT_BUS=amibump",
-		"AMIBUMP_POLL_MIN=200ms", "AMIBUMP_POLL_MAX=500ms"})
+	e, err := startFunction(ctx, bins, url, "amibump", [2]time.Duration{200 * time.Millisecond, 500 * time.Millisecond}, &local.LogBuffer{})
 	if err != nil {
 		return 0, 0, err
 	}
-	defer e.stop()
+	defer e.Stop()
 	ev := []byte(`{"version":"0","id":"3e1f6a4c-9d5b-4c8a-be0f-4a3b2c1d0e9f","detail-type":"deploy-finished","source":"ci.jenkins","account":"123456789012","time":"2026-11-26T04:00:00Z","region":"us-east-1","resources":[],"detail":{"app":"shop","env":"prod","layer":"fan","build":{"id":"jenkins-shop-deploy-150","commit":"c0ffee42"}}}`)
-	body, took, err := e.invoke(ctx, ev)
+	body, took, err := invoke(ctx, e, ev)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -626,7 +495,7 @@ func measureRSS(ctx context.Context, rie, bootstrap string, n int) (int, time.Du
 	if promoted+pending != n {
 		return 0, 0, fmt.Errorf("fan-out of %d: %d promoted, %d pending: %s", n, promoted, pending, body)
 	}
-	pid, err := e.bootstrapPID()
+	pid, err := e.BootstrapPID()
 	if err != nil {
 		return 0, 0, err
 	}

@@ -23,12 +23,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
@@ -73,7 +73,7 @@ type account struct {
 }
 
 func newAccount(opts ...awsfake.Option) *account {
-	a := &account{cloud: awsfake.New(opts...)}
+	a := &account{cloud: awsfaketest.New(opts...).Cloud}
 	a.cloud.CreateEventBus("amibump")
 	a.base = a.cloud.AddImage(awsfake.Image{Name: "base-2026-01"})
 	return a
@@ -83,15 +83,7 @@ func newAccount(opts ...awsfake.Option) *account {
 // given, its own source instance (amibump:source-for) and a group launching it
 // at $Latest with that instance InService.
 func (a *account) target(name, layer, group string) string {
-	lt := a.cloud.AddLaunchTemplate(name, map[string]string{"amibump:app": "shop", "amibump:env": "prod", "amibump:layer": layer, "amibump:group": group},
-		ec2types.RequestLaunchTemplateData{ImageId: aws.String(a.base), InstanceType: ec2types.InstanceTypeT3Micro})
-	src := a.cloud.AddInstance(awsfake.Instance{ImageID: a.base, Tags: map[string]string{"amibump:source-for": name}})
-	a.cloud.AddAutoScalingGroup(astypes.AutoScalingGroup{
-		AutoScalingGroupName: aws.String(name),
-		LaunchTemplate:       &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String("$Latest")},
-		Instances:            []astypes.Instance{{InstanceId: aws.String(src), HealthStatus: aws.String("Healthy"), LifecycleState: astypes.LifecycleStateInService}},
-	})
-	return lt
+	return awsfaketest.AddTarget(a.cloud, a.base, awsfaketest.Target{Name: name, Layer: layer, Group: group})
 }
 
 // deployFinished is a deploy-finished event for app shop, env prod and the

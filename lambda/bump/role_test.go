@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/event"
 )
 
@@ -15,7 +16,7 @@ import (
 // account: the infra tests write it (TestFunctionRoleGolden).
 func functionRole(t *testing.T) awsfake.Policy {
 	t.Helper()
-	p, err := awsfake.ReadPolicy("../../testdata/iam/function-role.json")
+	p, err := awsfaketest.FunctionRole()
 	if err != nil {
 		t.Fatal(err)
 	}

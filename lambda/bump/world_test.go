@@ -3,8 +3,6 @@ package bump_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
@@ -38,8 +37,9 @@ type world struct {
 func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	t.Helper()
 	opts = append([]awsfake.Option{awsfake.WithImageDelay(20 * time.Millisecond)}, opts...)
-	w := &world{t: t, cloud: awsfake.New(opts...)}
-	shop := awsfake.SeedShop(w.cloud, nil)
+	env := awsfaketest.New(opts...)
+	w := &world{t: t, cloud: env.Cloud}
+	shop := env.SeedShop(nil)
 	w.baseAMI, w.lt, w.source = shop.BaseAMI, shop.Template, shop.Source
 	w.cfg = bump.Defaults()
 	w.cfg.EventBus = "amibump"
@@ -83,11 +83,11 @@ func (w *world) handle(raw []byte) (event.Response, error) {
 // epoch (awsfake.ShiftEvent): a sample deploy is never one from the future.
 func sample(t *testing.T, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
+	raw, err := awsfaketest.Sample(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return awsfake.ShiftEvent(raw)
+	return raw
 }
 
 // at is a time of the sample events' day (2026-11-26, UTC), moved as they are.

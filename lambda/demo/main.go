@@ -33,6 +33,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/awssim"
 	"github.com/amibump/amibump/lambda/event"
 	"github.com/amibump/amibump/lambda/local"
@@ -62,7 +63,7 @@ func main() {
 
 // events are what the demo sends, from testdata/events, and why.
 var events = []struct{ file, what string }{
-	{"deploy-finished.json", "Jenkins finished deploy 142 of shop/prod web a, on instance " + local.SourceInstance},
+	{"deploy-finished.json", "Jenkins finished deploy 142 of shop/prod web a, on instance " + awsfake.SampleInstance},
 	{"deploy-finished-replay.json", "the same deploy again, replayed from the archive"},
 	{"deploy-finished-old.json", "an older deploy (141) arrives late"},
 	{"deploy-finished-fanout.json", "deploy 150 of shop/prod with no layer or group: every shop prod template"},
@@ -86,17 +87,17 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 		return err
 	}
 
-	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond)) // the bootstrap reads the system clock
-	account := local.SeedAccount(cloud)
+	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond)) // the bootstrap reads the system clock
+	cloud := world.Cloud
+	account := awsfaketest.SeedFleet(cloud)
 	// The function runs under the stack's role as synthesized: the endpoint
 	// denies, as AWS would, what the role does not grant.
-	role, err := awsfake.ReadPolicy(filepath.Join(root, "testdata", "iam", "function-role.json"))
+	role, err := awsfaketest.FunctionRole()
 	if err != nil {
 		return err
 	}
 	cloud.SetPolicy(&role)
-	sim := awssim.New(cloud)
-	endpoint, err := sim.Start(0)
+	sim, endpoint, err := world.Serve()
 	if err != nil {
 		return err
 	}
@@ -153,9 +154,9 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 	return nil
 }
 
-// localCredentials are what the endpoint takes: any key signs, and this one
-// names the seeded account's caller.
-var localCredentials = map[string]string{"AWS_ACCESS_KEY_ID": "AKIDLOCALAMIBUMP", "AWS_SECRET_ACCESS_KEY": "local"}
+// localCredentials are what the endpoint takes: the key of the seeded
+// account (another key is refused, as AWS refuses an unknown one).
+var localCredentials = map[string]string{"AWS_ACCESS_KEY_ID": awsfake.DefaultAccessKey, "AWS_SECRET_ACCESS_KEY": "local"}
 
 // exportLines are the shell lines that point the AWS SDKs and CLIs at endpoint.
 func exportLines(endpoint string) []string {
@@ -171,9 +172,10 @@ func exportLines(endpoint string) []string {
 // use it, and keeps it up until ctx ends (Ctrl-C). AMIs become available two
 // seconds after they are made, on this machine's clock.
 func serve(ctx context.Context, w printer, port int) error {
-	cloud := awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second))
-	account := local.SeedAccount(cloud)
-	sim := awssim.New(cloud)
+	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(2*time.Second))
+	cloud := world.Cloud
+	account := awsfaketest.SeedFleet(cloud)
+	sim := awssim.NewWorld(world.World)
 	endpoint, err := sim.Start(port)
 	if err != nil {
 		return err
@@ -223,7 +225,7 @@ func describeResult(w printer, r event.Result) {
 	}
 }
 
-func describeAccount(ctx context.Context, w printer, cloud *awsfake.Cloud, account local.Account) {
+func describeAccount(ctx context.Context, w printer, cloud *awsfake.Cloud, account awsfaketest.Fleet) {
 	out, err := cloud.AutoScaling().DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 	if err != nil {
 		return
@@ -246,7 +248,7 @@ func describeAccount(ctx context.Context, w printer, cloud *awsfake.Cloud, accou
 	}
 }
 
-func templateName(spec *astypes.LaunchTemplateSpecification, account local.Account) string {
+func templateName(spec *astypes.LaunchTemplateSpecification, account awsfaketest.Fleet) string {
 	if spec.LaunchTemplateName != nil {
 		return *spec.LaunchTemplateName
 	}
@@ -258,7 +260,7 @@ func templateName(spec *astypes.LaunchTemplateSpecification, account local.Accou
 	return aws.ToString(spec.LaunchTemplateId)
 }
 
-func describeTemplates(w printer, cloud *awsfake.Cloud, account local.Account) {
+func describeTemplates(w printer, cloud *awsfake.Cloud, account awsfaketest.Fleet) {
 	for _, name := range sortedNames(account) {
 		latest, def, n := head(cloud, account.Templates[name])
 		same := "$Default too"
@@ -281,7 +283,7 @@ func head(cloud *awsfake.Cloud, id string) (latest, def string, number int64) {
 	return latest, def, number
 }
 
-func sortedNames(account local.Account) []string {
+func sortedNames(account awsfaketest.Fleet) []string {
 	names := make([]string, 0, len(account.Templates))
 	for n := range account.Templates {
 		names = append(names, n)

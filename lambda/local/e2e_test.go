@@ -17,6 +17,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/awssim"
 	"github.com/amibump/amibump/lambda/event"
 	"github.com/amibump/amibump/lambda/local"
@@ -53,7 +54,7 @@ type env struct {
 	t       *testing.T
 	cloud   *awsfake.Cloud
 	sim     *awssim.Server
-	account local.Account
+	account awsfaketest.Fleet
 	fn      *local.Function
 }
 
@@ -62,20 +63,23 @@ func newEnv(t *testing.T) *env {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the function under the emulator")
 	}
-	e := &env{t: t, cloud: awsfake.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300*time.Millisecond))} // the bootstrap reads the system clock
-	e.account = local.SeedAccount(e.cloud)
+	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300*time.Millisecond)) // the bootstrap reads the system clock
+	e := &env{t: t, cloud: world.Cloud}
+	e.account = awsfaketest.SeedFleet(e.cloud)
 	// The function runs under the stack's own role, as synthesized: a grant
 	// the role lacks fails here as it would in AWS.
-	role, err := awsfake.ReadPolicy(filepath.Join("..", "..", "testdata", "iam", "function-role.json"))
+	role, err := awsfaketest.FunctionRole()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.cloud.SetPolicy(&role)
-	e.sim = awssim.New(e.cloud)
-	url, err := e.sim.Start(0)
+	// The function signs with the default key in the default region: the
+	// World serves it the default scope's Cloud.
+	sim, url, err := world.Serve()
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.sim = sim
 	t.Cleanup(func() { _ = e.sim.Close() })
 	logs := &local.LogBuffer{}
 	e.fn, err = local.Start(context.Background(), bins, local.Settings{Endpoint: url, Bus: "amibump",
@@ -158,8 +162,8 @@ func one(t *testing.T, resp event.Response) event.Result {
 func TestBump(t *testing.T) {
 	e := newEnv(t)
 	res := one(t, e.mustInvoke("deploy-finished.json"))
-	if res.Status != event.Promoted || res.LaunchTemplateName != "shop-web-prod-a" || res.Version != 4 || res.SourceInstance != local.SourceInstance {
-		t.Fatalf("got %+v, want shop-web-prod-a promoted to version 4 from %s", res, local.SourceInstance)
+	if res.Status != event.Promoted || res.LaunchTemplateName != "shop-web-prod-a" || res.Version != 4 || res.SourceInstance != awsfake.SampleInstance {
+		t.Fatalf("got %+v, want shop-web-prod-a promoted to version 4 from %s", res, awsfake.SampleInstance)
 	}
 	imgs := e.imagesOf("jenkins-shop-deploy-142")
 	if len(imgs) != 1 || aws.ToString(imgs[0].ImageId) != res.ImageID || imgs[0].State != ec2types.ImageStateAvailable {
@@ -361,7 +365,7 @@ func TestTemplateManagedAsCodeUnderTheRole(t *testing.T) {
 			e := newEnv(t)
 			const param = "/amibump/shop-web-prod-a"
 			lt := e.account.Templates["shop-web-prod-a"]
-			role, err := awsfake.ReadPolicy(filepath.Join("..", "..", "testdata", "iam", "function-role.json"))
+			role, err := awsfaketest.FunctionRole()
 			if err != nil {
 				t.Fatal(err)
 			}

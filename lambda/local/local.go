@@ -6,6 +6,7 @@ package local
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/amibump/amibump/lambda/awsfake"
 )
 
 // rie is the emulator's package, a tool dependency in go.mod.
@@ -74,6 +77,14 @@ type Settings struct {
 	PollMin  time.Duration // AMIBUMP_POLL_MIN
 	PollMax  time.Duration // AMIBUMP_POLL_MAX
 	Timeout  time.Duration // the function's timeout, whole seconds; 0 = 60s
+	MemoryMB int           // AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 0 = the emulator's default
+	// Region and AccessKey are the function's AWS_REGION and
+	// AWS_ACCESS_KEY_ID: the scope an awssim serving a World answers it from
+	// ("" = awsfake.DefaultScope's region and awsfake.DefaultAccessKey).
+	Region, AccessKey string
+	// LogLevel is the emulator's --log-level ("" = error); info writes its
+	// INIT REPORT lines, which InitDuration reads.
+	LogLevel string
 	// Logs receives the function's JSON logs and the emulator's own lines
 	// (nil = discarded).
 	Logs io.Writer
@@ -102,15 +113,15 @@ func Start(ctx context.Context, b Binaries, s Settings) (*Function, error) {
 	cmd := exec.Command(b.RIE,
 		"--runtime-interface-emulator-address", invokeAddr,
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", ports[1]),
-		"--log-level", "error",
+		"--log-level", cmp.Or(s.LogLevel, "error"),
 		b.Bootstrap)
 	cmd.Dir = filepath.Dir(b.Bootstrap)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.TempDir(),
 		"AWS_ENDPOINT_URL=" + s.Endpoint,
-		"AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=AKIDLOCALAMIBUMP",
+		"AWS_REGION=" + cmp.Or(s.Region, awsfake.DefaultScope.Region),
+		"AWS_ACCESS_KEY_ID=" + cmp.Or(s.AccessKey, awsfake.DefaultAccessKey),
 		"AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=" + os.DevNull,
@@ -118,6 +129,9 @@ func Start(ctx context.Context, b Binaries, s Settings) (*Function, error) {
 		"AWS_LAMBDA_FUNCTION_NAME=amibump",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(max(timeout, time.Second)/time.Second)),
 		"AMIBUMP_EVENT_BUS=" + s.Bus,
+	}
+	if s.MemoryMB > 0 {
+		cmd.Env = append(cmd.Env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(s.MemoryMB))
 	}
 	if s.PollMin > 0 {
 		cmd.Env = append(cmd.Env, "AMIBUMP_POLL_MIN="+s.PollMin.String())
@@ -256,6 +270,31 @@ func (f *Function) Stop() {
 	case <-f.done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// BootstrapPID is the process id of the function: the emulator's child named
+// bootstrap, which the emulator starts at the first invocation.
+func (f *Function) BootstrapPID() (int, error) {
+	for _, pid := range childPIDs(f.cmd.Process.Pid) {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err == nil && bytes.Contains(stat, []byte("(bootstrap")) {
+			return pid, nil
+		}
+	}
+	return 0, errors.New("no bootstrap process under the emulator")
+}
+
+// InitDuration reads the emulator's "INIT REPORT(durationMs: 5.654000)" in
+// logs (the Settings' Logs, with LogLevel info): from the bootstrap's start
+// to its first request for an event.
+func InitDuration(logs string) (time.Duration, bool) {
+	_, rest, ok := strings.Cut(logs, "INIT REPORT(durationMs: ")
+	if !ok {
+		return 0, false
+	}
+	v, _, _ := strings.Cut(rest, ")")
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	return time.Duration(f * float64(time.Millisecond)), err == nil
 }
 
 // childPIDs lists the processes whose parent is pid, from /proc (none where

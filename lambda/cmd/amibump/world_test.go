@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 )
 
@@ -39,7 +38,7 @@ type world struct {
 
 func newWorld(t *testing.T, templateTags map[string]string) *world {
 	t.Helper()
-	return newWorldOn(t, awsfake.New(awsfake.WithImageDelay(20*time.Millisecond)), templateTags)
+	return newWorldOn(t, awsfaketest.New(awsfake.WithImageDelay(20*time.Millisecond)).Cloud, templateTags)
 }
 
 // newWorldOn seeds the world's account in a cloud.
@@ -65,7 +64,7 @@ func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bu
 
 // scope is the world's account, and the region asked for or the world's.
 func (w *world) scope(_ context.Context, _, region string) (string, string) {
-	return awsfake.Account, cmp.Or(region, awsfake.Region)
+	return w.cloud.Scope().Account, cmp.Or(region, w.cloud.Scope().Region)
 }
 
 // amibump runs the command line in-process against the world, with fast polls
@@ -95,51 +94,30 @@ func (w *world) head() (latest, def int64, latestImage string) {
 	return latest, def, latestImage
 }
 
-// samplePath is the path of a sample event as written, for its date.
-func samplePath(name string) string {
-	return filepath.Join("..", "..", "..", "testdata", "events", name)
-}
-
 // sample is the path of a copy of a sample event with its time moved with the
-// world's epoch (awsfake.ShiftEvent): a sample deploy is never one from the future.
+// world's epoch (awsfaketest.Sample): a sample deploy is never one from the future.
 func sample(t testing.TB, name string) string {
 	t.Helper()
-	raw, err := os.ReadFile(samplePath(name))
+	raw, err := awsfaketest.Sample(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, awsfake.ShiftEvent(raw), 0o644); err != nil {
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// eventFile writes a sample event with changes (as lambda/bump's edit: "id",
+// eventFile writes a sample event with changes (awsfaketest.Edit: "id",
 // "time", "detail.build.id"; nil removes) to a temporary file.
 func (w *world) eventFile(name string, changes map[string]any) string {
 	w.t.Helper()
-	raw, err := os.ReadFile(samplePath(name))
+	raw, err := awsfaketest.Sample(name)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(awsfake.ShiftEvent(raw), &m); err != nil {
-		w.t.Fatal(err)
-	}
-	for path, v := range changes {
-		keys := strings.Split(path, ".")
-		node := m
-		for _, k := range keys[:len(keys)-1] {
-			node = node[k].(map[string]any)
-		}
-		if v == nil {
-			delete(node, keys[len(keys)-1])
-		} else {
-			node[keys[len(keys)-1]] = v
-		}
-	}
-	out, err := json.Marshal(m)
+	out, err := awsfaketest.Edit(raw, changes)
 	if err != nil {
 		w.t.Fatal(err)
 	}

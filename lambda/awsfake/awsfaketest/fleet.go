@@ -1,4 +1,4 @@
-package local
+package awsfaketest
 
 import (
 	"context"
@@ -15,16 +15,13 @@ import (
 	"github.com/amibump/amibump/lambda/plan"
 )
 
-// SourceInstance is the instance the sample events in testdata/events name.
-const SourceInstance = "i-0123456789abcdef0"
-
-// Account is what SeedAccount made: template ids by name.
-type Account struct {
+// Fleet is what SeedFleet made: template ids by name.
+type Fleet struct {
 	Templates map[string]string
 	BaseAMI   string
 }
 
-// SeedAccount gives c a realistic account: apps shop and blog in prod and
+// SeedFleet gives c a realistic account: apps shop and blog in prod and
 // staging, several managed templates, the bus "amibump", and
 //   - shop-web-prod-a: its own source instance (amibump:source-for), group on
 //     $Latest, two earlier amibump releases and keep=2, so a bump prunes one;
@@ -33,9 +30,9 @@ type Account struct {
 //   - shop-worker-prod: group on $Default through a mixed instances policy;
 //   - shop-web-staging-a, blog-web-prod: the other env and app, left alone by
 //     shop prod deploys.
-func SeedAccount(c *awsfake.Cloud) Account {
+func SeedFleet(c *awsfake.Cloud) Fleet {
 	c.CreateEventBus("amibump")
-	a := Account{Templates: map[string]string{}}
+	a := Fleet{Templates: map[string]string{}}
 	a.BaseAMI = c.AddImage(awsfake.Image{Name: "al2023-base-2026-11", Tags: map[string]string{"team": "platform"},
 		CreationDate: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	template := func(name, app, env, layer, group string, extra map[string]string) string {
@@ -75,7 +72,7 @@ func SeedAccount(c *awsfake.Cloud) Account {
 	}
 
 	web := template("shop-web-prod-a", "shop", "prod", "web", "a", map[string]string{event.TagKeep: "2", event.TagSSMParameter: "true"})
-	c.AddInstance(awsfake.Instance{ID: SourceInstance, ImageID: a.BaseAMI, Volumes: 2,
+	c.AddInstance(awsfake.Instance{ID: awsfake.SampleInstance, ImageID: a.BaseAMI, Volumes: 2,
 		Tags: map[string]string{event.TagSourceFor: "shop-web-prod-a", "Name": "shop-web-prod-a image source"}})
 	for i, at := range []time.Time{time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)} {
 		release(c, web, "shop-web-prod-a", at, fmt.Sprintf("jenkins-shop-deploy-%d", 138+i))
@@ -109,7 +106,7 @@ func release(c *awsfake.Cloud, ltID, name string, at time.Time, build string) {
 	ami := plan.AMIName(name, deploy)
 	tags := map[string]string{
 		event.TagName: ami, event.TagLaunchTemplate: ltID, event.TagBuildID: build,
-		event.TagDeployedAt: at.Format(time.RFC3339), event.TagSourceInstance: SourceInstance,
+		event.TagDeployedAt: at.Format(time.RFC3339), event.TagSourceInstance: awsfake.SampleInstance,
 	}
 	img := c.AddImage(awsfake.Image{Name: ami, CreationDate: at.Add(5 * time.Minute), Tags: tags, SnapshotTags: tags})
 	out, err := c.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{
@@ -118,11 +115,30 @@ func release(c *awsfake.Cloud, ltID, name string, at time.Time, build string) {
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(img)},
 	})
 	if err != nil {
-		panic(fmt.Sprintf("local: seed a release of %s: %v", name, err))
+		panic(fmt.Sprintf("awsfaketest: seed a release of %s: %v", name, err))
 	}
 	if _, err := c.EC2().ModifyLaunchTemplate(context.Background(), &ec2.ModifyLaunchTemplateInput{
 		LaunchTemplateId: aws.String(ltID), DefaultVersion: aws.String(fmt.Sprint(aws.ToInt64(out.LaunchTemplateVersion.VersionNumber))),
 	}); err != nil {
-		panic(fmt.Sprintf("local: seed a release of %s: %v", name, err))
+		panic(fmt.Sprintf("awsfaketest: seed a release of %s: %v", name, err))
 	}
+}
+
+// Target is one managed template of a fan-out: app shop, env prod, its layer
+// and group.
+type Target struct {
+	Name, Layer, Group string
+	Volumes            int // the source instance's EBS volumes; 0 = 1
+}
+
+// AddTarget gives c the template t launching baseAMI, its own source instance
+// (amibump:source-for) and a group of the template's name launching it at
+// $Latest with that instance InService and Healthy. It returns the
+// template's id.
+func AddTarget(c *awsfake.Cloud, baseAMI string, t Target) string {
+	lt := c.AddLaunchTemplate(t.Name, map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: t.Layer, event.TagGroup: t.Group},
+		ec2types.RequestLaunchTemplateData{ImageId: aws.String(baseAMI), InstanceType: ec2types.InstanceTypeT3Micro})
+	src := c.AddInstance(awsfake.Instance{ImageID: baseAMI, Tags: map[string]string{event.TagSourceFor: t.Name}, Volumes: t.Volumes})
+	c.AddGroup(t.Name, lt, "$Latest", src)
+	return lt
 }
