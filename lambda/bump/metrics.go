@@ -266,8 +266,12 @@ func (o *observations) durations(id string, results []event.Result) map[string]f
 	return out
 }
 
-// finish logs a run's metrics and publishes its results.
+// finish names the run's scope in its results, logs its metrics and publishes
+// the results.
 func (r *run) finish(ctx context.Context, results []event.Result) {
+	for i := range results {
+		results[i].Account, results[i].Region = r.scope.Account, r.scope.Region
+	}
 	r.emitMetrics(ctx, results)
 	r.publish(ctx, results)
 }

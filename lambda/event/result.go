@@ -21,6 +21,8 @@ const (
 type Result struct {
 	Status             Status   `json:"status"`
 	EventID            string   `json:"eventId,omitempty"`
+	Account            string   `json:"account,omitempty"` // the account and region of the launch template
+	Region             string   `json:"region,omitempty"`
 	LaunchTemplateID   string   `json:"launchTemplateId,omitempty"`
 	LaunchTemplateName string   `json:"launchTemplateName,omitempty"`
 	Version            int64    `json:"version,omitempty"`

@@ -98,25 +98,20 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
-	ec2Client, asgClient, eventsClient, err := c.awsClients(ctx, a)
+	clients, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail(cmd, err, exitFailure)
 	}
-	var ssmClient bump.SSM
-	if c.ssm != nil {
-		if ssmClient, err = c.ssm(ctx, a.profile, a.region); err != nil {
-			return c.fail(cmd, err, exitFailure)
-		}
-	}
-	published := &publishRecorder{Events: eventsClient}
+	published := &publishRecorder{Events: clients.Events}
+	clients.Events = published
 	if cmd == "run" {
-		ec2Client = c.newHeartbeat(ec2Client, cfg.MaxWait)
+		clients.EC2 = c.newHeartbeat(clients.EC2, cfg.MaxWait)
 	}
 	var log *slog.Logger
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, published, cfg, log).WithClock(c.now).WithSSM(ssmClient).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
+	resp, err := bump.ForClients(clients, cfg, log).WithClock(c.now).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
 	if t := timedOut(ctx, err); t != nil {
 		err = t
 	}

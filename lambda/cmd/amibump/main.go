@@ -21,10 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -33,7 +29,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -42,21 +38,27 @@ func main() {
 // chain (environment, shared config and credentials files, SSO, web identity,
 // container and instance roles), with --profile and --region on top.
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK.
-func sdkClients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
-	cfg, err := loadConfig(ctx, profile, region)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
+func sdkClients(ctx context.Context, profile, region string) (bump.Clients, error) {
+	return scopeClients(ctx, profile, bump.Scope{Region: region}, "")
 }
 
-// sdkSSM builds the Systems Manager client the same way.
-func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
-	cfg, err := loadConfig(ctx, profile, region)
+// scopeClients builds the clients of one scope: with the profile's own
+// credentials when role is "", else under role (a name in scope's account, or
+// an ARN) assumed with them. Reading several accounts and regions is calling
+// it for each.
+func scopeClients(ctx context.Context, profile string, scope bump.Scope, role string) (bump.Clients, error) {
+	cfg, err := loadConfig(ctx, profile, scope.Region)
 	if err != nil {
-		return nil, err
+		return bump.Clients{}, err
 	}
-	return ssm.NewFromConfig(cfg), nil
+	if role == "" {
+		return bump.NewClients(cfg, scope), nil
+	}
+	clients, err := bump.AssumeRoleClients(cfg, scope, role)
+	if err != nil {
+		return bump.Clients{}, usageError{err}
+	}
+	return clients, nil
 }
 
 // sdkScope reads the account of the credentials (STS GetCallerIdentity, which

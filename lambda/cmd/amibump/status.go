@@ -202,17 +202,17 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
-	ec2Client, asgClient, _, err := c.awsClients(ctx, a)
+	clients, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("status", err, exitFailure)
 	}
 	// The SDK's client and the fake both describe warm pools; bump.AutoScaling
 	// does not declare it, as the function never calls it.
-	statusASG, ok := asgClient.(statusAutoScaling)
+	statusASG, ok := clients.AutoScaling.(statusAutoScaling)
 	if !ok {
 		return c.fail("status", fmt.Errorf("the Auto Scaling client cannot describe warm pools (DescribeWarmPool)"), exitFailure)
 	}
-	report, err := readStatus(ctx, ec2Client, statusASG, filters, c.getenv)
+	report, err := readStatus(ctx, clients.EC2, statusASG, filters, c.getenv)
 	if t := timedOut(ctx, err); t != nil {
 		err = t
 	}
