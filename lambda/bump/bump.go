@@ -80,20 +80,13 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	}
 	r := b.newRun(env)
 	var results []event.Result
-	switch env.Classify() {
-	case event.KindDeploy:
-		results, err = r.deploy(ctx)
-	case event.KindAMIState:
-		results, err = r.amiState(ctx)
-	case event.KindReconcile:
-		if r.staleTick(ctx) {
-			return event.Response{}, nil
-		}
-		results, err = r.reconcile(ctx)
-	default:
-		err := fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
-			event.Quote(env.Source), event.Quote(env.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
-		results = []event.Result{rejected(ctx, r.log, event.Result{EventID: env.ID}, err)}
+	if handle, ok := handlers[env.Classify()]; ok {
+		results, err = handle(r, ctx)
+	} else {
+		results = []event.Result{rejected(ctx, r.log, event.Result{EventID: env.ID}, event.Unsupported(env))}
+	}
+	if errors.Is(err, errSkipped) {
+		return event.Response{}, nil
 	}
 	if err != nil && IsPermanent(err) {
 		// Access denied listing the account, say: a retry cannot fix it.
@@ -103,6 +96,17 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	r.finish(ctx, results)
 	return event.Response{Results: results}, err
 }
+
+// handlers is the handler of each kind of event.Kinds.
+var handlers = map[*event.Kind]func(*run, context.Context) ([]event.Result, error){
+	event.KindDeploy:    (*run).deploy,
+	event.KindAMIState:  (*run).amiState,
+	event.KindReconcile: (*run).reconcileTick,
+}
+
+// errSkipped is a handler's answer for an event it skips altogether: no
+// result, nothing published.
+var errSkipped = errors.New("event skipped")
 
 // run is the handling of one event: its clients share one gate, so the bound on
 // calls in flight holds across all its targets.
@@ -146,9 +150,6 @@ func (b *Bumper) newRun(env *event.Envelope) *run {
 	}
 	c := b.clients.wrap(scope, b.budget, g, r.obs)
 	r.ec2, r.asg, r.events, r.ssm = c.EC2, c.AutoScaling, c.Events, c.SSM
-	if env.Classify() == event.KindAMIState {
-		r.observeAMIState()
-	}
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -192,35 +193,38 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 	if err != nil {
 		return nil, err
 	}
-	switch parsed.Classify() {
-	case event.KindDeploy:
-		_, deploy, err := event.ParseDeployEvent(raw)
-		if err != nil {
+	kind := parsed.Classify()
+	switch {
+	case kind == nil:
+		return nil, event.Unsupported(parsed)
+	case cmd == "plan" && !kind.Plannable():
+		return nil, fmt.Errorf("plan takes a %s event; to see what this %q event would do, there is no dry run: amibump run processes it", plannable(), parsed.DetailType)
+	}
+	if kind.Check != nil {
+		if err := kind.Check(parsed); err != nil {
 			return nil, err
 		}
-		if cmd == "plan" && !deploy.DryRun {
-			deploy.DryRun = true
-			detail, err := json.Marshal(deploy)
-			if err != nil {
-				return nil, err
-			}
-			env["detail"] = json.RawMessage(detail)
-			return json.Marshal(env)
-		}
-		return raw, nil
-	case event.KindAMIState, event.KindReconcile:
-		if cmd == "plan" {
-			return nil, fmt.Errorf("plan takes a %s event; to see what this %q event would do, there is no dry run: amibump run processes it", event.DeployFinished, parsed.DetailType)
-		}
-		if parsed.Classify() == event.KindAMIState {
-			if _, err := event.ParseAMIState(parsed.Detail); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if cmd != "plan" {
 		return raw, nil
 	}
-	return nil, fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles %q (from CI), %q from %s and %q from %s",
-		event.Quote(parsed.Source), event.Quote(parsed.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+	detail, err := kind.DryRun(parsed.Detail)
+	if err != nil {
+		return nil, err
+	}
+	env["detail"] = json.RawMessage(detail)
+	return json.Marshal(env)
+}
+
+// plannable names the detail types that have a dry run, for plan's message.
+func plannable() string {
+	var names []string
+	for _, k := range event.Kinds {
+		if k.Plannable() {
+			names = append(names, k.DetailType)
+		}
+	}
+	return strings.Join(names, " or ")
 }
 
 // checkTime refuses a deploy event from the future before anything is sent,
