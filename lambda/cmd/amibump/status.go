@@ -296,26 +296,20 @@ func collect[O, T, Opt any](ctx context.Context, more func() bool, next func(con
 	return out, nil
 }
 
-// readImages reads amibump's AMIs of the templates, in the states CreateImage
-// goes through.
+// readImages reads amibump's AMIs of the templates, as the function counts
+// them (bump.ListImages).
 func (acc *account) readImages(ctx context.Context, ec2Client statusEC2) error {
-	acc.images = map[string]ec2types.Image{}
 	ids := make([]string, len(acc.templates))
 	for i, lt := range acc.templates {
 		ids[i] = aws.ToString(lt.LaunchTemplateId)
 	}
-	for batch := range slices.Chunk(ids, 200) {
-		p := ec2.NewDescribeImagesPaginator(ec2Client, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000), Filters: []ec2types.Filter{
-			{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: batch},
-			{Name: aws.String("state"), Values: []string{string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
-		}})
-		images, err := collect(ctx, p.HasMorePages, p.NextPage, func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images })
-		if err != nil {
-			return fmt.Errorf("list amibump images: %w", err)
-		}
-		for _, img := range images {
-			acc.images[aws.ToString(img.ImageId)] = img
-		}
+	images, err := bump.ListImages(ctx, ec2Client, ids)
+	if err != nil {
+		return err
+	}
+	acc.images = map[string]ec2types.Image{}
+	for _, img := range images {
+		acc.images[aws.ToString(img.ImageId)] = img
 	}
 	return nil
 }
@@ -475,18 +469,27 @@ func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(strin
 	}
 	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: acc.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
 	st.Pending, st.Failed = acc.unfinished(id)
-	switch param, ok := strings.CutPrefix(st.Latest.ImageID, ssmPrefix); {
-	case ok:
-		st.SSMParameter = param
-	case tags[event.TagSSMParameter] == "true":
-		st.SSMParameter = cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix) + name
-	default:
-		st.SSMParameter = tags[event.TagSSMParameter]
-	}
+	st.SSMParameter = ssmParameter(st.Latest.ImageID, tags[event.TagSSMParameter], name, cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix))
 	for _, u := range acc.uses(lt) {
 		st.Groups = append(st.Groups, acc.groupStatus(id, latest, u))
 	}
 	return st
+}
+
+// ssmParameter is the parameter a template's releases go to: the one its
+// $Latest resolves (resolve:ssm:), else the one its amibump:ssm-parameter tag
+// names, read by the function's rule (plan.TagParameter: "false" in any case
+// is none, "true" is prefix+name). A tag the function refuses is shown as
+// written.
+func ssmParameter(latestImage, tag, templateName, prefix string) string {
+	if param, ok := strings.CutPrefix(latestImage, ssmPrefix); ok {
+		return param
+	}
+	name, err := plan.TagParameter(event.TagSSMParameter, tag, templateName, prefix)
+	if err != nil {
+		return tag
+	}
+	return name
 }
 
 // imageOf is the ImageId of a version of a template, "" when unknown.
