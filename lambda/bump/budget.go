@@ -24,7 +24,7 @@ import (
 // concurrency (the README's throttling section).
 //
 // It is x/time/rate limiters wrapped around the clients' interfaces, next to the
-// gate on calls in flight (limit.go), rather than SDK middleware: it then holds
+// gate on calls in flight (gate), rather than SDK middleware: it then holds
 // for any client (the fakes in tests and benchmarks too), and a call waits for
 // its token before it takes a slot of the gate. The SDK's retries of a call are
 // not charged again: they are spaced by the retryer's backoff (NewRetryer).

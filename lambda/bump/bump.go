@@ -128,14 +128,14 @@ type run struct {
 	groupsMu sync.Mutex
 	groups   []astypes.AutoScalingGroup // nil until listed
 
-	obs *observations // what the metrics need (metrics.go)
+	obs *observations // what the metrics need (emitMetrics)
 
 	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
 	poll     *poller // the event's shared image poll, made by the first wait
 }
 
-// poller returns the event's shared poll of images (poll.go).
+// poller returns the event's shared poll of images.
 func (r *run) poller(ctx context.Context) *poller {
 	r.pollOnce.Do(func() { r.poll = newPoller(ctx, r.ec2, r.cfg.PollMin, r.cfg.PollMax) })
 	return r.poll

@@ -37,7 +37,7 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 		}
 		return results, nil
 	}
-	r.reads.targets = targets // the event's shared reads (shared.go)
+	r.reads.targets = targets // the event's shared reads (eventReads)
 	results := make([]event.Result, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup

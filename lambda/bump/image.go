@@ -242,7 +242,7 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	waitCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	start := r.now()
-	// The waiters of one event share their polls (poll.go): the poller sets the pace.
+	// The waiters of one event share their polls (poller): the poller sets the pace.
 	waiter := ec2.NewImageAvailableWaiter(r.poller(ctx), func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waiterDelay(r.cfg.PollMin), waiterDelay(r.cfg.PollMin)
 		o.Retryable = r.imageRetryable(imageID, start)

@@ -101,7 +101,7 @@ func versionImage(t plan.Template, n int64) string {
 // the newest amibump version and $Default on it, or a newer deploy there.
 // changed tells whether it wrote anything. Every step is decided on a read made
 // after the last write; a fresh read it is given serves for the first. A read
-// that does not show the last write yet is read again (consistency.go).
+// that does not show the last write yet is read again (unseen).
 func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState) (st templateState, step plan.Step, changed bool, err error) {
 	var p promotion
 	var wrote bool
@@ -287,7 +287,7 @@ type versionsNotDeletedError struct{ err error }
 func (e *versionsNotDeletedError) Error() string { return e.err.Error() }
 func (e *versionsNotDeletedError) Unwrap() error { return e.err }
 
-// prune applies retention (README: "Guarantees"): housekeeping whose failures are warnings;
+// prune applies retention, within amibump's guarantees: housekeeping whose failures are warnings;
 // the promotion stands and the next promotion or reconcile tries again.
 //
 // pinned are the versions Auto Scaling groups are pinned to (nil when the groups

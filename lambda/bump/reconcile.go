@@ -48,23 +48,23 @@ func (r *run) reconcileTick(ctx context.Context) ([]event.Result, error) {
 // $Latest and $Default), asks plan.Reconcile what is due for each template,
 // reports AMIs pending too long, and runs the jobs concurrently.
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
-	acct, err := r.readAccount(ctx)
+	inv, err := r.readInventory(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := r.now()
 	var jobs []reconcileJob
 	var results []event.Result
-	for _, t := range acct.targets {
-		p := plan.Reconcile(acct.view(t), now, r.cfg.PendingLimit)
+	for _, t := range inv.targets {
+		p := plan.Reconcile(inv.view(t), now, r.cfg.PendingLimit)
 		for _, img := range p.Overdue {
-			results = append(results, r.overdue(ctx, t, acct.images[img.ID]))
+			results = append(results, r.overdue(ctx, t, inv.images[img.ID]))
 		}
 		for _, j := range p.Jobs {
 			jobs = append(jobs, reconcileJob{Job: j, t: t})
 		}
 	}
-	r.log.InfoContext(ctx, "reconcile planned", "templates", len(acct.targets), "images", len(acct.images), "jobs", len(jobs))
+	r.log.InfoContext(ctx, "reconcile planned", "templates", len(inv.targets), "images", len(inv.images), "jobs", len(jobs))
 	slices.SortFunc(jobs, func(a, b reconcileJob) int {
 		if a.t.Name != b.t.Name {
 			return strings.Compare(a.t.Name, b.t.Name)
@@ -75,7 +75,7 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { out[i], errs[i] = r.runJob(ctx, j, acct) })
+		wg.Go(func() { out[i], errs[i] = r.runJob(ctx, j, inv) })
 	}
 	wg.Wait()
 	for _, res := range out {
@@ -86,17 +86,17 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	return results, joinTransient(errs)
 }
 
-// account is what reconcile reads of the account before it decides anything.
-type account struct {
+// inventory is what reconcile reads of the account before it decides anything.
+type inventory struct {
 	targets    []target
 	images     map[string]image   // every amibump AMI, by id
 	byTemplate map[string][]image // the same, by launch template id
 	heads      map[string]head
 }
 
-// readAccount makes reconcile's three listings.
-func (r *run) readAccount(ctx context.Context) (account, error) {
-	var a account
+// readInventory makes reconcile's three listings.
+func (r *run) readInventory(ctx context.Context) (inventory, error) {
+	var a inventory
 	var err error
 	if a.targets, err = r.listTemplates(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}}); err != nil {
 		return a, err
@@ -116,7 +116,7 @@ func (r *run) readAccount(ctx context.Context) (account, error) {
 }
 
 // view is what plan.Reconcile needs to know of a template.
-func (a account) view(t target) plan.ReconcileTemplate {
+func (a inventory) view(t target) plan.ReconcileTemplate {
 	h := a.heads[t.ID]
 	v := plan.ReconcileTemplate{
 		Settings:   t.Settings,
@@ -154,15 +154,15 @@ type reconcileJob struct {
 
 // runJob executes one reconcile job. A promotion found already in place is no
 // news: only a change or an error makes a result.
-func (r *run) runJob(ctx context.Context, j reconcileJob, acct account) (event.Result, error) {
+func (r *run) runJob(ctx context.Context, j reconcileJob, inv inventory) (event.Result, error) {
 	log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.Image.ID)
-	img := acct.images[j.Image.ID]
+	img := inv.images[j.Image.ID]
 	if j.Kind == plan.Parameters {
-		return event.Result{}, r.checkParameters(ctx, log, j.t, img, acct.heads[j.t.ID].latestAlias, acct.byTemplate[j.t.ID])
+		return event.Result{}, r.checkParameters(ctx, log, j.t, img, inv.heads[j.t.ID].latestAlias, inv.byTemplate[j.t.ID])
 	}
 	// Each job gets its own map: promotion adds to it.
 	known := map[string]image{}
-	for _, k := range acct.byTemplate[j.t.ID] {
+	for _, k := range inv.byTemplate[j.t.ID] {
 		known[k.ID] = k
 	}
 	var fresh *templateState

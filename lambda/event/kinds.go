@@ -6,7 +6,7 @@ import (
 )
 
 // Kind is one kind of event amibump handles: a row of Kinds. Each kind lives
-// in a file of its own in this package (deploy.go, amistate.go, reconcile.go)
+// in a file of its own in this package, beside its detail type and parser,
 // and has one handler in package bump; the function, the command-line tool and
 // the stack's rules read this table, so that adding a kind is a row here and a
 // handler there.

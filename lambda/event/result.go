@@ -1,6 +1,7 @@
 package event
 
-// Status is the outcome of one target of one event (README: "Results").
+// Status is the outcome of one target of one event, as the results contract
+// lists them.
 type Status string
 
 // The statuses a result can have.

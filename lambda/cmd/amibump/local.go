@@ -228,7 +228,7 @@ func plannable() string {
 }
 
 // checkTime refuses a deploy event from the future before anything is sent,
-// as the function would reject it (README: "Event time").
+// as the function would reject it (event.CheckTime).
 func (c *cli) checkTime(raw []byte, skew time.Duration) error {
 	env, err := event.ParseEnvelope(raw)
 	if err != nil || env.Classify() != event.KindDeploy {

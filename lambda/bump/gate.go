@@ -25,7 +25,7 @@ func (g gate) enter(ctx context.Context) error {
 
 func (g gate) leave() { <-g }
 
-// call runs one AWS call within the budget of its scope (budget.go), then
+// call runs one AWS call within the budget of its scope (Budget), then
 // through the gate.
 func call[In, Out, Opt any](ctx context.Context, g gate, b *Budget, scope Scope, service, op string, f func(context.Context, In, ...Opt) (Out, error), in In, opts []Opt) (Out, error) {
 	if err := b.wait(ctx, scope, service, op); err != nil {
