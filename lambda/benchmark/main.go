@@ -1,12 +1,3 @@
-// Command benchmark is `make bench`: it runs the benchmarks of package bump,
-// measures the function binary (size, start-up and peak memory under the
-// Lambda Runtime Interface Emulator, against an awssim endpoint), and prints
-// one short table with the machine it ran on. Run it from the module root:
-//
-//	go run ./lambda/benchmark
-//
-// It takes about two minutes. lambda/benchmark/README-bench.md says how each
-// figure is measured.
 package main
 
 import (

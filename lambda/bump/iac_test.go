@@ -101,14 +101,23 @@ func TestTerraformExampleReadsTheParameter(t *testing.T) {
 	}
 }
 
-func TestREADMEShowsTheExamples(t *testing.T) {
+// TestREADMELinksTheExamples: the README points at the files this file
+// checks, and inlines no copy of them that could drift from what is tested.
+func TestREADMELinksTheExamples(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	readme := string(raw)
 	for _, name := range []string{"launch-template.tf", "launch-template.yaml"} {
-		if !strings.Contains(string(raw), iacFile(t, name)) {
-			t.Errorf("README.md does not show testdata/iac/%s as it is", name)
+		iacFile(t, name) // the file the link points at exists
+		if link := "](testdata/iac/" + name + ")"; !strings.Contains(readme, link) {
+			t.Errorf("README.md does not link testdata/iac/%s (want a link ending %q)", name, link)
+		}
+	}
+	for _, fence := range []string{"```hcl", "```yaml", "```terraform"} {
+		if strings.Contains(readme, fence) {
+			t.Errorf("README.md inlines a %s block: link the file in testdata/iac instead, which the tests check", strings.TrimPrefix(fence, "```"))
 		}
 	}
 }
