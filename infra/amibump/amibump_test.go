@@ -391,6 +391,10 @@ var alsoAuthorizes = map[string][]string{
 	// PutParameter of data type aws:ec2:image: Systems Manager checks the
 	// caller's ec2:DescribeImages.
 	"ssm:PutParameter": {"ec2:DescribeImages"},
+	// DescribeImageReferences of instances, launch templates and SSM
+	// parameters: EC2 scans them with the caller's permissions.
+	"ec2:DescribeImageReferences": {"ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions",
+		"ssm:DescribeParameters", "ssm:GetParameters"},
 }
 
 // plumbing are the actions the role holds for Lambda itself, not for the
@@ -521,7 +525,9 @@ func TestAlarmsMayPublishToTheTopic(t *testing.T) {
 }
 
 // The role may touch SSM only to read and write parameters under the prefix,
-// and let EC2 resolve them (ssm:GetParameters) into new template versions.
+// and let EC2 resolve them (ssm:GetParameters) into new template versions;
+// beyond the prefix, only EC2 may list and read parameters for the function,
+// for DescribeImageReferences (aws:CalledVia).
 func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 	for _, tt := range []struct {
 		name, prefix string
@@ -537,10 +543,17 @@ func TestSSMWritesOnlyUnderThePrefix(t *testing.T) {
 					ssm = append(ssm, map[string]any{"Action": actions(st), "Resource": st["Resource"], "Condition": st["Condition"]})
 				}
 			}
+			viaEC2 := map[string]any{"ForAnyValue:StringEquals": map[string]any{"aws:CalledVia": []string{"ec2-images.amazonaws.com"}}}
 			want := normalize([]map[string]any{{
 				"Action":    []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"},
 				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/"+tt.prefix+"*"),
 				"Condition": nil,
+			}, {
+				"Action": []string{"ssm:DescribeParameters"}, "Resource": "*", "Condition": viaEC2,
+			}, {
+				"Action":    []string{"ssm:GetParameters"},
+				"Resource":  arn(":ssm:", map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":parameter/*"),
+				"Condition": viaEC2,
 			}})
 			if diff := cmp.Diff(want, normalize(ssm)); diff != "" {
 				t.Errorf("SSM statements of the role (-want +got):\n%s", diff)

@@ -12,8 +12,9 @@ import (
 )
 
 // newRole is the function's role: its own log group, the EC2 and Auto
-// Scaling calls of apiStatements, the EBS keys of ebsKeyStatements, and the
-// SSM parameters of ssmStatement.
+// Scaling calls of apiStatements, the EBS keys of ebsKeyStatements, the
+// SSM parameters of ssmStatement, and what EC2 reads for the function in
+// DescribeImageReferences (imageReferencesStatements).
 func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -29,7 +30,36 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 		role.AddToPrincipalPolicy(s)
 	}
 	role.AddToPrincipalPolicy(ssmStatement(awscdk.Stack_Of(scope), props.SSMParameterPrefix))
+	for _, s := range imageReferencesStatements(awscdk.Stack_Of(scope)) {
+		role.AddToPrincipalPolicy(s)
+	}
 	return role
+}
+
+// ImageReferencesService is the service that scans resources for
+// DescribeImageReferences, as aws:CalledVia names it.
+const ImageReferencesService = "ec2-images.amazonaws.com"
+
+// imageReferencesStatement grants what EC2 checks on the function's behalf
+// when retention asks DescribeImageReferences which SSM parameters hold an
+// AMI: ssm:DescribeParameters and ssm:GetParameters, on every parameter (one
+// a person made, outside the prefix, may hold an AMI), and only when EC2
+// calls them for the scan (aws:CalledVia). Amazon EC2 User Guide, "Identify
+// your resources referencing specified AMIs", "Required IAM permissions", and
+// the managed policy AmazonEC2ImageReferencesAccessPolicy, which grants the
+// same on *; here GetParameters is scoped to the account's parameters, the
+// only resource type it authorizes on. The instance and launch template scans
+// need the Describe actions the Describe statement grants without a condition.
+func imageReferencesStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
+	viaEC2 := map[string]any{"ForAnyValue:StringEquals": map[string]any{"aws:CalledVia": []string{ImageReferencesService}}}
+	parameters := stack.FormatArn(&awscdk.ArnComponents{
+		Region: awscdk.Aws_REGION(), Account: awscdk.Aws_ACCOUNT_ID(), Service: jsii.String("ssm"),
+		Resource: jsii.String("parameter"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	return []awsiam.PolicyStatement{
+		allow("ImageReferencesListsParameters", []string{"ssm:DescribeParameters"}, []*string{jsii.String("*")}, viaEC2),
+		allow("ImageReferencesReadsParameters", []string{"ssm:GetParameters"}, []*string{parameters}, viaEC2),
+	}
 }
 
 // resourceARNs are the ARN patterns the role's statements name. Every ARN is

@@ -31,7 +31,9 @@ func suppressions(a *Amibump, props *Props) {
 	cdknag.NagSuppressions_AddResourceSuppressions(a.Role, &[]*cdknag.NagPackSuppression{
 		wildcard("*",
 			"Describe* calls of EC2 and Auto Scaling support no resource-level permissions; "+
-				"only read-only Describe actions are granted on *"),
+				"only read-only Describe actions are granted on *, and ssm:DescribeParameters and "+
+				"ssm:GetParameters only when EC2 calls them for DescribeImageReferences (aws:CalledVia "+
+				"ec2-images.amazonaws.com), as AmazonEC2ImageReferencesAccessPolicy grants them"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
 			"CreateImage of the source instance: instance ids are chosen at run time, so the grant is "+
 				"conditioned on the instance carrying amibump:source-for or aws:autoscaling:groupName"),
@@ -48,6 +50,10 @@ func suppressions(a *Amibump, props *Props) {
 		wildcard("arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/"+strings.TrimPrefix(props.SSMParameterPrefix, "/")+"*",
 			"the parameters amibump writes are named by launch template tags at run time; only names under "+
 				"ssmParameterPrefix, and only GetParameter, GetParameterHistory (the tier) and PutParameter"),
+		wildcard("arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/*",
+			"ssm:GetParameters on every parameter only when EC2 calls it for DescribeImageReferences "+
+				"(aws:CalledVia ec2-images.amazonaws.com): a parameter that holds an AMI keeps it from retention, "+
+				"wherever a person put it"),
 		wildcard("arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*",
 			"group ids are not known at deploy time; StartInstanceRefresh is conditioned on the group carrying "+
 				"the tag amibump:instance-refresh=true (autoscaling:ResourceTag)"),

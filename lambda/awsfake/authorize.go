@@ -2,6 +2,8 @@ package awsfake
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -155,8 +157,10 @@ func requestTags(keys map[string][]string, tags []ec2types.Tag) map[string][]str
 // which amibump's code handles.
 func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 	switch in := in.(type) {
+	case *ec2.DescribeImageReferencesInput:
+		return c.imageReferencesRequests(in), true
 	case *ec2.DescribeLaunchTemplatesInput, *ec2.DescribeLaunchTemplateVersionsInput, *ec2.DescribeInstancesInput,
-		*ec2.DescribeImagesInput, *ec2.DescribeImageReferencesInput:
+		*ec2.DescribeImagesInput:
 		return []request{{action: "ec2:" + strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", in), "*ec2."), "Input"), resource: "*"}}, true
 	case *autoscaling.DescribeAutoScalingGroupsInput:
 		return []request{{action: "autoscaling:DescribeAutoScalingGroups", resource: "*"}}, true
@@ -202,6 +206,58 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 		return putEventsRequests(in), true
 	}
 	return nil, false
+}
+
+// ImageReferencesService is the service EC2 scans resources as for
+// DescribeImageReferences: the aws:CalledVia of what it calls for the caller.
+const ImageReferencesService = "ec2-images.amazonaws.com"
+
+// imageScans are the actions EC2 calls, with the caller's permissions, to scan
+// each resource type of DescribeImageReferences (Amazon EC2 User Guide,
+// "Identify your resources referencing specified AMIs", "Required IAM
+// permissions"; the page lists the actions without saying which type needs
+// which: each goes with the type it reads).
+var imageScans = map[ec2types.ImageReferenceResourceType][]string{
+	ec2types.ImageReferenceResourceTypeEc2Instance:       {"ec2:DescribeInstances"},
+	ec2types.ImageReferenceResourceTypeEc2LaunchTemplate: {"ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"},
+	ec2types.ImageReferenceResourceTypeSsmParameter:      {"ssm:DescribeParameters", "ssm:GetParameters"},
+}
+
+// imageReferencesRequests: ec2:DescribeImageReferences, and the scan of each
+// resource type asked for (all, with IncludeAllResourceTypes), with
+// aws:CalledVia ec2-images.amazonaws.com: on *, but ssm:GetParameters on each
+// parameter (it authorizes on parameters). AWS does not say what a scan the
+// caller may not make does to the answer; the harsher reading: the whole call
+// is UnauthorizedOperation.
+func (c *Cloud) imageReferencesRequests(in *ec2.DescribeImageReferencesInput) []request {
+	out := []request{{action: "ec2:DescribeImageReferences", resource: "*"}}
+	var types []ec2types.ImageReferenceResourceType
+	if derefBool(in.IncludeAllResourceTypes) {
+		types = ec2types.ImageReferenceResourceType("").Values()
+	}
+	for _, rt := range in.ResourceTypes {
+		types = append(types, rt.ResourceType)
+	}
+	seen := map[string]bool{}
+	for _, rt := range types {
+		for _, action := range imageScans[rt] {
+			if seen[action] {
+				continue
+			}
+			seen[action] = true
+			resources := []string{"*"}
+			if action == "ssm:GetParameters" {
+				resources = nil
+				for _, name := range slices.Sorted(maps.Keys(c.parameterStore())) {
+					resources = append(resources, parameterARN(name))
+				}
+			}
+			for _, res := range resources {
+				out = append(out, request{action: action, resource: res, keys: map[string][]string{"aws:calledvia": {ImageReferencesService}}})
+			}
+		}
+	}
+	return out
 }
 
 // parameterRequest is action on a parameter named by name, name:version,

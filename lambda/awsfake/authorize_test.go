@@ -103,6 +103,42 @@ func TestImplicitDescribeImagesOnImageParameter(t *testing.T) {
 	}
 }
 
+// DescribeImageReferences of SSM parameters needs ssm:DescribeParameters and
+// ssm:GetParameters, which EC2 calls with the caller's permissions and
+// aws:CalledVia ec2-images.amazonaws.com: without them the call is
+// UnauthorizedOperation; granted only via EC2 (the condition), it answers;
+// the same grant does not let the caller call them itself.
+func TestImplicitScansOfDescribeImageReferences(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	ami := c.AddImage(awsfake.Image{Name: "base"})
+	c.AddParameter("/platform/ami", ami, "aws:ec2:image")
+	refs := func() error {
+		_, err := c.EC2().DescribeImageReferences(ctx, &ec2.DescribeImageReferencesInput{ImageIds: []string{ami},
+			ResourceTypes: []ec2types.ResourceTypeRequest{{ResourceType: ec2types.ImageReferenceResourceTypeSsmParameter}}})
+		return err
+	}
+	c.SetPolicy(allowing(t, "ec2:DescribeImageReferences"))
+	err := refs()
+	wantCode(t, err, "UnauthorizedOperation")
+	if !strings.Contains(err.Error(), "ssm:DescribeParameters") {
+		t.Errorf("the error does not name ssm:DescribeParameters: %v", err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeImageReferences","Resource":"*"},
+		{"Effect":"Allow","Action":["ssm:DescribeParameters","ssm:GetParameters"],"Resource":"*",
+		 "Condition":{"ForAnyValue:StringEquals":{"aws:CalledVia":["ec2-images.amazonaws.com"]}}}]}`
+	p, err := awsfake.ParsePolicy([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetPolicy(&p)
+	if err := refs(); err != nil {
+		t.Fatalf("with the scans granted via EC2: %v", err)
+	}
+	_, err = c.SSM().GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/platform/ami"}})
+	wantCode(t, err, "AccessDeniedException")
+}
+
 // DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot as
 // ec2:DeleteSnapshot: one the caller may not delete stays, reported as
 // missing-permissions, and the AMI is deregistered all the same.

@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -217,9 +218,10 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 // checkParameterRefresh refuses what Auto Scaling does not support for a group
 // whose launch template reads an SSM parameter (ImageId resolve:ssm:): a
 // rollback (RefreshPreferences, AutoRollback: "not supported" for such
-// groups), and, in the harsher reading of what the pages leave unclear, skip
-// matching and a desired configuration (a parameter that changed leaves the
-// version unchanged, so matching cannot tell old instances from new).
+// groups), skip matching and a desired configuration (Auto Scaling User Guide,
+// "Use AWS Systems Manager parameters instead of AMI IDs in launch templates",
+// Limitations: "you cannot start an instance refresh that specifies a desired
+// configuration or uses skip matching").
 func (c *Cloud) checkParameterRefresh(g *astypes.AutoScalingGroup, in *autoscaling.StartInstanceRefreshInput) error {
 	if !c.groupReadsParameter(g) {
 		return nil
@@ -317,7 +319,12 @@ func (c *Cloud) describeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autosc
 	if in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > 50) {
 		return nil, validationError("MaxRecords must be between 1 and 50")
 	}
-	page, next, err := paginate(clone(c.warmPools[name]), func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
+	// paginate pages a list sorted by its key.
+	pool := clone(c.warmPools[name])
+	slices.SortFunc(pool, func(a, b astypes.Instance) int {
+		return strings.Compare(derefString(a.InstanceId), derefString(b.InstanceId))
+	})
+	page, next, err := paginate(pool, func(i astypes.Instance) string { return derefString(i.InstanceId) }, in.NextToken, c.pageSizeFor(in.MaxRecords, 50))
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,8 @@ type Cloud struct {
 	validating     map[string]*pendingWrite
 	// defaultTier: SetDefaultParameterTier; "" is Standard.
 	defaultTier ssmtypes.ParameterTier
+	// standardFull: SetStandardParameterQuotaReached.
+	standardFull bool
 
 	// policy: the permission set (WithPolicy, authorize.go); nil: allow all.
 	policy  *Policy

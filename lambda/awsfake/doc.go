@@ -50,6 +50,12 @@
 //     instance-store root: fake only, a real instance is stopping, pending or
 //     shutting down for seconds, not on demand, and Amazon Linux has no
 //     instance-store root); bump's TestSourceThatVanishesIsRetriedWithAnother.
+//     EC2 is eventually consistent, and AWS does not say that CreateImage sees
+//     an instance's state as soon as DescribeInstances does: amibump takes the
+//     harsher reading, that a refusal may come while a read shows the
+//     instance imageable, and tries it again a few times before rejecting
+//     (bump's TestCreateImageRefusedOnceIsTriedAgain, with a wrapped EC2: the
+//     fake's CreateImage and DescribeInstances agree).
 //   - AMI states: pending, then available or failed with a StateReason.
 //     (API reference, Image; "AMI state changes" in the EC2 User Guide.)
 //     conformance Images/Pending, Images/Available (the ImageAvailable
@@ -112,17 +118,16 @@
 //   - A group whose launch template reads an SSM parameter (ImageId
 //     resolve:ssm:, in the version the group launches): AutoRollback is "not
 //     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);
-//     skip matching compares launch templates, versions and instance types
-//     ("Use an instance refresh with skip matching"), so after only the
-//     parameter changed it would replace nothing. Whether Auto Scaling refuses
-//     skip matching and a desired configuration for such groups is not on a
-//     page we could read: the fake refuses them (ValidationError), the harsher
-//     reading. conformance Images/Parameter/Refresh (AutoRollback, with the
-//     desired configuration and numbered version a rollback otherwise needs,
-//     against the same request for a group whose template names its AMI);
+//     and "you cannot start an instance refresh that specifies a desired
+//     configuration or uses skip matching" (Auto Scaling User Guide, "Use AWS
+//     Systems Manager parameters instead of AMI IDs in launch templates",
+//     Limitations): the fake refuses all three (ValidationError; AWS gives no
+//     error code there, ValidationError is Auto Scaling's for a bad request).
+//     conformance Images/Parameter/Refresh (AutoRollback, with the desired
+//     configuration and numbered version a rollback otherwise needs, against
+//     the same request for a group whose template names its AMI);
 //     TestInstanceRefreshOfGroupThatResolvesAParameter (skip matching and a
-//     desired configuration alone: fake only, the harsher reading a real
-//     account may not share).
+//     desired configuration alone: fake only).
 //   - Warm pools: DescribeWarmPool lists a group's warm pool instances (at most
 //     50 a page); the group's Instances in DescribeAutoScalingGroups do not
 //     (AWS lists them apart and does not say the group's list has them: the
@@ -164,7 +169,7 @@
 //     TestUnmodelledOperationAuthorizedOnAnyResource,
 //     TestPermissionSetOverTheWire (awssim).
 //   - What AWS checks on the caller's behalf, inside another call, with the
-//     caller's permissions, is authorized too: the next four rules.
+//     caller's permissions, is authorized too: the next five rules.
 //   - CreateLaunchTemplateVersion whose ImageId (given or inherited from
 //     SourceVersion) is resolve:ssm:<parameter> needs ssm:GetParameters on
 //     the parameter: EC2 resolves it while it creates the version. AWS
@@ -178,6 +183,22 @@
 //     Guide, "Native parameter support for Amazon Machine Image IDs": "the
 //     user must have both ssm:PutParameter and ec2:DescribeImages
 //     permissions".) TestImplicitDescribeImagesOnImageParameter.
+//   - DescribeImageReferences scans each resource type asked for (all, with
+//     IncludeAllResourceTypes) with the caller's permissions, as
+//     ec2-images.amazonaws.com (aws:CalledVia, a key the evaluator models):
+//     ec2:Instance needs ec2:DescribeInstances, ec2:LaunchTemplate
+//     ec2:DescribeLaunchTemplates and ec2:DescribeLaunchTemplateVersions,
+//     ssm:Parameter ssm:DescribeParameters (on *) and ssm:GetParameters (on
+//     each parameter: the resource type it authorizes on).
+//     AWS lists the actions, not which type needs which, nor what a scan the
+//     caller may not make does to the answer: the fake pairs each with the
+//     type it reads and, the harsher reading, answers the whole call
+//     UnauthorizedOperation. (Amazon EC2 User Guide, "Identify your resources
+//     referencing specified AMIs", "Required IAM permissions", whose example
+//     policy conditions them on aws:CalledVia = ec2-images.amazonaws.com; AWS
+//     Managed Policy Reference, AmazonEC2ImageReferencesAccessPolicy.)
+//     TestImplicitScansOfDescribeImageReferences; bump's
+//     TestRetentionUnderTheRole.
 //   - DeregisterImage with DeleteAssociatedSnapshots deletes each snapshot as
 //     ec2:DeleteSnapshot: a snapshot the caller may not delete is kept and
 //     reported in DeleteSnapshotResults as missing-permissions; the AMI is
@@ -214,12 +235,18 @@
 //     dropped (reported through EventBridge; the fake lists it in
 //     ParameterFailures). Until then reads return the version before, or
 //     ParameterNotFound for a new parameter, and launches resolve the same.
-//     A write meanwhile: AWS documents nothing; the fake refuses it with
-//     TooManyUpdates (PutParameter's "concurrent updates for a resource that
-//     supports one update at a time"), the harsher reading. (SSM API
-//     reference, PutParameter, DataType and Errors; SSM User Guide, "Native
-//     parameter support for Amazon Machine Image IDs", "How AMI format
-//     validation works".) WithParameterValidation (default 0: validated within
+//     Validation "can take up to a few minutes". A write meanwhile is refused:
+//     "If you attempt to create or update the parameter again before the
+//     validation process completes, the system reports that validation is
+//     still in process ... you can try again after five minutes". The error
+//     code is not documented: the fake answers TooManyUpdates (PutParameter's
+//     "concurrent updates for a resource that supports one update at a
+//     time"), and amibump takes any refusal but a denial, while a write of
+//     its own may be validating, for "not yet" (bump's
+//     TestWriteDuringOurValidationIsBusy, with a code that otherwise reads as
+//     permanent). (SSM API reference, PutParameter, DataType and Errors; SSM
+//     User Guide, "Native parameter support for Amazon Machine Image IDs",
+//     "How AMI format validation works".) WithParameterValidation (default 0: validated within
 //     the call); conformance Images/Parameter (the new version answered at
 //     once; reads show the version before, or ParameterNotFound, until EC2
 //     has validated it: on the fake with validation taking 30 s on its clock,
@@ -229,19 +256,24 @@
 //     fails validation: fake only, a real account's validation may end before
 //     a second write reaches it, and AWS reports a failure only through
 //     EventBridge); bump's TestRefreshWaitsForTheParameter,
+//     TestPromotionWaitsMinutesForTheParameter,
 //     TestCloseDeploysLeaveTheNewestInTheParameter.
 //   - Parameter tiers: a PutParameter that names no tier gets the account's
 //     default tier (Standard unless set otherwise), on an update too; Advanced
 //     never goes back to Standard (AWS gives no error code: ValidationException,
 //     a failed call); GetParameterHistory tells each version's tier
-//     (GetParameter does not). (SSM API reference, PutParameter, Tier; SSM User
+//     (GetParameter does not). Intelligent-Tiering makes a parameter Standard
+//     unless it needs Advanced, as a new one does once the Region's 10,000
+//     standard parameters are reached, where a new one named Standard is
+//     refused (ParameterLimitExceeded). (SSM API reference, PutParameter, Tier; SSM User
 //     Guide, "Managing parameter tiers", "Specifying a default parameter
 //     tier".) SetDefaultParameterTier; conformance ParameterTiers (no tier:
 //     the account's default, Standard; Advanced, then Standard asked for
 //     refused, and no tier refused or kept Advanced; the history's tiers; the
 //     Advanced parameter lives seconds); TestParameterTier (a default of
 //     Advanced or Intelligent-Tiering: fake only, the default is a setting of
-//     the whole account and region that a run must not change); bump's
+//     the whole account and region that a run must not change; and the
+//     standard quota, SetStandardParameterQuotaReached: fake only); bump's
 //     TestParameterTierNeverChanges.
 //
 // # What Lambda and EventBridge do that no fake models

@@ -25,8 +25,9 @@ import (
 //     operator, every negated one, ForAllValues (IAM: "returns true if there
 //     are no keys in the request") and nothing with ForAnyValue;
 //   - keys: aws:ResourceTag/<key>, ec2:ResourceTag/<key>,
-//     autoscaling:ResourceTag/<key>, aws:RequestTag/<key>, aws:TagKeys and
-//     ec2:CreateAction.
+//     autoscaling:ResourceTag/<key>, aws:RequestTag/<key>, aws:TagKeys,
+//     ec2:CreateAction and aws:CalledVia (set on what a service calls with the
+//     caller's permissions: DescribeImageReferences' scans).
 //
 // A statement with an operator or key the evaluator does not know is read the
 // harsher way: an Allow does not apply, a Deny does. NotAction, NotResource
@@ -262,7 +263,7 @@ func canonicalKey(key string) (string, bool) {
 		}
 	}
 	switch lower {
-	case "aws:tagkeys", "ec2:createaction":
+	case "aws:tagkeys", "ec2:createaction", "aws:calledvia":
 		return lower, true
 	}
 	return "", false

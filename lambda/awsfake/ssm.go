@@ -39,7 +39,10 @@ import (
 //     WithParameterValidation on the cloud's clock: reads see the version
 //     before until then, and another write is TooManyUpdates.
 //   - tiers: no Tier is the account's default (SetDefaultParameterTier);
-//     Advanced never goes back to Standard (ValidationException).
+//     Advanced never goes back to Standard (ValidationException); at the
+//     standard quota (SetStandardParameterQuotaReached) a new Standard
+//     parameter is ParameterLimitExceeded and Intelligent-Tiering makes it
+//     Advanced.
 //   - every accepted write, the same value included, makes a new version; at
 //     100 versions the oldest is dropped (labels are not modelled).
 //   - GetParameter reads name, name:version or name:label (labels: not found);
@@ -108,10 +111,21 @@ func (c *Cloud) storeParameter(name string, v ssmtypes.Parameter, tier ssmtypes.
 	}
 }
 
+// SetStandardParameterQuotaReached makes the account hold as many standard
+// parameters as its quota allows (10,000 a Region): a new parameter named
+// Standard is refused (ParameterLimitExceeded); Intelligent-Tiering makes it
+// Advanced.
+func (c *Cloud) SetStandardParameterQuotaReached(full bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.standardFull = full
+}
+
 // parameterTier is the tier a write gets: the one it names, else the account's
 // default; Intelligent-Tiering picks Standard for what amibump writes (a short
-// String, no policies) unless the parameter is Advanced already. Advanced
-// never goes back to Standard: the write is refused.
+// String, no policies) unless the parameter is Advanced already, or is new and
+// the standard quota is reached. Advanced never goes back to Standard: the
+// write is refused.
 func (c *Cloud) parameterTier(asked ssmtypes.ParameterTier, p *parameter, exists bool) (ssmtypes.ParameterTier, error) {
 	if asked == "" {
 		asked = c.defaultTier
@@ -125,8 +139,14 @@ func (c *Cloud) parameterTier(asked ssmtypes.ParameterTier, p *parameter, exists
 		if was == ssmtypes.ParameterTierAdvanced {
 			return "", errorf("ValidationException", "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.")
 		}
+		if !exists && c.standardFull {
+			return "", errorf("ParameterLimitExceeded", "You have exceeded the number of parameters for this Amazon Web Services account. Delete one or more parameters and try again.")
+		}
 		return ssmtypes.ParameterTierStandard, nil
 	case ssmtypes.ParameterTierIntelligentTiering:
+		if !exists && c.standardFull {
+			return ssmtypes.ParameterTierAdvanced, nil
+		}
 		return was, nil
 	case ssmtypes.ParameterTierAdvanced:
 		return ssmtypes.ParameterTierAdvanced, nil
@@ -179,8 +199,8 @@ func (c *Cloud) putParameter(in *ssm.PutParameterInput) (*ssm.PutParameterOutput
 		return nil, err
 	}
 	if _, busy := c.validating[name]; busy {
-		// AWS does not say what a write meets while EC2 validates the one
-		// before; the harsher reading: refused, with PutParameter's code for it.
+		// AWS documents the refusal ("validation is still in process") but not
+		// its code: PutParameter's code for concurrent updates.
 		return nil, APIError("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
 	}
 	if value == "" || len(value) > 4096 {

@@ -238,4 +238,12 @@ func TestParameterTier(t *testing.T) {
 	if _, err := s.PutParameter(ctx, in); err != nil || tierOf("/amibump/web") != ssmtypes.ParameterTierAdvanced {
 		t.Errorf("overwrite naming Advanced: %v; want accepted, still Advanced", err)
 	}
+	c.SetStandardParameterQuotaReached(true)
+	_, err = s.PutParameter(ctx, putImage("/amibump/api", ami, false))
+	wantCode(t, err, "ParameterLimitExceeded")
+	in = putImage("/amibump/api", ami, false)
+	in.Tier = ssmtypes.ParameterTierIntelligentTiering
+	if out, err := s.PutParameter(ctx, in); err != nil || out.Tier != ssmtypes.ParameterTierAdvanced {
+		t.Errorf("new, Intelligent-Tiering, at the standard quota: %+v, %v; want Advanced", out, err)
+	}
 }

@@ -28,6 +28,10 @@ type Config struct {
 	PromoteMargin time.Duration
 	// MaxWait bounds the wait when the context has no deadline (the CLI).
 	MaxWait time.Duration
+	// ParameterWait bounds the wait for EC2 to validate a parameter write
+	// (which "can take up to a few minutes"), within the invocation's deadline
+	// minus PromoteMargin; a retry looks again after it.
+	ParameterWait time.Duration
 	// SSMPrefix is where amibump may write SSM parameters (AMIBUMP_SSM_PREFIX):
 	// a path that starts and ends with "/".
 	SSMPrefix string
@@ -49,6 +53,7 @@ func Defaults() Config {
 		Concurrency:   8,
 		PromoteMargin: 45 * time.Second,
 		MaxWait:       2 * time.Hour,
+		ParameterWait: 4 * time.Minute,
 		SSMPrefix:     plan.DefaultSSMPrefix,
 		ClockSkew:     event.DefaultClockSkew,
 	}

@@ -62,7 +62,7 @@ func (j *job) createImage(ctx context.Context, instanceID string) (image, error)
 		DryRun: aws.Bool(j.dry != nil),
 	}
 	in.Description = aws.String(plan.Cut(aws.ToString(in.Description)))
-	out, err := r.ec2.CreateImage(ctx, in)
+	out, err := r.callCreateImage(ctx, in)
 	switch {
 	case err == nil:
 		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
@@ -97,13 +97,34 @@ func (j *job) createImage(ctx context.Context, instanceID string) (image, error)
 	return image{}, fmt.Errorf("create image of %s for %s: %w", instanceID, t.Name, err)
 }
 
+// callCreateImage calls CreateImage. EC2 is eventually consistent: an instance
+// that has just been started, or is stopping, may still be refused
+// (InvalidParameterValue) while a read already shows it running, stopping or
+// stopped. Such a refusal is tried again, after a pause, maxStaleReads times
+// within the invocation; what then remains is sourceErr's to judge.
+func (r *run) callCreateImage(ctx context.Context, in *ec2.CreateImageInput) (*ec2.CreateImageOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := r.ec2.CreateImage(ctx, in)
+		if !hasCode(err, "InvalidParameterValue") || attempt > maxStaleReads || aws.ToBool(in.DryRun) {
+			return out, err
+		}
+		state, rerr := r.instanceState(ctx, aws.ToString(in.InstanceId))
+		if rerr != nil || !imageable(state) {
+			return out, err
+		}
+		if perr := r.pause(ctx, attempt); perr != nil {
+			return out, err
+		}
+	}
+}
+
 // sourceErr judges a CreateImage refused for its instance. EC2 answers an
 // instance that is no longer running, stopping or stopped with
 // InvalidParameterValue, the code it also gives a bad parameter, so the
 // instance is read again rather than the message: one that went away
 // (scale-in, replacement) is transient, and a retry picks another source,
-// unless the event named it; one still there means EC2 refused a parameter,
-// which no retry fixes.
+// unless the event named it; one still there after callCreateImage's tries
+// means EC2 refused a parameter, which no retry fixes.
 func (r *run) sourceErr(ctx context.Context, d *event.Deploy, t target, instanceID string, err error) error {
 	state, rerr := r.instanceState(ctx, instanceID)
 	if rerr != nil {
@@ -111,7 +132,7 @@ func (r *run) sourceErr(ctx context.Context, d *event.Deploy, t target, instance
 	}
 	switch {
 	case imageable(state):
-		return rejectf("create image of %s for %s: %w", instanceID, t.Name, err)
+		return rejectf("create image of %s for %s (refused %d times while the instance is %s): %w", instanceID, t.Name, maxStaleReads+1, state, err)
 	case d.InstanceID != "":
 		return rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged (it is %s): %w", instanceID, t.Name, orGone(state), err)
 	}

@@ -87,9 +87,11 @@ func (rel *release) superseded(ctx context.Context, version int64) {
 	rel.log.InfoContext(ctx, "superseded before promoting", "imageId", rel.img.ID, "version", version)
 }
 
-// publish writes the release to the template's SSM parameters.
+// publish writes the release to the template's SSM parameters. A retry that
+// finds the promotion done follows an attempt that may have written the
+// parameters already.
 func (rel *release) publish(ctx context.Context) error {
-	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, true)
+	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed})
 	rel.res.Warnings = append(rel.res.Warnings, warnings...)
 	return err
 }
@@ -451,10 +453,12 @@ var refreshPreferences = &astypes.RefreshPreferences{
 }
 
 // parameterRefreshPreferences are for a group whose template reads an SSM
-// parameter: Auto Scaling supports neither rollback nor (in the harsher
-// reading of its pages) skip matching or a desired configuration there, and
-// matching could not tell an instance of the old AMI from one of the new
-// anyway when only the parameter changed. Every instance is replaced.
+// parameter: Auto Scaling supports no rollback there, and no instance refresh
+// "that specifies a desired configuration or uses skip matching" (Auto
+// Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs
+// in launch templates", Limitations); matching could not tell an instance of
+// the old AMI from one of the new anyway when only the parameter changed.
+// Every instance is replaced.
 var parameterRefreshPreferences = &astypes.RefreshPreferences{
 	ScaleInProtectedInstances: astypes.ScaleInProtectedInstancesIgnore,
 }

@@ -3,6 +3,7 @@ package bump_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -19,6 +20,42 @@ func functionRole(t *testing.T) awsfake.Policy {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Retention under the stack's role: DescribeImageReferences of SSM parameters
+// needs ssm:DescribeParameters and ssm:GetParameters, which EC2 calls with the
+// function's permissions (aws:CalledVia ec2-images.amazonaws.com). With them
+// the AMI a parameter holds is kept and the others pruned; without them the
+// call is refused and nothing is pruned, the refusal named.
+func TestRetentionUnderTheRole(t *testing.T) {
+	run := func(t *testing.T, role awsfake.Policy) (*world, string) {
+		w := newWorld(t)
+		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+		first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
+		w.cloud.AddParameter("/qa/shop-web-golden", first.ImageID, "aws:ec2:image")
+		w.cloud.SetPolicy(&role)
+		for i, build := range []string{"jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {
+			if res := one(t, must(w.handle(deployEvent(t, "event-"+itoa(i+2), build, t0.Add(time.Duration(i-8)*time.Minute))))); res.Status != event.Promoted {
+				t.Fatalf("deploy %s: %+v, want promoted", build, res)
+			}
+		}
+		return w, first.ImageID
+	}
+	t.Run("the role as synthesized", func(t *testing.T) {
+		w, held := run(t, functionRole(t))
+		if _, ok := w.cloud.Image(held); !ok || len(w.amibumpImages(w.lt)) != 2 || len(w.cloud.Denials()) != 0 {
+			t.Errorf("held image kept: %v; %d amibump images, want 2; denials %q", ok, len(w.amibumpImages(w.lt)), w.cloud.Denials())
+		}
+	})
+	t.Run("without the scans' grant", func(t *testing.T) {
+		w, _ := run(t, functionRole(t).Without("ssm:DescribeParameters"))
+		if n := len(w.amibumpImages(w.lt)); n != 3 {
+			t.Errorf("%d amibump images, want 3: nothing pruned while references cannot be read", n)
+		}
+		if d := strings.Join(w.cloud.Denials(), "\n"); !strings.Contains(d, "DescribeImageReferences: ssm:DescribeParameters on *") {
+			t.Errorf("denials %q, want DescribeImageReferences' ssm:DescribeParameters", d)
+		}
+	})
 }
 
 // A deploy under the stack's own role: an ordinary template, and one whose

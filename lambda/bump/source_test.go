@@ -64,6 +64,39 @@ func (badParameterEC2) CreateImage(context.Context, *ec2.CreateImageInput, ...fu
 	return nil, awsfake.APIError("InvalidParameterValue", "Value (x) for parameter name is invalid.")
 }
 
+// lateEC2 answers the first CreateImage with InvalidParameterValue though the
+// instance reads running: EC2's view of the instance lags (eventual
+// consistency), and the next call is accepted.
+type lateEC2 struct {
+	*awsfake.EC2
+	refused int
+}
+
+func (l *lateEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, opts ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
+	if l.refused == 0 {
+		l.refused++
+		return nil, awsfake.APIError("InvalidParameterValue", "Invalid value '"+aws.ToString(in.InstanceId)+"' for instanceId. Instance is not in a valid state for this operation.")
+	}
+	return l.EC2.CreateImage(ctx, in, opts...)
+}
+
+// TestCreateImageRefusedOnceIsTriedAgain: a refusal while the instance reads
+// imageable may be EC2's lag; it is tried again before anything is rejected.
+func TestCreateImageRefusedOnceIsTriedAgain(t *testing.T) {
+	w := newWorld(t)
+	ec2c := &lateEC2{EC2: w.cloud.EC2()}
+	b := bump.New(ec2c, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := context.WithTimeout(context.Background(), w.deadline)
+	defer cancel()
+	resp, err := b.Handle(ctx, deployEvent(t, "e1", "build-1", w.cloud.Clock().Now()))
+	if err != nil || ec2c.refused != 1 {
+		t.Fatalf("got %+v, %v after %d refusals", resp.Results, err, ec2c.refused)
+	}
+	if res := one(t, resp); res.Status != event.Promoted || res.SourceInstance != w.source {
+		t.Errorf("got %+v, want promoted from %s", res, w.source)
+	}
+}
+
 func TestBadCreateImageParameterStaysPermanent(t *testing.T) {
 	w := newWorld(t)
 	b := bump.New(badParameterEC2{w.cloud.EC2()}, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())

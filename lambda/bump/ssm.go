@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -70,7 +71,7 @@ func (r *run) checkParameters(ctx context.Context, log *slog.Logger, t target, i
 	for _, k := range known {
 		st.Images[k.ID] = k
 	}
-	warnings, err := r.writeParameters(ctx, log, t, img, st, false)
+	warnings, err := r.writeParameters(ctx, log, t, img, st, paramWrite{earlier: true})
 	for _, w := range warnings {
 		log.WarnContext(ctx, "parameter not kept", "reason", w)
 	}
@@ -117,20 +118,28 @@ func (r *run) parameterNames(t target, alias string) ([]string, error) {
 	return names, nil
 }
 
+// paramWrite says how writeParameters writes.
+type paramWrite struct {
+	// confirm: wait until each parameter reads img (or a newer deploy's AMI),
+	// so that nothing that follows (an instance refresh) runs while the
+	// parameter still resolves the old AMI.
+	confirm bool
+	// earlier: an earlier write of amibump's (a deploy's attempt before, or
+	// the promotion reconcile puts right) may still be validating.
+	earlier bool
+}
+
 // writeParameters publishes img, the newest release of t, to its parameters.
 // A write that no retry can fix (access denied, a parameter of another data
 // type) is a warning: the promotion stands. Others are returned, for a retry.
-// confirm: wait until each parameter reads img (or a newer deploy's AMI), so
-// that nothing that follows (an instance refresh) runs while the parameter
-// still resolves the old AMI.
-func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState, confirm bool) ([]string, error) {
+func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, img image, st templateState, mode paramWrite) ([]string, error) {
 	names, err := r.parameterNames(t, st.Alias)
 	if err != nil {
 		return []string{err.Error()}, nil
 	}
 	var warnings []string
 	for _, name := range names {
-		err := r.writeParameter(ctx, log, t, name, img, st.Images, confirm)
+		err := r.writeParameter(ctx, log, t, name, img, st.Images, mode)
 		switch {
 		case err != nil && IsPermanent(err):
 			log.ErrorContext(ctx, "parameter not written", "parameter", name, "error", err)
@@ -146,20 +155,21 @@ func (r *run) writeParameters(ctx context.Context, log *slog.Logger, t target, i
 // first, then write only when it holds neither img nor a newer deploy's AMI.
 // Reading first also keeps a repeat from making a new parameter version.
 //
-// EC2 validates an aws:ec2:image value asynchronously: until it has, reads
-// return the value before (or ParameterNotFound), and a write meanwhile is
-// refused (TooManyUpdates). Either only means "not yet": with confirm, the
-// parameter is read again, a bounded number of times, until it holds img or
-// a newer deploy's AMI, and then a transient error lets the retry look again;
-// without, the next reconcile does.
-func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, confirm bool) error {
-	wrote := false
+// EC2 validates an aws:ec2:image value asynchronously, which "can take up to
+// a few minutes": until it has, reads return the value before (or
+// ParameterNotFound), and a write meanwhile is refused. Either only means
+// "not yet": with confirm, the parameter is read again until it holds img or
+// a newer deploy's AMI, for maxStaleReads reads and then while parameterWait
+// lasts, and then a transient error lets the retry look again; without, the
+// next reconcile does.
+func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, known map[string]image, mode paramWrite) error {
+	wrote, until := false, r.parameterWait(ctx)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if attempt > maxStaleReads {
-				return fmt.Errorf("parameter %s of %s does not hold %s yet (EC2 validates aws:ec2:image values asynchronously); a retry looks again", name, t.Name, img.ID)
+			if attempt > maxStaleReads && !time.Now().Before(until) { //nolint:forbidigo // measured against the context's wall-clock deadline
+				return fmt.Errorf("parameter %s of %s does not hold %s yet (EC2 validates aws:ec2:image values asynchronously, which can take minutes); a retry looks again", name, t.Name, img.ID)
 			}
-			if err := r.pause(ctx, attempt); err != nil {
+			if err := r.pause(ctx, min(attempt, maxStaleReads+1)); err != nil {
 				return fmt.Errorf("parameter %s of %s: waiting for %s: %w", name, t.Name, img.ID, err)
 			}
 		}
@@ -179,23 +189,40 @@ func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, na
 			return nil
 		}
 		if !wrote {
-			busy, err := r.putParameter(ctx, log, t, name, img)
+			busy, err := r.putParameter(ctx, log, t, name, img, mode.earlier)
 			if err != nil {
 				return err
 			}
 			wrote = !busy
 		}
-		if !confirm {
+		if !mode.confirm {
 			return nil
 		}
 	}
 }
 
+// parameterWait is when the wait for a parameter's validation ends:
+// ParameterWait from now, and no later than the invocation's deadline minus
+// PromoteMargin (a context's deadline is wall-clock time, and the pauses
+// between reads run on real time: pause).
+func (r *run) parameterWait(ctx context.Context) time.Time {
+	now := time.Now() //nolint:forbidigo // measured against the context's wall-clock deadline
+	until := now.Add(r.cfg.ParameterWait)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-r.cfg.PromoteMargin).Before(until) {
+		until = deadline.Add(-r.cfg.PromoteMargin)
+	}
+	return until
+}
+
 // putParameter writes img's id to a parameter in the tier it has (a write
 // that names no tier gets the account's default tier, which may differ, and
 // SSM refuses to turn Advanced into Standard). busy: SSM refused the write
-// because another is being validated.
-func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name string, img image) (busy bool, err error) {
+// because another is being validated. AWS says such a write is refused ("the
+// system reports that validation is still in process ... you can try again
+// after five minutes") but not with which code: TooManyUpdates, and, when an
+// earlier write of ours may still be validating, any refusal but a denial (a
+// denial is the role's, whatever is validating).
+func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name string, img image, earlier bool) (busy bool, err error) {
 	tier, err := r.parameterTier(ctx, t, name)
 	if err != nil {
 		return false, err
@@ -209,8 +236,8 @@ func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name
 		Overwrite:   aws.Bool(true),
 		Description: aws.String(fmt.Sprintf("amibump: newest release of launch template %s", t.Name)),
 	})
-	if hasCode(err, "TooManyUpdates") {
-		log.InfoContext(ctx, "parameter write waits: another is being validated", "parameter", name)
+	if hasCode(err, "TooManyUpdates") || (err != nil && earlier && !isAccessDenied(errorCode(err))) {
+		log.InfoContext(ctx, "parameter write waits: another may be being validated", "parameter", name, "error", err)
 		return true, nil
 	}
 	if hasCode(err, "HierarchyTypeMismatchException", "UnsupportedParameterType", "ParameterLimitExceeded", "ParameterMaxVersionLimitExceeded", "ParameterPatternMismatchException", "HierarchyLevelLimitExceededException") {
@@ -224,10 +251,13 @@ func (r *run) putParameter(ctx context.Context, log *slog.Logger, t target, name
 }
 
 // parameterTier is the tier a parameter has now (its newest version's, from
-// its history: GetParameter does not tell it), or Standard for a new one:
-// an AMI id needs no more, and Standard costs nothing.
+// its history: GetParameter does not tell it), or Intelligent-Tiering for a
+// new one: SSM makes it Standard (an AMI id needs no more, and Standard costs
+// nothing) unless the account's 10,000 standard parameters are reached, where
+// naming Standard fails and the account's default might be Advanced anyway
+// (SSM User Guide, "Specifying a default parameter tier").
 func (r *run) parameterTier(ctx context.Context, t target, name string) (ssmtypes.ParameterTier, error) {
-	tier, newest := ssmtypes.ParameterTierStandard, int64(0)
+	tier, newest := ssmtypes.ParameterTierIntelligentTiering, int64(0)
 	p := ssm.NewGetParameterHistoryPaginator(r.ssm, &ssm.GetParameterHistoryInput{Name: aws.String(name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -315,9 +345,13 @@ func (dr *dryRunner) parameters(ctx context.Context, st templateState) error {
 		case err != nil:
 			return err
 		case current == "":
-			dr.say("create SSM parameter %s (String, data type %s, tier Standard) with the new AMI id", name, dataTypeImage)
+			dr.say("create SSM parameter %s (String, data type %s, tier Intelligent-Tiering: Standard unless the account's standard parameters are used up) with the new AMI id", name, dataTypeImage)
 		default:
 			tier, err := dr.parameterTier(ctx, dr.t, name)
+			if isAccessDenied(errorCode(err)) {
+				dr.denied = append(dr.denied, fmt.Sprintf("ssm:GetParameterHistory on %s: %s", name, errorCode(err)))
+				continue
+			}
 			if err != nil {
 				return err
 			}

@@ -338,6 +338,66 @@ func TestRefreshWaitsForTheParameter(t *testing.T) {
 	}
 }
 
+// TestPromotionWaitsMinutesForTheParameter: EC2's validation "can take up to
+// a few minutes", so the deploy keeps reading the parameter beyond a few
+// reads, within its time, and starts the refresh in the same invocation once
+// the parameter resolves to the new AMI.
+func TestPromotionWaitsMinutesForTheParameter(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.cfg.ParameterWait = 3 * time.Second
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // EC2 validates the write after more reads than a handful
+		for w.cloud.Calls("GetParameter") < 8 {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		clock.Advance(30 * time.Second)
+	}()
+	res := one(t, must(w.handle(raw)))
+	if launches, _ := w.cloud.LaunchImage(w.lt, "$Latest"); res.Status != event.Promoted || launches != res.ImageID || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 1 {
+		t.Errorf("got %+v; $Latest launches %s; %d refreshes; want promoted, the new AMI, one refresh, in one invocation",
+			res, launches, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+}
+
+// TestWriteDuringOurValidationIsBusy: AWS refuses a write while the one
+// before is validated without saying with which code; a retry whose attempt
+// before wrote the parameter takes any refusal then, even one whose code
+// reads as permanent, for "not yet": no warning, no refresh while the
+// parameter still resolves the old AMI, and the retry after validation
+// finishes the job.
+func TestWriteDuringOurValidationIsBusy(t *testing.T) {
+	w, clock := validatingWorld(t)
+	w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+	w.handVersion("resolve:ssm:" + param)
+	w.tagTemplate(map[string]string{event.TagInstanceRefresh: "true"})
+	clock.Advance(time.Minute)
+	raw := deployEvent(t, "e1", "build-1", clock.Now())
+	if _, err := w.handle(raw); err == nil || bump.IsPermanent(err) {
+		t.Fatalf("first attempt: %v, want a transient error while EC2 validates", err)
+	}
+	w.cloud.FailNext("PutParameter", awsfake.APIError("ParameterLimitExceeded", "validation is still in process"))
+	resp, err := w.handle(raw)
+	if err == nil || bump.IsPermanent(err) || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 0 {
+		t.Fatalf("retry during validation: %+v, %v, %d refreshes; want a transient error and no refresh",
+			resp.Results, err, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+	clock.Advance(30 * time.Second)
+	res := one(t, must(w.handle(raw)))
+	if res.Status != event.Promoted || strings.Contains(strings.Join(res.Warnings, "\n"), "ParameterLimitExceeded") || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 1 {
+		t.Errorf("retry after validation: %+v, %d refreshes; want promoted, one refresh, no parameter warning", res, len(w.cloud.InstanceRefreshes("shop-web-prod-a")))
+	}
+}
+
 // TestCloseDeploysLeaveTheNewestInTheParameter: two deploys land while EC2
 // still validates the first write; the second's write is refused meanwhile.
 // However the retries fall, the parameter ends on the newer release, by the
@@ -375,12 +435,19 @@ func TestCloseDeploysLeaveTheNewestInTheParameter(t *testing.T) {
 // default, so amibump names the tier the parameter has: an Advanced parameter
 // stays Advanced under a Standard default (SSM refuses the downgrade), a
 // Standard one stays Standard under an Advanced default (no charge appears),
-// and a new one is Standard.
+// and a new one is Intelligent-Tiering's choice: Standard, or Advanced once the
+// account's standard parameters are used up (where naming Standard fails).
 func TestParameterTierNeverChanges(t *testing.T) {
-	for name, tc := range map[string]struct{ had, accountDefault, want ssmtypes.ParameterTier }{
-		"advanced under a standard default":  {ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced},
-		"standard under an advanced default": {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
-		"new under an advanced default":      {"", ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard},
+	for name, tc := range map[string]struct {
+		had, accountDefault, want ssmtypes.ParameterTier
+		quotaReached              bool
+	}{
+		"advanced under a standard default":       {ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, false},
+		"standard under an advanced default":      {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, false},
+		"standard at the standard quota":          {ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierIntelligentTiering, ssmtypes.ParameterTierStandard, true},
+		"new under an advanced default":           {"", ssmtypes.ParameterTierAdvanced, ssmtypes.ParameterTierStandard, false},
+		"new at the standard quota":               {"", ssmtypes.ParameterTierIntelligentTiering, ssmtypes.ParameterTierAdvanced, true},
+		"new at the standard quota, standard too": {"", ssmtypes.ParameterTierStandard, ssmtypes.ParameterTierAdvanced, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w, clock := ssmWorld(t)
@@ -390,6 +457,7 @@ func TestParameterTierNeverChanges(t *testing.T) {
 				w.cloud.SetParameterTier(param, tc.had)
 			}
 			w.cloud.SetDefaultParameterTier(tc.accountDefault)
+			w.cloud.SetStandardParameterQuotaReached(tc.quotaReached)
 			res := w.deployAt(clock, "e1", "build-1")
 			if got, _ := w.paramValue(param); res.Status != event.Promoted || len(res.Warnings) != 0 || got != res.ImageID {
 				t.Fatalf("result %+v; parameter holds %s", res, got)
@@ -434,6 +502,11 @@ func TestDryRunChecksParameters(t *testing.T) {
 			w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
 			w.cloud.AddParameter(param, "hello", "text")
 		}, event.DryRun, nil, "data type", ""},
+		{"a parameter whose history may not be read", func(w *world) {
+			w.cloud.AddParameter(param, w.baseAMI, "aws:ec2:image")
+			w.handVersion("resolve:ssm:" + param)
+			w.cloud.Deny("GetParameterHistory")
+		}, event.Rejected, nil, "", "ssm:GetParameterHistory on " + param},
 		{"a tag outside the prefix", func(w *world) {
 			w.tagTemplate(map[string]string{event.TagSSMParameter: "/platform/ami"})
 		}, event.Rejected, nil, "", "/amibump/"},

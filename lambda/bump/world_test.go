@@ -46,6 +46,7 @@ func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	w.cfg.PollMin, w.cfg.PollMax = time.Millisecond, 5*time.Millisecond
 	w.cfg.PromoteMargin = 20 * time.Millisecond
 	w.cfg.MaxWait = 10 * time.Second
+	w.cfg.ParameterWait = 50 * time.Millisecond
 	w.deadline = 10 * time.Second
 	return w
 }

@@ -406,9 +406,22 @@ func (inv *inventory) readWarmPools(ctx context.Context, asgClient statusAutoSca
 	return nil
 }
 
-// groupInstances are a group's instances and those in its warm pool.
+// groupInstances are a group's instances and those in its warm pool, each
+// once: an instance on its way between the pool and the group may be listed by
+// both reads.
 func (inv *inventory) groupInstances(g astypes.AutoScalingGroup) []astypes.Instance {
-	return append(slices.Clone(g.Instances), inv.warm[aws.ToString(g.AutoScalingGroupName)]...)
+	return append(slices.Clone(g.Instances), inv.warmOnly(g)...)
+}
+
+// warmOnly are the instances of a group's warm pool that its Instances do not list.
+func (inv *inventory) warmOnly(g astypes.AutoScalingGroup) []astypes.Instance {
+	var warm []astypes.Instance
+	for _, in := range inv.warm[aws.ToString(g.AutoScalingGroupName)] {
+		if !slices.ContainsFunc(g.Instances, func(i astypes.Instance) bool { return aws.ToString(i.InstanceId) == aws.ToString(in.InstanceId) }) {
+			warm = append(warm, in)
+		}
+	}
+	return warm
 }
 
 // readInstances reads the AMI of every instance of the groups that launch from
@@ -530,7 +543,7 @@ func (inv *inventory) unfinished(templateID string) (pending, failed []string) {
 func (inv *inventory) groupStatus(templateID string, latest int64, u groupUse) groupStatus {
 	instances := inv.groupInstances(u.group)
 	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned,
-		Instances: len(instances), WarmPoolInstances: len(inv.warm[aws.ToString(u.group.AutoScalingGroupName)])}
+		Instances: len(instances), WarmPoolInstances: len(inv.warmOnly(u.group))}
 	current := inv.imageOf(templateID, u.version)
 	if strings.HasPrefix(current, ssmPrefix) {
 		g.resolvesLatest = current == inv.imageOf(templateID, latest)

@@ -372,10 +372,11 @@ func TestStatusPinnedToAGoneVersion(t *testing.T) {
 // from the template too, and are counted and compared (DescribeWarmPool lists
 // them; the group's Instances do not); a group pinned to a version that
 // resolves the same parameter as $Latest launches the current release and is
-// not warned about.
+// not warned about. An instance listed by both (on its way out of the pool)
+// counts once, as the group's.
 func TestStatusWarmPoolsAndResolvingPins(t *testing.T) {
 	w := newStatusWorld(t)
-	w.cloud.AddWarmPool("shop-web-prod-a", w.cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000w001", ImageID: w.baseAMI}))
+	w.cloud.AddWarmPool("shop-web-prod-a", w.cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000w001", ImageID: w.baseAMI}), "i-0000000000000a141")
 	w.createVersion(w.worker, "resolve:ssm:/amibump/shop-worker-prod")
 	w.groupOf(w.worker, "shop-worker-prod-cfn", "1", w.cloud.AddInstance(awsfake.Instance{ImageID: w.ami["142"]}))
 	code, stdout, stderr := w.amibump("status", "--json")
