@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,25 +30,57 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
+	s := newSDK()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withStdin(os.Stdin), withScope(s.scope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
 
-// sdkClients builds the SDK clients from the standard credential and region
-// chain (environment, shared config and credentials files, SSO, web identity,
-// container and instance roles), with --profile and --region on top.
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK.
-func sdkClients(ctx context.Context, profile, region string) (bump.Clients, error) {
-	return scopeClients(ctx, profile, bump.Scope{Region: region}, "")
+// stsTimeout bounds the account lookup of the headers: an STS endpoint that
+// cannot be reached must not hold up the command.
+const stsTimeout = 5 * time.Second
+
+// sdk builds the SDK configuration once per profile and region, from the
+// standard credential and region chain (environment, shared config and
+// credentials files, SSO, web identity, container and instance roles), with
+// --profile and --region on top, and makes every client of the command from
+// it: one credentials cache, so an assumed role or an SSO token is fetched
+// once, not once per client. AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
+// are honoured by the SDK.
+type sdk struct {
+	mu         sync.Mutex
+	configs    map[[2]string]aws.Config
+	stsTimeout time.Duration
 }
 
-// scopeClients builds the clients of one scope: with the profile's own
-// credentials when role is "", else under role (a name in scope's account, or
-// an ARN) assumed with them. Reading several accounts and regions is calling
-// it for each.
-func scopeClients(ctx context.Context, profile string, scope bump.Scope, role string) (bump.Clients, error) {
-	cfg, err := loadConfig(ctx, profile, scope.Region)
+func newSDK() *sdk { return &sdk{configs: map[[2]string]aws.Config{}, stsTimeout: stsTimeout} }
+
+// config is the SDK configuration for a profile and region, loaded on first use.
+func (s *sdk) config(ctx context.Context, profile, region string) (aws.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := [2]string{profile, region}
+	if cfg, ok := s.configs[key]; ok {
+		return cfg, nil
+	}
+	cfg, err := loadConfig(ctx, profile, region)
+	if err == nil {
+		s.configs[key] = cfg
+	}
+	return cfg, err
+}
+
+// clients builds the clients of the profile's credentials in a region.
+func (s *sdk) clients(ctx context.Context, profile, region string) (bump.Clients, error) {
+	return s.scopeClients(ctx, profile, bump.Scope{Region: region}, "")
+}
+
+// scopeClients builds the clients of one scope (bump.NewClients): with the
+// profile's own credentials when role is "", else under role (a name in
+// scope's account, or an ARN) assumed with them. Reading several accounts and
+// regions is calling it for each.
+func (s *sdk) scopeClients(ctx context.Context, profile string, scope bump.Scope, role string) (bump.Clients, error) {
+	cfg, err := s.config(ctx, profile, scope.Region)
 	if err != nil {
 		return bump.Clients{}, err
 	}
@@ -61,14 +94,17 @@ func scopeClients(ctx context.Context, profile string, scope bump.Scope, role st
 	return clients, nil
 }
 
-// sdkScope reads the account of the credentials (STS GetCallerIdentity, which
-// needs no permission) and the region the clients use, for the headers; ""
-// for what it cannot read.
-func sdkScope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
-	cfg, err := loadConfig(ctx, profile, region)
+// scope reads the account of the credentials (STS GetCallerIdentity, which
+// needs no permission, within stsTimeout) and the region the clients use, for
+// the headers; "" for what it cannot read (STS unreachable, or not activated
+// in the region).
+func (s *sdk) scope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
+	cfg, err := s.config(ctx, profile, region)
 	if err != nil {
 		return "", region
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.stsTimeout)
+	defer cancel()
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", cfg.Region
