@@ -12,7 +12,7 @@ import (
 	"github.com/amibump/amibump/infra/amibump"
 )
 
-// contextKeys are the cdk.json context keys amibump reads (README, Settings); each may be
+// contextKeys are the cdk.json context keys amibump reads (the stack's settings); each may be
 // overridden per deploy with `cdk deploy -c key=value`.
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",

@@ -1,6 +1,7 @@
 // Command bootstrap is the amibump Lambda function: wiring only. Settings come
-// from the environment (README: "The function's settings"), SDK clients are built once, and every event
-// goes to bump.Bumper.Handle.
+// from the environment (bump.ConfigFromEnv), the SDK clients are built once for
+// the function's region (bump.NewClients), and every event goes to
+// bump.Bumper.Handle.
 package main
 
 import (
@@ -14,10 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/amibump/amibump/lambda/bump"
 )
@@ -41,9 +38,9 @@ func main() {
 		log.Error("cannot load AWS configuration", "error", err)
 		os.Exit(2)
 	}
-	// One request budget for the process: every event this environment handles keeps to it.
-	b := bump.New(ec2.NewFromConfig(awsCfg), autoscaling.NewFromConfig(awsCfg), eventbridge.NewFromConfig(awsCfg), cfg, log).
-		WithSSM(ssm.NewFromConfig(awsCfg)).WithBudget(bump.NewBudget(bump.DefaultRates, 1))
+	// One request budget for the process: every event this environment handles
+	// keeps to it. The account is the one each event names.
+	b := bump.ForClients(bump.NewClients(awsCfg, bump.Scope{}), cfg, log).WithBudget(bump.NewBudget(bump.DefaultRates, 1))
 	lambda.Start(b.Handle)
 }
 

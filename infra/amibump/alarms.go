@@ -58,7 +58,7 @@ func newAlarms(scope constructs.Construct, a *Amibump, props *Props) {
 	}
 }
 
-// What each queue holds and what to do with it (README: "Replaying events").
+// What each queue holds and what to do with it (replaying its events).
 // Lambda keeps a throttled event in its own queue, never handing it back to
 // EventBridge, so the failure queue gets both kinds of giving up; the
 // dead-letter queue only what EventBridge could not hand to Lambda at all.

@@ -91,7 +91,7 @@ func onlyCIPutsDeployEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyS
 func deployPattern(props *Props) *awsevents.EventPattern {
 	return &awsevents.EventPattern{
 		Source:     jsii.Strings(props.CISource),
-		DetailType: jsii.Strings(event.DeployFinished),
+		DetailType: jsii.Strings(event.KindDeploy.DetailType),
 	}
 }
 
@@ -122,7 +122,7 @@ func newSchema(scope constructs.Construct, props *Props) awseventschemas.CfnSche
 	})
 	return awseventschemas.NewCfnSchema(scope, jsii.String("DeployFinishedSchema"), &awseventschemas.CfnSchemaProps{
 		RegistryName: registry.AttrRegistryName(),
-		SchemaName:   jsii.String(event.DeployFinished),
+		SchemaName:   jsii.String(event.KindDeploy.DetailType),
 		Type:         jsii.String(event.DeployFinishedSchemaType),
 		Content:      jsii.String(schemaFor(props.CISource)),
 		Description:  jsii.String("amibump: a deploy-finished event as the function receives it"),
@@ -133,7 +133,7 @@ func newSchema(scope constructs.Construct, props *Props) awseventschemas.CfnSche
 // its x-amazon-events-source.
 func schemaFor(source string) string {
 	var doc map[string]any
-	if err := json.Unmarshal(event.DeployFinishedSchema, &doc); err != nil {
+	if err := json.Unmarshal(event.KindDeploy.Schema, &doc); err != nil {
 		panic(fmt.Sprintf("amibump: the deploy-finished schema is not JSON: %v", err))
 	}
 	doc["x-amazon-events-source"] = source

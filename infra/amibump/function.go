@@ -19,7 +19,7 @@ import (
 // queues (both keep messages 14 days): the failure queue, Lambda's on-failure
 // destination, for the events Lambda gave up on (failed every attempt, or aged
 // out of its asynchronous queue while throttled); the dead-letter queue, for
-// the events EventBridge could not hand to Lambda at all (triggers.go).
+// the events EventBridge could not hand to Lambda at all (the rules' dead-letter queue).
 func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 	a.Queue = newQueue(scope, "FailureQueue")
 	a.DeadLetterQueue = newQueue(scope, "DeadLetterQueue")
@@ -57,7 +57,7 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		// there, retrying, for up to MaxEventAge; an event that fails 3
 		// attempts (two retries) or ages out goes to the failure queue. 6 hours
 		// is Lambda's longest: a burst of deploys waits rather than being
-		// dropped (README: "Throttling" has the arithmetic).
+		// dropped (the README's throttling arithmetic).
 		RetryAttempts: jsii.Number(asyncRetries),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(maxEventAgeHours)),
 		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),

@@ -109,7 +109,7 @@ func DefaultArchitecture(region string) string {
 var LogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
 
 // LogRetentionDays are the retentions CloudWatch Logs allows, 0 meaning never
-// expire: the days of the CDK's retentions (function.go), in order.
+// expire: the days of the CDK's retentions (the log groups'), in order.
 var LogRetentionDays = slices.Sorted(maps.Keys(retentions))
 
 const (

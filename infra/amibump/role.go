@@ -123,7 +123,7 @@ func tagged(key string) map[string]any {
 }
 
 // apiStatements are the function's permissions on EC2 and Auto Scaling: every
-// call the function's code makes (lambda/bump/aws.go), scoped as far as the
+// call the function's code makes (the interfaces of bump.Clients), scoped as far as the
 // services allow. PutEvents on the bus is granted with the bus's own grant.
 func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 	r := arnsOf(stack)

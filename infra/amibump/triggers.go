@@ -13,12 +13,14 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newTriggers adds the three rules that invoke the function: deploy-finished
-// on the bus, AMI state changes on the default bus, the reconcile schedule.
+// newTriggers adds the three rules that invoke the function, one per kind of
+// event.Kinds, matching the kind's detail type and source: deploy-finished on
+// the bus (from the stack's CI source), AMI state changes on the default bus,
+// the reconcile schedule (whose Scheduled Event EventBridge sends itself).
 //
 // EventBridge invokes the function asynchronously, and Lambda accepts the
 // event into its own queue whether or not concurrency is free: a throttled
-// event waits there (function.go, MaxEventAge), never in EventBridge. A
+// event waits there (the function's MaxEventAge), never in EventBridge. A
 // rule's retry policy therefore covers only a failed hand-over to Lambda:
 // Lambda's Invoke API unavailable is retried within it, then the event goes to
 // the dead-letter queue; a missing function or invoke permission sends it
@@ -41,8 +43,8 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 	a.AMIStateRule = awsevents.NewRule(scope, jsii.String("AMIStateRule"), &awsevents.RuleProps{
 		Description: jsii.String("amibump: AMIs that became available or failed (default bus)"),
 		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings(event.SourceEC2),
-			DetailType: jsii.Strings(event.AMIStateChange),
+			Source:     jsii.Strings(event.KindAMIState.Source),
+			DetailType: jsii.Strings(event.KindAMIState.DetailType),
 			Detail:     &map[string]any{"State": []string{string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
 		},
 		Targets: target(day, 185),

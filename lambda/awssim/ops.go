@@ -33,7 +33,7 @@ func asgOp[I, O any](m func(*awsfake.AutoScaling, context.Context, *I, ...func(*
 	}
 }
 
-// The operations amibump calls (lambda/bump/aws.go), and the few the
+// The operations amibump calls (the interfaces of bump.Clients), and the few the
 // conformance suite's cleanup makes.
 var (
 	ec2Ops = map[string]operation{

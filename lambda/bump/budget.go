@@ -13,17 +13,18 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Budget is amibump's own request rate: a token bucket per API, at the rate of
-// its class, shared by every event a process handles (build one per process).
+// Budget is amibump's own request rate: a token bucket per account, region and
+// API, at the rate of the API's class, shared by every event a process handles
+// (build one per process).
 // EC2 and Auto Scaling throttle per account and region, and amibump shares their
 // buckets with the console, Terraform and Auto Scaling itself; the budget keeps
 // amibump well under their refill rates, so that a fan-out slows amibump down
 // instead of starving everything else. It bounds one process: concurrent
 // invocations each have theirs, which is why the stack caps the function's
-// concurrency (README: "Throttling").
+// concurrency (the README's throttling section).
 //
 // It is x/time/rate limiters wrapped around the clients' interfaces, next to the
-// gate on calls in flight (limit.go), rather than SDK middleware: it then holds
+// gate on calls in flight (gate), rather than SDK middleware: it then holds
 // for any client (the fakes in tests and benchmarks too), and a call waits for
 // its token before it takes a slot of the gate. The SDK's retries of a call are
 // not charged again: they are spaced by the retryer's backoff (NewRetryer).
@@ -32,7 +33,7 @@ type Budget struct {
 	speed float64
 
 	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // by service and API (one for all of Auto Scaling)
+	limiters map[limiterKey]*rate.Limiter
 }
 
 // Class is a group of APIs that share a rate.
@@ -67,7 +68,7 @@ var DefaultRates = map[Class]Rate{
 // NewBudget returns a budget at rates. speed multiplies every rate, for a world
 // whose time runs faster (benchmarks); production uses 1.
 func NewBudget(rates map[Class]Rate, speed float64) *Budget {
-	return &Budget{rates: rates, speed: speed, limiters: map[string]*rate.Limiter{}}
+	return &Budget{rates: rates, speed: speed, limiters: map[limiterKey]*rate.Limiter{}}
 }
 
 // classOf tells the class of an API of a service ("EC2", "Auto Scaling",
@@ -87,12 +88,21 @@ func classOf(service, op string) (Class, string) {
 	return EventBus, service
 }
 
-// wait blocks until a call of op may go, or ctx ends. A nil Budget never waits.
-func (b *Budget) wait(ctx context.Context, service, op string) error {
+// limiterKey names one bucket: AWS keeps a bucket per account and region for
+// each API (for Auto Scaling, one for the service).
+type limiterKey struct {
+	account, region string
+	api             string
+}
+
+// wait blocks until a call of op in scope may go, or ctx ends. A nil Budget
+// never waits.
+func (b *Budget) wait(ctx context.Context, scope Scope, service, op string) error {
 	if b == nil {
 		return nil
 	}
-	class, key := classOf(service, op)
+	class, api := classOf(service, op)
+	key := limiterKey{scope.Account, scope.Region, api}
 	b.mu.Lock()
 	l := b.limiters[key]
 	if l == nil {

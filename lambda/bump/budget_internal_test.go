@@ -11,34 +11,41 @@ import (
 // A budget whose buckets refill so slowly that, within the test's deadline,
 // only the burst is served: rate.Limiter refuses at once a wait that would
 // outlast the context, so nothing here depends on the wall clock.
-func TestBudgetIsABucketPerAPIAndOneForAutoScaling(t *testing.T) {
+func TestBudgetIsABucketPerScopeAndAPIAndOneForAutoScaling(t *testing.T) {
 	slow := Rate{PerSecond: 0.001, Burst: 2}
 	b := NewBudget(map[Class]Rate{EC2Describe: slow, EC2Mutate: slow, AutoScale: slow, EventBus: slow}, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	home := Scope{Account: "123456789012", Region: "us-east-1"}
+	west := Scope{Account: "123456789012", Region: "us-west-2"}
+	other := Scope{Account: "210987654321", Region: "us-east-1"}
 	calls := []struct {
+		scope       Scope
 		service, op string
 		ok          bool
 	}{
-		{"EC2", "CreateImage", true},
-		{"EC2", "CreateImage", true},
-		{"EC2", "CreateImage", false}, // its bucket is empty
-		{"EC2", "ModifyLaunchTemplate", true},
-		{"EC2", "DescribeImages", true},
-		{"Auto Scaling", "DescribeAutoScalingGroups", true},
-		{"Auto Scaling", "StartInstanceRefresh", true},
-		{"Auto Scaling", "DescribeAutoScalingGroups", false}, // one bucket for the service
-		{"EventBridge", "PutEvents", true},
+		{home, "EC2", "CreateImage", true},
+		{home, "EC2", "CreateImage", true},
+		{home, "EC2", "CreateImage", false}, // its bucket is empty
+		{west, "EC2", "CreateImage", true},  // AWS throttles per region
+		{other, "EC2", "CreateImage", true}, // and per account
+		{home, "EC2", "ModifyLaunchTemplate", true},
+		{home, "EC2", "DescribeImages", true},
+		{home, "Auto Scaling", "DescribeAutoScalingGroups", true},
+		{home, "Auto Scaling", "StartInstanceRefresh", true},
+		{home, "Auto Scaling", "DescribeAutoScalingGroups", false}, // one bucket for the service
+		{west, "Auto Scaling", "DescribeAutoScalingGroups", true},
+		{home, "EventBridge", "PutEvents", true},
 	}
 	for i, c := range calls {
-		err := b.wait(ctx, c.service, c.op)
+		err := b.wait(ctx, c.scope, c.service, c.op)
 		if (err == nil) != c.ok {
 			t.Fatalf("call %d, %s %s: got %v, want allowed=%v", i, c.service, c.op, err, c.ok)
 		}
 	}
 	var none *Budget
 	for range 100 {
-		if err := none.wait(ctx, "EC2", "CreateImage"); err != nil {
+		if err := none.wait(ctx, Scope{}, "EC2", "CreateImage"); err != nil {
 			t.Fatalf("no budget: %v", err)
 		}
 	}

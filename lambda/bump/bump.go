@@ -1,7 +1,8 @@
 // Package bump is amibump's pipeline: resolve the launch templates an event
 // targets, pick a source instance, image it, wait for the AMI, promote it onto
 // the template and prune what is no longer needed. It talks to AWS only through
-// the interfaces in aws.go and leaves every decision to package plan.
+// the interfaces EC2, AutoScaling, Events and SSM, gathered per account and
+// region in Clients, and leaves every decision to package plan.
 package bump
 
 import (
@@ -25,23 +26,27 @@ import (
 // Bumper handles amibump's events. It is safe for concurrent use; build it once
 // per process with clients built once.
 type Bumper struct {
-	ec2    EC2
-	asg    AutoScaling
-	events Events
-	ssm    SSM
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	budget *Budget // nil: no request budget (tests)
+	clients Clients
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	budget  *Budget // nil: no request budget (tests)
 }
 
-// New returns a Bumper over the given clients. log may be nil (logs discarded).
-// It reads the system clock; tests give it their world's clock with WithClock.
-func New(ec2Client EC2, asgClient AutoScaling, eventsClient Events, cfg Config, log *slog.Logger) *Bumper {
+// ForClients returns a Bumper over the clients of one scope (NewClients).
+// log may be nil (logs discarded). It reads the system clock; tests give it
+// their world's clock with WithClock.
+func ForClients(c Clients, cfg Config, log *slog.Logger) *Bumper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bumper{ec2: ec2Client, asg: asgClient, events: eventsClient, cfg: cfg, log: log, now: time.Now} //nolint:forbidigo // the production clock
+	return &Bumper{clients: c, cfg: cfg, log: log, now: time.Now} //nolint:forbidigo // the production clock
+}
+
+// New returns a Bumper over the given clients, without SSM (WithSSM adds it):
+// ForClients with a Clients of these three.
+func New(ec2Client EC2, asgClient AutoScaling, eventsClient Events, cfg Config, log *slog.Logger) *Bumper {
+	return ForClients(Clients{EC2: ec2Client, AutoScaling: asgClient, Events: eventsClient}, cfg, log)
 }
 
 // WithClock makes the Bumper read the time from now: reconcile's pending limit,
@@ -53,11 +58,11 @@ func (b *Bumper) WithClock(now func() time.Time) *Bumper {
 }
 
 // WithSSM gives the Bumper the Systems Manager client it writes release
-// parameters with (README: "Templates managed as code"). Without it, a template
+// parameters with (templates managed as code). Without it, a template
 // that needs a parameter written is rejected before anything is made.
 func (b *Bumper) WithSSM(c SSM) *Bumper {
 	cp := *b
-	cp.ssm = c
+	cp.clients.SSM = c
 	return &cp
 }
 
@@ -75,20 +80,13 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	}
 	r := b.newRun(env)
 	var results []event.Result
-	switch env.Classify() {
-	case event.KindDeploy:
-		results, err = r.deploy(ctx)
-	case event.KindAMIState:
-		results, err = r.amiState(ctx)
-	case event.KindReconcile:
-		if r.staleTick(ctx) {
-			return event.Response{}, nil
-		}
-		results, err = r.reconcile(ctx)
-	default:
-		err := fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles detail-type %q (from CI), %q from %s and %q from %s",
-			event.Quote(env.Source), event.Quote(env.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
-		results = []event.Result{rejected(ctx, r.log, event.Result{EventID: env.ID}, err)}
+	if handle, ok := handlers[env.Classify()]; ok {
+		results, err = handle(r, ctx)
+	} else {
+		results = []event.Result{rejected(ctx, r.log, event.Result{EventID: env.ID}, event.Unsupported(env))}
+	}
+	if errors.Is(err, errSkipped) {
+		return event.Response{}, nil
 	}
 	if err != nil && IsPermanent(err) {
 		// Access denied listing the account, say: a retry cannot fix it.
@@ -99,9 +97,23 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	return event.Response{Results: results}, err
 }
 
+// handlers is the handler of each kind of event.Kinds.
+var handlers = map[*event.Kind]func(*run, context.Context) ([]event.Result, error){
+	event.KindDeploy:    (*run).deploy,
+	event.KindAMIState:  (*run).amiState,
+	event.KindReconcile: (*run).reconcileTick,
+}
+
+// errSkipped is a handler's answer for an event it skips altogether: no
+// result, nothing published.
+var errSkipped = errors.New("event skipped")
+
 // run is the handling of one event: its clients share one gate, so the bound on
 // calls in flight holds across all its targets.
 type run struct {
+	// scope is the account and region the event names (the clients' where the
+	// event names none): the key of the request budget, named by every result.
+	scope Scope
 	// The event's clients, gated: a run has no other way to AWS, so no call
 	// escapes the bound on calls in flight or the request budget.
 	ec2    EC2
@@ -116,14 +128,14 @@ type run struct {
 	groupsMu sync.Mutex
 	groups   []astypes.AutoScalingGroup // nil until listed
 
-	obs *observations // what the metrics need (metrics.go)
+	obs *observations // what the metrics need (emitMetrics)
 
 	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
 	poll     *poller // the event's shared image poll, made by the first wait
 }
 
-// poller returns the event's shared poll of images (poll.go).
+// poller returns the event's shared poll of images.
 func (r *run) poller(ctx context.Context) *poller {
 	r.pollOnce.Do(func() { r.poll = newPoller(ctx, r.ec2, r.cfg.PollMin, r.cfg.PollMax) })
 	return r.poll
@@ -131,25 +143,13 @@ func (r *run) poller(ctx context.Context) *poller {
 
 func (b *Bumper) newRun(env *event.Envelope) *run {
 	g := make(gate, max(1, b.cfg.Concurrency))
-	r := &run{env: env, log: b.log, cfg: b.cfg, now: b.now, obs: newObservations(b.now)}
+	scope := Scope{Account: env.Account, Region: env.Region}.Or(b.clients.Scope)
+	r := &run{scope: scope, env: env, log: b.log, cfg: b.cfg, now: b.now, obs: newObservations(b.now)}
 	if env.ID != "" {
 		r.log = b.log.With("eventId", env.ID)
 	}
-	if b.ec2 != nil {
-		r.ec2 = observedEC2{gatedEC2{b.budget, b.ec2, g}, r.obs}
-	}
-	if b.asg != nil {
-		r.asg = gatedAutoScaling{b.budget, b.asg, g}
-	}
-	if b.events != nil {
-		r.events = gatedEvents{b.budget, b.events, g}
-	}
-	if env.Classify() == event.KindAMIState {
-		r.observeAMIState()
-	}
-	if b.ssm != nil {
-		r.ssm = gatedSSM{b.budget, b.ssm, g}
-	}
+	c := b.clients.wrap(scope, b.budget, g, r.obs)
+	r.ec2, r.asg, r.events, r.ssm = c.EC2, c.AutoScaling, c.Events, c.SSM
 	return r
 }
 

@@ -11,12 +11,12 @@ import (
 )
 
 // Config holds the function's settings, read once from the environment at start
-// (README: "The function's settings").
+// (the function's settings, one environment variable each).
 type Config struct {
 	// EventBus receives a bump-finished event per result; "" = results are not published.
 	EventBus string
 	// PollMin is the tick of the event's shared image poll: one DescribeImages a
-	// tick for all its AMIs (poll.go). PollMax bounds the tick while EC2
+	// tick for all its AMIs (poller). PollMax bounds the tick while EC2
 	// throttles the poll.
 	PollMin, PollMax time.Duration
 	// PendingLimit: reconcile reports AMIs pending for longer.
@@ -36,7 +36,7 @@ type Config struct {
 	// a path that starts and ends with "/".
 	SSMPrefix string
 	// ClockSkew is how far a deploy event's time may lie ahead of the clock;
-	// a later one is rejected (README: "Event time").
+	// a later one is rejected (event.CheckTime).
 	ClockSkew time.Duration
 	// ReconcilePeriod is the reconcile schedule's period (AMIBUMP_RECONCILE_PERIOD,
 	// set by the stack): a reconcile tick older than it is skipped, since the

@@ -16,8 +16,8 @@ import (
 )
 
 // drift reports a template whose $Latest was made by someone else and carries
-// an older AMI than the newest release amibump promoted for it (README:
-// "Templates managed as code"): typically an infrastructure-as-code apply that
+// an older AMI than the newest release amibump promoted for it (a template
+// managed as code): typically an infrastructure-as-code apply that
 // wrote the AMI id from its code. amibump does not fight it: the next deploy is
 // promoted on top of that version, keeping its other changes.
 //

@@ -15,48 +15,42 @@ import (
 	"github.com/amibump/amibump/lambda/plan"
 )
 
-// dryRun resolves what a deploy would do to one template and checks the
+// promotion plans the promotion of img onto the template and checks the
 // permissions of each change with EC2's DryRun; it changes nothing. Its steps
-// follow the deploy's: the image, the version, $Default, the groups, retention.
-func (r *run) dryRun(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target, st templateState, mine *image) (event.Result, error) {
-	dr := &dryRunner{run: r, t: t, res: event.Result{Status: event.DryRun}}
-	if standing, v := plan.Check(st.Plan, deploy); standing == plan.Current {
-		dr.res.Version, dr.res.ImageID = v.Number, v.ImageID
-		dr.say("nothing to do: version %d of %s already carries this build's AMI %s", v.Number, t.Name, v.ImageID)
-		return dr.res, nil
-	}
-	img, err := dr.image(ctx, d, deploy, mine)
-	if err != nil {
-		return dr.res, err
-	}
+// follow the deploy's: the version, the parameters, $Default, the groups,
+// retention.
+func (dr *dryRunner) promotion(ctx context.Context, st templateState, img plan.Image) error {
 	if err := dr.version(ctx, st); err != nil {
-		return dr.res, err
+		return err
 	}
 	if err := dr.parameters(ctx, st); err != nil {
-		return dr.res, err
+		return err
 	}
 	if err := dr.setDefault(ctx, st.Plan.Latest()); err != nil {
-		return dr.res, err
+		return err
 	}
 	groups, err := dr.groups(ctx, st)
 	if err != nil {
-		return dr.res, err
+		return err
 	}
-	after := plan.AfterPromotion(st.Plan, img, t.Settings.SetDefault)
-	if err := dr.retention(ctx, plan.Retain(after, t.Settings.Keep, pinnedVersions(groups, t))); err != nil {
-		return dr.res, err
-	}
-	if len(dr.denied) > 0 {
-		return dr.res, rejectf("dry run: not allowed to %s; grant these to the role that runs amibump", strings.Join(dr.denied, ", "))
-	}
-	return dr.res, nil
+	after := plan.AfterPromotion(st.Plan, img, dr.t.Settings.SetDefault)
+	return dr.retention(ctx, plan.Retain(after, dr.t.Settings.Keep, pinnedVersions(groups, dr.t)))
 }
 
-// dryRunner collects a dry run's plan and the changes it may not make.
+// deniedErr reports every change the dry run found it may not make.
+func (dr *dryRunner) deniedErr() error {
+	if len(dr.denied) == 0 {
+		return nil
+	}
+	return rejectf("dry run: not allowed to %s; grant these to the role that runs amibump", strings.Join(dr.denied, ", "))
+}
+
+// dryRunner collects a dry run's plan (in its job's result) and the changes
+// it may not make.
 type dryRunner struct {
 	*run
 	t      target
-	res    event.Result
+	res    *event.Result
 	denied []string
 }
 
@@ -77,29 +71,6 @@ func (dr *dryRunner) check(action string, err error) error {
 		return fmt.Errorf("%s: dry run was not honoured", action)
 	}
 	return fmt.Errorf("%s: %w", action, err)
-}
-
-// image plans the AMI: resume on an earlier attempt's, or image the source.
-func (dr *dryRunner) image(ctx context.Context, d *event.Deploy, deploy plan.Deploy, mine *image) (plan.Image, error) {
-	if mine != nil && mine.State == "failed" {
-		dr.say("remove the failed image %s of an earlier attempt (%s), then make a fresh one", mine.ID, mine.Reason)
-		mine = nil
-	}
-	if mine != nil {
-		dr.say("resume on image %s (%s), made by an earlier attempt", mine.ID, mine.State)
-		return mine.Image, nil
-	}
-	src, err := dr.pickSource(ctx, dr.t, d.InstanceID)
-	if err != nil {
-		return plan.Image{}, err
-	}
-	dr.res.SourceInstance = src.InstanceID
-	dr.say("image instance %s (%s) without reboot as AMI %s", src.InstanceID, src.Why, plan.AMIName(dr.t.Name, deploy))
-	_, err = dr.createImage(ctx, dr.log, d, deploy, dr.t, src.InstanceID, true)
-	if err := dr.check("ec2:CreateImage", err); err != nil {
-		return plan.Image{}, err
-	}
-	return plan.Image{ID: "(new AMI)", Deploy: deploy, State: "available"}, nil
 }
 
 // version plans the new launch template version.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,23 +53,53 @@ func (r *run) templateImages(ctx context.Context, templateID string) (map[string
 	return r.listImages(ctx, []ec2types.Filter{{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: []string{templateID}}})
 }
 
-// listImages lists this account's amibump images matching filters, in the
-// states CreateImage goes through: a deregistered image, which EC2 may still
-// list for a while, or a disabled one counts as gone.
+// listImages lists this account's amibump images matching filters
+// (amibumpImages).
 func (r *run) listImages(ctx context.Context, filters []ec2types.Filter) (map[string]image, error) {
-	images := map[string]image{}
+	found, err := amibumpImages(ctx, r.ec2, filters)
+	if err != nil {
+		return nil, err
+	}
+	images := make(map[string]image, len(found))
+	for _, img := range found {
+		im, _ := amibumpImage(img)
+		images[im.ID] = im
+	}
+	return images, nil
+}
+
+// ListImages lists the amibump AMIs of the given launch templates as the
+// function counts them (amibumpImages), for amibump status.
+func ListImages(ctx context.Context, api ec2.DescribeImagesAPIClient, templateIDs []string) ([]ec2types.Image, error) {
+	var out []ec2types.Image
+	for batch := range slices.Chunk(templateIDs, 200) {
+		found, err := amibumpImages(ctx, api, []ec2types.Filter{{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: batch}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// amibumpImages lists this account's images matching filters that amibump
+// made (amibumpImage), in the states CreateImage goes through: a deregistered
+// image, which EC2 may still list for a while, or a disabled one counts as
+// gone.
+func amibumpImages(ctx context.Context, api ec2.DescribeImagesAPIClient, filters []ec2types.Filter) ([]ec2types.Image, error) {
+	var images []ec2types.Image
 	filters = append(filters, ec2types.Filter{Name: aws.String("state"), Values: []string{
 		string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed),
 	}})
-	p := ec2.NewDescribeImagesPaginator(r.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list amibump images: %w", err)
 		}
 		for _, img := range page.Images {
-			if im, ok := amibumpImage(img); ok {
-				images[im.ID] = im
+			if _, ok := amibumpImage(img); ok {
+				images = append(images, img)
 			}
 		}
 	}
@@ -211,7 +242,7 @@ func (r *run) waitAvailable(ctx context.Context, imageID string) error {
 	waitCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	start := r.now()
-	// The waiters of one event share their polls (poll.go): the poller sets the pace.
+	// The waiters of one event share their polls (poller): the poller sets the pace.
 	waiter := ec2.NewImageAvailableWaiter(r.poller(ctx), func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waiterDelay(r.cfg.PollMin), waiterDelay(r.cfg.PollMin)
 		o.Retryable = r.imageRetryable(imageID, start)

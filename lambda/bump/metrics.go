@@ -18,7 +18,7 @@ import (
 )
 
 // The function's metrics are CloudWatch Embedded Metric Format records in its
-// JSON logs (README: "Metrics"): one log line per record, at INFO, whose
+// JSON logs (package metrics names them): one log line per record, at INFO, whose
 // "_aws" member tells CloudWatch Logs which top-level members are metrics.
 // Specification: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 // The root node "MAY contain any other members", so slog's own (time, level,
@@ -266,8 +266,12 @@ func (o *observations) durations(id string, results []event.Result) map[string]f
 	return out
 }
 
-// finish logs a run's metrics and publishes its results.
+// finish names the run's scope in its results, logs its metrics and publishes
+// the results.
 func (r *run) finish(ctx context.Context, results []event.Result) {
+	for i := range results {
+		results[i].Account, results[i].Region = r.scope.Account, r.scope.Region
+	}
 	r.emitMetrics(ctx, results)
 	r.publish(ctx, results)
 }

@@ -23,10 +23,13 @@ import (
 // three (create, set default, confirm); races with other promoters add a few.
 const maxPromoteSteps = 16
 
-// promoteAndTidy promotes an available AMI onto its template, then reports
-// pinned groups, starts an instance refresh where opted in, and prunes. changed
-// tells whether the promotion changed the template (a version made or deleted,
-// $Default moved): a promotion found already done changes nothing.
+// promoteAndTidy promotes an available AMI onto its template, then, in order
+// (each a method of release): publishes it to the template's SSM parameters,
+// reports the groups and starts their instance refresh where opted in, and
+// prunes. A deploy a newer one overtook meanwhile is superseded instead, and
+// only pruned. changed tells whether the promotion changed the template (a
+// version made or deleted, $Default moved): a promotion found already done
+// changes nothing.
 //
 // known are the template's AMIs known so far; fresh, when not nil, is a read of
 // the template made with nothing written or waited for since.
@@ -40,49 +43,20 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 		return res, changed, err
 	}
 	res.Version = step.Version
-	groups, groupsErr := r.autoScalingGroups(ctx)
+	rel := &release{run: r, log: log, t: t, img: img, st: st, changed: changed, res: &res}
+	rel.groups, rel.groupsErr = r.autoScalingGroups(ctx)
 	var refreshErr error
 	if step.Kind == plan.Superseded {
-		top := st.Plan.Images[versionImage(st.Plan, step.Version)]
-		res.Status = event.Superseded
-		res.Reason = fmt.Sprintf("version %d of %s carries a newer deploy (build %s, deployed at %s); %s was not promoted",
-			step.Version, t.Name, top.Deploy.BuildID, top.Deploy.At.Format("2006-01-02T15:04:05Z07:00"), img.ID)
-		log.InfoContext(ctx, "superseded before promoting", "imageId", img.ID, "version", step.Version)
+		rel.superseded(ctx, step.Version)
 	} else {
 		res.Status = event.Promoted
-		// A retry that finds the promotion done follows an attempt that may
-		// have written the parameters already.
-		warnings, err := r.writeParameters(ctx, log, t, img, st, paramWrite{confirm: true, earlier: !changed})
-		res.Warnings = append(res.Warnings, warnings...)
-		if err != nil {
+		if err := rel.publish(ctx); err != nil {
 			// Transient: the retry finds the promotion done and writes again.
 			return res, changed, err
 		}
-		switch {
-		case groupsErr != nil:
-			res.Warnings = append(res.Warnings, "could not check the Auto Scaling groups: "+groupsErr.Error())
-			if t.Settings.InstanceRefresh {
-				refreshErr = groupsErr
-			}
-		default:
-			res.Warnings = append(res.Warnings, groupWarnings(groups, t, st.Resolving)...)
-			// A deploy event refreshes even when a retry finds the promotion done:
-			// the attempt before may have stopped short of it (SkipMatching makes
-			// a second refresh cheap).
-			if t.Settings.InstanceRefresh && (changed || r.env.Classify() == event.KindDeploy) {
-				var warnings []string
-				warnings, refreshErr = r.refresh(ctx, log, groups, t, st.Alias != "")
-				res.Warnings = append(res.Warnings, warnings...)
-			}
-		}
+		refreshErr = rel.reportGroups(ctx)
 	}
-	var pinned map[int64]bool
-	if groupsErr == nil {
-		pinned = pinnedVersions(groups, t)
-	}
-	pruned, warnings := r.prune(ctx, log, t, st, pinned)
-	res.Pruned = pruned
-	res.Warnings = append(res.Warnings, warnings...)
+	rel.prune(ctx)
 	if refreshErr != nil {
 		// Transient: the retry finds the promotion done and starts the refresh.
 		return res, changed, fmt.Errorf("instance refresh for %s not started: %w", t.Name, refreshErr)
@@ -90,6 +64,75 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 	return res, changed, nil
 }
 
+// release is what follows a promotion, for one template: what its steps read,
+// and the result they write.
+type release struct {
+	*run
+	log       *slog.Logger
+	t         target
+	img       image
+	st        templateState
+	changed   bool
+	groups    []astypes.AutoScalingGroup
+	groupsErr error // the groups could not be listed
+	res       *event.Result
+}
+
+// superseded reports that version carries a newer deploy than the image.
+func (rel *release) superseded(ctx context.Context, version int64) {
+	top := rel.st.Plan.Images[versionImage(rel.st.Plan, version)]
+	rel.res.Status = event.Superseded
+	rel.res.Reason = fmt.Sprintf("version %d of %s carries a newer deploy (build %s, deployed at %s); %s was not promoted",
+		version, rel.t.Name, top.Deploy.BuildID, top.Deploy.At.Format("2006-01-02T15:04:05Z07:00"), rel.img.ID)
+	rel.log.InfoContext(ctx, "superseded before promoting", "imageId", rel.img.ID, "version", version)
+}
+
+// publish writes the release to the template's SSM parameters. A retry that
+// finds the promotion done follows an attempt that may have written the
+// parameters already.
+func (rel *release) publish(ctx context.Context) error {
+	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed})
+	rel.res.Warnings = append(rel.res.Warnings, warnings...)
+	return err
+}
+
+// reportGroups warns about the groups that will not launch the release, and
+// starts the instance refresh where the template opts in. The error is a
+// refresh that was due and not started.
+func (rel *release) reportGroups(ctx context.Context) error {
+	if rel.groupsErr != nil {
+		rel.res.Warnings = append(rel.res.Warnings, "could not check the Auto Scaling groups: "+rel.groupsErr.Error())
+		if rel.t.Settings.InstanceRefresh {
+			return rel.groupsErr
+		}
+		return nil
+	}
+	rel.res.Warnings = append(rel.res.Warnings, groupWarnings(rel.groups, rel.t, rel.st.Resolving)...)
+	// A deploy event refreshes even when a retry finds the promotion done:
+	// the attempt before may have stopped short of it (SkipMatching makes
+	// a second refresh cheap).
+	due := rel.changed || rel.env.Classify() == event.KindDeploy
+	if !rel.t.Settings.InstanceRefresh || !due {
+		return nil
+	}
+	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "")
+	rel.res.Warnings = append(rel.res.Warnings, warnings...)
+	return err
+}
+
+// prune applies retention, keeping the versions groups are pinned to (none
+// deleted when the groups could not be listed).
+func (rel *release) prune(ctx context.Context) {
+	var pinned map[int64]bool
+	if rel.groupsErr == nil {
+		pinned = pinnedVersions(rel.groups, rel.t)
+	}
+	pruned, warnings := rel.run.prune(ctx, rel.log, rel.t, rel.st, pinned)
+	rel.res.Pruned = pruned
+	rel.res.Warnings = append(rel.res.Warnings, warnings...)
+}
+
+// versionImage is the ImageId of version n of t, "" when unknown.
 func versionImage(t plan.Template, n int64) string {
 	for _, v := range t.Versions {
 		if v.Number == n {
@@ -103,7 +146,7 @@ func versionImage(t plan.Template, n int64) string {
 // the newest amibump version and $Default on it, or a newer deploy there.
 // changed tells whether it wrote anything. Every step is decided on a read made
 // after the last write; a fresh read it is given serves for the first. A read
-// that does not show the last write yet is read again (consistency.go).
+// that does not show the last write yet is read again (unseen).
 func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState) (st templateState, step plan.Step, changed bool, err error) {
 	var p promotion
 	var wrote bool
@@ -289,7 +332,7 @@ type versionsNotDeletedError struct{ err error }
 func (e *versionsNotDeletedError) Error() string { return e.err.Error() }
 func (e *versionsNotDeletedError) Unwrap() error { return e.err }
 
-// prune applies retention (README: "Guarantees"): housekeeping whose failures are warnings;
+// prune applies retention, within amibump's guarantees: housekeeping whose failures are warnings;
 // the promotion stands and the next promotion or reconcile tries again.
 //
 // pinned are the versions Auto Scaling groups are pinned to (nil when the groups

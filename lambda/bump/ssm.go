@@ -17,7 +17,7 @@ import (
 	"github.com/amibump/amibump/lambda/plan"
 )
 
-// Templates managed as code (README: "Templates managed as code").
+// Templates managed as code.
 //
 // A release is published to SSM parameters after a promotion that leaves its
 // AMI the newest: the parameter the template's amibump:ssm-parameter tag names,

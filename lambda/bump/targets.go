@@ -90,7 +90,7 @@ type source struct {
 	Why        string
 }
 
-// pickSource chooses the instance to image for a target (README: "Guarantees"): the
+// pickSource chooses the instance to image for a target, as amibump guarantees: the
 // event's instanceId when it belongs to the template; else a running instance
 // tagged amibump:source-for=<template name>; else an InService, Healthy instance
 // of a group launching from the template, preferring one protected from scale-in.

@@ -27,21 +27,58 @@ func load(t *testing.T, name string) *Envelope {
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		file string
-		want Kind
+		want *Kind
 	}{
 		{"deploy-finished.json", KindDeploy},
 		{"deploy-finished-replay.json", KindDeploy},
 		{"ami-state-available.json", KindAMIState},
 		{"ami-state-failed.json", KindAMIState},
 		{"scheduled-reconcile.json", KindReconcile},
-		{"unsupported.json", KindUnknown},
+		{"unsupported.json", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			if got := load(t, tt.file).Classify(); got != tt.want {
-				t.Errorf("Classify = %v, want %v", got, tt.want)
+				t.Errorf("Classify = %v, want %v", kindLabel(got), kindLabel(tt.want))
 			}
 		})
+	}
+}
+
+func kindLabel(k *Kind) string {
+	if k == nil {
+		return "none"
+	}
+	return k.Name
+}
+
+// TestKindsTable: every kind has a detail type and says where it comes from;
+// no two kinds can claim the same event; a kind with a dry run turns a detail
+// into one that asks for it; Unsupported names every kind.
+func TestKindsTable(t *testing.T) {
+	seen := map[string]string{}
+	for _, k := range Kinds {
+		if k.Name == "" || k.DetailType == "" || k.From == "" {
+			t.Errorf("kind %+v lacks a name, detail type or origin", k)
+		}
+		key := k.Source + "/" + k.DetailType
+		if other, dup := seen[key]; dup {
+			t.Errorf("kinds %s and %s both claim %s", other, k.Name, key)
+		}
+		seen[key] = k.Name
+	}
+	detail, err := KindDeploy.DryRun([]byte(`{"app":"shop","env":"prod","build":{"id":"b-1"}}`))
+	if d, perr := ParseDeploy(detail); err != nil || perr != nil || !d.DryRun {
+		t.Errorf("the deploy kind's dry run: %s, %v, %v; want dryRun set", detail, err, perr)
+	}
+	if KindAMIState.Plannable() || KindReconcile.Plannable() || !KindDeploy.Plannable() {
+		t.Error("only deploy-finished has a dry run")
+	}
+	msg := Unsupported(load(t, "unsupported.json")).Error()
+	for _, k := range Kinds {
+		if !strings.Contains(msg, k.DetailType) {
+			t.Errorf("%q does not name %s", msg, k.DetailType)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package event
 
-// Status is the outcome of one target of one event (README: "Results").
+// Status is the outcome of one target of one event, as the results contract
+// lists them.
 type Status string
 
 // The statuses a result can have.
@@ -21,6 +22,8 @@ const (
 type Result struct {
 	Status             Status   `json:"status"`
 	EventID            string   `json:"eventId,omitempty"`
+	Account            string   `json:"account,omitempty"` // the account and region of the launch template
+	Region             string   `json:"region,omitempty"`
 	LaunchTemplateID   string   `json:"launchTemplateId,omitempty"`
 	LaunchTemplateName string   `json:"launchTemplateName,omitempty"`
 	Version            int64    `json:"version,omitempty"`

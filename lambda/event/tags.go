@@ -1,7 +1,7 @@
 package event
 
 // Tags amibump reads on launch templates and instances, and writes on AMIs and
-// snapshots (README: "Tags").
+// snapshots: the tags contract.
 const (
 	TagApp        = "amibump:app"
 	TagEnv        = "amibump:env"

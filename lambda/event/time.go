@@ -6,7 +6,7 @@ import (
 )
 
 // DefaultClockSkew is how far a deploy event's time may lie ahead of the
-// reader's clock (README: "Event time"). Five minutes is the skew AWS itself
+// reader's clock (the contract's event time). Five minutes is the skew AWS itself
 // tolerates in a signed request (Signature Version 4): a sender whose clock is
 // further off than that is wrong, not merely unsynchronised.
 const DefaultClockSkew = 5 * time.Minute

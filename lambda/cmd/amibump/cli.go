@@ -28,12 +28,8 @@ const (
 )
 
 // clientsFunc builds the AWS clients for a profile and region ("" = the
-// default chain). main passes the SDK's; tests pass fakes.
-type clientsFunc func(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error)
-
-// ssmFunc builds the Systems Manager client for a profile and region, as
-// clientsFunc does the others.
-type ssmFunc func(ctx context.Context, profile, region string) (bump.SSM, error)
+// default chain). main passes the SDK's (bump.NewClients); tests pass fakes.
+type clientsFunc func(ctx context.Context, profile, region string) (bump.Clients, error)
 
 // scopeFunc tells, for a profile and region, the account of the credentials
 // and the region the clients use, for the headers of plan, run and status;
@@ -42,9 +38,6 @@ type scopeFunc func(ctx context.Context, profile, region string) (account, resol
 
 // option adds to a cli what not every command needs.
 type option func(*cli)
-
-// withSSM gives plan and run the SSM client that writes release parameters.
-func withSSM(f ssmFunc) option { return func(c *cli) { c.ssm = f } }
 
 // withScope gives the headers of plan, run and status their account and region.
 func withScope(f scopeFunc) option { return func(c *cli) { c.scope = f } }
@@ -66,7 +59,6 @@ type cli struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	clients        clientsFunc
-	ssm            ssmFunc   // nil: plan and run have no SSM client
 	scope          scopeFunc // nil: headers without account and region
 	stdin          io.Reader
 	now            func() time.Time

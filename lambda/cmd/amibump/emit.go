@@ -78,16 +78,16 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
-	ec2Client, _, events, err := c.awsClients(ctx, a)
+	clients, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("emit", err, exitFailure)
 	}
 	if *check {
-		if code, ok := c.checkTemplates(ctx, ec2Client, deploy); !ok {
+		if code, ok := c.checkTemplates(ctx, clients.EC2, deploy); !ok {
 			return code
 		}
 	}
-	out, err := events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+	out, err := clients.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 		Source:       aws.String(entry.Source),
 		DetailType:   aws.String(entry.DetailType),
 		EventBusName: aws.String(entry.EventBusName),

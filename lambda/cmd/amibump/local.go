@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -98,25 +99,20 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
-	ec2Client, asgClient, eventsClient, err := c.awsClients(ctx, a)
+	clients, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail(cmd, err, exitFailure)
 	}
-	var ssmClient bump.SSM
-	if c.ssm != nil {
-		if ssmClient, err = c.ssm(ctx, a.profile, a.region); err != nil {
-			return c.fail(cmd, err, exitFailure)
-		}
-	}
-	published := &publishRecorder{Events: eventsClient}
+	published := &publishRecorder{Events: clients.Events}
+	clients.Events = published
 	if cmd == "run" {
-		ec2Client = c.newHeartbeat(ec2Client, cfg.MaxWait)
+		clients.EC2 = c.newHeartbeat(clients.EC2, cfg.MaxWait)
 	}
 	var log *slog.Logger
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.New(ec2Client, asgClient, published, cfg, log).WithClock(c.now).WithSSM(ssmClient).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
+	resp, err := bump.ForClients(clients, cfg, log).WithClock(c.now).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
 	if t := timedOut(ctx, err); t != nil {
 		err = t
 	}
@@ -197,39 +193,42 @@ func (c *cli) localEvent(cmd string, fs *flag.FlagSet, d *detailFlags, positiona
 	if err != nil {
 		return nil, err
 	}
-	switch parsed.Classify() {
-	case event.KindDeploy:
-		_, deploy, err := event.ParseDeployEvent(raw)
-		if err != nil {
+	kind := parsed.Classify()
+	switch {
+	case kind == nil:
+		return nil, event.Unsupported(parsed)
+	case cmd == "plan" && !kind.Plannable():
+		return nil, fmt.Errorf("plan takes a %s event; to see what this %q event would do, there is no dry run: amibump run processes it", plannable(), parsed.DetailType)
+	}
+	if kind.Check != nil {
+		if err := kind.Check(parsed); err != nil {
 			return nil, err
 		}
-		if cmd == "plan" && !deploy.DryRun {
-			deploy.DryRun = true
-			detail, err := json.Marshal(deploy)
-			if err != nil {
-				return nil, err
-			}
-			env["detail"] = json.RawMessage(detail)
-			return json.Marshal(env)
-		}
-		return raw, nil
-	case event.KindAMIState, event.KindReconcile:
-		if cmd == "plan" {
-			return nil, fmt.Errorf("plan takes a %s event; to see what this %q event would do, there is no dry run: amibump run processes it", event.DeployFinished, parsed.DetailType)
-		}
-		if parsed.Classify() == event.KindAMIState {
-			if _, err := event.ParseAMIState(parsed.Detail); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if cmd != "plan" {
 		return raw, nil
 	}
-	return nil, fmt.Errorf("unsupported event: source %s, detail-type %s; amibump handles %q (from CI), %q from %s and %q from %s",
-		event.Quote(parsed.Source), event.Quote(parsed.DetailType), event.DeployFinished, event.AMIStateChange, event.SourceEC2, event.ScheduledEvent, event.SourceEvents)
+	detail, err := kind.DryRun(parsed.Detail)
+	if err != nil {
+		return nil, err
+	}
+	env["detail"] = json.RawMessage(detail)
+	return json.Marshal(env)
+}
+
+// plannable names the detail types that have a dry run, for plan's message.
+func plannable() string {
+	var names []string
+	for _, k := range event.Kinds {
+		if k.Plannable() {
+			names = append(names, k.DetailType)
+		}
+	}
+	return strings.Join(names, " or ")
 }
 
 // checkTime refuses a deploy event from the future before anything is sent,
-// as the function would reject it (README: "Event time").
+// as the function would reject it (event.CheckTime).
 func (c *cli) checkTime(raw []byte, skew time.Duration) error {
 	env, err := event.ParseEnvelope(raw)
 	if err != nil || env.Classify() != event.KindDeploy {

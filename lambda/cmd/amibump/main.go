@@ -22,10 +22,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -35,7 +31,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	s := newSDK()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withSSM(s.ssm), withStdin(os.Stdin), withScope(s.scope)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withStdin(os.Stdin), withScope(s.scope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
@@ -74,22 +70,28 @@ func (s *sdk) config(ctx context.Context, profile, region string) (aws.Config, e
 	return cfg, err
 }
 
-// clients builds the EC2, Auto Scaling and EventBridge clients.
-func (s *sdk) clients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
-	cfg, err := s.config(ctx, profile, region)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
+// clients builds the clients of the profile's credentials in a region.
+func (s *sdk) clients(ctx context.Context, profile, region string) (bump.Clients, error) {
+	return s.scopeClients(ctx, profile, bump.Scope{Region: region}, "")
 }
 
-// ssm builds the Systems Manager client.
-func (s *sdk) ssm(ctx context.Context, profile, region string) (bump.SSM, error) {
-	cfg, err := s.config(ctx, profile, region)
+// scopeClients builds the clients of one scope (bump.NewClients): with the
+// profile's own credentials when role is "", else under role (a name in
+// scope's account, or an ARN) assumed with them. Reading several accounts and
+// regions is calling it for each.
+func (s *sdk) scopeClients(ctx context.Context, profile string, scope bump.Scope, role string) (bump.Clients, error) {
+	cfg, err := s.config(ctx, profile, scope.Region)
 	if err != nil {
-		return nil, err
+		return bump.Clients{}, err
 	}
-	return ssm.NewFromConfig(cfg), nil
+	if role == "" {
+		return bump.NewClients(cfg, scope), nil
+	}
+	clients, err := bump.AssumeRoleClients(cfg, scope, role)
+	if err != nil {
+		return bump.Clients{}, usageError{err}
+	}
+	return clients, nil
 }
 
 // scope reads the account of the credentials (STS GetCallerIdentity, which

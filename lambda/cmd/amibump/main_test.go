@@ -56,18 +56,18 @@ func callerIdentity(w http.ResponseWriter, _ *http.Request) {
 func TestSDKFetchesCredentialsOnce(t *testing.T) {
 	fetches := sdkWorld(t, callerIdentity)
 	s, ctx := newSDK(), context.Background()
-	ec, _, _, err := s.clients(ctx, "", "")
+	clients, err := s.clients(ctx, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ec.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}); err != nil {
+	if _, err := clients.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}); err != nil {
 		t.Fatal(err)
 	}
 	if account, region := s.scope(ctx, "", ""); account != "123456789012" || region != "eu-west-1" {
 		t.Errorf("scope: got %q, %q, want 123456789012, eu-west-1", account, region)
 	}
-	if _, err := s.ssm(ctx, "", ""); err != nil {
-		t.Fatal(err)
+	if again, err := s.clients(ctx, "", ""); err != nil || again.SSM == nil {
+		t.Fatalf("clients again: %v", err)
 	}
 	if n := fetches.Load(); n != 1 {
 		t.Errorf("credentials fetched %d times, want once", n)

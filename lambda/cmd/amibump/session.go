@@ -37,9 +37,9 @@ func checkRegion(region string) error {
 
 // awsClients checks the AWS flags and builds the clients for them; the
 // profile is kept for the hints of credential errors.
-func (c *cli) awsClients(ctx context.Context, a awsFlags) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+func (c *cli) awsClients(ctx context.Context, a awsFlags) (bump.Clients, error) {
 	if err := checkRegion(a.region); err != nil {
-		return nil, nil, nil, err
+		return bump.Clients{}, err
 	}
 	c.profile = cmp.Or(a.profile, c.getenv("AWS_PROFILE"))
 	c.flags = a

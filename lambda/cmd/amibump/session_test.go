@@ -75,9 +75,10 @@ func (hangingEvents) PutEvents(ctx context.Context, _ *eventbridge.PutEventsInpu
 	return nil, ctx.Err()
 }
 
-func (w *world) hangingClients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
-	ec2Client, asgClient, _, err := w.clients(ctx, profile, region)
-	return ec2Client, asgClient, hangingEvents{}, err
+func (w *world) hangingClients(ctx context.Context, profile, region string) (bump.Clients, error) {
+	clients, err := w.clients(ctx, profile, region)
+	clients.Events = hangingEvents{}
+	return clients, err
 }
 
 // TestTimeout: emit gives up after --timeout (exit 4, saying so) rather than
@@ -200,8 +201,7 @@ func TestPlanFromStdinWithTheSSMPrefix(t *testing.T) {
 	w.env["AMIBUMP_SSM_PREFIX"] = "/releases/"
 	w.jenkins("172")
 	_, entry, _ := w.amibump("emit", "--app", "shop", "--env", "prod", "--print")
-	code, stdout, stderr := w.runWith(context.Background(), nil, []option{withStdin(strings.NewReader(entry)),
-		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil })}, "plan", "-")
+	code, stdout, stderr := w.runWith(context.Background(), nil, []option{withStdin(strings.NewReader(entry))}, "plan", "-")
 	if code != exitOK || !strings.Contains(stdout, "/releases/shop-web-prod-a") || strings.Contains(stdout+stderr, "outside") {
 		t.Errorf("exit %d; want the plan to write /releases/shop-web-prod-a:\n%s%s", code, stdout, stderr)
 	}

@@ -40,7 +40,7 @@ by EC2 at launch; status does not read the parameter, so its instances are not c
 ("?" here, null in JSON).
 
 Lines marked "!" are warnings. Colour only on a terminal, never with NO_COLOR set.
---json prints {"templates": [...]}, one object per template (README: "amibump status").`
+--json prints {"templates": [...]}, one object per template; the README documents every field.`
 
 // Read-only by construction: status is given only these calls.
 type (
@@ -202,17 +202,17 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
-	ec2Client, asgClient, _, err := c.awsClients(ctx, a)
+	clients, err := c.awsClients(ctx, a)
 	if err != nil {
 		return c.fail("status", err, exitFailure)
 	}
 	// The SDK's client and the fake both describe warm pools; bump.AutoScaling
 	// does not declare it, as the function never calls it.
-	statusASG, ok := asgClient.(statusAutoScaling)
+	statusASG, ok := clients.AutoScaling.(statusAutoScaling)
 	if !ok {
 		return c.fail("status", fmt.Errorf("the Auto Scaling client cannot describe warm pools (DescribeWarmPool)"), exitFailure)
 	}
-	report, err := readStatus(ctx, ec2Client, statusASG, filters, c.getenv)
+	report, err := readStatus(ctx, clients.EC2, statusASG, filters, c.getenv)
 	if t := timedOut(ctx, err); t != nil {
 		err = t
 	}
@@ -234,10 +234,10 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// account is what status reads of the account, with paginators, in five kinds
+// inventory is what status reads of the account, with paginators, in five kinds
 // of call whatever the number of templates: templates, groups, amibump AMIs,
 // the versions in use (one call per template) and the groups' instances.
-type account struct {
+type inventory struct {
 	templates []ec2types.LaunchTemplate
 	groups    []astypes.AutoScalingGroup
 	images    map[string]ec2types.Image                           // amibump AMIs of the templates, by id
@@ -247,37 +247,37 @@ type account struct {
 }
 
 func readStatus(ctx context.Context, ec2Client statusEC2, asgClient statusAutoScaling, filters []ec2types.Filter, getenv func(string) string) (statusReport, error) {
-	var acc account
+	var inv inventory
 	var err error
 	lts := ec2.NewDescribeLaunchTemplatesPaginator(ec2Client, &ec2.DescribeLaunchTemplatesInput{Filters: filters, MaxResults: aws.Int32(200)})
-	acc.templates, err = collect(ctx, lts.HasMorePages, lts.NextPage, func(o *ec2.DescribeLaunchTemplatesOutput) []ec2types.LaunchTemplate { return o.LaunchTemplates })
+	inv.templates, err = collect(ctx, lts.HasMorePages, lts.NextPage, func(o *ec2.DescribeLaunchTemplatesOutput) []ec2types.LaunchTemplate { return o.LaunchTemplates })
 	if err != nil {
 		return statusReport{}, fmt.Errorf("find launch templates tagged %s: %w", event.TagApp, err)
 	}
 	report := statusReport{Templates: []templateStatus{}}
-	if len(acc.templates) == 0 {
+	if len(inv.templates) == 0 {
 		return report, nil
 	}
-	slices.SortFunc(acc.templates, func(a, b ec2types.LaunchTemplate) int {
+	slices.SortFunc(inv.templates, func(a, b ec2types.LaunchTemplate) int {
 		return cmp.Compare(aws.ToString(a.LaunchTemplateName), aws.ToString(b.LaunchTemplateName))
 	})
 	groups := autoscaling.NewDescribeAutoScalingGroupsPaginator(asgClient, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
-	acc.groups, err = collect(ctx, groups.HasMorePages, groups.NextPage, func(o *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
+	inv.groups, err = collect(ctx, groups.HasMorePages, groups.NextPage, func(o *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
 		return o.AutoScalingGroups
 	})
 	if err != nil {
 		return statusReport{}, fmt.Errorf("list auto scaling groups: %w", err)
 	}
-	if err := acc.readWarmPools(ctx, asgClient); err != nil {
+	if err := inv.readWarmPools(ctx, asgClient); err != nil {
 		return statusReport{}, err
 	}
-	for _, read := range []func(context.Context, statusEC2) error{acc.readImages, acc.readVersions, acc.readInstances} {
+	for _, read := range []func(context.Context, statusEC2) error{inv.readImages, inv.readVersions, inv.readInstances} {
 		if err := read(ctx, ec2Client); err != nil {
 			return statusReport{}, err
 		}
 	}
-	for _, lt := range acc.templates {
-		report.Templates = append(report.Templates, acc.templateStatus(lt, getenv))
+	for _, lt := range inv.templates {
+		report.Templates = append(report.Templates, inv.templateStatus(lt, getenv))
 	}
 	return report, nil
 }
@@ -296,26 +296,20 @@ func collect[O, T, Opt any](ctx context.Context, more func() bool, next func(con
 	return out, nil
 }
 
-// readImages reads amibump's AMIs of the templates, in the states CreateImage
-// goes through.
-func (acc *account) readImages(ctx context.Context, ec2Client statusEC2) error {
-	acc.images = map[string]ec2types.Image{}
-	ids := make([]string, len(acc.templates))
-	for i, lt := range acc.templates {
+// readImages reads amibump's AMIs of the templates, as the function counts
+// them (bump.ListImages).
+func (inv *inventory) readImages(ctx context.Context, ec2Client statusEC2) error {
+	ids := make([]string, len(inv.templates))
+	for i, lt := range inv.templates {
 		ids[i] = aws.ToString(lt.LaunchTemplateId)
 	}
-	for batch := range slices.Chunk(ids, 200) {
-		p := ec2.NewDescribeImagesPaginator(ec2Client, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000), Filters: []ec2types.Filter{
-			{Name: aws.String("tag:" + event.TagLaunchTemplate), Values: batch},
-			{Name: aws.String("state"), Values: []string{string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
-		}})
-		images, err := collect(ctx, p.HasMorePages, p.NextPage, func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images })
-		if err != nil {
-			return fmt.Errorf("list amibump images: %w", err)
-		}
-		for _, img := range images {
-			acc.images[aws.ToString(img.ImageId)] = img
-		}
+	images, err := bump.ListImages(ctx, ec2Client, ids)
+	if err != nil {
+		return err
+	}
+	inv.images = map[string]ec2types.Image{}
+	for _, img := range images {
+		inv.images[aws.ToString(img.ImageId)] = img
 	}
 	return nil
 }
@@ -331,9 +325,9 @@ type groupUse struct {
 // uses lists the groups that launch from lt, by name. A group that launches
 // from it in several places (a mixed instances policy's overrides) is listed
 // once, at the first.
-func (acc *account) uses(lt ec2types.LaunchTemplate) []groupUse {
+func (inv *inventory) uses(lt ec2types.LaunchTemplate) []groupUse {
 	var out []groupUse
-	for _, g := range acc.groups {
+	for _, g := range inv.groups {
 		found := bump.GroupUses(g, aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName))
 		if len(found) == 0 {
 			continue
@@ -358,12 +352,12 @@ func (acc *account) uses(lt ec2types.LaunchTemplate) []groupUse {
 
 // readVersions reads, per template, $Latest, $Default and the versions groups
 // are pinned to. A pinned version that no longer exists is left unknown.
-func (acc *account) readVersions(ctx context.Context, ec2Client statusEC2) error {
-	acc.versions = map[string]map[int64]ec2types.LaunchTemplateVersion{}
-	for _, lt := range acc.templates {
+func (inv *inventory) readVersions(ctx context.Context, ec2Client statusEC2) error {
+	inv.versions = map[string]map[int64]ec2types.LaunchTemplateVersion{}
+	for _, lt := range inv.templates {
 		id := aws.ToString(lt.LaunchTemplateId)
 		wanted := []string{"$Latest", "$Default"}
-		for _, u := range acc.uses(lt) {
+		for _, u := range inv.uses(lt) {
 			if u.pinned && u.version > 0 && !slices.Contains(wanted, u.launches) {
 				wanted = append(wanted, strconv.FormatInt(u.version, 10))
 			}
@@ -376,9 +370,9 @@ func (acc *account) readVersions(ctx context.Context, ec2Client statusEC2) error
 		if err != nil {
 			return fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
 		}
-		acc.versions[id] = map[int64]ec2types.LaunchTemplateVersion{}
+		inv.versions[id] = map[int64]ec2types.LaunchTemplateVersion{}
 		for _, v := range versions {
-			acc.versions[id][aws.ToInt64(v.VersionNumber)] = v
+			inv.versions[id][aws.ToInt64(v.VersionNumber)] = v
 		}
 	}
 	return nil
@@ -393,12 +387,12 @@ func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versi
 
 // readWarmPools reads the warm pool instances of the groups that launch from
 // the templates and have a warm pool (one paginated call each).
-func (acc *account) readWarmPools(ctx context.Context, asgClient statusAutoScaling) error {
-	acc.warm = map[string][]astypes.Instance{}
-	for _, lt := range acc.templates {
-		for _, u := range acc.uses(lt) {
+func (inv *inventory) readWarmPools(ctx context.Context, asgClient statusAutoScaling) error {
+	inv.warm = map[string][]astypes.Instance{}
+	for _, lt := range inv.templates {
+		for _, u := range inv.uses(lt) {
 			name := aws.ToString(u.group.AutoScalingGroupName)
-			if u.group.WarmPoolConfiguration == nil || acc.warm[name] != nil {
+			if u.group.WarmPoolConfiguration == nil || inv.warm[name] != nil {
 				continue
 			}
 			p := autoscaling.NewDescribeWarmPoolPaginator(asgClient, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(name), MaxRecords: aws.Int32(50)})
@@ -406,7 +400,7 @@ func (acc *account) readWarmPools(ctx context.Context, asgClient statusAutoScali
 			if err != nil {
 				return fmt.Errorf("describe the warm pool of group %s: %w", name, err)
 			}
-			acc.warm[name] = append([]astypes.Instance{}, instances...)
+			inv.warm[name] = append([]astypes.Instance{}, instances...)
 		}
 	}
 	return nil
@@ -415,14 +409,14 @@ func (acc *account) readWarmPools(ctx context.Context, asgClient statusAutoScali
 // groupInstances are a group's instances and those in its warm pool, each
 // once: an instance on its way between the pool and the group may be listed by
 // both reads.
-func (acc *account) groupInstances(g astypes.AutoScalingGroup) []astypes.Instance {
-	return append(slices.Clone(g.Instances), acc.warmOnly(g)...)
+func (inv *inventory) groupInstances(g astypes.AutoScalingGroup) []astypes.Instance {
+	return append(slices.Clone(g.Instances), inv.warmOnly(g)...)
 }
 
 // warmOnly are the instances of a group's warm pool that its Instances do not list.
-func (acc *account) warmOnly(g astypes.AutoScalingGroup) []astypes.Instance {
+func (inv *inventory) warmOnly(g astypes.AutoScalingGroup) []astypes.Instance {
 	var warm []astypes.Instance
-	for _, in := range acc.warm[aws.ToString(g.AutoScalingGroupName)] {
+	for _, in := range inv.warm[aws.ToString(g.AutoScalingGroupName)] {
 		if !slices.ContainsFunc(g.Instances, func(i astypes.Instance) bool { return aws.ToString(i.InstanceId) == aws.ToString(in.InstanceId) }) {
 			warm = append(warm, in)
 		}
@@ -435,12 +429,12 @@ func (acc *account) warmOnly(g astypes.AutoScalingGroup) []astypes.Instance {
 // which fails the whole call with InvalidInstanceID.NotFound when one instance
 // has just gone; 200 ids a request, as AWS documents no bound on a filter's
 // values and a small one is the harsher reading.
-func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) error {
-	acc.instances = map[string]string{}
+func (inv *inventory) readInstances(ctx context.Context, ec2Client statusEC2) error {
+	inv.instances = map[string]string{}
 	var ids []string
-	for _, lt := range acc.templates {
-		for _, u := range acc.uses(lt) {
-			for _, in := range acc.groupInstances(u.group) {
+	for _, lt := range inv.templates {
+		for _, u := range inv.uses(lt) {
+			for _, in := range inv.groupInstances(u.group) {
 				ids = append(ids, aws.ToString(in.InstanceId))
 			}
 		}
@@ -455,7 +449,7 @@ func (acc *account) readInstances(ctx context.Context, ec2Client statusEC2) erro
 		}
 		for _, r := range reservations {
 			for _, in := range r.Instances {
-				acc.instances[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
+				inv.instances[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
 			}
 		}
 	}
@@ -470,15 +464,15 @@ const defaultSSMPrefix = plan.DefaultSSMPrefix
 const ssmPrefix = plan.SSMAliasPrefix
 
 // templateStatus assembles one template's status from what was read.
-func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(string) string) templateStatus {
+func (inv *inventory) templateStatus(lt ec2types.LaunchTemplate, getenv func(string) string) templateStatus {
 	id, name := aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName)
 	tags := tagMap(lt.Tags)
 	st := templateStatus{LaunchTemplateID: id, LaunchTemplateName: name,
 		App: tags[event.TagApp], Env: tags[event.TagEnv], Layer: tags[event.TagLayer], Group: tags[event.TagGroup],
 		Pending: []string{}, Failed: []string{}, Groups: []groupStatus{}}
 	latest := aws.ToInt64(lt.LatestVersionNumber)
-	st.Latest = latestStatus{Version: latest, ImageID: acc.imageOf(id, latest)}
-	if img, ok := acc.images[st.Latest.ImageID]; ok {
+	st.Latest = latestStatus{Version: latest, ImageID: inv.imageOf(id, latest)}
+	if img, ok := inv.images[st.Latest.ImageID]; ok {
 		t := tagMap(img.Tags)
 		st.Latest.BuildID, st.Latest.Commit = t[event.TagBuildID], t[event.TagCommit]
 		if at, err := time.Parse(time.RFC3339, t[event.TagDeployedAt]); err == nil {
@@ -486,25 +480,34 @@ func (acc *account) templateStatus(lt ec2types.LaunchTemplate, getenv func(strin
 			st.Latest.DeployedAt = &at
 		}
 	}
-	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: acc.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
-	st.Pending, st.Failed = acc.unfinished(id)
-	switch param, ok := strings.CutPrefix(st.Latest.ImageID, ssmPrefix); {
-	case ok:
-		st.SSMParameter = param
-	case tags[event.TagSSMParameter] == "true":
-		st.SSMParameter = cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix) + name
-	default:
-		st.SSMParameter = tags[event.TagSSMParameter]
-	}
-	for _, u := range acc.uses(lt) {
-		st.Groups = append(st.Groups, acc.groupStatus(id, latest, u))
+	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: inv.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
+	st.Pending, st.Failed = inv.unfinished(id)
+	st.SSMParameter = ssmParameter(st.Latest.ImageID, tags[event.TagSSMParameter], name, cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix))
+	for _, u := range inv.uses(lt) {
+		st.Groups = append(st.Groups, inv.groupStatus(id, latest, u))
 	}
 	return st
 }
 
+// ssmParameter is the parameter a template's releases go to: the one its
+// $Latest resolves (resolve:ssm:), else the one its amibump:ssm-parameter tag
+// names, read by the function's rule (plan.TagParameter: "false" in any case
+// is none, "true" is prefix+name). A tag the function refuses is shown as
+// written.
+func ssmParameter(latestImage, tag, templateName, prefix string) string {
+	if param, ok := strings.CutPrefix(latestImage, ssmPrefix); ok {
+		return param
+	}
+	name, err := plan.TagParameter(event.TagSSMParameter, tag, templateName, prefix)
+	if err != nil {
+		return tag
+	}
+	return name
+}
+
 // imageOf is the ImageId of a version of a template, "" when unknown.
-func (acc *account) imageOf(templateID string, version int64) string {
-	v, ok := acc.versions[templateID][version]
+func (inv *inventory) imageOf(templateID string, version int64) string {
+	v, ok := inv.versions[templateID][version]
 	if !ok || v.LaunchTemplateData == nil {
 		return ""
 	}
@@ -513,9 +516,9 @@ func (acc *account) imageOf(templateID string, version int64) string {
 
 // unfinished lists the template's amibump AMIs still pending, and failed,
 // oldest first.
-func (acc *account) unfinished(templateID string) (pending, failed []string) {
+func (inv *inventory) unfinished(templateID string) (pending, failed []string) {
 	var mine []ec2types.Image
-	for _, img := range acc.images {
+	for _, img := range inv.images {
 		if tagMap(img.Tags)[event.TagLaunchTemplate] == templateID {
 			mine = append(mine, img)
 		}
@@ -537,20 +540,20 @@ func (acc *account) unfinished(templateID string) (pending, failed []string) {
 
 // groupStatus counts a group's instances, and those on another AMI than the
 // one the group launches now.
-func (acc *account) groupStatus(templateID string, latest int64, u groupUse) groupStatus {
-	instances := acc.groupInstances(u.group)
+func (inv *inventory) groupStatus(templateID string, latest int64, u groupUse) groupStatus {
+	instances := inv.groupInstances(u.group)
 	g := groupStatus{Name: aws.ToString(u.group.AutoScalingGroupName), Version: u.version, Launches: u.launches, Pinned: u.pinned,
-		Instances: len(instances), WarmPoolInstances: len(acc.warmOnly(u.group))}
-	current := acc.imageOf(templateID, u.version)
+		Instances: len(instances), WarmPoolInstances: len(inv.warmOnly(u.group))}
+	current := inv.imageOf(templateID, u.version)
 	if strings.HasPrefix(current, ssmPrefix) {
-		g.resolvesLatest = current == acc.imageOf(templateID, latest)
+		g.resolvesLatest = current == inv.imageOf(templateID, latest)
 	}
 	if current == "" || strings.HasPrefix(current, ssmPrefix) {
 		return g
 	}
 	older := 0
 	for _, in := range instances {
-		if ami, ok := acc.instances[aws.ToString(in.InstanceId)]; ok && ami != current {
+		if ami, ok := inv.instances[aws.ToString(in.InstanceId)]; ok && ami != current {
 			older++
 		}
 	}

@@ -401,3 +401,39 @@ func TestStatusWarmPoolsAndResolvingPins(t *testing.T) {
 		t.Errorf("exit %d: want shop-worker-prod-cfn listed and not warned about\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestStatusReadsTheFunctionsRules: status names the parameter the function
+// would write, read by the same rule: amibump:ssm-parameter=false (in any
+// case) is none, =TRUE is <prefix><template name>, a name is itself; and the
+// AMIs it lists are those the function counts as amibump's (an AMI tagged for
+// the template without amibump's build tags is not).
+func TestStatusReadsTheFunctionsRules(t *testing.T) {
+	for _, tt := range []struct{ tag, want string }{
+		{"false", ""},
+		{"FALSE", ""},
+		{"TRUE", "/amibump/shop-web-prod-a"},
+		{" true ", "/amibump/shop-web-prod-a"},
+		{"/amibump/releases/shop", "/amibump/releases/shop"},
+	} {
+		t.Run(tt.tag, func(t *testing.T) {
+			w := newWorld(t, map[string]string{event.TagSSMParameter: tt.tag})
+			w.cloud.AddImage(awsfake.Image{Name: "hand-made", State: ec2types.ImageStatePending,
+				Tags: map[string]string{event.TagLaunchTemplate: w.lt}})
+			code, stdout, stderr := w.amibump("status", "--json")
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			var report statusReport
+			if err := json.Unmarshal([]byte(stdout), &report); err != nil || len(report.Templates) != 1 {
+				t.Fatalf("%v\n%s", err, stdout)
+			}
+			got := report.Templates[0]
+			if got.SSMParameter != tt.want {
+				t.Errorf("ssmParameter %q, want %q (the function's reading of the tag)", got.SSMParameter, tt.want)
+			}
+			if len(got.Pending) != 0 {
+				t.Errorf("pending %v, want none: the function does not count an AMI without amibump's build tags", got.Pending)
+			}
+		})
+	}
+}

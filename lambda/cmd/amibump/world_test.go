@@ -56,10 +56,10 @@ func (w *world) group(name, version string, instances ...string) {
 }
 
 // clients is the command's clientsFunc: the world's fakes.
-func (w *world) clients(_ context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+func (w *world) clients(_ context.Context, profile, region string) (bump.Clients, error) {
 	w.profile, w.region = profile, region
 	w.clientCalls++
-	return w.cloud.EC2(), w.cloud.AutoScaling(), w.cloud.EventBridge(), nil
+	return bump.Clients{EC2: w.cloud.EC2(), AutoScaling: w.cloud.AutoScaling(), Events: w.cloud.EventBridge(), SSM: w.cloud.SSM()}, nil
 }
 
 // scope is the world's account, and the region asked for or the world's.
@@ -76,8 +76,7 @@ func (w *world) amibump(args ...string) (code int, stdout, stderr string) {
 	}
 	var out, errOut bytes.Buffer
 	// No deadline, as on a command line: the wait is bounded by --max-wait.
-	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now,
-		withSSM(func(context.Context, string, string) (bump.SSM, error) { return w.cloud.SSM(), nil }), withScope(w.scope))
+	code = run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, w.clients, w.cloud.Clock().Now, withScope(w.scope))
 	return code, out.String(), errOut.String()
 }
 

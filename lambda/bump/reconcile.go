@@ -2,7 +2,6 @@ package bump
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -18,118 +17,6 @@ import (
 	"github.com/amibump/amibump/lambda/metrics"
 	"github.com/amibump/amibump/lambda/plan"
 )
-
-// amiState handles an EC2 AMI State Change event: an amibump AMI that became
-// available is promoted, one that failed is removed and reported. AMIs amibump
-// did not make are ignored quietly.
-func (r *run) amiState(ctx context.Context) ([]event.Result, error) {
-	s, err := event.ParseAMIState(r.env.Detail)
-	if err != nil {
-		return []event.Result{rejected(ctx, r.log, event.Result{EventID: r.env.ID}, err)}, nil
-	}
-	log := r.log.With("imageId", s.ImageID)
-	if s.State != string(ec2types.ImageStateAvailable) && s.State != string(ec2types.ImageStateFailed) {
-		log.DebugContext(ctx, "ami state ignored", "state", s.State)
-		return nil, nil
-	}
-	out, err := r.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{s.ImageID}})
-	if hasCode(err, "InvalidAMIID.NotFound") {
-		log.DebugContext(ctx, "ami gone, ignored")
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("describe image %s: %w", s.ImageID, err)
-	}
-	if len(out.Images) == 0 {
-		return nil, nil
-	}
-	img, ok := amibumpImage(out.Images[0])
-	if !ok {
-		log.DebugContext(ctx, "ami not made by amibump, ignored")
-		return nil, nil
-	}
-	templateID := img.Tags[event.TagLaunchTemplate]
-	log = log.With("launchTemplateId", templateID)
-	lts, err := r.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{templateID}})
-	if hasCode(err, "InvalidLaunchTemplateId.NotFound") || (err == nil && len(lts.LaunchTemplates) == 0) {
-		res := imageResult(r.env.ID, img)
-		res.LaunchTemplateID = templateID
-		return []event.Result{rejected(ctx, log, res, rejectf("launch template %s of image %s no longer exists; nothing to promote", templateID, img.ID))}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("describe launch template %s: %w", templateID, err)
-	}
-	t := newTarget(lts.LaunchTemplates[0])
-	if missing := t.missingTags(); len(missing) > 0 {
-		res := imageResult(r.env.ID, img)
-		res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
-		return []event.Result{rejected(ctx, log, res, rejectf("launch template %s is no longer managed by amibump (it has no %s tag), so image %s was not promoted; tag the template again and replay the deploy event, or deregister %s",
-			t.Name, strings.Join(missing, " or "), img.ID, img.ID))}, nil
-	}
-	res, _, err := r.settleImage(ctx, log, t, img, nil, nil)
-	return withStatus([]event.Result{res}), joinTransient([]error{err})
-}
-
-// settleImage finishes the job for an amibump AMI found by a trigger other than
-// its deploy event: promote it when available, remove and report it when failed.
-// An image in another state has no result (its status is empty). changed tells
-// whether anything was changed.
-func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img image, known map[string]image, fresh *templateState) (event.Result, bool, error) {
-	res := imageResult(r.env.ID, img)
-	res.LaunchTemplateID, res.LaunchTemplateName = t.ID, t.Name
-	res.Warnings = append(res.Warnings, t.Warnings...)
-	var (
-		err     error
-		changed bool
-	)
-	switch img.State {
-	case string(ec2types.ImageStateAvailable):
-		if known == nil {
-			known = map[string]image{}
-		}
-		known[img.ID] = img
-		res, changed, err = r.promoteAndTidy(ctx, log, t, img, known, fresh, res)
-	case string(ec2types.ImageStateFailed):
-		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
-		changed = true
-		_, err = r.deregister(ctx, img.ID)
-		var left *snapshotsLeftError
-		if errors.As(err, &left) {
-			res.Warnings, err = append(res.Warnings, err.Error()), nil
-		}
-		if err == nil {
-			log.ErrorContext(ctx, "image failed, removed", "reason", img.Reason)
-		}
-	default:
-		log.DebugContext(ctx, "image neither available nor failed, left", "state", img.State)
-		return event.Result{}, false, nil
-	}
-	if err != nil && IsPermanent(err) {
-		return rejected(ctx, log, res, err), true, nil
-	}
-	if err == nil && res.Status != "" {
-		log.InfoContext(ctx, "target finished", "status", res.Status, "version", res.Version, "changed", changed)
-	}
-	return res, changed, err
-}
-
-// jobError turns a permanent error of one reconcile job into its rejected
-// result; a transient one is returned for Lambda to retry.
-func (r *run) jobError(ctx context.Context, log *slog.Logger, t target, err error) (event.Result, error) {
-	if !IsPermanent(err) {
-		return event.Result{}, err
-	}
-	return rejected(ctx, log, event.Result{EventID: r.env.ID, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name}, err), nil
-}
-
-func imageResult(eventID string, img image) event.Result {
-	return event.Result{
-		EventID:        eventID,
-		ImageID:        img.ID,
-		SourceInstance: img.Tags[event.TagSourceInstance],
-		Build:          &event.Build{ID: img.Tags[event.TagBuildID], URL: img.Tags[event.TagBuildURL], Commit: img.Tags[event.TagCommit]},
-	}
-}
 
 // staleTick tells whether a reconcile tick is older than the reconcile period,
 // and then logs and counts it (StaleTicksSkipped): Lambda keeps a throttled
@@ -147,28 +34,37 @@ func (r *run) staleTick(ctx context.Context) bool {
 	return true
 }
 
+// reconcileTick handles a tick of the reconcile schedule: a stale one is
+// skipped (errSkipped), any other reconciles.
+func (r *run) reconcileTick(ctx context.Context) ([]event.Result, error) {
+	if r.staleTick(ctx) {
+		return nil, errSkipped
+	}
+	return r.reconcile(ctx)
+}
+
 // reconcile is the level-triggered safety net: it reads the account in three
 // paginated listings (managed templates, amibump AMIs, every template's
 // $Latest and $Default), asks plan.Reconcile what is due for each template,
 // reports AMIs pending too long, and runs the jobs concurrently.
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
-	acct, err := r.readAccount(ctx)
+	inv, err := r.readInventory(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := r.now()
 	var jobs []reconcileJob
 	var results []event.Result
-	for _, t := range acct.targets {
-		p := plan.Reconcile(acct.view(t), now, r.cfg.PendingLimit)
+	for _, t := range inv.targets {
+		p := plan.Reconcile(inv.view(t), now, r.cfg.PendingLimit)
 		for _, img := range p.Overdue {
-			results = append(results, r.overdue(ctx, t, acct.images[img.ID]))
+			results = append(results, r.overdue(ctx, t, inv.images[img.ID]))
 		}
 		for _, j := range p.Jobs {
 			jobs = append(jobs, reconcileJob{Job: j, t: t})
 		}
 	}
-	r.log.InfoContext(ctx, "reconcile planned", "templates", len(acct.targets), "images", len(acct.images), "jobs", len(jobs))
+	r.log.InfoContext(ctx, "reconcile planned", "templates", len(inv.targets), "images", len(inv.images), "jobs", len(jobs))
 	slices.SortFunc(jobs, func(a, b reconcileJob) int {
 		if a.t.Name != b.t.Name {
 			return strings.Compare(a.t.Name, b.t.Name)
@@ -179,7 +75,7 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { out[i], errs[i] = r.runJob(ctx, j, acct) })
+		wg.Go(func() { out[i], errs[i] = r.runJob(ctx, j, inv) })
 	}
 	wg.Wait()
 	for _, res := range out {
@@ -190,17 +86,17 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	return results, joinTransient(errs)
 }
 
-// account is what reconcile reads of the account before it decides anything.
-type account struct {
+// inventory is what reconcile reads of the account before it decides anything.
+type inventory struct {
 	targets    []target
 	images     map[string]image   // every amibump AMI, by id
 	byTemplate map[string][]image // the same, by launch template id
 	heads      map[string]head
 }
 
-// readAccount makes reconcile's three listings.
-func (r *run) readAccount(ctx context.Context) (account, error) {
-	var a account
+// readInventory makes reconcile's three listings.
+func (r *run) readInventory(ctx context.Context) (inventory, error) {
+	var a inventory
 	var err error
 	if a.targets, err = r.listTemplates(ctx, []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{event.TagApp}}}); err != nil {
 		return a, err
@@ -220,7 +116,7 @@ func (r *run) readAccount(ctx context.Context) (account, error) {
 }
 
 // view is what plan.Reconcile needs to know of a template.
-func (a account) view(t target) plan.ReconcileTemplate {
+func (a inventory) view(t target) plan.ReconcileTemplate {
 	h := a.heads[t.ID]
 	v := plan.ReconcileTemplate{
 		Settings:   t.Settings,
@@ -258,15 +154,15 @@ type reconcileJob struct {
 
 // runJob executes one reconcile job. A promotion found already in place is no
 // news: only a change or an error makes a result.
-func (r *run) runJob(ctx context.Context, j reconcileJob, acct account) (event.Result, error) {
+func (r *run) runJob(ctx context.Context, j reconcileJob, inv inventory) (event.Result, error) {
 	log := r.log.With("launchTemplateId", j.t.ID, "imageId", j.Image.ID)
-	img := acct.images[j.Image.ID]
+	img := inv.images[j.Image.ID]
 	if j.Kind == plan.Parameters {
-		return event.Result{}, r.checkParameters(ctx, log, j.t, img, acct.heads[j.t.ID].latestAlias, acct.byTemplate[j.t.ID])
+		return event.Result{}, r.checkParameters(ctx, log, j.t, img, inv.heads[j.t.ID].latestAlias, inv.byTemplate[j.t.ID])
 	}
 	// Each job gets its own map: promotion adds to it.
 	known := map[string]image{}
-	for _, k := range acct.byTemplate[j.t.ID] {
+	for _, k := range inv.byTemplate[j.t.ID] {
 		known[k.ID] = k
 	}
 	var fresh *templateState

@@ -41,11 +41,11 @@ const (
 	minTimeLeft = 25 * time.Minute
 )
 
-// account is the harness of a real account: tiny resources in the default VPC
+// realAccount is the harness of a real account: tiny resources in the default VPC
 // from the latest Amazon Linux 2023 AMI, every one tagged with the run and
 // removed when the test that made it ends; the run sweeps every earlier run's
 // leftovers when it starts and its own when it ends.
-type account struct {
+type realAccount struct {
 	t       *testing.T
 	cfg     aws.Config
 	run     string
@@ -81,7 +81,7 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 			t.Fatalf("conformance: go test -timeout leaves less than %s, too little for a real account's run and its cleanups: run with -timeout %s", minTimeLeft, Timeout)
 		}
 	}
-	a := &account{t: t, cfg: cfg, run: NewRunID(), arch: arch, cleaner: NewCleaner(cfg, 5*time.Minute),
+	a := &realAccount{t: t, cfg: cfg, run: NewRunID(), arch: arch, cleaner: NewCleaner(cfg, 5*time.Minute),
 		ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg)}
 	if _, err := fmt.Fprint(w, Estimate(cfg.Region, a.run, string(a.instanceType()))); err != nil {
 		t.Fatalf("conformance: print the estimate of what the run costs: %v", err)
@@ -99,7 +99,7 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 
 // image is the latest Amazon Linux 2023 AMI of the region, read once from
 // AWS's public SSM parameter.
-func (a *account) image(t *testing.T) string {
+func (a *realAccount) image(t *testing.T) string {
 	t.Helper()
 	if a.ami == "" {
 		out, err := ssm.NewFromConfig(a.cfg).GetParameter(t.Context(), &ssm.GetParameterInput{
@@ -152,28 +152,28 @@ func Estimate(region, run, instanceType string) string {
 `, region, run, int(Timeout.Minutes()), int(accountPatience.Cleanup.Minutes()), TagKey, run, instanceType, ParameterPrefix(run), instanceType)
 }
 
-func (a *account) instanceType() ec2types.InstanceType {
+func (a *realAccount) instanceType() ec2types.InstanceType {
 	if a.arch == "x86_64" {
 		return ec2types.InstanceTypeT3Nano
 	}
 	return ec2types.InstanceTypeT4gNano
 }
 
-func (a *account) Config() aws.Config { return a.cfg }
-func (a *account) Run() string        { return a.run }
-func (a *account) Cleaner() *Cleaner  { return a.cleaner }
-func (a *account) Patience() Patience { return accountPatience }
-func (a *account) Elapse(time.Duration) {
+func (a *realAccount) Config() aws.Config { return a.cfg }
+func (a *realAccount) Run() string        { return a.run }
+func (a *realAccount) Cleaner() *Cleaner  { return a.cleaner }
+func (a *realAccount) Patience() Patience { return accountPatience }
+func (a *realAccount) Elapse(time.Duration) {
 	// A real account's time passes while the suite's waiters wait.
 }
 
-func (a *account) LaunchData(t *testing.T) ec2types.RequestLaunchTemplateData {
+func (a *realAccount) LaunchData(t *testing.T) ec2types.RequestLaunchTemplateData {
 	return ec2types.RequestLaunchTemplateData{ImageId: aws.String(a.image(t)), InstanceType: a.instanceType()}
 }
 
-func (a *account) name(what string) string { return "amibump-conformance-" + a.run + "-" + what }
+func (a *realAccount) name(what string) string { return "amibump-conformance-" + a.run + "-" + what }
 
-func (a *account) tags(name string, rts ...ec2types.ResourceType) []ec2types.TagSpecification {
+func (a *realAccount) tags(name string, rts ...ec2types.ResourceType) []ec2types.TagSpecification {
 	var out []ec2types.TagSpecification
 	for _, rt := range rts {
 		out = append(out, ec2types.TagSpecification{ResourceType: rt, Tags: []ec2types.Tag{
@@ -184,7 +184,7 @@ func (a *account) tags(name string, rts ...ec2types.ResourceType) []ec2types.Tag
 
 // launch runs one instance of the run, removed when owner ends (tracked before
 // anything can fail), and waits until it is running; a failure fails t.
-func (a *account) launch(t *testing.T, owner testing.TB, what string) ec2types.Instance {
+func (a *realAccount) launch(t *testing.T, owner testing.TB, what string) ec2types.Instance {
 	t.Helper()
 	out, err := a.ec2.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(a.image(t)), InstanceType: a.instanceType(),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceInitiatedShutdownBehavior: ec2types.ShutdownBehaviorTerminate,
@@ -205,7 +205,7 @@ func (a *account) launch(t *testing.T, owner testing.TB, what string) ec2types.I
 	return d.Reservations[0].Instances[0]
 }
 
-func (a *account) Instance(t *testing.T) string {
+func (a *realAccount) Instance(t *testing.T) string {
 	if a.inst == "" {
 		in := a.launch(t, a.t, "source") // the run's: removed when the run ends
 		a.inst, a.subnet = aws.ToString(in.InstanceId), aws.ToString(in.SubnetId)
@@ -213,7 +213,7 @@ func (a *account) Instance(t *testing.T) string {
 	return a.inst
 }
 
-func (a *account) GoneInstance(t *testing.T) string {
+func (a *realAccount) GoneInstance(t *testing.T) string {
 	id := aws.ToString(a.launch(t, t, "gone").InstanceId)
 	if _, err := a.ec2.TerminateInstances(t.Context(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatalf("conformance: terminate %s: %v", id, err)
@@ -227,7 +227,7 @@ func (a *account) GoneInstance(t *testing.T) string {
 	return id
 }
 
-func (a *account) Template(t *testing.T, name string, data ec2types.RequestLaunchTemplateData) string {
+func (a *realAccount) Template(t *testing.T, name string, data ec2types.RequestLaunchTemplateData) string {
 	out, err := a.ec2.CreateLaunchTemplate(t.Context(), &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(a.name(name)),
 		LaunchTemplateData: &data, TagSpecifications: a.tags(a.name(name), ec2types.ResourceTypeLaunchTemplate)})
 	if err != nil {
@@ -238,7 +238,7 @@ func (a *account) Template(t *testing.T, name string, data ec2types.RequestLaunc
 	return id
 }
 
-func (a *account) Group(t *testing.T, name, templateID, version string) string {
+func (a *realAccount) Group(t *testing.T, name, templateID, version string) string {
 	a.Instance(t) // its subnet is a default subnet of the default VPC
 	name = a.name(name)
 	_, err := a.asg.CreateAutoScalingGroup(t.Context(), &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
@@ -257,7 +257,7 @@ func (a *account) Group(t *testing.T, name, templateID, version string) string {
 // to initialise and then stops. The group's ForceDelete removes the pool and
 // its instance, which carries the run's tag (the group propagates it) for the
 // sweep.
-func (a *account) WarmPool(t *testing.T, group string) string {
+func (a *realAccount) WarmPool(t *testing.T, group string) string {
 	_, err := a.asg.PutWarmPool(t.Context(), &autoscaling.PutWarmPoolInput{AutoScalingGroupName: aws.String(group),
 		MinSize: aws.Int32(1), PoolState: astypes.WarmPoolStateStopped})
 	if err != nil {

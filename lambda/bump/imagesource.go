@@ -1,0 +1,200 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
+)
+
+// imageSource is where a deploy's image comes from: the job's one step that
+// makes an AMI. Today amibump images an instance (instanceSource); another
+// source (a copy from another region) is another implementation.
+type imageSource interface {
+	// makeImage requests the job's image and returns it, pending, with the
+	// source named in the job's result; in a dry run it checks that the
+	// request would be allowed, says so in the plan, and returns the image
+	// as it would be once available.
+	makeImage(ctx context.Context, j *job) (image, error)
+}
+
+// instanceSource images a freshly deployed instance of the template, without
+// reboot.
+type instanceSource struct{}
+
+func (instanceSource) makeImage(ctx context.Context, j *job) (image, error) {
+	src, err := j.pickSource(ctx, j.t, j.d.InstanceID)
+	if err != nil {
+		return image{}, err
+	}
+	j.res.SourceInstance = src.InstanceID
+	if j.dry != nil {
+		j.dry.say("image instance %s (%s) without reboot as AMI %s", src.InstanceID, src.Why, plan.AMIName(j.t.Name, j.deploy))
+		_, err = j.createImage(ctx, src.InstanceID)
+		return image{Image: plan.Image{ID: "(new AMI)", Deploy: j.deploy, State: string(ec2types.ImageStateAvailable)}}, j.dry.check("ec2:CreateImage", err)
+	}
+	j.log.InfoContext(ctx, "source picked", "instanceId", src.InstanceID, "why", src.Why)
+	return j.createImage(ctx, src.InstanceID)
+}
+
+// createImage requests the deploy's AMI of the source instance, tagged on the
+// AMI and its snapshots (in a dry run, with EC2's DryRun). A name already taken
+// is the AMI an earlier attempt made.
+func (j *job) createImage(ctx context.Context, instanceID string) (image, error) {
+	r, log, d, deploy, t := j.run, j.log, j.d, j.deploy, j.t
+	name := plan.AMIName(t.Name, deploy)
+	tags := imageTags(r.env, d, deploy, t, instanceID, name)
+	in := &ec2.CreateImageInput{
+		InstanceId:  aws.String(instanceID),
+		Name:        aws.String(name),
+		NoReboot:    aws.Bool(true),
+		Description: aws.String(fmt.Sprintf("amibump: %s build %s", t.Name, d.Build.ID)),
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeImage, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeSnapshot, Tags: tags},
+		},
+		DryRun: aws.Bool(j.dry != nil),
+	}
+	in.Description = aws.String(plan.Cut(aws.ToString(in.Description)))
+	out, err := r.callCreateImage(ctx, in)
+	switch {
+	case err == nil:
+		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
+		for _, tag := range tags {
+			img.Tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		log.InfoContext(ctx, "image requested", "instanceId", instanceID, "imageId", img.ID, "name", name)
+		return img, nil
+	case hasCode(err, "InvalidAMIName.Duplicate"):
+		img, found, ferr := r.findImageByName(ctx, name)
+		if ferr != nil {
+			return image{}, ferr
+		}
+		if !found {
+			return image{}, fmt.Errorf("AMI name %s is taken but the image is not visible yet; retrying", name)
+		}
+		if img.Tags[event.TagLaunchTemplate] != t.ID || img.Deploy.BuildID != deploy.BuildID {
+			return image{}, rejectf("AMI name %s is taken by %s, which amibump made for launch template %s, build %s; rename one of the templates (their first %d characters are the same)",
+				name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, plan.TemplateNameKept)
+		}
+		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
+		return img, nil
+	case hasCode(err, "UnsupportedOperation"):
+		// An instance-store root volume: CreateImage images only EBS-backed instances.
+		return image{}, rejectf("create image of %s for %s: EC2 cannot image this instance (CreateImage makes AMIs of EBS-backed instances only; an instance-store root volume cannot be imaged); tag an EBS-backed instance %s=%s or name one in detail.instanceId: %w",
+			instanceID, t.Name, event.TagSourceFor, t.Name, err)
+	case isKMSKeyCode(errorCode(err)):
+		return image{}, rejectf("create image of %s for %s: %w; %s", instanceID, t.Name, err, kmsKeyAdvice)
+	case hasCode(err, "InvalidInstanceID.NotFound", "IncorrectInstanceState", "InvalidParameterValue"):
+		return image{}, r.sourceErr(ctx, d, t, instanceID, err)
+	}
+	return image{}, fmt.Errorf("create image of %s for %s: %w", instanceID, t.Name, err)
+}
+
+// callCreateImage calls CreateImage. EC2 is eventually consistent: an instance
+// that has just been started, or is stopping, may still be refused
+// (InvalidParameterValue) while a read already shows it running, stopping or
+// stopped. Such a refusal is tried again, after a pause, maxStaleReads times
+// within the invocation; what then remains is sourceErr's to judge.
+func (r *run) callCreateImage(ctx context.Context, in *ec2.CreateImageInput) (*ec2.CreateImageOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := r.ec2.CreateImage(ctx, in)
+		if !hasCode(err, "InvalidParameterValue") || attempt > maxStaleReads || aws.ToBool(in.DryRun) {
+			return out, err
+		}
+		state, rerr := r.instanceState(ctx, aws.ToString(in.InstanceId))
+		if rerr != nil || !imageable(state) {
+			return out, err
+		}
+		if perr := r.pause(ctx, attempt); perr != nil {
+			return out, err
+		}
+	}
+}
+
+// sourceErr judges a CreateImage refused for its instance. EC2 answers an
+// instance that is no longer running, stopping or stopped with
+// InvalidParameterValue, the code it also gives a bad parameter, so the
+// instance is read again rather than the message: one that went away
+// (scale-in, replacement) is transient, and a retry picks another source,
+// unless the event named it; one still there after callCreateImage's tries
+// means EC2 refused a parameter, which no retry fixes.
+func (r *run) sourceErr(ctx context.Context, d *event.Deploy, t target, instanceID string, err error) error {
+	state, rerr := r.instanceState(ctx, instanceID)
+	if rerr != nil {
+		return fmt.Errorf("create image of %s for %s: %w (and reading the instance again: %w)", instanceID, t.Name, err, rerr)
+	}
+	switch {
+	case imageable(state):
+		return rejectf("create image of %s for %s (refused %d times while the instance is %s): %w", instanceID, t.Name, maxStaleReads+1, state, err)
+	case d.InstanceID != "":
+		return rejectf("create image of %s for %s: the instance named in detail.instanceId cannot be imaged (it is %s): %w", instanceID, t.Name, orGone(state), err)
+	}
+	// %v, not %w: EC2's code says "bad parameter", which is not what happened.
+	return fmt.Errorf("create image of %s for %s: the instance went away (it is %s); a retry picks another source: %v", instanceID, t.Name, orGone(state), err)
+}
+
+// instanceState reads an instance's state; "" when EC2 does not know it.
+func (r *run) instanceState(ctx context.Context, id string) (ec2types.InstanceStateName, error) {
+	out, err := r.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if hasCode(err, "InvalidInstanceID.NotFound") {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, res := range out.Reservations {
+		for i := range res.Instances {
+			if aws.ToString(res.Instances[i].InstanceId) == id {
+				return instanceState(&res.Instances[i]), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// imageable: CreateImage takes an instance that is running, stopping or stopped.
+func imageable(s ec2types.InstanceStateName) bool {
+	switch s {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped:
+		return true
+	}
+	return false
+}
+
+func orGone(s ec2types.InstanceStateName) string {
+	if s == "" {
+		return "gone"
+	}
+	return string(s)
+}
+
+func imageTags(env *event.Envelope, d *event.Deploy, deploy plan.Deploy, t target, instanceID, name string) []ec2types.Tag {
+	tags := []ec2types.Tag{
+		{Key: aws.String(event.TagName), Value: aws.String(name)},
+		{Key: aws.String(event.TagLaunchTemplate), Value: aws.String(t.ID)},
+	}
+	for _, k := range []string{event.TagApp, event.TagEnv, event.TagLayer, event.TagGroup} {
+		if v, ok := t.Tags[k]; ok {
+			tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+	}
+	add := func(k, v string) {
+		if v != "" {
+			tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+	}
+	add(event.TagBuildID, d.Build.ID)
+	add(event.TagBuildURL, d.Build.URL)
+	add(event.TagCommit, d.Build.Commit)
+	add(event.TagSourceInstance, instanceID)
+	add(event.TagDeployedAt, deploy.At.Format(time.RFC3339))
+	add(event.TagEventID, env.ID)
+	return tags
+}
