@@ -34,6 +34,7 @@ type image struct {
 	sourceInstance        string
 	snapshots             []string
 	tags                  map[string]string
+	lifecycle             // ec2_image_lifecycle.go
 }
 
 type snapshot struct {
@@ -193,9 +194,10 @@ func (c *Cloud) Images() []ec2types.Image {
 		}
 		return imgs[i].id < imgs[j].id
 	})
+	now := c.now()
 	out := make([]ec2types.Image, 0, len(imgs))
 	for _, img := range imgs {
-		out = append(out, img.describe())
+		out = append(out, img.describeAt(now))
 	}
 	return out
 }
@@ -204,12 +206,12 @@ func (c *Cloud) Images() []ec2types.Image {
 func (c *Cloud) Image(id string) (ec2types.Image, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleAll()
+	now := c.settleAll()
 	img, ok := c.images[id]
 	if !ok {
 		return ec2types.Image{}, false
 	}
-	return img.describe(), true
+	return img.describeAt(now), true
 }
 
 // Snapshots returns every current snapshot with its tags, sorted by id.
@@ -396,6 +398,9 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
 	var matched []*image
 	for _, img := range found {
+		if img.state == ec2types.ImageStateDisabled && !derefBool(in.IncludeDisabled) {
+			continue // left out by default, even when named by id
+		}
 		if ours && img.filterable().matches(filters) {
 			matched = append(matched, img)
 		}
@@ -410,7 +415,7 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	}
 	out := &ec2.DescribeImagesOutput{NextToken: next, Images: []ec2types.Image{}}
 	for _, img := range page {
-		out.Images = append(out.Images, img.describe())
+		out.Images = append(out.Images, img.describeAt(now))
 	}
 	return out, nil
 }
@@ -429,6 +434,9 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 	img, err := c.lookupImage(*in.ImageId, now)
 	if err != nil {
 		return nil, err
+	}
+	if img.guarded(now) {
+		return nil, deregistrationRefused(img, now)
 	}
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRunError()
