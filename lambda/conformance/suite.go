@@ -133,7 +133,8 @@ func (s *suite) imageNames(t *testing.T) {
 // images follows one AMI through its life: pending, a second CreateImage with
 // its name, available (the ImageAvailable waiter), its tagged snapshots, the
 // launch template versions DescribeImageReferences searches, an SSM parameter
-// of data type aws:ec2:image that holds it, and DeregisterImage with
+// of data type aws:ec2:image that holds it, its deprecation, disabling and
+// deregistration protection, and DeregisterImage with
 // DeleteAssociatedSnapshots.
 func (s *suite) images(t *testing.T) {
 	name := s.name("image")
@@ -161,6 +162,7 @@ func (s *suite) images(t *testing.T) {
 	t.Run("Snapshots", func(t *testing.T) { s.imageSnapshots(t, img) })
 	t.Run("References", func(t *testing.T) { s.imageReferences(t, id) })
 	t.Run("Parameter", func(t *testing.T) { s.imageParameter(t, id) })
+	t.Run("Lifecycle", func(t *testing.T) { s.lifecycle(t, img) })
 	t.Run("Deregister", func(t *testing.T) { s.deregister(t, img) })
 }
 
