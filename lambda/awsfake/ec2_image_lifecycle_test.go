@@ -145,6 +145,18 @@ func TestDisabledImage(t *testing.T) {
 	}
 }
 
+// An AMI seeded disabled reads as one disabled by DisableImage.
+func TestSeededDisabledImage(t *testing.T) {
+	c := awsfake.New()
+	id := c.AddImage(awsfake.Image{Name: "web-0", State: ec2types.ImageStateDisabled})
+	if imgs := describe(t, c, false); len(imgs) != 0 {
+		t.Errorf("listing without IncludeDisabled: got %d images, want none", len(imgs))
+	}
+	if _, err := c.EC2().EnableImage(context.Background(), &ec2.EnableImageInput{ImageId: aws.String(id)}); err != nil {
+		t.Errorf("enable the seeded AMI: %v", err)
+	}
+}
+
 // Deregistration protection refuses DeregisterImage (OperationNotPermitted)
 // while enabled; without cooldown, disabling it lifts it at once; with
 // cooldown, it stays in force for 24 hours on the cloud's clock, the field

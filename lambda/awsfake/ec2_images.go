@@ -15,7 +15,7 @@ import (
 // Image seeds a pre-existing AMI owned by the account, e.g. the old base AMI.
 type Image struct {
 	Name         string
-	State        ec2types.ImageState // "" = available
+	State        ec2types.ImageState // "" = available; disabled seeds a disabled AMI
 	Tags         map[string]string
 	CreationDate time.Time // zero = now
 	// SnapshotTags tags its snapshot (amibump tags an AMI's snapshots as it
