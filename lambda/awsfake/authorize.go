@@ -174,10 +174,23 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 	case *ec2.DeleteLaunchTemplateVersionsInput:
 		return c.templateRequests("ec2:DeleteLaunchTemplateVersions", in.LaunchTemplateId, in.LaunchTemplateName), true
 	case *ec2.DeregisterImageInput:
-		if img, ok := c.images[derefString(in.ImageId)]; ok {
-			return []request{{action: "ec2:DeregisterImage", resource: c.ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}, true
-		}
-		return nil, true
+		return c.imageRequests("ec2:DeregisterImage", in.ImageId), true
+	case *ec2.RunInstancesInput:
+		return c.runInstancesRequests(in), true
+	case *ec2.CopyImageInput:
+		return c.copyImageRequests(in), true
+	case *ec2.EnableImageDeprecationInput:
+		return c.imageRequests("ec2:EnableImageDeprecation", in.ImageId), true
+	case *ec2.DisableImageDeprecationInput:
+		return c.imageRequests("ec2:DisableImageDeprecation", in.ImageId), true
+	case *ec2.DisableImageInput:
+		return c.imageRequests("ec2:DisableImage", in.ImageId), true
+	case *ec2.EnableImageInput:
+		return c.imageRequests("ec2:EnableImage", in.ImageId), true
+	case *ec2.EnableImageDeregistrationProtectionInput:
+		return c.imageRequests("ec2:EnableImageDeregistrationProtection", in.ImageId), true
+	case *ec2.DisableImageDeregistrationProtectionInput:
+		return c.imageRequests("ec2:DisableImageDeregistrationProtection", in.ImageId), true
 	case *autoscaling.StartInstanceRefreshInput:
 		if g, ok := c.groups[derefString(in.AutoScalingGroupName)]; ok {
 			tags := map[string]string{}
@@ -381,4 +394,45 @@ func (c *Cloud) deleteSnapshotRequest(id string) request {
 		tags = s.tags
 	}
 	return request{action: "ec2:DeleteSnapshot", resource: c.ec2ARN("snapshot", id), keys: resourceTags("ec2", tags)}
+}
+
+// imageRequests: action on an existing image, with its tags (the Service
+// Authorization Reference lists resource type image, with
+// aws:ResourceTag/${TagKey} and ec2:ResourceTag/${TagKey}, for
+// DeregisterImage, Enable/DisableImageDeprecation, Enable/DisableImage and
+// Enable/DisableImageDeregistrationProtection).
+func (c *Cloud) imageRequests(action string, id *string) []request {
+	img, ok := c.images[derefString(id)]
+	if !ok {
+		return nil
+	}
+	return []request{{action: action, resource: c.ec2ARN("image", img.id), keys: resourceTags("ec2", img.tags)}}
+}
+
+// runInstancesRequests: ec2:RunInstances on the AMI (its tags) and on the new
+// instances (the tags the request gives them). The network resources the
+// Service Authorization Reference also lists (subnet, security group, network
+// interface, volume) the fake does not model.
+func (c *Cloud) runInstancesRequests(in *ec2.RunInstancesInput) []request {
+	out := c.imageRequests("ec2:RunInstances", in.ImageId)
+	var tags []ec2types.Tag
+	for _, spec := range in.TagSpecifications {
+		if spec.ResourceType == ec2types.ResourceTypeInstance {
+			tags = append(tags, spec.Tags...)
+		}
+	}
+	return append(out, request{action: "ec2:RunInstances", resource: c.ec2ARN("instance", newResource), keys: requestTags(nil, tags)})
+}
+
+// copyImageRequests: ec2:CopyImage on the source AMI (its tags) and on the new
+// one (the tags the request gives it).
+func (c *Cloud) copyImageRequests(in *ec2.CopyImageInput) []request {
+	out := c.imageRequests("ec2:CopyImage", in.SourceImageId)
+	var tags []ec2types.Tag
+	for _, spec := range in.TagSpecifications {
+		if spec.ResourceType == ec2types.ResourceTypeImage {
+			tags = append(tags, spec.Tags...)
+		}
+	}
+	return append(out, request{action: "ec2:CopyImage", resource: c.ec2ARN("image", newResource), keys: requestTags(nil, tags)})
 }

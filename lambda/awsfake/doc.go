@@ -84,6 +84,63 @@
 //     DeregisterImage, DeleteSnapshotReturnCode.) FailSnapshotDeletion;
 //     conformance Teardown/Deregister; TestDeregisterImage (a snapshot not
 //     deleted: fake only).
+//   - EnableImageDeprecation: DeprecateAt's seconds are rounded to the nearest
+//     minute; a time in the past, or more than 10 years from now (2 years from
+//     creation for a public AMI: the fake has none), is refused, with a code
+//     AWS does not document (InvalidParameterValue). DescribeImages tells
+//     DeprecationTime; the owner goes on seeing a deprecated AMI whatever
+//     IncludeDeprecated says (only other accounts' listings hide it);
+//     DisableImageDeprecation takes the time away. (API reference,
+//     EnableImageDeprecation, DescribeImages IncludeDeprecated; EC2 User Guide,
+//     "Deprecate an AMI".) conformance Images/Lifecycle/Deprecation (rounding,
+//     both refusals, DisableImageDeprecation); TestImageDeprecation (an AMI
+//     listed once its deprecation time has passed: fake only, the suite reads
+//     no clock to set a time that has just passed).
+//   - DisableImage: the AMI's state becomes disabled; DescribeImages leaves it
+//     out unless IncludeDisabled ("does not appear in DescribeImages API calls
+//     by default"): also when named by id, where AWS says nothing more, the
+//     harsher reading, and without an error; it "can't be used for instance
+//     launches" and cannot be copied: RunInstances and CopyImage answer
+//     InvalidAMIID.Unavailable (AWS documents no code; EC2's for an AMI "in
+//     an unavailable state"); it can be deregistered (the considerations of
+//     "Deregister an AMI" name none for it; DeleteSnapshot of its snapshots is
+//     refused, InvalidSnapshot.InUse, as for any registered AMI); EnableImage
+//     makes it available again. Disabling an AMI that is not available, or
+//     enabling one that is not disabled, is IncorrectState: AWS documents
+//     neither, the harsher reading for a caller that retries. A disabled AMI
+//     "is made private": the fake's AMIs are never shared or public. The fake
+//     emits no AMI state-change events, for disabled as for the other states.
+//     (API reference, DisableImage, EnableImage, DescribeImages
+//     IncludeDisabled; EC2 User Guide, "Disable an AMI"; "Error codes for the
+//     Amazon EC2 API".) RunInstances and CopyImage exist for these refusals
+//     (amibump makes neither). conformance Images/Lifecycle/Disabled;
+//     TestDisabledImage (deregistering a disabled AMI, and IncorrectState of
+//     DisableImage twice: fake only, the suite's one AMI goes on to
+//     Teardown/Deregister).
+//   - Deregistration protection: while enabled, DeregisterImage is refused
+//     with a code AWS does not document: OperationNotPermitted, EC2's code for
+//     the like refusal of an instance's termination protection. Enabled
+//     WithCooldown, it stays in force for 24 hours after
+//     DisableImageDeregistrationProtection, on the cloud's clock. The Image's
+//     DeregistrationProtection reads disabled, enabled-without-cooldown,
+//     enabled-with-cooldown, or disabled-until-<time> during the cooldown
+//     (AWS documents the field only as a string, and "disabled" as what
+//     DisableImageDeregistrationProtection answers: the other values are the
+//     fake's reading of the three settings AWS names, enabled-without-cooldown
+//     checked against a real account by the conformance suite); both calls
+//     answer the field's new value. (API reference, EnableImageDeregistrationProtection
+//     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
+//     "Protect an AMI from deregistration".) conformance
+//     Images/Lifecycle/Protection (without cooldown: the field, the refusal,
+//     and disabled at once); TestDeregistrationProtection (the cooldown and its
+//     field: fake only, an AMI disabled with cooldown stays 24 hours beyond
+//     any run's cleanup).
+//   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
+//     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
+//     with its tags (Service Authorization Reference, Amazon EC2: resource type
+//     image for each); RunInstances on the AMI and the new instance, CopyImage
+//     on the source and the new AMI (the network resources RunInstances also
+//     names are not modelled). TestLifecycleAuthorizedOnTheImage.
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).

@@ -15,7 +15,7 @@ import (
 // Image seeds a pre-existing AMI owned by the account, e.g. the old base AMI.
 type Image struct {
 	Name         string
-	State        ec2types.ImageState // "" = available
+	State        ec2types.ImageState // "" = available; disabled seeds a disabled AMI
 	Tags         map[string]string
 	CreationDate time.Time // zero = now
 	// SnapshotTags tags its snapshot (amibump tags an AMI's snapshots as it
@@ -35,6 +35,7 @@ type image struct {
 	sourceInstance        string
 	snapshots             []string
 	tags                  map[string]string
+	lifecycle             // ec2_image_lifecycle.go
 }
 
 type snapshot struct {
@@ -194,9 +195,10 @@ func (c *Cloud) Images() []ec2types.Image {
 		}
 		return imgs[i].id < imgs[j].id
 	})
+	now := c.now()
 	out := make([]ec2types.Image, 0, len(imgs))
 	for _, img := range imgs {
-		out = append(out, img.describe())
+		out = append(out, img.describeAt(now))
 	}
 	return out
 }
@@ -205,12 +207,12 @@ func (c *Cloud) Images() []ec2types.Image {
 func (c *Cloud) Image(id string) (ec2types.Image, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleAll()
+	now := c.settleAll()
 	img, ok := c.images[id]
 	if !ok {
 		return ec2types.Image{}, false
 	}
-	return img.describe(), true
+	return img.describeAt(now), true
 }
 
 // Snapshots returns every current snapshot with its tags, sorted by id.
@@ -397,6 +399,9 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
 	var matched []*image
 	for _, img := range found {
+		if img.state == ec2types.ImageStateDisabled && !derefBool(in.IncludeDisabled) {
+			continue // left out by default, even when named by id
+		}
 		if ours && img.filterable().matches(filters) {
 			matched = append(matched, img)
 		}
@@ -411,7 +416,7 @@ func (c *Cloud) describeImages(in *ec2.DescribeImagesInput) (*ec2.DescribeImages
 	}
 	out := &ec2.DescribeImagesOutput{NextToken: next, Images: []ec2types.Image{}}
 	for _, img := range page {
-		out.Images = append(out.Images, img.describe())
+		out.Images = append(out.Images, img.describeAt(now))
 	}
 	return out, nil
 }
@@ -430,6 +435,9 @@ func (c *Cloud) deregisterImage(in *ec2.DeregisterImageInput) (*ec2.DeregisterIm
 	img, err := c.lookupImage(*in.ImageId, now)
 	if err != nil {
 		return nil, err
+	}
+	if img.guarded(now) {
+		return nil, deregistrationRefused(img, now)
 	}
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRunError()

@@ -366,7 +366,7 @@ func TestUnknownRequests(t *testing.T) {
 		header http.Header
 		want   string
 	}{
-		{"EC2 action not served", url.Values{"Action": {"RunInstances"}, "Version": {"2016-11-15"}}, nil, "<Code>InvalidAction</Code>"},
+		{"EC2 action not served", url.Values{"Action": {"StopInstances"}, "Version": {"2016-11-15"}}, nil, "<Code>InvalidAction</Code>"},
 		{"EC2 parameter not in the model", url.Values{"Action": {"DescribeImages"}, "Version": {"2016-11-15"}, "Bogus": {"1"}}, nil, "<Code>UnknownParameter</Code>"},
 		{"Auto Scaling action not served", url.Values{"Action": {"CreateAutoScalingGroup"}, "Version": {"2011-01-01"}}, nil, "<Code>InvalidAction</Code>"},
 		{"EventBridge action not served", nil, http.Header{"X-Amz-Target": {"AWSEvents.CreateEventBus"}}, `"__type":"UnknownOperationException"`},

@@ -48,6 +48,16 @@ var (
 		"ModifyLaunchTemplate":           ec2Op((*awsfake.EC2).ModifyLaunchTemplate),
 		"DeleteLaunchTemplateVersions":   ec2Op((*awsfake.EC2).DeleteLaunchTemplateVersions),
 		"CreateTags":                     ec2Op((*awsfake.EC2).CreateTags),
+		// An AMI's lifecycle (ec2_image_lifecycle.go in awsfake).
+		"EnableImageDeprecation":               ec2Op((*awsfake.EC2).EnableImageDeprecation),
+		"DisableImageDeprecation":              ec2Op((*awsfake.EC2).DisableImageDeprecation),
+		"DisableImage":                         ec2Op((*awsfake.EC2).DisableImage),
+		"EnableImage":                          ec2Op((*awsfake.EC2).EnableImage),
+		"EnableImageDeregistrationProtection":  ec2Op((*awsfake.EC2).EnableImageDeregistrationProtection),
+		"DisableImageDeregistrationProtection": ec2Op((*awsfake.EC2).DisableImageDeregistrationProtection),
+		// What a disabled AMI refuses (ec2_image_use.go in awsfake).
+		"RunInstances": ec2Op((*awsfake.EC2).RunInstances),
+		"CopyImage":    ec2Op((*awsfake.EC2).CopyImage),
 		// What the conformance suite's cleanup removes (lambda/conformance).
 		"TerminateInstances":   ec2Op((*awsfake.EC2).TerminateInstances),
 		"DeleteLaunchTemplate": ec2Op((*awsfake.EC2).DeleteLaunchTemplate),

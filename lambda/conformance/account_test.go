@@ -135,8 +135,8 @@ func TestSweepAfterFailure(t *testing.T) {
 
 // seedLeftovers leaves in the cloud what a run that died left behind: an
 // instance, a group holding another, a template, an AMI with its snapshot, a
-// snapshot whose AMI is gone, all tagged with the run, and a parameter under
-// the run's prefix.
+// disabled and protected one, a snapshot whose AMI is gone, all tagged with
+// the run, and a parameter under the run's prefix.
 func seedLeftovers(t *testing.T, c *awsfake.Cloud, run string) {
 	t.Helper()
 	tags := map[string]string{conformance.TagKey: run}
@@ -163,8 +163,16 @@ func seedLeftovers(t *testing.T, c *awsfake.Cloud, run string) {
 	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(image("left-2"))}); err != nil {
 		t.Fatal(err)
 	}
-	if left := leftovers(t, c); len(left) != 8 {
-		t.Fatalf("seeded leftovers: got %v, want 8", left)
+	// A run that died in Images/Lifecycle: its AMI disabled and protected.
+	locked := image("left-3")
+	if _, err := ec.DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(locked)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(locked)}); err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(t, c); len(left) != 10 {
+		t.Fatalf("seeded leftovers: got %v, want 10", left)
 	}
 }
 

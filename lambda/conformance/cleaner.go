@@ -185,9 +185,13 @@ func (c *Cleaner) groupLeaving(ctx context.Context, name string) (bool, error) {
 	}), nil
 }
 
-// removeImage deregisters an AMI with its snapshots; a snapshot EC2 did not
-// delete is an error naming it (the sweep finds it by its tag).
+// removeImage deregisters an AMI with its snapshots, lifting its
+// deregistration protection first (a run that failed midway may leave it on);
+// a snapshot EC2 did not delete is an error naming it (the sweep finds it by
+// its tag).
 func (c *Cleaner) removeImage(ctx context.Context, id string) error {
+	// An AMI without protection answers as well; a failure shows in DeregisterImage's.
+	_, _ = c.ec2.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
 	out, err := c.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id), DeleteAssociatedSnapshots: aws.Bool(true)})
 	if err != nil {
 		return err
@@ -356,8 +360,9 @@ func (c *Cleaner) listTemplates(ctx context.Context, run string) ([]Resource, er
 
 func (c *Cleaner) listImages(ctx context.Context, run string) ([]Resource, error) {
 	var out []Resource
-	p := ec2.NewDescribeImagesPaginator(c.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []ec2types.Filter{ec2TagFilter(run),
-		{Name: aws.String("state"), Values: []string{"pending", "available", "failed"}}}})
+	// A disabled AMI is listed only with IncludeDisabled.
+	p := ec2.NewDescribeImagesPaginator(c.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, IncludeDisabled: aws.Bool(true),
+		Filters: []ec2types.Filter{ec2TagFilter(run), {Name: aws.String("state"), Values: []string{"pending", "available", "failed", "disabled"}}}})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -34,8 +34,10 @@
 // the Recycle Bin (a retention rule would cover every AMI of the account),
 // instance states that last seconds (pending, stopping, shutting-down), what
 // a write meets while EC2 validates the one before, an AMI validation that
-// fails, and an account's default parameter tier (a setting of the whole
-// account and region).
+// fails, an account's default parameter tier (a setting of the whole
+// account and region), an AMI whose deprecation time has passed (the suite
+// reads no clock), and deregistration protection's 24-hour cooldown (it would
+// keep an AMI beyond the run's cleanup).
 //
 // Everything a run makes is tagged amibump:conformance=<run id> (its SSM
 // parameters also live under /amibump-conformance/<run id>/) and removed by

@@ -143,9 +143,10 @@ func (s *suite) imageNames(t *testing.T) {
 
 // images follows one AMI through its life: pending, a second CreateImage with
 // its name, available (the ImageAvailable waiter), its tagged snapshots, the
-// launch template versions DescribeImageReferences searches, and an SSM
-// parameter of data type aws:ec2:image that holds it; Teardown removes it
-// (the AMI is the run's until then).
+// launch template versions DescribeImageReferences searches, an SSM parameter
+// of data type aws:ec2:image that holds it, and its deprecation, disabling
+// and deregistration protection; Teardown removes it (the AMI is the run's
+// until then).
 func (s *suite) images(t *testing.T) {
 	name := s.name("image")
 	id, err := s.createImageFor(t, s.run, s.h.Instance(t), name, false)
@@ -172,6 +173,7 @@ func (s *suite) images(t *testing.T) {
 	t.Run("Snapshots", func(t *testing.T) { s.imageSnapshots(t, img) })
 	t.Run("References", func(t *testing.T) { s.imageReferences(t, id) })
 	t.Run("Parameter", func(t *testing.T) { s.imageParameter(t, id) })
+	t.Run("Lifecycle", func(t *testing.T) { s.lifecycle(t, img) })
 	s.image = &img
 }
 
