@@ -193,11 +193,11 @@ func unknownKeys(context any) error {
 	}
 	var errs []error
 	for key := range all {
-		if slices.Contains(contextKeys, key) || strings.HasPrefix(key, "@") || strings.HasPrefix(key, "aws:") || strings.HasPrefix(key, "cdk") ||
+		if slices.Contains(contextKeys, key) || slices.Contains(orgKeys, key) || strings.HasPrefix(key, "@") || strings.HasPrefix(key, "aws:") || strings.HasPrefix(key, "cdk") ||
 			strings.HasPrefix(key, "availability-zones:") || strings.Contains(key, ":") {
 			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: not a setting amibump knows; the settings are %s", key, strings.Join(contextKeys, ", ")))
+		errs = append(errs, fmt.Errorf("%s: not a setting amibump knows; the settings are %s", key, strings.Join(append(slices.Clone(contextKeys), orgKeys...), ", ")))
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
