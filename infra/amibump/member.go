@@ -116,8 +116,6 @@ func memberParameters(stack awscdk.Stack, props *Props) map[string]awscdk.CfnPar
 		ParamCodeBucketPrefix: param(ParamCodeBucketPrefix, "code buckets' name without the region: the function's code is in <prefix>-<region>",
 			&awscdk.CfnParameterProps{AllowedPattern: jsii.String(`^[a-z0-9][a-z0-9.-]{1,40}$`)}),
 		ParamCodeKey: param(ParamCodeKey, "the function's zip in the code bucket", &awscdk.CfnParameterProps{MinLength: jsii.Number(1)}),
-		ParamReadOnlyRoleRegion: param(ParamReadOnlyRoleRegion, "the region whose stack creates amibump-readonly (IAM is global)",
-			&awscdk.CfnParameterProps{AllowedPattern: jsii.String(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)}),
 		ParamAlarmEmail: param(ParamAlarmEmail, "where this account's alarms are mailed; empty for none",
 			&awscdk.CfnParameterProps{Default: jsii.String(""), AllowedPattern: jsii.String(`^([^@\s]+@[^@\s]+)?$`)}),
 		ParamLogLevel: param(ParamLogLevel, "the function's application log level",
@@ -137,9 +135,13 @@ func memberSettings(stack awscdk.Stack, a *Amibump, params map[string]awscdk.Cfn
 		TopicArn: a.Topic.TopicArn(), Protocol: jsii.String("email"), Endpoint: params[ParamAlarmEmail].ValueAsString(),
 	})
 	sub.CfnOptions().SetCondition(hasEmail)
-	if a.ReadOnlyRole != nil {
+	if a.ReadOnlyRole != nil { // the parameter only where there is a role: cfn-lint refuses an unused one
+		region := awscdk.NewCfnParameter(stack, jsii.String(ParamReadOnlyRoleRegion), &awscdk.CfnParameterProps{
+			Type: jsii.String("String"), Description: jsii.String("the region whose stack creates amibump-readonly (IAM is global)"),
+			AllowedPattern: jsii.String(`^[a-z]{2}(-[a-z]+)+-[0-9]$`),
+		})
 		here := awscdk.NewCfnCondition(stack, jsii.String("IsReadOnlyRoleRegion"), &awscdk.CfnConditionProps{
-			Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), params[ParamReadOnlyRoleRegion].ValueAsString()),
+			Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), region.ValueAsString()),
 		})
 		a.ReadOnlyRole.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().SetCondition(here)
 	}

@@ -107,7 +107,7 @@ func NewOrg(scope constructs.Construct, id string, props *OrgProps) *Org {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	member := newMember(this, props)
 	template := awss3assets.NewAsset(this, jsii.String("MemberTemplate"), &awss3assets.AssetProps{Path: jsii.String(member.TemplatePath)})
-	prefix := awscdk.Fn_Join(jsii.String(""), jsii.Strings(CodeBucketPrefix+"-", *awscdk.Aws_ACCOUNT_ID()))
+	parameters := stackSetParameters(props, member)
 	set := awscloudformation.NewCfnStackSet(this, jsii.String("StackSet"), &awscloudformation.CfnStackSetProps{
 		StackSetName:    jsii.String(StackSetName),
 		Description:     jsii.String("amibump in every account of the organisation's OUs: keeps Auto Scaling groups launching the release"),
@@ -128,13 +128,8 @@ func NewOrg(scope constructs.Construct, id string, props *OrgProps) *Org {
 			MaxConcurrentPercentage:    jsii.Number(orgMaxConcurrentPercentage),
 			RegionConcurrencyType:      jsii.String("PARALLEL"),
 		},
-		Parameters: &[]any{
-			&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamCodeBucketPrefix), ParameterValue: prefix},
-			&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamCodeKey), ParameterValue: jsii.String(member.Code.Key)},
-			&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamReadOnlyRoleRegion), ParameterValue: jsii.String(props.Regions[0])},
-			&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamAlarmEmail), ParameterValue: jsii.String(props.Member.AlarmEmail)},
-			&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamLogLevel), ParameterValue: jsii.String(props.Member.LogLevel)},
-		},
+		Parameters: &parameters,
+
 		StackInstancesGroup: &[]any{&awscloudformation.CfnStackSet_StackInstancesProperty{
 			DeploymentTargets: &awscloudformation.CfnStackSet_DeploymentTargetsProperty{OrganizationalUnitIds: jsii.Strings(props.OrganizationalUnitIDs...)},
 			Regions:           jsii.Strings(props.Regions...),
@@ -143,6 +138,24 @@ func NewOrg(scope constructs.Construct, id string, props *OrgProps) *Org {
 	})
 	orgOutputs(this, set, member)
 	return &Org{Construct: this, StackSet: set, Member: member}
+}
+
+// stackSetParameters are the member template's parameters for every
+// account: the code buckets of this account, the code's key, the settings.
+func stackSetParameters(props *OrgProps, member *Member) []any {
+	prefix := awscdk.Fn_Join(jsii.String(""), jsii.Strings(CodeBucketPrefix+"-", *awscdk.Aws_ACCOUNT_ID()))
+	parameters := []any{
+		&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamCodeBucketPrefix), ParameterValue: prefix},
+		&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamCodeKey), ParameterValue: jsii.String(member.Code.Key)},
+		&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamAlarmEmail), ParameterValue: jsii.String(props.Member.AlarmEmail)},
+		&awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(ParamLogLevel), ParameterValue: jsii.String(props.Member.LogLevel)},
+	}
+	if member.Amibump.ReadOnlyRole != nil {
+		parameters = append(parameters, &awscloudformation.CfnStackSet_ParameterProperty{
+			ParameterKey: jsii.String(ParamReadOnlyRoleRegion), ParameterValue: jsii.String(props.Regions[0]),
+		})
+	}
+	return parameters
 }
 
 func orgOutputs(scope constructs.Construct, set awscloudformation.CfnStackSet, member *Member) {
