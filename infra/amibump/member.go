@@ -180,6 +180,9 @@ func functionZip(props *Props, arch, outdir string) (CodeZip, error) {
 	sum := sha256.Sum256(buf.Bytes())
 	name := fmt.Sprintf("function-%s-%s.zip", arch, hex.EncodeToString(sum[:])[:16])
 	path := filepath.Join(outdir, "code", name)
+	if err := os.RemoveAll(filepath.Dir(path)); err != nil { // only this build's zip, for make publish-code
+		return CodeZip{}, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return CodeZip{}, err
 	}
