@@ -204,3 +204,16 @@ func TestUnknownContextKeys(t *testing.T) {
 		t.Errorf("typo: got %v, want an error naming the key and the settings", err)
 	}
 }
+
+// Every setting has its row in the README's Settings table.
+func TestREADMEListsEverySetting(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range append(append([]string{}, contextKeys...), orgKeys...) {
+		if !strings.Contains(string(raw), "\n| `"+key+"` |") {
+			t.Errorf("the README's Settings table has no row for %s", key)
+		}
+	}
+}
