@@ -19,6 +19,10 @@ var orgKeys = []string{"orgTargets", "orgCallAs"}
 // absent or empty (no AmibumpOrg). orgTargets comes as an object from
 // cdk.json, or as its JSON from -c orgTargets='{...}'.
 func orgFromContext(values map[string]any, member *amibump.Props) (*amibump.OrgProps, error) {
+	callAs, err := orgCallAs(values["orgCallAs"])
+	if err != nil {
+		return nil, err // checked with or without orgTargets: a typo must not wait for the day it is used
+	}
 	raw, ok := values["orgTargets"]
 	if s, isString := raw.(string); isString {
 		if s = strings.TrimSpace(s); s == "" {
@@ -34,7 +38,7 @@ func orgFromContext(values map[string]any, member *amibump.Props) (*amibump.OrgP
 	if !isObject {
 		return nil, fmt.Errorf(`orgTargets: %v is a %T; want {"organizationalUnitIds": [...], "regions": [...]}, or {} for no organisation stack`, raw, raw)
 	}
-	o := &amibump.OrgProps{Member: *member, CallAs: "SELF"}
+	o := &amibump.OrgProps{Member: *member, CallAs: callAs}
 	var errs []error
 	for key, v := range targets {
 		var err error
@@ -50,14 +54,6 @@ func orgFromContext(values map[string]any, member *amibump.Props) (*amibump.OrgP
 			errs = append(errs, fmt.Errorf("orgTargets.%s: %w", key, err))
 		}
 	}
-	if v, ok := values["orgCallAs"]; ok && v != nil {
-		s, isString := v.(string)
-		if !isString {
-			errs = append(errs, fmt.Errorf("orgCallAs: %v is a %T; want SELF or DELEGATED_ADMIN", v, v))
-		} else if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
-			o.CallAs = s
-		}
-	}
 	if len(errs) == 0 {
 		errs = append(errs, o.Validate())
 	}
@@ -66,4 +62,19 @@ func orgFromContext(values map[string]any, member *amibump.Props) (*amibump.OrgP
 		return nil, err
 	}
 	return o, nil
+}
+
+// orgCallAs accepts SELF and DELEGATED_ADMIN, in any case; absent or empty: SELF.
+func orgCallAs(v any) (string, error) {
+	s, isString := v.(string)
+	if v != nil && !isString {
+		return "", fmt.Errorf("orgCallAs: %v is a %T; want SELF or DELEGATED_ADMIN", v, v)
+	}
+	if s = strings.ToUpper(strings.TrimSpace(s)); s == "" {
+		return "SELF", nil
+	}
+	if !slices.Contains(amibump.CallAsValues, s) {
+		return "", fmt.Errorf("orgCallAs: %q is not allowed; want SELF (the management account) or DELEGATED_ADMIN (a delegated administrator of StackSets)", v)
+	}
+	return s, nil
 }

@@ -59,6 +59,7 @@ func TestBadOrgContext(t *testing.T) {
 			[]string{`orgCallAs: "ADMIN" is not allowed`, "DELEGATED_ADMIN"}},
 		{"orgCallAs not a string", map[string]any{"orgCallAs": true, "orgTargets": map[string]any{"organizationalUnitIds": []any{"r-ab12"}, "regions": []any{"eu-west-1"}}},
 			[]string{"orgCallAs", "want SELF or DELEGATED_ADMIN"}},
+		{"orgCallAs without orgTargets", map[string]any{"orgCallAs": "DELEGATED-ADMIN"}, []string{`orgCallAs: "DELEGATED-ADMIN" is not allowed`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
