@@ -64,7 +64,7 @@
 //     reports each in DeleteSnapshotResults with its own return code; the AMI
 //     is deregistered even when a snapshot is not deleted. (API reference,
 //     DeregisterImage, DeleteSnapshotReturnCode.) FailSnapshotDeletion;
-//     conformance Images/Deregister; TestDeregisterImage (a snapshot not
+//     conformance Teardown/Deregister; TestDeregisterImage (a snapshot not
 //     deleted: fake only).
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
@@ -275,6 +275,70 @@
 //     the whole account and region that a run must not change; and the
 //     standard quota, SetStandardParameterQuotaReached: fake only); bump's
 //     TestParameterTierNeverChanges.
+//   - Removing what a test made: amibump makes none of these calls but
+//     DeleteSnapshot; the conformance suite's Cleaner makes them all, and its
+//     gone() counts a removal answered with the resource's not-found code as
+//     done. conformance Teardown removes each thing, then each again;
+//     TestTeardown, TestTeardownWarmPool, TestTeardownParameters,
+//     TestDescribeSnapshotsOwners; conformance's TestCleanerGroups.
+//   - TerminateInstances: one unknown id fails the call
+//     (InvalidInstanceID.NotFound) and terminates nothing; it is idempotent
+//     ("if you terminate an instance more than once, each call succeeds"):
+//     a terminated instance answers terminated again, and stays listed for
+//     about an hour. An instance not terminated answers CurrentState
+//     shutting-down ("When you terminate an instance, it enters the
+//     shutting-down state and then the terminated state"); the fake's is
+//     terminated at once (shutting-down lasts seconds: fake only). (API
+//     reference, TerminateInstances; EC2 User Guide, "State change events
+//     for Amazon EC2 instances".) conformance Teardown/Twice (terminated
+//     again); TestTeardown.
+//   - DeleteSnapshot of a snapshot a registered AMI uses is
+//     InvalidSnapshot.InUse ("You cannot delete a snapshot of the root
+//     device of an EBS volume used by a registered AMI. You must first
+//     deregister the AMI"); a snapshot not found is InvalidSnapshot.NotFound.
+//     (API reference, DeleteSnapshot; "Error codes for the Amazon EC2 API".)
+//     conformance Teardown/SnapshotInUse, Teardown/Twice; TestTeardown.
+//   - DeleteAutoScalingGroup of a group with instances is ResourceInUse
+//     without ForceDelete ("If the group has instances or scaling activities
+//     in progress, you must specify the option to force the deletion");
+//     ForceDelete terminates them and deletes the warm pool with its
+//     instances ("If the group has a warm pool, the force delete option also
+//     deletes the warm pool"). A group whose only instances are in its warm
+//     pool: AWS does not say; the fake refuses it without ForceDelete, the
+//     harsher reading. The deletion is asynchronous: the group stays listed
+//     with Status "Delete in progress" ("the current state of the group when
+//     the DeleteAutoScalingGroup operation is in progress") while Auto
+//     Scaling terminates its instances; the fake deletes the group within
+//     the call (fake only: TestCleanerGroups serves that Status with
+//     EditNext). A group not found is ValidationError, the code of any bad
+//     request too: the Cleaner counts a group gone only when it is not
+//     listed or is being deleted. (Auto Scaling API reference,
+//     DeleteAutoScalingGroup, AutoScalingGroup.) conformance WarmPool (its
+//     group's ForceDelete removes the warm pool's instance, which nothing
+//     else tracks: TestFake's leftovers check), Teardown/Twice;
+//     TestTeardown, TestTeardownWarmPool (warm pool instances alone: fake
+//     only, the harsher reading).
+//   - DeleteLaunchTemplate deletes a template while a group launches from it:
+//     the API reference lists no error for a template in use (unlike
+//     DeleteLaunchConfiguration's ResourceInUse); a template not found is
+//     InvalidLaunchTemplateId.NotFound. (API reference, DeleteLaunchTemplate;
+//     Auto Scaling API reference, DeleteLaunchConfiguration.) conformance
+//     Teardown/Twice; TestTeardown.
+//   - DeleteParameter of a parameter that does not exist is
+//     ParameterNotFound. (SSM API reference, DeleteParameter.) conformance
+//     Teardown/Twice; TestTeardownParameters.
+//   - DescribeParameters lists parameters' metadata, each with its tier now,
+//     filtered by name (Name with Equals or BeginsWith; the fake models no
+//     other filter), MaxResults 1–50. (SSM API reference,
+//     DescribeParameters, ParameterMetadata, ParameterStringFilter.)
+//     conformance ParameterTiers (an Advanced parameter's tier);
+//     TestTeardownParameters.
+//   - DescribeSnapshots with OwnerIds self lists the account's own
+//     snapshots; without OwnerIds AWS also lists public snapshots and those
+//     shared with the account. The fake holds none of those: another owner
+//     (amazon, another account) lists nothing, and no OwnerIds lists the
+//     account's own. (API reference, DescribeSnapshots.)
+//     TestDescribeSnapshotsOwners.
 //
 // # What Lambda and EventBridge do that no fake models
 //

@@ -19,8 +19,13 @@ import (
 // account, can run against the fake too (lambda/conformance).
 
 // TerminateInstances terminates instances by id. One unknown id fails the whole
-// call with InvalidInstanceID.NotFound and terminates nothing, as in AWS.
-// (API reference, TerminateInstances.)
+// call with InvalidInstanceID.NotFound and terminates nothing, as in AWS. The
+// answer's CurrentState is shutting-down for an instance not terminated yet
+// ("When you terminate an instance, it enters the shutting-down state and then
+// the terminated state"), terminated for one already terminated (the call is
+// idempotent); the fake's instance is terminated at once (shutting-down lasts
+// seconds). (API reference, TerminateInstances; EC2 User Guide, "State change
+// events for Amazon EC2 instances".)
 func (e *EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
 	return serve(ctx, e.c, svcEC2, "TerminateInstances", in, e.c.terminateInstances)
 }
@@ -41,16 +46,21 @@ func (c *Cloud) terminateInstances(in *ec2.TerminateInstancesInput) (*ec2.Termin
 	out := &ec2.TerminateInstancesOutput{}
 	for _, id := range ids {
 		before := c.instances[id].state
+		now := ec2types.InstanceStateNameShuttingDown
+		if before == ec2types.InstanceStateNameTerminated {
+			now = before
+		}
 		c.terminate(id)
 		out.TerminatingInstances = append(out.TerminatingInstances, ec2types.InstanceStateChange{InstanceId: ptr(id),
 			PreviousState: &ec2types.InstanceState{Name: before, Code: ptr(instanceStateCodes[before])},
-			CurrentState:  &ec2types.InstanceState{Name: ec2types.InstanceStateNameTerminated, Code: ptr(instanceStateCodes[ec2types.InstanceStateNameTerminated])}})
+			CurrentState:  &ec2types.InstanceState{Name: now, Code: ptr(instanceStateCodes[now])}})
 	}
 	return out, nil
 }
 
 // DeleteLaunchTemplate deletes a launch template, by id or name, with every
-// version. (API reference, DeleteLaunchTemplate.)
+// version, also while an Auto Scaling group launches from it (the API reference
+// lists no error for a template in use). (API reference, DeleteLaunchTemplate.)
 func (e *EC2) DeleteLaunchTemplate(ctx context.Context, in *ec2.DeleteLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateOutput, error) {
 	return serve(ctx, e.c, svcEC2, "DeleteLaunchTemplate", in, e.c.deleteLaunchTemplate)
 }
@@ -73,6 +83,9 @@ func (c *Cloud) deleteLaunchTemplate(in *ec2.DeleteLaunchTemplateInput) (*ec2.De
 
 // DescribeSnapshots lists the account's snapshots by id or tag filter (tag:<key>,
 // tag-key, tag-value), paginated with MaxResults 5..1000 when no ids are given.
+// OwnerIds self (or the account's id) keeps the account's own; any other owner
+// (amazon, another account) lists none: the fake holds no public or shared
+// snapshots, which a call without OwnerIds would also list in AWS.
 // (API reference, DescribeSnapshots.)
 func (e *EC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
 	return serve(ctx, e.c, svcEC2, "DescribeSnapshots", in, e.c.describeSnapshots)
@@ -97,9 +110,16 @@ func (c *Cloud) describeSnapshots(in *ec2.DescribeSnapshotsInput) (*ec2.Describe
 			return nil, errorf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
 		}
 	}
+	ours := len(in.OwnerIds) == 0
+	for _, o := range in.OwnerIds {
+		ours = ours || o == "self" || o == Account
+	}
 	now := c.settleAll()
 	var matched []ec2types.Snapshot
 	for _, s := range c.snapshotsNow(now) {
+		if !ours {
+			break
+		}
 		if len(in.SnapshotIds) > 0 && !slices.Contains(in.SnapshotIds, derefString(s.SnapshotId)) {
 			continue
 		}
@@ -142,9 +162,14 @@ func (c *Cloud) deleteSnapshot(in *ec2.DeleteSnapshotInput) (*ec2.DeleteSnapshot
 	return &ec2.DeleteSnapshotOutput{}, nil
 }
 
-// DeleteAutoScalingGroup deletes a group. A group with instances is ResourceInUse
-// unless ForceDelete, which terminates them. (Auto Scaling API reference,
-// DeleteAutoScalingGroup.)
+// DeleteAutoScalingGroup deletes a group. A group with instances, or with
+// instances in its warm pool, is ResourceInUse unless ForceDelete, which
+// terminates them and deletes the warm pool ("If the group has a warm pool, the
+// force delete option also deletes the warm pool"; that warm pool instances
+// alone make the group in use is the harsher reading). AWS deletes the group
+// asynchronously (DescribeAutoScalingGroups lists it with Status "Delete in
+// progress" meanwhile); the fake deletes it within the call. (Auto Scaling API
+// reference, DeleteAutoScalingGroup, AutoScalingGroup.Status.)
 func (a *AutoScaling) DeleteAutoScalingGroup(ctx context.Context, in *autoscaling.DeleteAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteAutoScalingGroupOutput, error) {
 	return serve(ctx, a.c, svcAutoScaling, "DeleteAutoScalingGroup", in, a.c.deleteAutoScalingGroup)
 }
@@ -157,11 +182,12 @@ func (c *Cloud) deleteAutoScalingGroup(in *autoscaling.DeleteAutoScalingGroupInp
 	if !ok {
 		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup '%s' not found", *in.AutoScalingGroupName)
 	}
-	if len(g.Instances) > 0 && !derefBool(in.ForceDelete) {
+	warm := c.warmPools[*in.AutoScalingGroupName]
+	if len(g.Instances)+len(warm) > 0 && !derefBool(in.ForceDelete) {
 		return nil, &astypes.ResourceInUseFault{Message: ptr("You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.")}
 	}
-	ids := make([]string, 0, len(g.Instances))
-	for _, gi := range g.Instances {
+	ids := make([]string, 0, len(g.Instances)+len(warm))
+	for _, gi := range append(slices.Clone(g.Instances), warm...) {
 		ids = append(ids, derefString(gi.InstanceId))
 	}
 	sort.Strings(ids)
@@ -169,6 +195,7 @@ func (c *Cloud) deleteAutoScalingGroup(in *autoscaling.DeleteAutoScalingGroupInp
 		c.terminate(id)
 	}
 	delete(c.groups, *in.AutoScalingGroupName)
+	delete(c.warmPools, *in.AutoScalingGroupName)
 	delete(c.refreshes, *in.AutoScalingGroupName)
 	return &autoscaling.DeleteAutoScalingGroupOutput{}, nil
 }
@@ -188,10 +215,10 @@ func (c *Cloud) deleteParameter(in *ssm.DeleteParameterInput) (*ssm.DeleteParame
 	return &ssm.DeleteParameterOutput{}, nil
 }
 
-// DescribeParameters lists the parameters' metadata, sorted by name, filtered
-// by name (ParameterFilters with Key Name and Option Equals or BeginsWith; no
-// other filter is modelled), MaxResults 1..50. (SSM API reference,
-// DescribeParameters, ParameterStringFilter.)
+// DescribeParameters lists the parameters' metadata, each with its tier now,
+// sorted by name, filtered by name (ParameterFilters with Key Name and Option
+// Equals or BeginsWith; no other filter is modelled), MaxResults 1..50. (SSM
+// API reference, DescribeParameters, ParameterMetadata, ParameterStringFilter.)
 func (s *SSM) DescribeParameters(ctx context.Context, in *ssm.DescribeParametersInput, _ ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error) {
 	return serve(ctx, s.c, svcSSM, "DescribeParameters", in, s.c.describeParameters)
 }
@@ -219,10 +246,10 @@ func (c *Cloud) describeParameters(in *ssm.DescribeParametersInput) (*ssm.Descri
 	}
 	out := &ssm.DescribeParametersOutput{NextToken: next, Parameters: []ssmtypes.ParameterMetadata{}}
 	for _, name := range page {
-		p := c.parameterStore()[name].versions
-		cur := p[len(p)-1]
+		p := c.parameterStore()[name]
+		cur := p.versions[len(p.versions)-1]
 		out.Parameters = append(out.Parameters, ssmtypes.ParameterMetadata{Name: ptr(name), ARN: cur.ARN, Type: cur.Type,
-			DataType: cur.DataType, Version: cur.Version, LastModifiedDate: cur.LastModifiedDate, Tier: ssmtypes.ParameterTierStandard})
+			DataType: cur.DataType, Version: cur.Version, LastModifiedDate: cur.LastModifiedDate, Tier: p.tier})
 	}
 	return out, nil
 }

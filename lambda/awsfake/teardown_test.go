@@ -61,8 +61,14 @@ func TestTeardown(t *testing.T) {
 	wantCode(t, err, "ValidationError")
 
 	out, err := ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst}})
-	if err != nil || out.TerminatingInstances[0].CurrentState.Name != ec2types.InstanceStateNameTerminated {
-		t.Errorf("terminate %s: got %+v (%v), want terminated", inst, out, err)
+	if err != nil || out.TerminatingInstances[0].CurrentState.Name != ec2types.InstanceStateNameShuttingDown ||
+		aws.ToInt32(out.TerminatingInstances[0].CurrentState.Code) != 32 {
+		t.Errorf("terminate running %s: got %+v (%v), want shutting-down (32)", inst, out, err)
+	}
+	out, err = ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst}})
+	if err != nil || out.TerminatingInstances[0].CurrentState.Name != ec2types.InstanceStateNameTerminated ||
+		out.TerminatingInstances[0].PreviousState.Name != ec2types.InstanceStateNameTerminated {
+		t.Errorf("terminate %s again: got %+v (%v), want terminated, as before", inst, out, err)
 	}
 	_, err = ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst, "i-0123456789abcdef0"}})
 	wantCode(t, err, "InvalidInstanceID.NotFound")
@@ -71,11 +77,62 @@ func TestTeardown(t *testing.T) {
 		t.Errorf("instance of a force-deleted group: got %s, want terminated", got)
 	}
 
+	cloud.AddGroup("api", lt, "$Latest")
 	if _, err := ec.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String(lt)}); err != nil {
-		t.Fatal(err)
+		t.Errorf("delete a template group api launches from: %v, want it deleted", err)
 	}
 	_, err = ec.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String(lt)})
 	wantCode(t, err, "InvalidLaunchTemplateId.NotFound")
+}
+
+// TestTeardownWarmPool: a group whose warm pool holds an instance is in use
+// without ForceDelete (the harsher reading); ForceDelete deletes the pool and
+// terminates its instance.
+func TestTeardownWarmPool(t *testing.T) {
+	cloud := awsfake.New()
+	ec, as, ctx := cloud.EC2(), cloud.AutoScaling(), context.Background()
+	lt := cloud.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000000000000001")})
+	cloud.AddGroup("web", lt, "$Latest")
+	warm := cloud.AddInstance(awsfake.Instance{})
+	cloud.AddWarmPool("web", warm)
+
+	_, err := as.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web")})
+	var inUse *astypes.ResourceInUseFault
+	if !errors.As(err, &inUse) {
+		t.Errorf("delete a group whose warm pool holds an instance: got %v, want ResourceInUse", err)
+	}
+	if _, err := as.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), ForceDelete: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{warm}})
+	if err != nil || d.Reservations[0].Instances[0].State.Name != ec2types.InstanceStateNameTerminated {
+		t.Errorf("the warm pool's instance after ForceDelete: got %+v (%v), want terminated", d, err)
+	}
+	cloud.AddGroup("web", lt, "$Latest") // a new group of the same name has no warm pool
+	if out, err := as.DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String("web")}); err != nil || len(out.Instances) != 0 {
+		t.Errorf("warm pool of a new group web: got %+v (%v), want none", out, err)
+	}
+}
+
+// TestDescribeSnapshotsOwners: OwnerIds self or the account's id lists the
+// account's snapshots; another owner lists none (the fake has no public or
+// shared snapshots).
+func TestDescribeSnapshotsOwners(t *testing.T) {
+	cloud := awsfake.New()
+	ec, ctx := cloud.EC2(), context.Background()
+	inst := cloud.AddInstance(awsfake.Instance{})
+	if _, err := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst), Name: aws.String("web-1")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		owners []string
+		want   int
+	}{{nil, 1}, {[]string{"self"}, 1}, {[]string{awsfake.Account}, 1}, {[]string{"amazon"}, 0}, {[]string{"210987654321"}, 0}} {
+		out, err := ec.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: tt.owners})
+		if err != nil || len(out.Snapshots) != tt.want {
+			t.Errorf("snapshots of owners %v: got %+v (%v), want %d", tt.owners, out, err, tt.want)
+		}
+	}
 }
 
 // TestTeardownParameters pins DescribeParameters' name filters and pages, and
@@ -114,4 +171,13 @@ func TestTeardownParameters(t *testing.T) {
 	}
 	_, err = s.DescribeParameters(ctx, &ssm.DescribeParametersInput{MaxResults: aws.Int32(51)})
 	wantCode(t, err, "ValidationException")
+
+	if _, err := s.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/run/a/1"), Value: aws.String("w"), Overwrite: aws.Bool(true),
+		Tier: ssmtypes.ParameterTierAdvanced}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.DescribeParameters(ctx, beginsWith("/run/a/"))
+	if err != nil || len(out.Parameters) != 2 || out.Parameters[0].Tier != ssmtypes.ParameterTierAdvanced || out.Parameters[1].Tier != ssmtypes.ParameterTierStandard {
+		t.Errorf("tiers of /run/a/1 (made Advanced) and /run/a/3: got %+v (%v), want Advanced and Standard", out, err)
+	}
 }

@@ -25,8 +25,21 @@ const ArchVariable = "AMIBUMP_CONFORMANCE_ARCH"
 // accountPatience is how long things take in a real account: reads that lag
 // writes by seconds, an AMI of an 8 GiB volume in a few minutes, EC2's
 // validation of an aws:ec2:image parameter in seconds (polled for up to 5
-// minutes).
-var accountPatience = Patience{ReadLag: 2 * time.Minute, Image: 20 * time.Minute, Poll: 5 * time.Second, Validated: 5 * time.Minute}
+// minutes); the waits end 10 minutes before go test's -timeout, for the
+// cleanups (a group refused for now is retried for up to 5 minutes) and the
+// closing sweep.
+var accountPatience = Patience{ReadLag: 2 * time.Minute, Image: 20 * time.Minute, Poll: 5 * time.Second, Validated: 5 * time.Minute,
+	Cleanup: 10 * time.Minute}
+
+// Timeout is the go test -timeout the README gives a real account's run: its
+// waits at their limits add up to well over an hour (each read that may lag
+// 2 minutes, the AMI 20, each instance 5); under Timeout they are cut
+// accountPatience.Cleanup before it, and the run fails with everything
+// removed. minTimeLeft is the least a run starts with.
+const (
+	Timeout     = 60 * time.Minute
+	minTimeLeft = 25 * time.Minute
+)
 
 // account is the harness of a real account: tiny resources in the default VPC
 // from the latest Amazon Linux 2023 AMI, every one tagged with the run and
@@ -60,12 +73,25 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 	if arch != "arm64" && arch != "x86_64" {
 		t.Fatalf("conformance: %s=%q: want arm64 (t4g.nano) or x86_64 (t3.nano)", ArchVariable, arch)
 	}
+	if deadline, ok := t.Deadline(); ok {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-minTimeLeft))
+		short := ctx.Err() != nil
+		cancel()
+		if short {
+			t.Fatalf("conformance: go test -timeout leaves less than %s, too little for a real account's run and its cleanups: run with -timeout %s", minTimeLeft, Timeout)
+		}
+	}
 	a := &account{t: t, cfg: cfg, run: NewRunID(), arch: arch, cleaner: NewCleaner(cfg, 5*time.Minute),
 		ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg)}
 	if _, err := fmt.Fprint(w, Estimate(cfg.Region, a.run, string(a.instanceType()))); err != nil {
 		t.Fatalf("conformance: print the estimate of what the run costs: %v", err)
 	}
 	ctx := context.WithoutCancel(t.Context())
+	if deadline, ok := t.Deadline(); ok { // the closing sweep ends before -timeout panics
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		t.Cleanup(cancel)
+	}
 	sweep(t, a.cleaner, ctx, "", "leftovers of earlier runs")
 	t.Cleanup(func() { sweep(t, a.cleaner, ctx, a.run, "what this run's cleanups missed") })
 	return a
@@ -107,7 +133,9 @@ func NewRunID() string {
 // Estimate is what a run against a real account makes, costs and takes.
 func Estimate(region, run, instanceType string) string {
 	return fmt.Sprintf(`amibump conformance suite against a real account, region %s, run %s:
-  takes about 12 minutes (most of it waiting for one AMI); everything it makes is tagged %s=%s,
+  takes about 12 minutes (most of it waiting for one AMI); at worst, every wait at its limit, it
+  runs until go test's -timeout (-timeout %dm: waits are cut %d minutes before it, for the cleanups);
+  everything it makes is tagged %s=%s,
   removed when its test ends (pass or fail), and swept by that tag when the run starts and ends:
     3 EC2 instances %s in the default VPC, from the latest Amazon Linux 2023 AMI
       (one runs for the whole run, with its 8 GiB gp3 root volume and a public IPv4 address;
@@ -121,7 +149,7 @@ func Estimate(region, run, instanceType string) string {
     1 event on the default event bus
   cost: well under US$0.01 at us-east-1 on-demand prices (an instance-hour of %s is under
   US$0.006, a public IPv4 address US$0.005 an hour; volume and snapshot a fraction of a cent).
-`, region, run, TagKey, run, instanceType, ParameterPrefix(run), instanceType)
+`, region, run, int(Timeout.Minutes()), int(accountPatience.Cleanup.Minutes()), TagKey, run, instanceType, ParameterPrefix(run), instanceType)
 }
 
 func (a *account) instanceType() ec2types.InstanceType {
@@ -168,7 +196,9 @@ func (a *account) launch(t *testing.T, owner testing.TB, what string) ec2types.I
 	id := aws.ToString(out.Instances[0].InstanceId)
 	a.cleaner.Track(owner, Resource{Instance, id, a.run})
 	w := ec2.NewInstanceRunningWaiter(a.ec2)
-	d, err := w.WaitForOutput(t.Context(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5*time.Minute)
+	ctx, cancel := within(t, accountPatience, 5*time.Minute)
+	defer cancel()
+	d, err := w.WaitForOutput(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5*time.Minute)
 	if err != nil {
 		t.Fatalf("conformance: wait for instance %s to run: %v", id, err)
 	}
@@ -189,7 +219,9 @@ func (a *account) GoneInstance(t *testing.T) string {
 		t.Fatalf("conformance: terminate %s: %v", id, err)
 	}
 	w := ec2.NewInstanceTerminatedWaiter(a.ec2)
-	if err := w.Wait(t.Context(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5*time.Minute); err != nil {
+	ctx, cancel := within(t, accountPatience, 5*time.Minute)
+	defer cancel()
+	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5*time.Minute); err != nil {
 		t.Fatalf("conformance: wait for instance %s to be terminated: %v", id, err)
 	}
 	return id
@@ -231,7 +263,7 @@ func (a *account) WarmPool(t *testing.T, group string) string {
 	if err != nil {
 		t.Fatalf("conformance: put a warm pool on %s: %v", group, err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	ctx, cancel := within(t, accountPatience, 5*time.Minute)
 	defer cancel()
 	for {
 		out, err := a.asg.DescribeWarmPool(ctx, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(group)})

@@ -112,7 +112,7 @@ func TestSweepAfterFailure(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("child run: got %v, want it to fail (exit status 1); output:\n%s", err, out)
 	}
-	for _, want := range []string{"amibump conformance suite against a real account", "midway",
+	for _, want := range []string{"amibump conformance suite against a real account", "-timeout 60m", "midway",
 		"sweep: removed instance", "sweep: removed image", "sweep: removed snapshot", "sweep: removed SSM parameter", "run rold0000"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("child output lacks %q:\n%s", want, out)

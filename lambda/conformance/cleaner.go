@@ -78,14 +78,28 @@ func NewCleaner(cfg aws.Config, patience time.Duration) *Cleaner {
 // Track removes r when t ends, whether t passed, failed or stopped midway. A
 // removal that fails fails t, naming the resource, so that nothing is left
 // behind unseen (the sweep at the end of the run tries again).
+//
+// The removal ends SweepReserve before go test's -timeout, which leaves the
+// closing sweep that long.
 func (c *Cleaner) Track(t testing.TB, r Resource) {
 	t.Helper()
 	t.Cleanup(func() {
-		if err := c.Remove(context.WithoutCancel(t.Context()), r); err != nil {
+		ctx, cancel := context.WithoutCancel(t.Context()), context.CancelFunc(func() {})
+		if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+			if deadline, ok := d.Deadline(); ok {
+				ctx, cancel = context.WithDeadline(ctx, deadline.Add(-SweepReserve))
+			}
+		}
+		defer cancel()
+		if err := c.Remove(ctx, r); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	})
 }
+
+// SweepReserve is what the cleanups leave the closing sweep of a run before
+// go test's -timeout.
+const SweepReserve = time.Minute
 
 // Remove removes one resource; one already gone is no error.
 func (c *Cleaner) Remove(ctx context.Context, r Resource) error {
@@ -122,26 +136,53 @@ func gone(k Kind, err error) bool {
 	case "InvalidInstanceID.NotFound", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
 		"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound", "ParameterNotFound":
 		return true
-	case "ValidationError": // Auto Scaling's answer for a group name not found
-		return k == Group
 	}
+	// Auto Scaling answers ValidationError for a group not found and for a bad
+	// request alike: removeGroup asks whether the group is still there.
 	return false
 }
 
-// removeGroup deletes a group with its instances (ForceDelete: "If the group
-// has instances or scaling activities in progress, you must specify the option
-// to force the deletion"), retrying while Auto Scaling still refuses for now.
+// DeleteInProgress is a group's Status while Auto Scaling deletes it:
+// DeleteAutoScalingGroup returns at once and the group is deleted later
+// (AutoScalingGroup.Status: "the current state of the group when the
+// DeleteAutoScalingGroup operation is in progress").
+const DeleteInProgress = "Delete in progress"
+
+// removeGroup deletes a group with its instances and its warm pool
+// (ForceDelete: "If the group has instances or scaling activities in progress,
+// you must specify the option to force the deletion"; "If the group has a warm
+// pool, the force delete option also deletes the warm pool"), retrying while
+// Auto Scaling still refuses for now. A refusal of a group that is not listed
+// any more, or is being deleted, is no error: the group is on its way out.
 func (c *Cleaner) removeGroup(ctx context.Context, name string) error {
 	patience, cancel := context.WithTimeout(ctx, c.patience)
 	defer cancel()
 	return retry(patience, func() (bool, error) {
 		_, err := c.asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 			AutoScalingGroupName: aws.String(name), ForceDelete: aws.Bool(true)})
+		if err == nil {
+			return false, nil
+		}
+		if leaving, derr := c.groupLeaving(ctx, name); derr == nil && leaving {
+			return false, nil
+		}
 		var inUse *astypes.ResourceInUseFault
 		var active *astypes.ScalingActivityInProgressFault
 		var contention *astypes.ResourceContentionFault
 		return errors.As(err, &inUse) || errors.As(err, &active) || errors.As(err, &contention), err
 	})
+}
+
+// groupLeaving tells whether a group is gone or being deleted: not listed, or
+// listed with Status DeleteInProgress.
+func (c *Cleaner) groupLeaving(ctx context.Context, name string) (bool, error) {
+	out, err := c.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return false, err
+	}
+	return !slices.ContainsFunc(out.AutoScalingGroups, func(g astypes.AutoScalingGroup) bool {
+		return aws.ToString(g.AutoScalingGroupName) == name && aws.ToString(g.Status) != DeleteInProgress
+	}), nil
 }
 
 // removeImage deregisters an AMI with its snapshots; a snapshot EC2 did not
@@ -179,7 +220,8 @@ func retry(patience context.Context, f func() (again bool, err error)) error {
 }
 
 // List finds what carries TagKey: with run's value, or, run "", any value
-// (every run's leftovers). Terminated instances are left out.
+// (every run's leftovers). Terminated instances and groups being deleted are
+// left out.
 func (c *Cleaner) List(ctx context.Context, run string) ([]Resource, error) {
 	var out []Resource
 	var errs []error
@@ -253,6 +295,9 @@ func (c *Cleaner) listGroups(ctx context.Context, run string) ([]Resource, error
 			return out, err
 		}
 		for _, g := range page.AutoScalingGroups {
+			if aws.ToString(g.Status) == DeleteInProgress {
+				continue // on its way out, with its instances: nothing left to do
+			}
 			out = append(out, Resource{Group, aws.ToString(g.AutoScalingGroupName), groupRun(g.Tags)})
 		}
 	}

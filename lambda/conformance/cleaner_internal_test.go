@@ -20,7 +20,7 @@ func TestGone(t *testing.T) {
 		{"instance not found", Instance, apiErr("InvalidInstanceID.NotFound"), true},
 		{"AMI already deregistered", Image, apiErr("InvalidAMIID.Unavailable"), true},
 		{"parameter not found", Parameter, apiErr("ParameterNotFound"), true},
-		{"group name not found", Group, apiErr("ValidationError"), true},
+		{"a validation error is not taken for a missing group", Group, apiErr("ValidationError"), false},
 		{"a validation error is not a missing template", Template, apiErr("ValidationError"), false},
 		{"snapshot in use stays an error", Snapshot, apiErr("InvalidSnapshot.InUse"), false},
 		{"throttled stays an error", Instance, apiErr("RequestLimitExceeded"), false},
@@ -69,6 +69,34 @@ func TestRetry(t *testing.T) {
 		})
 		if err != nil || calls != 2 {
 			t.Errorf("got %v after %d calls, want success after 2", err, calls)
+		}
+	})
+}
+
+// TestBound: a wait ends at its own limit, or the cleanup margin before go
+// test's -timeout, whichever comes first; without a -timeout, at its limit.
+func TestBound(t *testing.T) {
+	past := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	t.Run("no -timeout: the wait's own limit", func(t *testing.T) {
+		ctx, cancel := bound(context.Background(), time.Hour, time.Time{}, false, 10*time.Minute)
+		defer cancel()
+		if d, ok := ctx.Deadline(); ctx.Err() != nil || !ok || !d.Before(far) {
+			t.Errorf("got deadline %v (%v), ended %v; want the hour's, not ended", d, ok, ctx.Err())
+		}
+	})
+	t.Run("-timeout first: the margin before it", func(t *testing.T) {
+		ctx, cancel := bound(context.Background(), time.Hour, past, true, 10*time.Minute)
+		defer cancel()
+		if d, _ := ctx.Deadline(); ctx.Err() == nil || !d.Equal(past.Add(-10*time.Minute)) {
+			t.Errorf("got deadline %v, ended %v; want %v, ended", d, ctx.Err(), past.Add(-10*time.Minute))
+		}
+	})
+	t.Run("the wait's limit first", func(t *testing.T) {
+		ctx, cancel := bound(context.Background(), time.Hour, far, true, 10*time.Minute)
+		defer cancel()
+		if d, _ := ctx.Deadline(); ctx.Err() != nil || !d.Before(far.Add(-10*time.Minute)) {
+			t.Errorf("got deadline %v, ended %v; want the hour's, not ended", d, ctx.Err())
 		}
 	})
 }

@@ -41,7 +41,15 @@
 // parameters also live under /amibump-conformance/<run id>/) and removed by
 // a Cleaner: each resource when the test that made it ends, passed or failed
 // (t.Cleanup), and by tag when the run starts (every earlier run's leftovers)
-// and ends (this run's). TestSweepAfterFailure runs the real account's harness
+// and ends (this run's). A run that reaches go test's -timeout panics without
+// running t.Cleanup (golang/go#42217), so every wait ends Patience.Cleanup
+// before it (10 minutes in a real account, whose README command gives
+// -timeout 60m) and every cleanup SweepReserve before it, leaving the closing
+// sweep the rest. Auto Scaling deletes a group asynchronously: the Cleaner
+// counts a group gone when it is not listed or its Status is "Delete in
+// progress", and its sweep leaves such a group to Auto Scaling. The Teardown
+// subtest checks the answers the Cleaner relies on.
+// TestSweepAfterFailure runs the real account's harness
 // against awssim in a child process that fails midway, and checks that nothing
 // tagged is left and nothing untagged was touched. AMIBUMP_CONFORMANCE=sweep
 // removes every run's leftovers from an account and makes nothing.

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -72,6 +73,29 @@ type Patience struct {
 	// version before an aws:ec2:image write: 0 on the fake, minutes in a real
 	// account (AWS gives no bound).
 	Validated time.Duration
+	// Cleanup is kept free before go test's -timeout for the cleanups and the
+	// closing sweep: every wait of the run ends that long before it. A run that
+	// reaches -timeout panics without running t.Cleanup (golang/go#42217) and
+	// would leave everything it made behind.
+	Cleanup time.Duration
+}
+
+// within returns the context of a wait of at most d by t, which also ends
+// p.Cleanup before go test's -timeout.
+func within(t *testing.T, p Patience, d time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := t.Deadline()
+	return bound(t.Context(), d, deadline, ok, p.Cleanup)
+}
+
+// bound is parent for at most d, ending margin before deadline when there is
+// one (ok).
+func bound(parent context.Context, d time.Duration, deadline time.Time, ok bool, margin time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, d)
+	if !ok {
+		return ctx, cancel
+	}
+	ctx, cancelDeadline := context.WithDeadline(ctx, deadline.Add(-margin))
+	return ctx, func() { cancelDeadline(); cancel() }
 }
 
 // ModeVariable opts in to running the suite against a real account.

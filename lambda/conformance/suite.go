@@ -26,6 +26,10 @@ type suite struct {
 	eb  *eventbridge.Client
 	ssm *ssm.Client
 	p   Patience
+
+	run   *testing.T      // the whole run's test
+	image *ec2types.Image // Images' AMI, once available: Teardown removes it
+	gone  string          // GoneInstance's instance, terminated
 }
 
 // Run runs every behaviour of the contract against h, one subtest each, in
@@ -34,10 +38,11 @@ type suite struct {
 func Run(t *testing.T, h Harness) {
 	cfg := h.Config()
 	s := &suite{h: h, ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), eb: eventbridge.NewFromConfig(cfg),
-		ssm: ssm.NewFromConfig(cfg), p: h.Patience()}
+		ssm: ssm.NewFromConfig(cfg), p: h.Patience(), run: t}
 	t.Run("ImageNames", s.imageNames)
 	t.Run("Images", s.images)
 	t.Run("GoneInstance", s.goneInstance)
+	t.Run("Teardown", s.teardown)
 	t.Run("SourceVersion", s.sourceVersion)
 	t.Run("ClientToken", s.clientToken)
 	t.Run("VersionNumbers", s.versionNumbers)
@@ -69,13 +74,19 @@ func (s *suite) tags(name string, rts ...ec2types.ResourceType) []ec2types.TagSp
 // when t ends.
 func (s *suite) createImage(t *testing.T, instance, name string, dryRun bool) (string, error) {
 	t.Helper()
+	return s.createImageFor(t, t, instance, name, dryRun)
+}
+
+// createImageFor is createImage whose AMI the cleaner removes when owner ends.
+func (s *suite) createImageFor(t *testing.T, owner testing.TB, instance, name string, dryRun bool) (string, error) {
+	t.Helper()
 	out, err := s.ec2.CreateImage(t.Context(), &ec2.CreateImageInput{InstanceId: aws.String(instance), Name: aws.String(name),
 		NoReboot: aws.Bool(true), DryRun: aws.Bool(dryRun),
 		TagSpecifications: s.tags(name, ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot)})
 	if err != nil {
 		return "", err
 	}
-	s.h.Cleaner().Track(t, Resource{Image, aws.ToString(out.ImageId), s.h.Run()})
+	s.h.Cleaner().Track(owner, Resource{Image, aws.ToString(out.ImageId), s.h.Run()})
 	return aws.ToString(out.ImageId), nil
 }
 
@@ -103,7 +114,7 @@ func wantCode(t *testing.T, err error, codes ...string) {
 // reads may lag its writes (at once on the fake), and fails t with its last error.
 func (s *suite) eventually(t *testing.T, read func(ctx context.Context) error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), s.p.ReadLag)
+	ctx, cancel := within(t, s.p, s.p.ReadLag)
 	defer cancel()
 	delay := s.p.Poll
 	for {
@@ -132,12 +143,12 @@ func (s *suite) imageNames(t *testing.T) {
 
 // images follows one AMI through its life: pending, a second CreateImage with
 // its name, available (the ImageAvailable waiter), its tagged snapshots, the
-// launch template versions DescribeImageReferences searches, an SSM parameter
-// of data type aws:ec2:image that holds it, and DeregisterImage with
-// DeleteAssociatedSnapshots.
+// launch template versions DescribeImageReferences searches, and an SSM
+// parameter of data type aws:ec2:image that holds it; Teardown removes it
+// (the AMI is the run's until then).
 func (s *suite) images(t *testing.T) {
 	name := s.name("image")
-	id, err := s.createImage(t, s.h.Instance(t), name, false)
+	id, err := s.createImageFor(t, s.run, s.h.Instance(t), name, false)
 	if err != nil {
 		t.Fatalf("create image: %v", err)
 	}
@@ -161,7 +172,7 @@ func (s *suite) images(t *testing.T) {
 	t.Run("Snapshots", func(t *testing.T) { s.imageSnapshots(t, img) })
 	t.Run("References", func(t *testing.T) { s.imageReferences(t, id) })
 	t.Run("Parameter", func(t *testing.T) { s.imageParameter(t, id) })
-	t.Run("Deregister", func(t *testing.T) { s.deregister(t, img) })
+	s.image = &img
 }
 
 // waitAvailable lets the AMI's time pass and waits with the SDK's ImageAvailable waiter.
@@ -174,7 +185,9 @@ func (s *suite) waitAvailable(t *testing.T, id string) ec2types.Image {
 	w := ec2.NewImageAvailableWaiter(s.ec2, func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = s.p.Poll, max(s.p.Poll, 15*time.Second)
 	})
-	out, err := w.WaitForOutput(t.Context(), &ec2.DescribeImagesInput{ImageIds: []string{id}}, s.p.Image)
+	ctx, cancel := within(t, s.p, s.p.Image)
+	defer cancel()
+	out, err := w.WaitForOutput(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}}, s.p.Image)
 	if err != nil {
 		t.Fatalf("wait for %s to be available within %s: %v", id, s.p.Image, err)
 	}
@@ -290,7 +303,8 @@ func (s *suite) deregister(t *testing.T, img ec2types.Image) {
 // parameter. The other states (pending, shutting-down, and stopping, which is
 // imaged) last seconds in a real account: they stay in awsfake's tests.
 func (s *suite) goneInstance(t *testing.T) {
-	_, err := s.createImage(t, s.h.GoneInstance(t), s.name("gone"), false)
+	s.gone = s.h.GoneInstance(t)
+	_, err := s.createImage(t, s.gone, s.name("gone"), false)
 	wantCode(t, err, "InvalidParameterValue")
 }
 

@@ -140,7 +140,7 @@ func (s *suite) validated(t *testing.T, name, value string, before, want int64) 
 		}
 		s.h.Elapse(s.p.Validation)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), s.p.Validated)
+	ctx, cancel := within(t, s.p, s.p.Validated)
 	defer cancel()
 	delay := s.p.Poll
 	for {
@@ -213,7 +213,7 @@ func (s *suite) parameterRefresh(t *testing.T, name string) {
 // Advanced never goes back to Standard (asked for: ValidationException; by
 // default: refused, or kept Advanced where the default is
 // Intelligent-Tiering); PutParameter answers the tier, GetParameterHistory
-// tells each version's. The parameter is Advanced for the few seconds until
+// tells each version's, DescribeParameters the parameter's now. The parameter is Advanced for the few seconds until
 // this test ends (Advanced parameters cost US$0.05 a month, prorated hourly).
 func (s *suite) parameterTiers(t *testing.T) {
 	name := s.parameter("tiers")
@@ -264,5 +264,13 @@ func (s *suite) parameterTiers(t *testing.T) {
 			return fmt.Errorf("history of %s: got tiers %v, want %v", name, got, tiers)
 		}
 		return nil
+	})
+	s.eventually(t, func(ctx context.Context) error {
+		out, err := s.ssm.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+			{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{name}}}})
+		if err == nil && (len(out.Parameters) != 1 || out.Parameters[0].Tier != ssmtypes.ParameterTierAdvanced) {
+			err = fmt.Errorf("DescribeParameters of %s: got %+v, want it with tier Advanced", name, out.Parameters)
+		}
+		return err
 	})
 }

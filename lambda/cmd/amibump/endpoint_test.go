@@ -59,7 +59,7 @@ func overTheLocalEndpoint(t *testing.T, w *world) func(args ...string) (code int
 	t.Setenv("AWS_PROFILE", "")
 	return func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, sdkClients, w.cloud.Clock().Now, withScope(w.scope))
+		code := run(context.Background(), args, func(k string) string { return w.env[k] }, &out, &errOut, newSDK().clients, w.cloud.Clock().Now, withScope(w.scope))
 		return code, out.String(), errOut.String()
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,40 +34,75 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sdkClients, time.Now, withSSM(sdkSSM), withStdin(os.Stdin), withScope(sdkScope)) //nolint:forbidigo // the production clock
+	s := newSDK()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withSSM(s.ssm), withStdin(os.Stdin), withScope(s.scope)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }
 
-// sdkClients builds the SDK clients from the standard credential and region
-// chain (environment, shared config and credentials files, SSO, web identity,
-// container and instance roles), with --profile and --region on top.
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK.
-func sdkClients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+// stsTimeout bounds the account lookup of the headers: an STS endpoint that
+// cannot be reached must not hold up the command.
+const stsTimeout = 5 * time.Second
+
+// sdk builds the SDK configuration once per profile and region, from the
+// standard credential and region chain (environment, shared config and
+// credentials files, SSO, web identity, container and instance roles), with
+// --profile and --region on top, and makes every client of the command from
+// it: one credentials cache, so an assumed role or an SSO token is fetched
+// once, not once per client. AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
+// are honoured by the SDK.
+type sdk struct {
+	mu         sync.Mutex
+	configs    map[[2]string]aws.Config
+	stsTimeout time.Duration
+}
+
+func newSDK() *sdk { return &sdk{configs: map[[2]string]aws.Config{}, stsTimeout: stsTimeout} }
+
+// config is the SDK configuration for a profile and region, loaded on first use.
+func (s *sdk) config(ctx context.Context, profile, region string) (aws.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := [2]string{profile, region}
+	if cfg, ok := s.configs[key]; ok {
+		return cfg, nil
+	}
 	cfg, err := loadConfig(ctx, profile, region)
+	if err == nil {
+		s.configs[key] = cfg
+	}
+	return cfg, err
+}
+
+// clients builds the EC2, Auto Scaling and EventBridge clients.
+func (s *sdk) clients(ctx context.Context, profile, region string) (bump.EC2, bump.AutoScaling, bump.Events, error) {
+	cfg, err := s.config(ctx, profile, region)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), nil
 }
 
-// sdkSSM builds the Systems Manager client the same way.
-func sdkSSM(ctx context.Context, profile, region string) (bump.SSM, error) {
-	cfg, err := loadConfig(ctx, profile, region)
+// ssm builds the Systems Manager client.
+func (s *sdk) ssm(ctx context.Context, profile, region string) (bump.SSM, error) {
+	cfg, err := s.config(ctx, profile, region)
 	if err != nil {
 		return nil, err
 	}
 	return ssm.NewFromConfig(cfg), nil
 }
 
-// sdkScope reads the account of the credentials (STS GetCallerIdentity, which
-// needs no permission) and the region the clients use, for the headers; ""
-// for what it cannot read.
-func sdkScope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
-	cfg, err := loadConfig(ctx, profile, region)
+// scope reads the account of the credentials (STS GetCallerIdentity, which
+// needs no permission, within stsTimeout) and the region the clients use, for
+// the headers; "" for what it cannot read (STS unreachable, or not activated
+// in the region).
+func (s *sdk) scope(ctx context.Context, profile, region string) (account, resolvedRegion string) {
+	cfg, err := s.config(ctx, profile, region)
 	if err != nil {
 		return "", region
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.stsTimeout)
+	defer cancel()
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", cfg.Region

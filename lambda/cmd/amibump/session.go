@@ -53,8 +53,13 @@ func (c *cli) where(ctx context.Context) string {
 		return ""
 	}
 	account, region := c.scope(ctx, c.flags.profile, c.flags.region)
-	return fmt.Sprintf("account %s, region %s", cmp.Or(account, "unknown (STS GetCallerIdentity did not answer)"), cmp.Or(region, "(unknown)"))
+	return fmt.Sprintf("account %s, region %s", cmp.Or(account, unknownAccount), cmp.Or(region, "(unknown)"))
 }
+
+// unknownAccount is the header's account when STS GetCallerIdentity gave none:
+// no answer within its bound (STS unreachable from here), or a refusal (STS
+// not activated in the region, credentials STS does not take).
+const unknownAccount = "unknown (STS GetCallerIdentity gave no answer: unreachable from here, or not activated in this region)"
 
 // withTimeout bounds ctx by --timeout (none when it is 0).
 func withTimeout(ctx context.Context, a awsFlags) (context.Context, context.CancelFunc) {
