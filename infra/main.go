@@ -2,7 +2,7 @@
 // run it (see cdk.json). It reads the settings from the context, validates them
 // and builds the stack Amibump with the amibump construct, for one account and
 // region; and, when orgTargets is set, the stack AmibumpOrg, the organisation's
-// StackSet of the same construct (README, "An organisation").
+// StackSet of the same construct.
 package main
 
 import (

@@ -11,7 +11,7 @@ import (
 	"github.com/amibump/amibump/infra/amibump"
 )
 
-// The settings of the custom stack (settings_test.go) that reach other accounts.
+// The settings of the custom stack (customStack) that reach other accounts.
 const (
 	ciOrg      = "o-a1b2c3d4e5"
 	opsAccount = "111122223333"

@@ -62,13 +62,13 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	a := &Amibump{Construct: this}
-	newBus(this, a, props)                            // bus.go: bus, CI policy, archive, schema
-	newFunction(this, a, props)                       // function.go: function, role, queues, logs
-	newTriggers(this, a, props)                       // triggers.go: the three rules
-	newAlarms(this, a, props)                         // alarms.go: topic, alarms
-	newDashboard(this, a)                             // dashboard.go: metrics and alarm states
-	a.ReadOnlyRole = newReadOnlyRole(this, props)     // readonly.go: amibump-readonly
-	a.ResultsRule = newResultsForward(this, a, props) // results.go: bump-finished to resultsBusArn
+	newBus(this, a, props)                            // bus, CI policy, archive, schema
+	newFunction(this, a, props)                       // function, role, queues, logs
+	newTriggers(this, a, props)                       // the three rules
+	newAlarms(this, a, props)                         // topic, alarms
+	newDashboard(this, a)                             // metrics and alarm states
+	a.ReadOnlyRole = newReadOnlyRole(this, props)     // amibump-readonly, for readOnlyTrust
+	a.ResultsRule = newResultsForward(this, a, props) // bump-finished results to resultsBusArn
 	outputs(this, a)
 	suppressions(a, props)
 	return a

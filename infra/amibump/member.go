@@ -21,7 +21,7 @@ import (
 
 // The member template's parameters: the StackSet sets each for every
 // account; update-stack-instances --parameter-overrides changes them for
-// some (README, "An organisation").
+// some (update-stack-instances --parameter-overrides).
 const (
 	// ParamCodeBucketPrefix: the code buckets' name without the region; the
 	// member reads its code from <prefix>-<its region>.

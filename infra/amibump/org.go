@@ -99,7 +99,7 @@ const (
 // props. The member stack's template is published as an asset of scope's
 // stack (TemplateURL: it is beyond TemplateBody's 51,200 bytes); the
 // function's code is not: the member reads it from the bucket of its own
-// region, which `make publish-code` fills (README, "An organisation").
+// region, which `make publish-code` fills.
 func NewOrg(scope constructs.Construct, id string, props *OrgProps) *Org {
 	if err := props.Validate(); err != nil {
 		panic(fmt.Sprintf("amibump: invalid organisation settings:\n%v", err))

@@ -10,9 +10,8 @@ import (
 // account, so that `amibump status --accounts` can assume it by name.
 const ReadOnlyRoleName = "amibump-readonly"
 
-// ReadOnlyActions are exactly the calls `amibump status` makes
-// (lambda/cmd/amibump/status.go, its statusEC2 and statusAutoScaling
-// interfaces): none of them supports resource-level permissions. status reads
+// ReadOnlyActions are exactly the calls `amibump status` makes (the
+// interfaces the command gives it, statusEC2 and statusAutoScaling): none of them supports resource-level permissions. status reads
 // no SSM parameter (a resolve:ssm: template is shown unresolved), and the
 // account of the credentials comes from sts:GetCallerIdentity, which needs no
 // permission.
