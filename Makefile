@@ -8,6 +8,9 @@ CDK_VERSION   := 2.1148.1
 TOOLS         := $(CURDIR)/.cache/bin
 CDK           := $(CURDIR)/.cache/cdk/node_modules/.bin/cdk
 CDK_ARGS      ?=
+# The stack synth, diff, deploy and destroy act on: Amibump (one account and region), or
+# AmibumpOrg (the organisation's StackSet; the app has it when orgTargets is set).
+STACK         ?= Amibump
 # Node.js runs the CDK CLI and, through jsii, the CDK app (synth, the infra tests): 22 or 24,
 # the LTS lines the CDK supports. On a machine whose node is older, `make node` installs
 # Node.js $(NODE_VERSION) from the npm registry (the "node" package) into .cache/node, and
@@ -34,7 +37,7 @@ DIST          ?= dist
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 SHA256SUM     := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
 
-.PHONY: help build cli release test fuzz demo sim bench lint cfn-lint tools node synth diff deploy destroy bootstrap
+.PHONY: help build cli release test fuzz demo sim bench lint cfn-lint tools node synth diff deploy destroy bootstrap publish-code
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -94,14 +97,17 @@ cfn-lint: node ## synthesize for us-east-1 and cn-north-1 and lint both template
 synth: node $(CDK) ## synthesize the stack into cdk.out (builds the function; CDK_ARGS="-c key=value")
 	$(CDK) synth $(CDK_ARGS)
 
-diff: node $(CDK) ## show what deploy would change in the current account and region
-	$(CDK) diff $(CDK_ARGS)
+diff: node $(CDK) ## show what deploy would change in the current account and region (STACK=AmibumpOrg: the organisation's)
+	$(CDK) diff $(STACK) $(CDK_ARGS)
 
-deploy: node $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …")
-	$(CDK) deploy $(CDK_ARGS)
+deploy: node $(CDK) ## deploy the stack to the current account and region (CDK_ARGS="-c key=value …"; STACK=AmibumpOrg: the organisation's)
+	$(CDK) deploy $(STACK) $(CDK_ARGS)
 
 destroy: node $(CDK) ## delete the stack from the current account and region (README: Uninstalling says what survives)
-	$(CDK) destroy $(CDK_ARGS)
+	$(CDK) destroy $(STACK) $(CDK_ARGS)
+
+publish-code: ## the function's zip of AmibumpOrg (after make synth) into amibump-code-ACCOUNT-REGION of each of REGIONS=r1,r2 (README: An organisation)
+	REGIONS="$(REGIONS)" infra/publish-code.sh
 
 bootstrap: node $(CDK) ## once per account and region before the first deploy: the CDK's bootstrap stack (CDK_ARGS=aws://ACCOUNT/REGION to name them)
 	$(CDK) bootstrap $(CDK_ARGS)

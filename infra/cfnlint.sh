@@ -2,10 +2,13 @@
 # Synthesizes the stack once per region the project lints, as `cdk synth` does
 # (cdk.json's context, the CLI's region), and runs cfn-lint on each template.
 # Fails on any error or warning that infra/cfn-lint.yaml does not suppress.
-#   us-east-1   with kmsKeyArns, ciPrincipals, restrictDeployEvents and a
-#               reservedConcurrency set, so the KMS statements, the bus policies
-#               and the reservation are linted too
+#   us-east-1   with kmsKeyArns, ciPrincipals, restrictDeployEvents, a
+#               reservedConcurrency, ciOrgId, readOnlyTrust and resultsBusArn set,
+#               so the KMS statements, the bus policies, the reservation, the
+#               read-only role and the results rule are linted too
 #   cn-north-1  the defaults, in the aws-cn partition
+# both with orgTargets, so the organisation's stack (AmibumpOrg) and the member
+# template its StackSet deploys are linted as well.
 # and the README's CloudFormation example (testdata/iac/launch-template.yaml).
 # Needs cfn-lint (PYENV_VERSION=3.11.7 cfn-lint; the version CI uses: 1.51).
 set -euo pipefail
@@ -31,16 +34,22 @@ print(json.dumps(c))' "$overrides")
 mkdir -p "$out"
 status=0
 for region in us-east-1 cn-north-1; do
-	overrides='{}'
+	overrides='{"orgTargets": {"organizationalUnitIds": ["ou-ab12-cd34ef56"], "regions": ["cn-north-1", "cn-northwest-1"]}}'
 	if [ "$region" = us-east-1 ]; then
 		overrides="{\"kmsKeyArns\": [\"$example_key\"], \"ciPrincipals\": [\"210987654321\", \"arn:aws:iam::123456789012:role/jenkins\"],
-			\"restrictDeployEvents\": true, \"reservedConcurrency\": 5}"
+			\"restrictDeployEvents\": true, \"reservedConcurrency\": 5, \"ciOrgId\": \"o-a1b2c3d4e5\",
+			\"readOnlyTrust\": [\"210987654321\", \"o-a1b2c3d4e5\"],
+			\"resultsBusArn\": \"arn:aws:events:eu-west-1:210987654321:event-bus/amibump-results\",
+			\"orgTargets\": {\"organizationalUnitIds\": [\"ou-ab12-cd34ef56\"], \"regions\": [\"us-east-1\", \"eu-west-1\"]}}"
 	fi
 	echo "cfn-lint: synthesizing for $region"
 	synth "$region" "$overrides"
-	echo "cfn-lint: linting $out/$region/Amibump.template.json"
-	cfn-lint --config-file infra/cfn-lint.yaml --regions "$region" --non-zero-exit-code warning \
-		-- "$out/$region/Amibump.template.json" || status=1
+	for template in "$out/$region/Amibump.template.json" "$out/$region/AmibumpOrg.template.json" \
+		"$out/$region/member-AmibumpOrg-Org/AmibumpMember.template.json"; do
+		echo "cfn-lint: linting $template"
+		cfn-lint --config-file infra/cfn-lint.yaml --regions "$region" --non-zero-exit-code warning \
+			-- "$template" || status=1
+	done
 done
 # The CloudFormation example of a launch template wired to amibump's SSM
 # parameter, which the README shows.

@@ -17,7 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
-	"restrictDeployEvents",
+	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -64,6 +64,8 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("alarmEmail", str(&p.AlarmEmail))
 	set("logLevel", str(&p.LogLevel))
 	set("ssmParameterPrefix", str(&p.SSMParameterPrefix))
+	set("ciOrgId", str(&p.CIOrgID))
+	set("resultsBusArn", str(&p.ResultsBusARN))
 	p.LogLevel = strings.ToUpper(p.LogLevel)
 	set("archiveRetentionDays", num(&p.ArchiveRetentionDays))
 	set("reconcileMinutes", num(&p.ReconcileMinutes))
@@ -72,6 +74,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("restrictDeployEvents", func(v any) (err error) { p.RestrictDeployEvents, err = boolean(v); return err })
 	set("ciPrincipals", list("account ids and role ARNs", &p.CIPrincipals))
 	set("kmsKeyArns", list("KMS key ARNs", &p.KMSKeyARNs))
+	set("readOnlyTrust", list("account ids or an organisation id", &p.ReadOnlyTrust))
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -190,11 +193,11 @@ func unknownKeys(context any) error {
 	}
 	var errs []error
 	for key := range all {
-		if slices.Contains(contextKeys, key) || strings.HasPrefix(key, "@") || strings.HasPrefix(key, "aws:") || strings.HasPrefix(key, "cdk") ||
+		if slices.Contains(contextKeys, key) || slices.Contains(orgKeys, key) || strings.HasPrefix(key, "@") || strings.HasPrefix(key, "aws:") || strings.HasPrefix(key, "cdk") ||
 			strings.HasPrefix(key, "availability-zones:") || strings.Contains(key, ":") {
 			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: not a setting amibump knows; the settings are %s", key, strings.Join(contextKeys, ", ")))
+		errs = append(errs, fmt.Errorf("%s: not a setting amibump knows; the settings are %s", key, strings.Join(append(slices.Clone(contextKeys), orgKeys...), ", ")))
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)

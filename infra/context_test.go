@@ -52,6 +52,12 @@ func TestContextValues(t *testing.T) {
 			func(p *amibump.Props) { p.ArchiveRetentionDays, p.ReconcileMinutes, p.LogRetentionDays = 0, 5, 30 }},
 		{"numbers from cdk.json", map[string]any{"archiveRetentionDays": 365.0, "reconcileMinutes": 15.0, "logRetentionDays": 0.0},
 			func(p *amibump.Props) { p.ArchiveRetentionDays, p.ReconcileMinutes, p.LogRetentionDays = 365, 15, 0 }},
+		{"the accounts settings", map[string]any{"ciOrgId": " o-a1b2c3d4e5 ", "readOnlyTrust": "210987654321, o-a1b2c3d4e5",
+			"resultsBusArn": "arn:aws-cn:events:cn-north-1:210987654321:event-bus/amibump-results"},
+			func(p *amibump.Props) {
+				p.CIOrgID, p.ReadOnlyTrust = "o-a1b2c3d4e5", []string{"210987654321", "o-a1b2c3d4e5"}
+				p.ResultsBusARN = "arn:aws-cn:events:cn-north-1:210987654321:event-bus/amibump-results"
+			}},
 		{"ciPrincipals as a JSON list", map[string]any{"ciPrincipals": []any{"123456789012", "arn:aws:iam::123456789012:role/ci"}},
 			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "arn:aws:iam::123456789012:role/ci"} }},
 		{"ciPrincipals as a JSON string from -c", map[string]any{"ciPrincipals": `["123456789012", "arn:aws-cn:iam::123456789012:role/ci"]`},
@@ -146,6 +152,13 @@ func TestBadContextValues(t *testing.T) {
 		{"alarmEmail with a name", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, []string{"alarmEmail"}},
 		{"logRetentionDays not allowed by CloudWatch", map[string]any{"logRetentionDays": "45"}, []string{"logRetentionDays", "45", "30, 60, 90"}},
 		{"logLevel", map[string]any{"logLevel": "verbose"}, []string{"logLevel", `"VERBOSE"`, "DEBUG, INFO"}},
+		{"ciOrgId an account", map[string]any{"ciOrgId": "123456789012"}, []string{"ciOrgId", `"123456789012"`, "AWS Organizations id such as o-"}},
+		{"ciOrgId a root id", map[string]any{"ciOrgId": "r-ab12"}, []string{"ciOrgId", "o-a1b2c3d4e5"}},
+		{"readOnlyTrust a role ARN", map[string]any{"readOnlyTrust": "arn:aws:iam::123456789012:role/ops"}, []string{"readOnlyTrust", "12-digit account ids or an AWS Organizations id"}},
+		{"readOnlyTrust two organisations", map[string]any{"readOnlyTrust": "o-a1b2c3d4e5,o-f6g7h8i9j0"}, []string{"readOnlyTrust", `"o-f6g7h8i9j0"`, "at most one organisation id"}},
+		{"readOnlyTrust not strings", map[string]any{"readOnlyTrust": []any{1.0}}, []string{"readOnlyTrust", "want a string"}},
+		{"resultsBusArn a name", map[string]any{"resultsBusArn": "results"}, []string{"resultsBusArn", `"results"`, "event bus ARN (arn:<partition>:events:"}},
+		{"resultsBusArn a rule ARN", map[string]any{"resultsBusArn": "arn:aws:events:us-east-1:123456789012:rule/x"}, []string{"resultsBusArn", "event-bus/<name>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +202,18 @@ func TestUnknownContextKeys(t *testing.T) {
 	err := unknownKeys(&typo)
 	if err == nil || !strings.Contains(err.Error(), "reconcileMinute: not a setting amibump knows") || !strings.Contains(err.Error(), "reconcileMinutes") {
 		t.Errorf("typo: got %v, want an error naming the key and the settings", err)
+	}
+}
+
+// Every setting has its row in the README's Settings table.
+func TestREADMEListsEverySetting(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range append(append([]string{}, contextKeys...), orgKeys...) {
+		if !strings.Contains(string(raw), "\n| `"+key+"` |") {
+			t.Errorf("the README's Settings table has no row for %s", key)
+		}
 	}
 }

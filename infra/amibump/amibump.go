@@ -44,6 +44,12 @@ type Amibump struct {
 	// Schema is the deploy-finished event's JSON Schema in the registry
 	// named after the bus, shown by the EventBridge console.
 	Schema awseventschemas.CfnSchema
+	// ReadOnlyRole is amibump-readonly, what amibump status needs, for the
+	// principals of readOnlyTrust; nil when that is empty.
+	ReadOnlyRole awsiam.Role
+	// ResultsRule forwards bump-finished events to resultsBusArn; nil when
+	// that is empty.
+	ResultsRule awsevents.Rule
 }
 
 // New adds amibump to scope. It panics (as CDK constructs do) when props are
@@ -56,11 +62,13 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	a := &Amibump{Construct: this}
-	newBus(this, a, props)      // bus, CI policy, archive, schema
-	newFunction(this, a, props) // function, role, queues, logs
-	newTriggers(this, a, props) // a rule per event kind
-	newAlarms(this, a, props)   // topic, alarms
-	newDashboard(this, a)       // metrics and alarm states
+	newBus(this, a, props)                            // bus, CI policy, archive, schema
+	newFunction(this, a, props)                       // function, role, queues, logs
+	newTriggers(this, a, props)                       // a rule per event kind
+	newAlarms(this, a, props)                         // topic, alarms
+	newDashboard(this, a)                             // metrics and alarm states
+	a.ReadOnlyRole = newReadOnlyRole(this, props)     // amibump-readonly, for readOnlyTrust
+	a.ResultsRule = newResultsForward(this, a, props) // bump-finished results to resultsBusArn
 	outputs(this, a)
 	suppressions(a, props)
 	return a

@@ -25,6 +25,9 @@ func newBus(scope constructs.Construct, a *Amibump, props *Props) {
 	if len(props.CIPrincipals) > 0 {
 		a.Bus.AddToResourcePolicy(ciPutEvents(a.Bus, props))
 	}
+	if props.CIOrgID != "" {
+		a.Bus.AddToResourcePolicy(orgPutEvents(a.Bus, props))
+	}
 	if props.RestrictDeployEvents {
 		a.Bus.AddToResourcePolicy(onlyCIPutsDeployEvents(a.Bus, props))
 	}
@@ -50,6 +53,27 @@ func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 		Resources:  jsii.Strings(*bus.EventBusArn()),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{
+				"events:source":      props.CISource,
+				"events:detail-type": event.DeployFinished,
+			},
+		},
+	})
+}
+
+// orgPutEvents lets every principal of the ciOrgId organisation put
+// deploy-finished events of the CI source on the bus, and nothing else: the
+// conditions of ciPutEvents, and aws:PrincipalOrgID. With
+// restrictDeployEvents, onlyCIPutsDeployEvents still denies those of the
+// organisation's principals that are not ciPrincipals: a Deny wins.
+func orgPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("OrgPutDeployFinished"),
+		Actions:    jsii.Strings("events:PutEvents"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Resources:  jsii.Strings(*bus.EventBusArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"aws:PrincipalOrgID": props.CIOrgID,
 				"events:source":      props.CISource,
 				"events:detail-type": event.DeployFinished,
 			},

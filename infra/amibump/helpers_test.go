@@ -69,26 +69,10 @@ func functionSource(testing.TB) string { return "../../lambda" }
 // synth builds a stack as the app does, with cdk.json's feature flags, with
 // cdk-nag's AwsSolutions checks applied.
 func synth(t testing.TB, props amibump.Props, env *awscdk.Environment) (*synthesized, error) {
-	raw, err := os.ReadFile("../../cdk.json")
+	app, err := testApp()
 	if err != nil {
 		return nil, err
 	}
-	var cdkJSON struct{ Context map[string]any }
-	if err := json.Unmarshal(raw, &cdkJSON); err != nil {
-		return nil, fmt.Errorf("cdk.json: %w", err)
-	}
-	dir, err := os.MkdirTemp(outdir, "cdk.out-")
-	if err != nil {
-		return nil, err
-	}
-	flags := map[string]any{}
-	for k, v := range cdkJSON.Context {
-		if strings.HasPrefix(k, "@") { // feature flags; settings come from props
-			flags[k] = v
-		}
-	}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags, Outdir: jsii.String(dir)})
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	stack := awscdk.NewStack(app, jsii.String("Amibump"), &awscdk.StackProps{Env: env})
 	var s synthesized
 	err = func() (err error) {
@@ -113,6 +97,32 @@ func synth(t testing.TB, props amibump.Props, env *awscdk.Environment) (*synthes
 		return nil, err
 	}
 	return &s, nil
+}
+
+// testApp is an app as the CDK CLI runs it, with cdk.json's feature flags,
+// cdk-nag's AwsSolutions checks applied, writing into a directory of its own.
+func testApp() (awscdk.App, error) {
+	raw, err := os.ReadFile("../../cdk.json")
+	if err != nil {
+		return nil, err
+	}
+	var cdkJSON struct{ Context map[string]any }
+	if err := json.Unmarshal(raw, &cdkJSON); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	dir, err := os.MkdirTemp(outdir, "cdk.out-")
+	if err != nil {
+		return nil, err
+	}
+	flags := map[string]any{}
+	for k, v := range cdkJSON.Context {
+		if strings.HasPrefix(k, "@") { // feature flags; settings come from props
+			flags[k] = v
+		}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags, Outdir: jsii.String(dir)})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return app, nil
 }
 
 // once synthesizes on first use and fails every test that needs it if synth failed.

@@ -50,6 +50,19 @@ type Props struct {
 	// aws:PrincipalArn in the bus's policy); false: any principal of this
 	// account with events:PutEvents on the bus may, as well as the ciPrincipals.
 	RestrictDeployEvents bool
+	// ciOrgId: an AWS Organizations id (o-...) whose principals may put
+	// deploy-finished events of the CI source on the bus (aws:PrincipalOrgID);
+	// empty = none. With restrictDeployEvents, the ciPrincipals' Deny still
+	// applies: a principal of the organisation that is not a ciPrincipal is
+	// refused.
+	CIOrgID string
+	// readOnlyTrust: account ids, or an organisation id (o-...), whose
+	// principals may assume the read-only role amibump-readonly (what
+	// amibump status reads); empty = no such role.
+	ReadOnlyTrust []string
+	// resultsBusArn: an event bus (another account's or region's) that this
+	// stack forwards its bump-finished events to; empty = none.
+	ResultsBusARN string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -133,6 +146,9 @@ var (
 	// ending in /; at most 15 levels and 1011 characters in a full name, so
 	// the prefix keeps room for a template name.
 	ssmPrefixPattern = regexp.MustCompile(`^/([A-Za-z0-9_.-]+/){1,14}$`)
+	// An AWS Organizations id and an event bus ARN in any partition.
+	orgIDPattern     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	busARNPattern    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:events:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
 	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
@@ -158,6 +174,7 @@ func (p *Props) Validate() error {
 		errs = append(errs, errors.New("restrictDeployEvents: true needs ciPrincipals: with none, no principal at all could put deploy-finished events; "+
 			"list the CI's account ids or role ARNs in ciPrincipals, or leave restrictDeployEvents false"))
 	}
+	errs = append(errs, p.validateAccounts()...)
 	if p.ArchiveRetentionDays < 0 || p.ArchiveRetentionDays > maxArchiveDays {
 		bad("archiveRetentionDays", p.ArchiveRetentionDays, fmt.Sprintf("a whole number of days from 0 (forever) to %d", maxArchiveDays))
 	}
@@ -195,6 +212,33 @@ func (p *Props) Validate() error {
 		errs = append(errs, errors.New("functionSource: empty; want the directory of the function's main package, such as ./lambda"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateAccounts checks the settings that reach other accounts: ciOrgId,
+// readOnlyTrust, resultsBusArn.
+func (p *Props) validateAccounts() []error {
+	var errs []error
+	bad := func(key string, value any, allowed string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not allowed; want %s", key, quote(value), allowed))
+	}
+	if p.CIOrgID != "" && !orgIDPattern.MatchString(p.CIOrgID) {
+		bad("ciOrgId", p.CIOrgID, "an AWS Organizations id such as o-a1b2c3d4e5, or empty for none")
+	}
+	orgs := 0
+	for _, who := range p.ReadOnlyTrust {
+		switch {
+		case orgIDPattern.MatchString(who):
+			if orgs++; orgs == 2 {
+				bad("readOnlyTrust", who, "at most one organisation id: an account belongs to one organisation")
+			}
+		case !accountPattern.MatchString(who):
+			bad("readOnlyTrust", who, "12-digit account ids or an AWS Organizations id such as o-a1b2c3d4e5")
+		}
+	}
+	if p.ResultsBusARN != "" && !busARNPattern.MatchString(p.ResultsBusARN) {
+		bad("resultsBusArn", p.ResultsBusARN, "an event bus ARN (arn:<partition>:events:<region>:<account>:event-bus/<name>), or empty for none")
+	}
+	return errs
 }
 
 // validSSMPrefix: a path SSM allows parameter names under. "/" alone is not

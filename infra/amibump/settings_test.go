@@ -36,6 +36,9 @@ func customStack(t *testing.T) *synthesized {
 			KMSKeyARNs:           []string{ebsKey},
 			SSMParameterPrefix:   "/releases/shop/",
 			ReservedConcurrency:  2,
+			CIOrgID:              ciOrg,
+			ReadOnlyTrust:        []string{opsAccount, ciOrg},
+			ResultsBusARN:        resultsBus,
 			FunctionSource:       functionSource(t),
 		}
 	}, nil)
@@ -105,7 +108,7 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 
 func TestCustomResourceCounts(t *testing.T) {
 	s := customStack(t)
-	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 2, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 3} {
+	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 3, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 4} {
 		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
 }

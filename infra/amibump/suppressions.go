@@ -21,6 +21,14 @@ func suppressions(a *Amibump, props *Props) {
 		}}, jsii.Bool(true))
 	}
 
+	if a.ReadOnlyRole != nil {
+		cdknag.NagSuppressions_AddResourceSuppressions(a.ReadOnlyRole, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			AppliesTo: &[]any{"Resource::*"},
+			Reason: jsii.String("amibump-readonly: the Describe calls amibump status makes, of EC2 and Auto Scaling, " +
+				"support no resource-level permissions; nothing but those six reads is granted"),
+		}}, jsii.Bool(true))
+	}
 	wildcard := func(resource, reason string) *cdknag.NagPackSuppression {
 		return &cdknag.NagPackSuppression{
 			Id:        jsii.String("AwsSolutions-IAM5"),
