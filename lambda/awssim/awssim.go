@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go"
 
 	"github.com/amibump/amibump/lambda/awsfake"
@@ -36,6 +37,7 @@ import (
 // Server serves awsfake Clouds over HTTP: one, or a World's.
 type Server struct {
 	cloud   *awsfake.Cloud // New's; nil for NewWorld's
+	world   *awsfake.World // NewWorld's; nil for New's
 	resolve resolver
 
 	mu       sync.Mutex
@@ -67,7 +69,7 @@ func New(c *awsfake.Cloud) *Server {
 // NewWorld returns a simulator serving w: each request from the Cloud of the
 // scope it is signed for.
 func NewWorld(w *awsfake.World) *Server {
-	return &Server{resolve: bySignature(w), faults: map[string][]*Fault{}, requests: map[string]int{}}
+	return &Server{world: w, resolve: bySignature(w), faults: map[string][]*Fault{}, requests: map[string]int{}}
 }
 
 // Cloud returns the cloud a simulator made by New serves (nil for NewWorld's).
@@ -277,7 +279,14 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
-	out, err := cloud.EventBridge().PutEvents(r.Context(), in)
+	var out *eventbridge.PutEventsOutput
+	if s.world != nil {
+		// Another account's bus is authorized by its policy (World.PutEvents).
+		key, region := credential(r)
+		out, err = s.world.PutEvents(r.Context(), key, region, in)
+	} else {
+		out, err = cloud.EventBridge().PutEvents(r.Context(), in)
+	}
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeJSONError(w, action, in, awsfake.HTTPStatus(code, server), code, msg)
