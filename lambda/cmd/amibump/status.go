@@ -24,6 +24,7 @@ import (
 )
 
 const statusSynopsis = `Usage: amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
+       amibump status --accounts ID,ID --regions R,R [--role amibump-readonly] [...]
 
 Shows what every launch template amibump manages (tagged amibump:app) would launch if its
 groups scaled out now. Read-only: it only describes templates, AMIs, groups and instances.
@@ -40,7 +41,14 @@ by EC2 at launch; status does not read the parameter, so its instances are not c
 ("?" here, null in JSON).
 
 Lines marked "!" are warnings. Colour only on a terminal, never with NO_COLOR set.
---json prints {"templates": [...]}, one object per template; the README documents every field.`
+--json prints {"templates": [...]}, one object per template; the README documents every field.
+
+--accounts reads each account in each of --regions under --role (default amibump-readonly,
+assumed with STS AssumeRole), 16 account/region pairs at a time, with a progress line when
+stderr is a terminal. --json then adds "account" and "region" to every template and an
+"errors" list ({account, region, error}). A pair that cannot be read (role missing or not
+trusting the caller, region not enabled) is reported and does not hide the others; the exit
+code is then 4.`
 
 // Read-only by construction: status is given only these calls.
 type (
@@ -181,6 +189,9 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	var a awsFlags
 	a.register(fs)
 	jsonOut := fs.Bool("json", false, "print the status as one JSON object")
+	accounts := fs.String("accounts", "", "read these `accounts` (comma-separated ids) under --role, each in every region of --regions")
+	regions := fs.String("regions", "", "with --accounts: the `regions` to read (comma-separated; default --region)")
+	role := fs.String("role", DefaultReadOnlyRole, "with --accounts: the `role` to assume in each account (a name, or an ARN)")
 	a.registerTimeout(fs, time.Minute)
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
@@ -199,6 +210,13 @@ func (c *cli) status(ctx context.Context, args []string) int {
 			return c.fail("status", fmt.Errorf("--%s %q is not allowed: use 1-32 characters of A-Z a-z 0-9 . _ -", name, v), exitInvalid)
 		}
 		filters = append(filters, ec2types.Filter{Name: aws.String("tag:amibump:" + name), Values: []string{v}})
+	}
+	if *accounts != "" || *regions != "" {
+		pairs, err := statusPairs(*accounts, cmp.Or(*regions, a.region))
+		if err != nil {
+			return c.fail("status", err, exitInvalid)
+		}
+		return c.statusAccounts(ctx, a, *role, pairs, filters, *jsonOut)
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
