@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -368,32 +369,65 @@ func (inv *inventory) uses(lt ec2types.LaunchTemplate) []groupUse {
 	return out
 }
 
+// versionReaders bounds the version reads of one status in flight (one call
+// per template, the bulk of status's calls; EC2 has no call for several
+// templates' versions): 8 at once, within EC2's DescribeLaunchTemplateVersions
+// bucket (100 calls, refilled at 20 a second).
+const versionReaders = 8
+
 // readVersions reads, per template, $Latest, $Default and the versions groups
-// are pinned to. A pinned version that no longer exists is left unknown.
+// are pinned to, versionReaders templates at a time. A pinned version that no
+// longer exists is left unknown.
 func (inv *inventory) readVersions(ctx context.Context, ec2Client statusEC2) error {
 	inv.versions = map[string]map[int64]ec2types.LaunchTemplateVersion{}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		first error
+	)
+	slots := make(chan struct{}, versionReaders)
 	for _, lt := range inv.templates {
-		id := aws.ToString(lt.LaunchTemplateId)
 		wanted := []string{"$Latest", "$Default"}
 		for _, u := range inv.uses(lt) {
 			if u.pinned && u.version > 0 && !slices.Contains(wanted, u.launches) {
 				wanted = append(wanted, strconv.FormatInt(u.version, 10))
 			}
 		}
-		versions, err := describeVersions(ctx, ec2Client, id, wanted)
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidLaunchTemplateId.VersionNotFound" {
-			versions, err = describeVersions(ctx, ec2Client, id, wanted[:2])
-		}
-		if err != nil {
-			return fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
-		}
-		inv.versions[id] = map[int64]ec2types.LaunchTemplateVersion{}
-		for _, v := range versions {
-			inv.versions[id][aws.ToInt64(v.VersionNumber)] = v
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			versions, err := templateVersions(ctx, ec2Client, lt, wanted)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				first = cmp.Or(first, err)
+				return
+			}
+			inv.versions[aws.ToString(lt.LaunchTemplateId)] = versions
+		}()
 	}
-	return nil
+	wg.Wait()
+	return first
+}
+
+// templateVersions reads the wanted versions of one template, by number.
+func templateVersions(ctx context.Context, ec2Client statusEC2, lt ec2types.LaunchTemplate, wanted []string) (map[int64]ec2types.LaunchTemplateVersion, error) {
+	id := aws.ToString(lt.LaunchTemplateId)
+	versions, err := describeVersions(ctx, ec2Client, id, wanted)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidLaunchTemplateId.VersionNotFound" {
+		versions, err = describeVersions(ctx, ec2Client, id, wanted[:2])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
+	}
+	out := map[int64]ec2types.LaunchTemplateVersion{}
+	for _, v := range versions {
+		out[aws.ToInt64(v.VersionNumber)] = v
+	}
+	return out, nil
 }
 
 func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versions []string) ([]ec2types.LaunchTemplateVersion, error) {
