@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -32,6 +33,8 @@ type image struct {
 	listedUntil           time.Time // deregistered: still listed until then
 	state                 ec2types.ImageState
 	failReason            string // when set, the image fails instead of becoming available
+	copiedFrom            string // CopyImage: <source region>/<source AMI id>
+	kmsKey                string // CopyImage with KmsKeyId: the key's ARN
 	sourceInstance        string
 	snapshots             []string
 	tags                  map[string]string
@@ -147,12 +150,18 @@ func (img *image) describe() ec2types.Image {
 	if img.sourceInstance != "" {
 		out.SourceInstanceId = ptr(img.sourceInstance)
 	}
+	if region, id, ok := strings.Cut(img.copiedFrom, "/"); ok {
+		out.SourceImageRegion, out.SourceImageId = ptr(region), ptr(id)
+	}
 	for i, s := range img.snapshots {
 		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2types.BlockDeviceMapping{
 			DeviceName: ptr(deviceName(i)),
 			Ebs: &ec2types.EbsBlockDevice{SnapshotId: ptr(s), VolumeSize: ptr(int32(8)),
-				VolumeType: ec2types.VolumeTypeGp3, DeleteOnTermination: ptr(true), Encrypted: ptr(false)},
+				VolumeType: ec2types.VolumeTypeGp3, DeleteOnTermination: ptr(true), Encrypted: ptr(img.kmsKey != "")},
 		})
+		if img.kmsKey != "" {
+			out.BlockDeviceMappings[i].Ebs.KmsKeyId = ptr(img.kmsKey)
+		}
 	}
 	if img.state == ec2types.ImageStateFailed {
 		out.StateReason = &ec2types.StateReason{Code: ptr("Server.InternalError"), Message: ptr(img.failReason)}
