@@ -164,7 +164,14 @@
 //     other; another request with it is IdempotentParameterMismatch.
 //     KmsKeyId needs Encrypted (AWS: "you must also set the encrypted state
 //     to true"; the code is undocumented: InvalidParameterCombination).
-//     Encrypted without KmsKeyId uses alias/aws/ebs. Copies in flight into a
+//     Encryption: KmsKeyId's key; Encrypted alone, the destination's AWS
+//     managed key (alias/aws/ebs); a copy of an encrypted AMI is encrypted
+//     ("you cannot create an unencrypted copy of an encrypted snapshot"),
+//     with the source's key within its region and, across regions, where
+//     AWS does not say which key (a key is regional), the destination's AWS
+//     managed key, as "Copy an Amazon EC2 AMI" does with no key given; the
+//     AMI's block devices and the snapshots tell Encrypted and KmsKeyId.
+//     Copies in flight into a
 //     region are capped, 50 in all and 25 from one source region (the
 //     former "Copying an AMI" page; the current one names no number), and
 //     a copy beyond it is ResourceLimitExceeded (the code the Service Quotas
@@ -179,14 +186,18 @@
 //     even though you provided an invalid identifier. This action will
 //     eventually report failure"), so a key the caller may not use makes
 //     the call succeed and the copy failed, its StateReason naming the key
-//     (the wording is the fake's). The fake emits no AMI state-change
+//     (AWS documents no reason for an AMI: the code is the instance
+//     StateReason's for a key it cannot use, Client.InvalidKMSKey.InvalidState,
+//     the wording the fake's). World.EC2(scope) is a scope's EC2 client
+//     whose CopyImage the World serves. The fake emits no AMI state-change
 //     events for copies, as for any AMI. (API reference, CopyImage; EC2
 //     User Guide, "Copy an Amazon EC2 AMI", "How Amazon EC2 AMI copy
 //     works", "Grant permissions to copy Amazon EC2 AMIs"; EBS User Guide,
 //     "Requirements for Amazon EBS encryption"; "Ensuring idempotency".)
 //     WithCopyTime, WithCopyQuota; TestCopyImageAcrossRegions,
 //     TestCopyImageClientToken, TestCopyImageRefusals, TestCopyImageQuota,
-//     TestCopyImageAuthorization; TestCopyImageBetweenRegions (awssim, SDK
+//     TestCopyImageAuthorization, TestCopyImageEncryption;
+//     TestCopyImageBetweenRegions (awssim, SDK
 //     clients in two regions); conformance Images/Copy (a real account, with
 //     AMIBUMP_CONFORMANCE_COPY_REGION).
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name

@@ -42,6 +42,7 @@ type copySource struct {
 	region, id, arn string
 	tags            map[string]string
 	snapshots       []string
+	kmsKey          string // the source's key ARN ("": unencrypted)
 }
 
 // copyRecord is a ClientToken's first request and its answer.
@@ -58,7 +59,7 @@ func (c *Cloud) readCopySource(id *string) (copySource, error) {
 		return copySource{}, err
 	}
 	return copySource{region: c.scope.Region, id: img.id, arn: c.ec2ARN("image", img.id),
-		tags: copyTags(img.tags), snapshots: clone(img.snapshots)}, nil
+		tags: copyTags(img.tags), snapshots: clone(img.snapshots), kmsKey: img.kmsKey}, nil
 }
 
 // CopyImage copies an available AMI of the account within the cloud's region
@@ -120,7 +121,7 @@ func (c *Cloud) copyFrom(in *ec2.CopyImageInput, src copySource) (*ec2.CopyImage
 	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: *in.Name, description: derefString(in.Description),
 		created: now, readyAt: now.Add(c.copyDelay()), visibleAt: now.Add(max(c.visibilityDelay, c.lag())),
 		state: ec2types.ImageStatePending, tags: imageTags, copiedFrom: src.region + "/" + src.id}
-	img.kmsKey, img.failReason = c.copyKey(in)
+	img.kmsKey, img.failCode, img.failReason = c.copyKey(in, src)
 	for _, s := range src.snapshots {
 		snap := &snapshot{id: c.newID("snap"), imageID: img.id, started: now, tags: copyTags(snapshotTags),
 			description: fmt.Sprintf("Copied for DestinationAmi %s from SourceAmi %s for SourceSnapshot %s", img.id, src.id, s)}
@@ -228,24 +229,31 @@ func (c *Cloud) copyDelay() time.Duration {
 var kmsActions = []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
 	"kms:ReEncryptFrom", "kms:ReEncryptTo"}
 
-// copyKey is the key ARN an encrypted copy uses ("" unencrypted; the
-// region's AWS managed key alias/aws/ebs without KmsKeyId), and why the copy
-// fails when the caller may not use a customer managed key: EC2 reads the
-// key asynchronously, so the call succeeds and the copy goes to failed.
-func (c *Cloud) copyKey(in *ec2.CopyImageInput) (key, failReason string) {
+// copyKey is the key ARN a copy is encrypted with ("": unencrypted), and
+// why the copy fails when the caller may not use a customer managed key
+// (StateReason code and message). With KmsKeyId, that key; Encrypted
+// without it, or a source that is encrypted (a copy of an encrypted
+// snapshot is encrypted), the source's key within its region, the
+// destination's AWS managed key alias/aws/ebs across regions (a key is
+// regional). EC2 reads the key asynchronously, so the call succeeds and the
+// copy goes to failed.
+func (c *Cloud) copyKey(in *ec2.CopyImageInput, src copySource) (key, failCode, failReason string) {
 	switch {
-	case !derefBool(in.Encrypted):
-		return "", ""
-	case in.KmsKeyId == nil:
-		return c.kmsKeyARN("alias/aws/ebs"), ""
+	case in.KmsKeyId != nil:
+		key = c.kmsKeyARN(*in.KmsKeyId)
+	case src.kmsKey != "" && src.region == c.scope.Region:
+		return src.kmsKey, "", ""
+	case src.kmsKey != "" || derefBool(in.Encrypted):
+		return c.kmsKeyARN("alias/aws/ebs"), "", ""
+	default:
+		return "", "", ""
 	}
-	key = c.kmsKeyARN(*in.KmsKeyId)
 	for _, action := range kmsActions {
 		if !c.permits("CopyImage", request{action: action, resource: key}) {
-			return key, fmt.Sprintf("Client.InvalidKMSKey.InvalidState: the caller may not use KMS key %s (%s)", key, action)
+			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", key, action)
 		}
 	}
-	return key, ""
+	return key, "", ""
 }
 
 // kmsKeyARN is the ARN of a key named by id, alias/name or ARN, in the
@@ -294,6 +302,22 @@ func (c *Cloud) copyImageRequests(req *imageCopy) []request {
 		}
 	}
 	return out
+}
+
+// ScopedEC2 is the EC2 client of one scope of a World: the scope's Cloud's,
+// but for CopyImage, which the World serves (from any region it serves).
+type ScopedEC2 struct {
+	*EC2
+	w     *World
+	scope Scope
+}
+
+// EC2 returns the EC2 client of scope s (its Cloud made on demand).
+func (w *World) EC2(s Scope) *ScopedEC2 { return &ScopedEC2{EC2: w.Cloud(s).EC2(), w: w, scope: s} }
+
+// CopyImage is World.CopyImage into the client's scope.
+func (e *ScopedEC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, _ ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
+	return e.w.CopyImage(ctx, e.scope, in)
 }
 
 // CopyImage is EC2 CopyImage as the destination scope's client serves it

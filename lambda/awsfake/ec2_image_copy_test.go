@@ -228,7 +228,8 @@ func TestCopyImageAuthorization(t *testing.T) {
 		t.Errorf("the allowed copy: %s, want available", img.State)
 	}
 	img, _ := west.Image(aws.ToString(bad.ImageId))
-	if img.State != ec2types.ImageStateFailed || img.StateReason == nil || !strings.Contains(aws.ToString(img.StateReason.Message), "key/dr") {
+	if img.State != ec2types.ImageStateFailed || img.StateReason == nil || aws.ToString(img.StateReason.Code) != "Client.InvalidKMSKey.InvalidState" ||
+		!strings.Contains(aws.ToString(img.StateReason.Message), "key/dr") {
 		t.Errorf("the copy with the unusable key: %s %+v, want failed naming the key", img.State, img.StateReason)
 	}
 	if ebs := img.BlockDeviceMappings[0].Ebs; !aws.ToBool(ebs.Encrypted) || aws.ToString(ebs.KmsKeyId) != "arn:aws:kms:us-west-2:123456789012:key/dr" {
@@ -242,4 +243,65 @@ func tagMap(tags []ec2types.Tag) map[string]string {
 		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return m
+}
+
+// TestCopyImageEncryption: Encrypted alone uses the destination's AWS
+// managed key; KmsKeyId names the key; a copy of an encrypted AMI is
+// encrypted, with the same key within its region and the destination's AWS
+// managed key across regions; the snapshots say the same. ScopedEC2, the
+// World's client of a scope, serves the copies.
+func TestCopyImageEncryption(t *testing.T) {
+	w, clock, east, west := twoRegions(t)
+	ctx := context.Background()
+	src := east.AddImage(awsfake.Image{Name: "web-1"})
+	westEC2, eastEC2 := w.EC2(west.Scope()), w.EC2(east.Scope())
+	key := func(c *awsfake.Cloud, id string) string {
+		img, ok := c.Image(id)
+		if !ok {
+			t.Fatalf("no image %s in %s", id, c.Scope())
+		}
+		ebs := img.BlockDeviceMappings[0].Ebs
+		if aws.ToBool(ebs.Encrypted) != (ebs.KmsKeyId != nil) {
+			t.Errorf("%s: Encrypted %v with key %v", id, aws.ToBool(ebs.Encrypted), aws.ToString(ebs.KmsKeyId))
+		}
+		return aws.ToString(ebs.KmsKeyId)
+	}
+	copyOf := func(c *awsfake.ScopedEC2, in *ec2.CopyImageInput) string {
+		out, err := c.CopyImage(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ImageId)
+	}
+	plain := copyOf(westEC2, copyInput(src, "plain"))
+	byDefault := copyInput(src, "by-default")
+	byDefault.Encrypted = aws.Bool(true)
+	defaulted := copyOf(westEC2, byDefault)
+	named := copyInput(src, "named")
+	named.Encrypted, named.KmsKeyId = aws.Bool(true), aws.String("alias/dr")
+	keyed := copyOf(westEC2, named)
+	clock.Advance(10 * time.Minute)
+	back := &ec2.CopyImageInput{SourceImageId: aws.String(keyed), SourceRegion: aws.String("us-west-2"), Name: aws.String("back")}
+	across := copyOf(eastEC2, back)
+	back.Name = aws.String("within")
+	within := copyOf(westEC2, back)
+	for _, tc := range []struct {
+		c        *awsfake.Cloud
+		id, want string
+	}{
+		{west, plain, ""},
+		{west, defaulted, "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs"},
+		{west, keyed, "arn:aws:kms:us-west-2:123456789012:alias/dr"},
+		{east, across, "arn:aws:kms:us-east-1:123456789012:alias/aws/ebs"},
+		{west, within, "arn:aws:kms:us-west-2:123456789012:alias/dr"},
+	} {
+		if got := key(tc.c, tc.id); got != tc.want {
+			t.Errorf("%s in %s: key %q, want %q", tc.id, tc.c.Scope().Region, got, tc.want)
+		}
+	}
+	for _, s := range west.Snapshots() {
+		if aws.ToBool(s.Encrypted) != (s.KmsKeyId != nil) {
+			t.Errorf("snapshot %s: Encrypted %v with key %v", aws.ToString(s.SnapshotId), aws.ToBool(s.Encrypted), aws.ToString(s.KmsKeyId))
+		}
+	}
 }
