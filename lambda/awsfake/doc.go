@@ -21,7 +21,7 @@
 // another region, PutEvents to another account's bus, AssumeRole) is a World
 // method that locks one Cloud at a time: a Cloud holds no pointer to another
 // Cloud, nor to its World, so no Cloud operation can take a second lock
-// (TestCloudReachesNoOtherCloud). The
+// (TestCloudReachesNoOtherCloud; TestCopyImageBothWaysAtOnce). The
 // World is where STS (AssumeRole, beside GetCallerIdentity) and EventBridge
 // bus policies will live.
 // Every output is a deep copy: callers can never change the fake's state through it.

@@ -333,10 +333,10 @@ func (w *World) CopyImage(ctx context.Context, dst Scope, in *ec2.CopyImageInput
 		return d.EC2().CopyImage(ctx, in)
 	}
 	req := &imageCopy{in: in}
-	src, err := w.readSource(Scope{Account: dst.Account, Region: *in.SourceRegion}, in.SourceImageId)
-	req.src, req.srcErr = &src, err
-	if err != nil {
-		req.src = nil
+	if src, err := w.readSource(Scope{Account: dst.Account, Region: *in.SourceRegion}, in.SourceImageId); err != nil {
+		req.srcErr = err
+	} else {
+		req.src = &src
 	}
 	return serve(ctx, d, svcEC2, "CopyImage", req, d.copyImage)
 }

@@ -305,3 +305,32 @@ func TestCopyImageEncryption(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyImageBothWaysAtOnce: copies east to west and west to east at the
+// same time finish (the World takes one Cloud's lock at a time: two Clouds
+// each waiting for the other would hang here), each in its destination.
+func TestCopyImageBothWaysAtOnce(t *testing.T) {
+	w, _, east, west := twoRegions(t, awsfake.WithCopyQuota(1000, 1000))
+	srcs := map[*awsfake.Cloud]string{east: east.AddImage(awsfake.Image{Name: "east-1"}), west: west.AddImage(awsfake.Image{Name: "west-1"})}
+	const n = 40
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for dst, src := range map[*awsfake.Cloud]*awsfake.Cloud{west: east, east: west} {
+			go func() {
+				_, err := w.EC2(dst.Scope()).CopyImage(context.Background(), &ec2.CopyImageInput{SourceImageId: aws.String(srcs[src]),
+					SourceRegion: aws.String(src.Scope().Region), Name: aws.String("copy-" + itoa(i))})
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for _, c := range []*awsfake.Cloud{east, west} {
+		if got := len(c.Images()); got != n+1 {
+			t.Errorf("%s: %d images, want its own and %d copies", c.Scope().Region, got, n)
+		}
+	}
+}
