@@ -69,7 +69,7 @@ func (c *Cloud) runInstances(in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(Account)}
+	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(c.scope.Account)}
 	for range *in.MaxCount {
 		inst := &instance{id: c.newID("i"), state: ec2types.InstanceStateNameRunning, tags: copyTags(tags),
 			volumes: max(1, len(img.snapshots)), imageID: img.id, launched: now}
@@ -79,11 +79,11 @@ func (c *Cloud) runInstances(in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput
 	return out, nil
 }
 
-// CopyImage copies an available AMI of the account and region into a new,
-// pending one (a new snapshot per snapshot), named Name, tagged per
-// TagSpecifications ("image", "snapshot") and, with CopyImageTags, with the
-// source's tags. The fake holds one region: a source in another one is not
-// found.
+// CopyImage copies an available AMI of the Cloud's account and region into a
+// new, pending one of that account (a new snapshot per snapshot), named Name,
+// tagged per TagSpecifications ("image", "snapshot") and, with CopyImageTags,
+// with the source's tags. A copy across regions (a source in another Cloud of
+// the World) is not modelled: such a source is not found.
 func (e *EC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, _ ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
 	return serve(ctx, e.c, svcEC2, "CopyImage", in, e.c.copyImage)
 }
@@ -93,7 +93,7 @@ func (c *Cloud) copyImage(in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) 
 		return nil, errorf("MissingParameter", "The request must contain the parameters SourceImageId, SourceRegion and Name")
 	}
 	now := c.settleAll()
-	if *in.SourceRegion != Region {
+	if *in.SourceRegion != c.scope.Region {
 		return nil, errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist in %s", *in.SourceImageId, *in.SourceRegion)
 	}
 	src, err := c.usableImage(in.SourceImageId, now)
@@ -128,7 +128,7 @@ func (c *Cloud) copyImage(in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) 
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	img := &image{id: c.newID("ami"), name: name, description: derefString(in.Description), created: now,
+	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: name, description: derefString(in.Description), created: now,
 		readyAt: now.Add(c.imageDelay), visibleAt: now.Add(max(c.visibilityDelay, c.lag())),
 		state: ec2types.ImageStatePending, tags: imageTags}
 	c.addSnapshots(img, len(src.snapshots), snapshotTags)
