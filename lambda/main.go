@@ -39,7 +39,9 @@ func main() {
 		os.Exit(2)
 	}
 	// One request budget for the process: every event this environment handles
-	// keeps to it. The account is the one each event names.
+	// keeps to it. The region is the clients'; the account is the invoked
+	// function's (bump.Bumper.Handle reads it from the Lambda context), never
+	// the event's, which is the sender's.
 	b := bump.ForClients(bump.NewClients(awsCfg, bump.Scope{}), cfg, log).WithBudget(bump.NewBudget(bump.DefaultRates, 1))
 	lambda.Start(b.Handle)
 }

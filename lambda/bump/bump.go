@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
@@ -75,10 +77,10 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 	env, err := event.ParseEnvelope(raw)
 	if err != nil {
 		res := []event.Result{rejected(ctx, b.log, event.Result{}, err)}
-		b.newRun(&event.Envelope{}).finish(ctx, res)
+		b.newRun(ctx, &event.Envelope{}).finish(ctx, res)
 		return event.Response{Results: res}, nil
 	}
-	r := b.newRun(env)
+	r := b.newRun(ctx, env)
 	var results []event.Result
 	if handle, ok := handlers[env.Classify()]; ok {
 		results, err = handle(r, ctx)
@@ -141,9 +143,9 @@ func (r *run) poller(ctx context.Context) *poller {
 	return r.poll
 }
 
-func (b *Bumper) newRun(env *event.Envelope) *run {
+func (b *Bumper) newRun(ctx context.Context, env *event.Envelope) *run {
 	g := make(gate, max(1, b.cfg.Concurrency))
-	scope := Scope{Account: env.Account, Region: env.Region}.Or(b.clients.Scope)
+	scope := b.runScope(ctx, env)
 	r := &run{scope: scope, env: env, log: b.log, cfg: b.cfg, now: b.now, obs: newObservations(b.now)}
 	if env.ID != "" {
 		r.log = b.log.With("eventId", env.ID)
@@ -226,4 +228,30 @@ func joinTransient(errs []error) error {
 		}
 	}
 	return errors.Join(keep...)
+}
+
+// runScope is where a run's calls go, which is what its request budget and
+// its results name: the clients' scope; for an account the clients do not
+// know, the account of the invoked function (its ARN in the Lambda context);
+// the event's account and region only for what neither tells (tests and
+// local runs without credentials to ask). The event's own account is not
+// trusted first: EventBridge sets it to the sender's, and a deploy event from
+// a CI in another account names that account, not the one the function
+// images in.
+func (b *Bumper) runScope(ctx context.Context, env *event.Envelope) Scope {
+	s := b.clients.Scope
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		s = s.Or(Scope{Account: accountOfARN(lc.InvokedFunctionArn)})
+	}
+	return s.Or(Scope{Account: env.Account, Region: env.Region})
+}
+
+// accountOfARN is the account field of an ARN
+// (arn:partition:service:region:account:resource), or "".
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
 }

@@ -36,7 +36,7 @@ func TestJobTakesItsImageFromItsSource(t *testing.T) {
 
 	cfg := Defaults()
 	r := New(c.EC2(), c.AutoScaling(), c.EventBridge(), cfg, nil).WithClock(c.Clock().Now).WithSSM(c.SSM()).
-		newRun(&event.Envelope{ID: "e-1", DetailType: event.DeployFinished, Time: now})
+		newRun(context.Background(), &event.Envelope{ID: "e-1", DetailType: event.DeployFinished, Time: now})
 	d := &event.Deploy{App: "shop", Env: "prod", Build: event.Build{ID: deploy.BuildID}}
 	ctx := context.Background()
 	targets, err := r.resolve(ctx, d)

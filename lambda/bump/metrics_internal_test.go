@@ -29,7 +29,7 @@ func TestMetricsGolden(t *testing.T) {
 	now := time.Date(2026, 11, 26, 2, 31, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	b := New(nil, nil, nil, Defaults(), JSONLogger(&buf)).WithClock(func() time.Time { return now })
-	r := b.newRun(&event.Envelope{ID: "d1c4a8e2-7b3f-4e59-9a6d-2f8b1c0e5a73", DetailType: event.DeployFinished})
+	r := b.newRun(context.Background(), &event.Envelope{ID: "d1c4a8e2-7b3f-4e59-9a6d-2f8b1c0e5a73", DetailType: event.DeployFinished})
 	deployed := time.Date(2026, 11, 26, 2, 15, 0, 0, time.UTC)
 	r.obs.note("ami-0123456789abcdef0", func(it *imageTimes) {
 		it.deployedAt, it.requested, it.wasPending = deployed, deployed.Add(4*time.Second), true

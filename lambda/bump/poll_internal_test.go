@@ -41,7 +41,7 @@ func pendingImages(c *awsfake.Cloud, n int) []string {
 func testRun(c *awsfake.Cloud, api EC2, tick time.Duration) *run {
 	cfg := Defaults()
 	cfg.PollMin, cfg.PollMax, cfg.PromoteMargin, cfg.MaxWait = tick, 8*tick, 0, 10*time.Second
-	return New(api, nil, nil, cfg, nil).WithClock(c.Clock().Now).newRun(&event.Envelope{})
+	return New(api, nil, nil, cfg, nil).WithClock(c.Clock().Now).newRun(context.Background(), &event.Envelope{})
 }
 
 func TestWaitersShareOnePollATick(t *testing.T) {

@@ -103,6 +103,11 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if err != nil {
 		return c.fail(cmd, err, exitFailure)
 	}
+	if c.scope != nil && clients.Scope.Account == "" {
+		// The account the calls go to, for the results (an event file's own
+		// account may be a CI account's, or a replayed event's).
+		clients.Scope.Account, _ = c.scope(ctx, a.profile, a.region)
+	}
 	published := &publishRecorder{Events: clients.Events}
 	clients.Events = published
 	if cmd == "run" {
