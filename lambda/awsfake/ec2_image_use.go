@@ -70,7 +70,7 @@ func (c *Cloud) runInstances(in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(Account)}
+	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(c.scope.Account)}
 	for range *in.MaxCount {
 		inst := &instance{id: c.newID("i"), state: ec2types.InstanceStateNameRunning, tags: copyTags(tags),
 			volumes: max(1, len(img.snapshots)), imageID: img.id, launched: now}
