@@ -177,7 +177,7 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 		return c.imageRequests("ec2:DeregisterImage", in.ImageId), true
 	case *ec2.RunInstancesInput:
 		return c.runInstancesRequests(in), true
-	case *ec2.CopyImageInput:
+	case *imageCopy:
 		return c.copyImageRequests(in), true
 	case *ec2.EnableImageDeprecationInput:
 		return c.imageRequests("ec2:EnableImageDeprecation", in.ImageId), true
@@ -422,17 +422,4 @@ func (c *Cloud) runInstancesRequests(in *ec2.RunInstancesInput) []request {
 		}
 	}
 	return append(out, request{action: "ec2:RunInstances", resource: c.ec2ARN("instance", newResource), keys: requestTags(nil, tags)})
-}
-
-// copyImageRequests: ec2:CopyImage on the source AMI (its tags) and on the new
-// one (the tags the request gives it).
-func (c *Cloud) copyImageRequests(in *ec2.CopyImageInput) []request {
-	out := c.imageRequests("ec2:CopyImage", in.SourceImageId)
-	var tags []ec2types.Tag
-	for _, spec := range in.TagSpecifications {
-		if spec.ResourceType == ec2types.ResourceTypeImage {
-			tags = append(tags, spec.Tags...)
-		}
-	}
-	return append(out, request{action: "ec2:CopyImage", resource: c.ec2ARN("image", newResource), keys: requestTags(nil, tags)})
 }

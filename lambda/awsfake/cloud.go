@@ -68,9 +68,14 @@ func WithPageSize(n int) Option { return func(cl *Cloud) { cl.pageSize = n } }
 type Cloud struct {
 	mu sync.Mutex
 
-	scope           Scope
-	clock           Clock
-	imageDelay      time.Duration
+	scope      Scope
+	clock      Clock
+	imageDelay time.Duration
+	// copyTime, copyQuota and copyTokens: CopyImage (ec2_image_copy.go).
+	copyTime        time.Duration
+	copyTimeSet     bool
+	copyQuota       [2]int
+	copyTokens      map[string]copyRecord
 	visibilityDelay time.Duration
 	pageSize        int
 	// deregisteredLinger and lingering: deregistered images DescribeImages still lists.
@@ -153,6 +158,7 @@ func newCloud(s Scope, ids *ids, opts []Option) *Cloud {
 		snapshots:        map[string]*snapshot{},
 		templates:        map[string]*template{},
 		ltTokens:         map[string]tokenRecord{},
+		copyTokens:       map[string]copyRecord{},
 		failingInstances: map[string]string{},
 		failVersions:     map[string]map[int64]bool{},
 		groups:           map[string]*astypes.AutoScalingGroup{},

@@ -21,7 +21,7 @@
 // another region, PutEvents to another account's bus, AssumeRole) is a World
 // method that locks one Cloud at a time: a Cloud holds no pointer to another
 // Cloud, nor to its World, so no Cloud operation can take a second lock
-// (TestCloudReachesNoOtherCloud). The
+// (TestCloudReachesNoOtherCloud; TestCopyImageBothWaysAtOnce). The
 // World is where STS (AssumeRole, beside GetCallerIdentity) and EventBridge
 // bus policies live (world_accounts.go).
 // Every output is a deep copy: callers can never change the fake's state through it.
@@ -112,8 +112,8 @@
 //     emits no AMI state-change events, for disabled as for the other states.
 //     (API reference, DisableImage, EnableImage, DescribeImages
 //     IncludeDisabled; EC2 User Guide, "Disable an AMI"; "Error codes for the
-//     Amazon EC2 API".) RunInstances and CopyImage exist for these refusals
-//     (amibump makes neither). conformance Images/Lifecycle/Disabled;
+//     Amazon EC2 API".) RunInstances exists for this refusal (amibump
+//     launches nothing). conformance Images/Lifecycle/Disabled;
 //     TestDisabledImage (deregistering a disabled AMI, and IncorrectState of
 //     DisableImage twice: fake only, the suite's one AMI goes on to
 //     Teardown/Deregister).
@@ -138,9 +138,68 @@
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
 //     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
 //     with its tags (Service Authorization Reference, Amazon EC2: resource type
-//     image for each); RunInstances on the AMI and the new instance, CopyImage
-//     on the source and the new AMI (the network resources RunInstances also
-//     names are not modelled). TestLifecycleAuthorizedOnTheImage.
+//     image for each); RunInstances on the AMI and the new instance (the
+//     network resources it also names are not modelled); CopyImage: see its
+//     rule. TestLifecycleAuthorizedOnTheImage.
+//   - CopyImage is served in the destination region: the client's region
+//     ("The copy operation must be initiated in the destination Region");
+//     SourceRegion names the source, in the same partition. World.CopyImage
+//     (awssim.NewWorld routes it there) reads the source region's Cloud,
+//     lets go of it, then writes the destination's. The copy is a new AMI
+//     with its own id and one new snapshot per source snapshot ("each of its
+//     backing snapshots is copied to an identical but distinct target
+//     snapshot"), pending (its snapshots too) for WithCopyTime on the
+//     World's clock (AWS: "best-effort"), then available; it tells its
+//     SourceImageId and SourceImageRegion. TagSpecifications tag the AMI
+//     ("image") and its snapshots ("snapshot"); CopyImageTags copies the
+//     source AMI's user tags (not aws: ones) to the AMI, the request's
+//     tags winning a clash (AWS does not say: the fake's reading). The
+//     source must be available: a pending, failed or disabled one is
+//     InvalidAMIID.Unavailable (AWS documents the disabled case, not the
+//     pending one: the harsher reading), a deregistered one
+//     InvalidAMIID.NotFound. Cross-account copies need the AMI shared;
+//     the fake shares none, so another account's AMI is not found. Names:
+//     CreateImage's rules, unique in the destination. ClientToken: the
+//     same token and request answers the first copy's id and makes no
+//     other; another request with it is IdempotentParameterMismatch.
+//     KmsKeyId needs Encrypted (AWS: "you must also set the encrypted state
+//     to true"; the code is undocumented: InvalidParameterCombination).
+//     Encryption: KmsKeyId's key; Encrypted alone, the destination's AWS
+//     managed key (alias/aws/ebs); a copy of an encrypted AMI is encrypted
+//     ("you cannot create an unencrypted copy of an encrypted snapshot"),
+//     with the source's key within its region and, across regions, where
+//     AWS does not say which key (a key is regional), the destination's AWS
+//     managed key, as "Copy an Amazon EC2 AMI" does with no key given; the
+//     AMI's block devices and the snapshots tell Encrypted and KmsKeyId.
+//     Copies in flight into a
+//     region are capped, 50 in all and 25 from one source region (the
+//     former "Copying an AMI" page; the current one names no number), and
+//     a copy beyond it is ResourceLimitExceeded (the code the Service Quotas
+//     pages were not found to name: EC2's code for a resource limit);
+//     WithCopyQuota sets both. Authorization: ec2:CopyImage on the source
+//     AMI (its tags, its region's ARN), on the new AMI and on its snapshots
+//     (the request's tags), and ec2:CreateTags with ec2:CreateAction =
+//     CopyImage when tagged. With a customer managed key the caller needs
+//     kms:CreateGrant, kms:Decrypt, kms:DescribeKey,
+//     kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it; AWS
+//     parses the key asynchronously ("the action ... may appear to complete
+//     even though you provided an invalid identifier. This action will
+//     eventually report failure"), so a key the caller may not use makes
+//     the call succeed and the copy failed, its StateReason naming the key
+//     (AWS documents no reason for an AMI: the code is the instance
+//     StateReason's for a key it cannot use, Client.InvalidKMSKey.InvalidState,
+//     the wording the fake's). World.EC2(scope) is a scope's EC2 client
+//     whose CopyImage the World serves. The fake emits no AMI state-change
+//     events for copies, as for any AMI. (API reference, CopyImage; EC2
+//     User Guide, "Copy an Amazon EC2 AMI", "How Amazon EC2 AMI copy
+//     works", "Grant permissions to copy Amazon EC2 AMIs"; EBS User Guide,
+//     "Requirements for Amazon EBS encryption"; "Ensuring idempotency".)
+//     WithCopyTime, WithCopyQuota; TestCopyImageAcrossRegions,
+//     TestCopyImageClientToken, TestCopyImageRefusals, TestCopyImageQuota,
+//     TestCopyImageAuthorization, TestCopyImageEncryption;
+//     TestCopyImageBetweenRegions (awssim, SDK
+//     clients in two regions); conformance Images/Copy (a real account, with
+//     AMIBUMP_CONFORMANCE_COPY_REGION).
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).

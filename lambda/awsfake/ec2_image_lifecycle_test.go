@@ -128,8 +128,11 @@ func TestDisabledImage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("copy of the enabled AMI: %v", err)
 	}
-	if img, ok := c.Image(aws.ToString(cp.ImageId)); !ok || aws.ToString(img.Name) != "web-1-copy" {
-		t.Errorf("the copy: got %+v, want an AMI named web-1-copy", img)
+	if img, ok := c.Image(aws.ToString(cp.ImageId)); !ok || aws.ToString(img.Name) != "web-1-copy" || aws.ToString(img.OwnerId) != awsfake.Account {
+		t.Errorf("the copy: got %+v, want an AMI of %s named web-1-copy", img, awsfake.Account)
+	}
+	if imgs := describe(t, c, false, aws.ToString(cp.ImageId)); len(imgs) != 1 {
+		t.Errorf("the copy among the account's own AMIs: got %+v, want it", imgs)
 	}
 	if _, err := ec.DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
 		t.Fatal(err)
@@ -154,6 +157,33 @@ func TestSeededDisabledImage(t *testing.T) {
 	}
 	if _, err := c.EC2().EnableImage(context.Background(), &ec2.EnableImageInput{ImageId: aws.String(id)}); err != nil {
 		t.Errorf("enable the seeded AMI: %v", err)
+	}
+}
+
+// A copy is made in the Cloud's own account and region: a source named in
+// another region is not found there.
+func TestCopyImageInAnotherScope(t *testing.T) {
+	ctx := context.Background()
+	scope := awsfake.Scope{Account: "210987654321", Region: "cn-north-1"}
+	w := awsfake.NewWorld()
+	c := w.Cloud(scope)
+	id := c.AddImage(awsfake.Image{Name: "web-1"})
+	// The AMI is this scope's: copied from another region of the account
+	// (through the World, which serves copies across regions), it is not
+	// found there.
+	other := w.Cloud(awsfake.Scope{Account: scope.Account, Region: "cn-northwest-1"})
+	_, err := w.EC2(scope).CopyImage(ctx, &ec2.CopyImageInput{SourceImageId: aws.String(id), SourceRegion: aws.String(other.Scope().Region), Name: aws.String("web-1-copy")})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+	cp, err := c.EC2().CopyImage(ctx, &ec2.CopyImageInput{SourceImageId: aws.String(id), SourceRegion: aws.String(scope.Region), Name: aws.String("web-1-copy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, _ := c.Image(aws.ToString(cp.ImageId)); aws.ToString(img.OwnerId) != scope.Account {
+		t.Errorf("the copy's owner: got %s, want %s", aws.ToString(img.OwnerId), scope.Account)
+	}
+	run, err := c.EC2().RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(id), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil || aws.ToString(run.OwnerId) != scope.Account {
+		t.Errorf("launch: got %+v (%v), want a reservation of %s", run, err, scope.Account)
 	}
 }
 

@@ -8,9 +8,10 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// What other calls do with an AMI: launch it, copy it. amibump makes neither;
-// the fake has them so that a disabled AMI's refusals (ec2_image_lifecycle.go)
-// are pinned by the same calls a real account refuses.
+// What other calls do with an AMI: launch it (here), copy it
+// (ec2_image_copy.go). amibump does not launch; the fake has RunInstances so
+// that a disabled AMI's refusals (ec2_image_lifecycle.go) are pinned by the
+// same calls a real account refuses.
 
 // usableImage finds the AMI a launch or a copy names: it must be available
 // (a deprecated one is, too). A disabled, pending or failed one is
@@ -69,7 +70,7 @@ func (c *Cloud) runInstances(in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(Account)}
+	out := &ec2.RunInstancesOutput{ReservationId: ptr("r-" + c.newID("i")[2:]), OwnerId: ptr(c.scope.Account)}
 	for range *in.MaxCount {
 		inst := &instance{id: c.newID("i"), state: ec2types.InstanceStateNameRunning, tags: copyTags(tags),
 			volumes: max(1, len(img.snapshots)), imageID: img.id, launched: now}
@@ -77,61 +78,4 @@ func (c *Cloud) runInstances(in *ec2.RunInstancesInput) (*ec2.RunInstancesOutput
 		out.Instances = append(out.Instances, inst.describe())
 	}
 	return out, nil
-}
-
-// CopyImage copies an available AMI of the account and region into a new,
-// pending one (a new snapshot per snapshot), named Name, tagged per
-// TagSpecifications ("image", "snapshot") and, with CopyImageTags, with the
-// source's tags. The fake holds one region: a source in another one is not
-// found.
-func (e *EC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, _ ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
-	return serve(ctx, e.c, svcEC2, "CopyImage", in, e.c.copyImage)
-}
-
-func (c *Cloud) copyImage(in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) {
-	if in == nil || in.SourceImageId == nil || in.SourceRegion == nil || in.Name == nil {
-		return nil, errorf("MissingParameter", "The request must contain the parameters SourceImageId, SourceRegion and Name")
-	}
-	now := c.settleAll()
-	if *in.SourceRegion != Region {
-		return nil, errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist in %s", *in.SourceImageId, *in.SourceRegion)
-	}
-	src, err := c.usableImage(in.SourceImageId, now)
-	if err != nil {
-		return nil, err
-	}
-	name := *in.Name
-	if !imageNamePattern.MatchString(name) {
-		return nil, errorf("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long: %q", name)
-	}
-	for _, img := range c.images {
-		if img.name == name {
-			return nil, errorf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, img.id)
-		}
-	}
-	imageTags, snapshotTags := map[string]string{}, map[string]string{}
-	if derefBool(in.CopyImageTags) {
-		imageTags = copyTags(src.tags)
-	}
-	for _, spec := range in.TagSpecifications {
-		dst := map[ec2types.ResourceType]map[string]string{ec2types.ResourceTypeImage: imageTags, ec2types.ResourceTypeSnapshot: snapshotTags}[spec.ResourceType]
-		if dst == nil {
-			return nil, errorf("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", spec.ResourceType)
-		}
-		for _, t := range spec.Tags {
-			if err := checkTag(t); err != nil {
-				return nil, err
-			}
-			dst[derefString(t.Key)] = derefString(t.Value)
-		}
-	}
-	if derefBool(in.DryRun) {
-		return nil, dryRunError()
-	}
-	img := &image{id: c.newID("ami"), name: name, description: derefString(in.Description), created: now,
-		readyAt: now.Add(c.imageDelay), visibleAt: now.Add(max(c.visibilityDelay, c.lag())),
-		state: ec2types.ImageStatePending, tags: imageTags}
-	c.addSnapshots(img, len(src.snapshots), snapshotTags)
-	c.images[img.id] = img
-	return &ec2.CopyImageOutput{ImageId: ptr(img.id)}, nil
 }

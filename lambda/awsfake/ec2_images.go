@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -32,6 +33,9 @@ type image struct {
 	listedUntil           time.Time // deregistered: still listed until then
 	state                 ec2types.ImageState
 	failReason            string // when set, the image fails instead of becoming available
+	failCode              string // its StateReason code ("": Server.InternalError)
+	copiedFrom            string // CopyImage: <source region>/<source AMI id>
+	kmsKey                string // CopyImage with KmsKeyId: the key's ARN
 	sourceInstance        string
 	snapshots             []string
 	tags                  map[string]string
@@ -147,15 +151,25 @@ func (img *image) describe() ec2types.Image {
 	if img.sourceInstance != "" {
 		out.SourceInstanceId = ptr(img.sourceInstance)
 	}
+	if region, id, ok := strings.Cut(img.copiedFrom, "/"); ok {
+		out.SourceImageRegion, out.SourceImageId = ptr(region), ptr(id)
+	}
 	for i, s := range img.snapshots {
 		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2types.BlockDeviceMapping{
 			DeviceName: ptr(deviceName(i)),
 			Ebs: &ec2types.EbsBlockDevice{SnapshotId: ptr(s), VolumeSize: ptr(int32(8)),
-				VolumeType: ec2types.VolumeTypeGp3, DeleteOnTermination: ptr(true), Encrypted: ptr(false)},
+				VolumeType: ec2types.VolumeTypeGp3, DeleteOnTermination: ptr(true), Encrypted: ptr(img.kmsKey != "")},
 		})
+		if img.kmsKey != "" {
+			out.BlockDeviceMappings[i].Ebs.KmsKeyId = ptr(img.kmsKey)
+		}
 	}
 	if img.state == ec2types.ImageStateFailed {
-		out.StateReason = &ec2types.StateReason{Code: ptr("Server.InternalError"), Message: ptr(img.failReason)}
+		code := "Server.InternalError"
+		if img.failCode != "" {
+			code = img.failCode
+		}
+		out.StateReason = &ec2types.StateReason{Code: ptr(code), Message: ptr(img.failReason)}
 	}
 	return out
 }
@@ -236,9 +250,13 @@ func (c *Cloud) snapshotsNow(now time.Time) []ec2types.Snapshot {
 		if img, ok := c.images[s.imageID]; ok && img.state == ec2types.ImageStatePending && now.Before(img.readyAt) {
 			state = ec2types.SnapshotStatePending
 		}
-		out = append(out, ec2types.Snapshot{SnapshotId: ptr(s.id), OwnerId: ptr(c.scope.Account), State: state,
+		snap := ec2types.Snapshot{SnapshotId: ptr(s.id), OwnerId: ptr(c.scope.Account), State: state,
 			StartTime: ptr(s.started), VolumeSize: ptr(int32(8)), Description: ptr(s.description),
-			Tags: ec2Tags(s.tags)})
+			Tags: ec2Tags(s.tags), Encrypted: ptr(false)}
+		if img, ok := c.images[s.imageID]; ok && img.kmsKey != "" {
+			snap.Encrypted, snap.KmsKeyId = ptr(true), ptr(img.kmsKey)
+		}
+		out = append(out, snap)
 	}
 	return out
 }

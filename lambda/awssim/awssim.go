@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go"
 
@@ -179,13 +180,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeQueryError(w, p, action, http.StatusBadRequest, code, err.Error())
 		return
 	}
-	out, err := op.call(r.Context(), cloud, in)
+	out, err := s.call(r.Context(), action, op, cloud, in)
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeQueryErrorInput(w, p, action, in, awsfake.HTTPStatus(code, server), code, msg)
 		return
 	}
 	s.write(w, action, in, http.StatusOK, "", "text/xml;charset=UTF-8", p.response(action, s.requestID(), out))
+}
+
+// call serves one Query operation from cloud. A World's CopyImage is the
+// World's: it reads the source region's Cloud, then writes cloud.
+func (s *Server) call(ctx context.Context, action string, op operation, cloud *awsfake.Cloud, in any) (any, error) {
+	if copyIn, ok := in.(*ec2.CopyImageInput); ok && s.world != nil && action == "CopyImage" {
+		return s.world.CopyImage(ctx, cloud.Scope(), copyIn)
+	}
+	return op.call(ctx, cloud, in)
 }
 
 func (s *Server) writeQueryError(w http.ResponseWriter, p *protocol, action string, status int, code, msg string) {

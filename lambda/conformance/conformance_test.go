@@ -20,8 +20,10 @@ import (
 func TestFake(t *testing.T) {
 	var f *fake
 	t.Cleanup(func() {
-		if left := leftovers(t, f.cloud); len(left) > 0 {
-			t.Errorf("left behind after the run: %v", left)
+		for _, c := range []*awsfake.Cloud{f.cloud, f.copyCloud} {
+			if left := leftovers(t, c); len(left) > 0 {
+				t.Errorf("left behind in %s after the run: %v", c.Scope(), left)
+			}
 		}
 	})
 	f = newFake(t, "fake-run")

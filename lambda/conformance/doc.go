@@ -10,7 +10,9 @@
 //     any other endpoint): tiny resources in the default VPC from the latest
 //     Amazon Linux 2023 AMI, the SDK's waiters with real timeouts, about twelve
 //     minutes, well under a cent (one advanced SSM parameter, the only thing
-//     with a monthly price, lives for seconds).
+//     with a monthly price, lives for seconds); with
+//     AMIBUMP_CONFORMANCE_COPY_REGION, Images/Copy also copies the AMI to that
+//     region (the fake's harness always copies, to us-west-2 of its World).
 //
 // The design is go-cloud's blob/drivertest: one suite (Run), and a Harness per
 // account that gives the SDK configuration and makes the few things the suite

@@ -27,38 +27,50 @@ const (
 // template, a group) it seeds; it removes them through the SDK, with the same
 // Cleaner a real account's run uses.
 type fake struct {
-	t       *testing.T
-	cloud   *awsfake.Cloud
-	clock   *awsfake.ManualClock
-	cfg     aws.Config
-	cleaner *conformance.Cleaner
-	base    string // the AMI the seeded instances and templates launch
-	run     string
-	inst    string
+	t     *testing.T
+	cloud *awsfake.Cloud
+	// copyCloud is the same account in copyRegion, where the suite copies its AMI.
+	copyCloud *awsfake.Cloud
+	clock     *awsfake.ManualClock
+	cfg       aws.Config
+	cleaner   *conformance.Cleaner
+	base      string // the AMI the seeded instances and templates launch
+	run       string
+	inst      string
 }
 
 func newFake(t *testing.T, run string) *fake {
 	t.Helper()
 	clock := awsfake.NewManualClock(awsfake.Epoch())
-	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithImageDelay(imageDelay), awsfake.WithParameterValidation(validationDelay))
-	sim := awssim.New(cloud)
+	w := awsfake.NewWorld(awsfake.WithClock(clock), awsfake.WithImageDelay(imageDelay), awsfake.WithParameterValidation(validationDelay))
+	w.AddAccessKey(accessKey, awsfake.Account, "conformance")
+	cloud := w.Cloud(awsfake.DefaultScope)
+	copyCloud := w.Cloud(awsfake.Scope{Account: awsfake.Account, Region: copyRegion})
+	sim := awssim.NewWorld(w)
 	url, err := sim.Start(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	cfg := simConfig(url)
-	f := &fake{t: t, cloud: cloud, clock: clock, cfg: cfg, cleaner: conformance.NewCleaner(cfg, time.Second), run: run,
+	f := &fake{t: t, cloud: cloud, copyCloud: copyCloud, clock: clock, cfg: cfg, cleaner: conformance.NewCleaner(cfg, time.Second), run: run,
 		base: cloud.AddImage(awsfake.Image{Name: "al2023-ami-base"})}
 	return f
 }
 
-// simConfig is an SDK configuration for awssim at url: any credentials, the
-// fake's region, the standard retryer with short backoffs.
+// accessKey is the key the fake's account signs with; copyRegion is the
+// second region of the fake's World.
+const (
+	accessKey  = "AKIDCONFORMANCE"
+	copyRegion = "us-west-2"
+)
+
+// simConfig is an SDK configuration for awssim at url: the fake account's
+// key, the fake's region, the standard retryer with short backoffs.
 func simConfig(url string) aws.Config {
 	return aws.Config{
 		Region:       awsfake.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCONFORMANCE", "secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "secret", ""),
 		BaseEndpoint: aws.String(url),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.Backoff = retry.NewExponentialJitterBackoff(20 * time.Millisecond) })
@@ -70,6 +82,7 @@ func (f *fake) Config() aws.Config            { return f.cfg }
 func (f *fake) Run() string                   { return f.run }
 func (f *fake) Cleaner() *conformance.Cleaner { return f.cleaner }
 func (f *fake) Elapse(d time.Duration)        { f.clock.Advance(d) }
+func (f *fake) CopyRegion() string            { return copyRegion }
 func (f *fake) tags() map[string]string       { return map[string]string{conformance.TagKey: f.run} }
 func (f *fake) track(t *testing.T, k conformance.Kind, id string) {
 	f.cleaner.Track(t, conformance.Resource{Kind: k, ID: id, Run: f.run})

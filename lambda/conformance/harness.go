@@ -51,6 +51,9 @@ type Harness interface {
 	// (the fake); in a real account time passes by itself while the suite's
 	// waiters wait, and Elapse does nothing.
 	Elapse(d time.Duration)
+	// CopyRegion is a second region of the account, where Images/Copy copies
+	// the suite's AMI ("": none, and Images/Copy is skipped).
+	CopyRegion() string
 }
 
 // Patience is how long things take in an account.
@@ -97,6 +100,10 @@ func bound(parent context.Context, d time.Duration, deadline time.Time, ok bool,
 	ctx, cancelDeadline := context.WithDeadline(ctx, deadline.Add(-margin))
 	return ctx, func() { cancelDeadline(); cancel() }
 }
+
+// CopyRegionVariable names the real account's second region, where the
+// suite copies its AMI (unset: the copy is skipped).
+const CopyRegionVariable = "AMIBUMP_CONFORMANCE_COPY_REGION"
 
 // ModeVariable opts in to running the suite against a real account.
 const ModeVariable = "AMIBUMP_CONFORMANCE"

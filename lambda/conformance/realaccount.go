@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -96,6 +97,9 @@ func NewAccount(t *testing.T, cfg aws.Config, arch string, w io.Writer) Harness 
 	t.Cleanup(func() { sweep(t, a.cleaner, ctx, a.run, "what this run's cleanups missed") })
 	return a
 }
+
+// CopyRegion is CopyRegionVariable's region ("" when unset).
+func (a *realAccount) CopyRegion() string { return os.Getenv(CopyRegionVariable) }
 
 // image is the latest Amazon Linux 2023 AMI of the region, read once from
 // AWS's public SSM parameter.

@@ -174,6 +174,7 @@ func (s *suite) images(t *testing.T) {
 	t.Run("References", func(t *testing.T) { s.imageReferences(t, id) })
 	t.Run("Parameter", func(t *testing.T) { s.imageParameter(t, id) })
 	t.Run("Lifecycle", func(t *testing.T) { s.lifecycle(t, img) })
+	t.Run("Copy", func(t *testing.T) { s.copyToRegion(t, id) })
 	s.image = &img
 }
 
