@@ -24,7 +24,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -71,7 +70,7 @@ var events = []struct{ file, what string }{
 
 func run(ctx context.Context, w printer, showLogs bool) error {
 	began := time.Now()
-	root, err := repoRoot()
+	root, err := awsfaketest.Root()
 	if err != nil {
 		return err
 	}
@@ -297,21 +296,3 @@ func sortedNames(account awsfaketest.Fleet) []string {
 type printer struct{ w io.Writer }
 
 func (p printer) printf(format string, args ...any) { _, _ = fmt.Fprintf(p.w, format, args...) }
-
-// repoRoot finds the checkout from the working directory (make demo runs at its root).
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(d, "testdata", "events")); err == nil {
-				return d, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("run the demo inside the amibump checkout: " + strings.TrimSpace(dir) + " is not")
-		}
-	}
-}
