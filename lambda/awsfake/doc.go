@@ -23,7 +23,7 @@
 // Cloud, nor to its World, so no Cloud operation can take a second lock
 // (TestCloudReachesNoOtherCloud; TestCopyImageBothWaysAtOnce). The
 // World is where STS (AssumeRole, beside GetCallerIdentity) and EventBridge
-// bus policies will live.
+// bus policies live (world_accounts.go).
 // Every output is a deep copy: callers can never change the fake's state through it.
 //
 // # What AWS does that amibump relies on
@@ -370,6 +370,36 @@
 //     TestWorldRefusesUnknownKeysAndRegions,
 //     TestGetCallerIdentityNeedsNoPermission (awssim; fake only: a real
 //     account has one key per test run); TestWorldResolve, TestWorldScopes.
+//   - Accounts: STS AssumeRole (World.AssumeRole; awssim.NewWorld serves it)
+//     lets a caller assume a role only when the role's trust policy allows
+//     it: an account named as principal, or an organisation by
+//     aws:PrincipalOrgID (World.AddRole, World.SetOrganization). A role that
+//     does not exist and a trust that does not allow the caller both answer
+//     AccessDenied (403) "User: <caller ARN> is not authorized to perform:
+//     sts:AssumeRole on resource: <role ARN>" (STS API reference,
+//     AssumeRole, Errors; "IAM roles: troubleshooting", AWS re:Post
+//     "iam-assume-role-error"; AWS answers the same whether the role exists
+//     or not). The temporary keys sign as
+//     arn:<partition>:sts::<account>:assumed-role/<role>/<session> in the
+//     role's account, for one hour, so the next calls are that account's.
+//     The fake models the role's trust only (the caller's own
+//     sts:AssumeRole permission is taken as granted). TestAssumeRole (awssim).
+//   - Accounts: a PutEvents entry naming another account's bus by ARN is
+//     authorized by that bus's resource policy (World.PutBusPolicy;
+//     PutPermission, AWS::Events::EventBusPolicy): a principal naming the
+//     caller's account (id or root ARN), its role or user ARN, or "*" with
+//     aws:PrincipalOrgID; events:source and events:detail-type conditions
+//     hold for every entry. ("Permissions for event buses in Amazon
+//     EventBridge"; "Example policy: Send events to a custom bus in a
+//     different account".) Not allowed: EventBridge documents the
+//     AccessDeniedException "... is not authorized to perform:
+//     events:PutEvents on resource: <bus ARN> because no resource-based
+//     policy allows the events:PutEvents action"; whether one denied entry
+//     fails only itself is not documented: the fake fails the whole call
+//     and puts nothing, the harsher reading. A bus in another region is not
+//     reachable from the caller's regional endpoint (ResourceNotFound entry,
+//     as below). TestCrossAccountPutEvents (awssim),
+//     TestWorldPutEventsSplitsByBus.
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) conformance PutEvents;
 //     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).

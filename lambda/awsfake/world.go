@@ -74,17 +74,38 @@ func (s Scope) validate() error {
 // the account and the IAM user of the key.
 type Identity struct {
 	Account string
-	User    string // the IAM user name
+	User    string // the IAM user name (the role's name for an assumed role)
+	// Role and Session name an assumed role's session (World.AssumeRole);
+	// "" for an IAM user's key.
+	Role, Session string
 }
 
-// ARN is the identity's ARN in a partition (arn:<partition>:iam::<account>:user/<name>).
+// ARN is the identity's ARN in a partition, as GetCallerIdentity answers it:
+// arn:<partition>:iam::<account>:user/<name>, or
+// arn:<partition>:sts::<account>:assumed-role/<role>/<session>.
 func (id Identity) ARN(partition string) string {
+	if id.Role != "" {
+		return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, id.Account, id.Role, id.Session)
+	}
 	return fmt.Sprintf("arn:%s:iam::%s:user/%s", partition, id.Account, id.User)
 }
 
+// PrincipalARN is the IAM ARN a policy names the identity by: the user's, or
+// the assumed role's role ARN.
+func (id Identity) PrincipalARN(partition string) string {
+	if id.Role != "" {
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, id.Account, id.Role)
+	}
+	return id.ARN(partition)
+}
+
 // UserID is the identity's unique id, as GetCallerIdentity's UserId: AIDA and
-// 17 characters derived from the account and the name (deterministic).
+// 17 characters derived from the account and the name (deterministic); for an
+// assumed role, AROA and the role's 17 characters, a colon and the session.
 func (id Identity) UserID() string {
+	if id.Role != "" {
+		return fmt.Sprintf("AROA%017X:%s", fnv(id.Account+"/role/"+id.Role), id.Session)
+	}
 	return fmt.Sprintf("AIDA%017X", fnv(id.Account+"/"+id.User))
 }
 
@@ -116,11 +137,12 @@ func (s *ids) next() int64 { return s.n.Add(1) }
 // operation cannot reach another Cloud while it holds its own lock.
 //
 // What belongs to the World and not to a Cloud, as each lands:
-//   - STS: CallerIdentity answers GetCallerIdentity; AssumeRole (a role's
-//     trust policy, temporary keys mapping to another account's identity)
-//     will live beside it.
-//   - EventBridge bus policies (PutPermission), read by the World's
-//     cross-account PutEvents: the receiving account's policy decides.
+//   - STS: CallerIdentity answers GetCallerIdentity; AssumeRole checks a
+//     role's trust (AddRole, SetOrganization) and returns temporary keys
+//     that sign as the role in its account (world_accounts.go).
+//   - EventBridge bus policies (PutBusPolicy), read by the World's
+//     PutEvents for another account's bus: the receiving bus's policy
+//     decides.
 type World struct {
 	mu     sync.Mutex
 	clock  Clock
@@ -130,6 +152,11 @@ type World struct {
 	clouds map[Scope]*Cloud
 	// regions the World serves; a Cloud is made on demand in these only.
 	regions map[string]bool
+	// Accounts (world_accounts.go): IAM roles and their trust, each
+	// account's organisation, each bus's resource policy.
+	roles       map[roleKey]Trust
+	orgs        map[string]string
+	busPolicies map[busKey][]BusStatement
 }
 
 // NewWorld returns a World with no accounts and no regions: declare them with
@@ -142,7 +169,8 @@ func NewWorld(opts ...Option) *World {
 		o(probe)
 	}
 	return &World{clock: probe.clock, ids: &ids{}, opts: opts, keys: map[string]Identity{},
-		clouds: map[Scope]*Cloud{}, regions: map[string]bool{}}
+		clouds: map[Scope]*Cloud{}, regions: map[string]bool{},
+		roles: map[roleKey]Trust{}, orgs: map[string]string{}, busPolicies: map[busKey][]BusStatement{}}
 }
 
 // Clock returns the World's clock, which every Cloud of the World runs on.

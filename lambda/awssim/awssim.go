@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go"
 
 	"github.com/amibump/amibump/lambda/awsfake"
@@ -288,7 +289,14 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		s.writeJSONError(w, action, nil, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
-	out, err := cloud.EventBridge().PutEvents(r.Context(), in)
+	var out *eventbridge.PutEventsOutput
+	if s.world != nil {
+		// Another account's bus is authorized by its policy (World.PutEvents).
+		key, region := credential(r)
+		out, err = s.world.PutEvents(r.Context(), key, region, in)
+	} else {
+		out, err = cloud.EventBridge().PutEvents(r.Context(), in)
+	}
 	if err != nil {
 		code, msg, server := apiError(err)
 		s.writeJSONError(w, action, in, awsfake.HTTPStatus(code, server), code, msg)

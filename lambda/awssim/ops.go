@@ -84,5 +84,5 @@ func Operations() []string {
 	for op := range ssmOps {
 		out = append(out, "SSM:"+op)
 	}
-	return append(out, "EventBridge:PutEvents", "STS:GetCallerIdentity")
+	return append(out, "EventBridge:PutEvents", "STS:GetCallerIdentity", "STS:AssumeRole")
 }

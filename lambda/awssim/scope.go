@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 )
@@ -88,17 +89,18 @@ var stsProtocol = &protocol{
 	xmlName:   autoScalingProtocol.xmlName,
 }
 
-// serveSTS answers STS GetCallerIdentity, the one STS call amibump makes (the
-// CLI's headers name the account): who the request's key signs as. It needs
-// no permission, as in AWS.
+// serveSTS answers the STS calls amibump makes: GetCallerIdentity (the CLI's
+// headers name the account), who the request's key signs as, needing no
+// permission, as in AWS; and, for a World, AssumeRole (World.AssumeRole: the
+// role's trust decides; the keys it returns sign as the role in its account).
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, action string) {
 	w, serve := s.applyFault(w, r, stsProtocol.service, action)
 	if !serve {
 		return
 	}
-	if action != "GetCallerIdentity" {
+	if action != "GetCallerIdentity" && (action != "AssumeRole" || s.world == nil) {
 		s.writeQueryError(w, stsProtocol, action, http.StatusBadRequest, "InvalidAction",
-			"awssim serves STS GetCallerIdentity only, not "+action)
+			"awssim serves STS GetCallerIdentity (and AssumeRole for a World) only, not "+action)
 		return
 	}
 	c, id, err := s.resolve(r)
@@ -107,6 +109,34 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, action string)
 		s.writeQueryError(w, stsProtocol, action, status, code, msg)
 		return
 	}
+	if action == "AssumeRole" {
+		s.assumeRole(w, r, c.Partition())
+		return
+	}
 	out := &sts.GetCallerIdentityOutput{Account: aws.String(id.Account), Arn: aws.String(id.ARN(c.Partition())), UserId: aws.String(id.UserID())}
 	s.write(w, action, &sts.GetCallerIdentityInput{}, http.StatusOK, "", "text/xml;charset=UTF-8", stsProtocol.response(action, s.requestID(), out))
+}
+
+// assumeRole answers STS AssumeRole from the World.
+func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, partition string) {
+	const action = "AssumeRole"
+	in := &sts.AssumeRoleInput{}
+	if err := stsProtocol.decodeForm(r.PostForm, in); err != nil {
+		s.writeQueryError(w, stsProtocol, action, http.StatusBadRequest, "ValidationError", err.Error())
+		return
+	}
+	key, _ := credential(r)
+	creds, err := s.world.AssumeRole(key, aws.ToString(in.RoleArn), aws.ToString(in.RoleSessionName))
+	if err != nil {
+		code, msg, server := apiError(err)
+		s.writeQueryErrorInput(w, stsProtocol, action, in, awsfake.HTTPStatus(code, server), code, msg)
+		return
+	}
+	ident, _ := s.world.CallerIdentity(creds.AccessKeyID)
+	out := &sts.AssumeRoleOutput{
+		AssumedRoleUser: &ststypes.AssumedRoleUser{Arn: aws.String(ident.ARN(partition)), AssumedRoleId: aws.String(ident.UserID())},
+		Credentials: &ststypes.Credentials{AccessKeyId: aws.String(creds.AccessKeyID), SecretAccessKey: aws.String(creds.SecretAccessKey),
+			SessionToken: aws.String(creds.SessionToken), Expiration: aws.Time(creds.Expiration)},
+	}
+	s.write(w, action, in, http.StatusOK, "", "text/xml;charset=UTF-8", stsProtocol.response(action, s.requestID(), out))
 }

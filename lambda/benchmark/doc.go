@@ -121,4 +121,14 @@
 // without a call. ns/op and allocs/op include the fakes' own work (every
 // output is a deep copy), so the figure guards against regressions rather
 // than measuring the function alone.
+//
+// # 7. Status over an organisation
+//
+// `BenchmarkStatusAccounts` (lambda/cmd/amibump): `amibump status --accounts
+// --json` over 50 accounts × 3 regions, each with 40 templates (each with its
+// group and instance), through `awssim` over HTTP with the SDK's clients: 50
+// ms a call and AWS's throttling buckets on every account and region, in real
+// time. Each pair is read under amibump-readonly (STS AssumeRole, which the
+// World answers at once). The figure (statusSecondsAccounts50Regions3) is the
+// wall time of the whole command, seeding excluded; the goal is 10 s.
 package main

@@ -60,6 +60,9 @@ type cli struct {
 	stdout, stderr io.Writer
 	clients        clientsFunc
 	scope          scopeFunc // nil: headers without account and region
+	// accountClients builds a role's clients in another account (status
+	// --accounts); nil: not available.
+	accountClients accountClientsFunc
 	stdin          io.Reader
 	now            func() time.Time
 	heartbeat      time.Duration
@@ -90,6 +93,7 @@ Usage:
   amibump plan EVENT.json | --app APP --env ENV [...]
   amibump run  EVENT.json | --app APP --env ENV [...]
   amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
+  amibump status --accounts ID,ID --regions R,R [--role amibump-readonly] [--json]
   amibump help COMMAND        flags of a command (also: amibump COMMAND -h)
   amibump --version           the release of this binary
 
@@ -109,7 +113,8 @@ Exit codes:
        says what to do); nothing was sent or changed
   3    rejected: EventBridge refused the event, or amibump rejected it (no matching template,
        no source instance, access denied); sending the same again will not help
-  4    failure: an AWS error, throttling, no answer within --timeout, a failed AMI; trying
+  4    failure: an AWS error, throttling, no answer within --timeout, a failed AMI; or status
+       --accounts could not read some account/region pairs (the others are printed); trying
        again may help
   130  interrupted (Ctrl-C)
 `

@@ -52,7 +52,7 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 	var a awsFlags
 	a.register(fs)
 	source := fs.String("source", event.DefaultCISource, "event `source`: the one the stack admits (cdk context ciSource)")
-	bus := fs.String("bus", event.DefaultBusName, "event `bus` name or ARN")
+	bus := fs.String("bus", event.DefaultBusName, "event `bus` name, or ARN of a bus in another account or region (the event goes to the ARN's region)")
 	printEntry := fs.Bool("print", false, "print the PutEvents entry (JSON) instead of sending it")
 	check := fs.Bool("check", false, "first check that a launch template is tagged for the event (ec2:DescribeLaunchTemplates); send nothing, exit 3, when none is")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
@@ -76,6 +76,9 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		return c.printJSON([]putEntry{entry})
 	}
 
+	if a.region, err = emitRegion(a.region, entry.EventBusName); err != nil {
+		return c.fail("emit", err, exitInvalid)
+	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
 	clients, err := c.awsClients(ctx, a)
@@ -99,12 +102,15 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		if t := timedOut(ctx, err); t != nil {
 			return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, t), exitFailure)
 		}
-		code := exitFailure
+		code, hint := exitFailure, ""
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (bump.IsPermanent(err) || apiErr.ErrorCode() == "ResourceNotFoundException") {
-			code = exitRejected
+		if errors.As(err, &apiErr) {
+			hint = entryHint(apiErr.ErrorCode())
+			if bump.IsPermanent(err) || apiErr.ErrorCode() == "ResourceNotFoundException" {
+				code = exitRejected
+			}
 		}
-		return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, err), code)
+		return c.fail("emit", fmt.Errorf("put the event on bus %s: %w%s", entry.EventBusName, err, hint), code)
 	}
 	// PutEvents answers HTTP 200 when entries fail: the failure is in the entry.
 	if out.FailedEntryCount > 0 || len(out.Entries) == 0 || out.Entries[0].EventId == nil {
@@ -158,6 +164,39 @@ func (c *cli) checkTemplates(ctx context.Context, ec2Client bump.EC2, d event.De
 	return exitOK, true
 }
 
+// busRegion is the region of a bus given by ARN
+// (arn:<partition>:events:<region>:<account>:event-bus/<name>), "" for a bus
+// given by name; an ARN of another shape is an error that says the shape.
+func busRegion(bus string) (string, error) {
+	if !strings.HasPrefix(bus, "arn:") {
+		return "", nil
+	}
+	parts := strings.SplitN(bus, ":", 6)
+	if len(parts) != 6 || parts[2] != "events" || parts[3] == "" || len(parts[4]) != 12 ||
+		!strings.HasPrefix(parts[5], "event-bus/") || parts[5] == "event-bus/" {
+		return "", fmt.Errorf("--bus %q is not an event bus ARN: arn:<partition>:events:<region>:<account>:event-bus/<name>", bus)
+	}
+	if !regionPattern.MatchString(parts[3]) {
+		return "", fmt.Errorf("--bus %q names region %q, not an AWS Region name such as us-east-1 or cn-north-1", bus, parts[3])
+	}
+	return parts[3], nil
+}
+
+// emitRegion is the region emit sends to: a bus ARN's own region (EventBridge
+// takes an event on the bus's regional endpoint only), else --region.
+func emitRegion(flagRegion, bus string) (string, error) {
+	region, err := busRegion(bus)
+	switch {
+	case err != nil:
+		return "", usageError{err}
+	case region == "":
+		return flagRegion, nil
+	case flagRegion != "" && flagRegion != region:
+		return "", usageError{fmt.Errorf("--region %s, but --bus is a bus in %s: the event is sent to the bus's region; drop --region or make them agree", flagRegion, region)}
+	}
+	return region, nil
+}
+
 // newEntry validates the detail as the function does and returns the
 // PutEvents entry that carries it.
 func newEntry(d event.Deploy, source, bus string) (putEntry, error) {
@@ -174,6 +213,8 @@ func newEntry(d event.Deploy, source, bus string) (putEntry, error) {
 	}
 	if strings.TrimSpace(bus) == "" {
 		problems = append(problems, "--bus is required: the name or ARN of the amibump event bus")
+	} else if _, err := busRegion(bus); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return putEntry{}, usageError{errors.New(strings.Join(problems, "\n"))}
@@ -213,7 +254,7 @@ func entryHint(code string) string {
 	case "ResourceNotFoundException":
 		return "; check --bus: the stack's bus is named by cdk context busName (default amibump), in the account and region of the credentials"
 	case "AccessDeniedException", "NotAuthorizedForSourceException":
-		return "; the caller needs events:PutEvents on the bus, and the stack must list its account or role in cdk context ciPrincipals"
+		return "; the caller needs events:PutEvents on the bus, and the bus's stack must admit its account or role (cdk context ciPrincipals) or its organisation (ciOrgId)"
 	case "InternalFailure", "ThrottlingException":
 		return "; try again"
 	}

@@ -31,7 +31,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	s := newSDK()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withStdin(os.Stdin), withScope(s.scope)) //nolint:forbidigo // the production clock
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, s.clients, time.Now, withStdin(os.Stdin), withScope(s.scope), withAccountClients(s.scopeClients)) //nolint:forbidigo // the production clock
 	stop()
 	os.Exit(code)
 }

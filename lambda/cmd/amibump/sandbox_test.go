@@ -28,6 +28,10 @@ var sandboxSteps = map[string]string{
 	"post": "pipeline-model-definition", "success": "pipeline-model-definition",
 	"failure": "pipeline-model-definition", "always": "pipeline-model-definition",
 	"script": "pipeline-model-definition",
+	// The matrix directive (Declarative Pipeline 1.5.0 and later) and its parts.
+	"matrix": "pipeline-model-definition", "axes": "pipeline-model-definition",
+	"axis": "pipeline-model-definition", "name": "pipeline-model-definition",
+	"values": "pipeline-model-definition",
 	"sh":     "workflow-durable-task-step", "writeFile": "workflow-basic-steps",
 	"readFile": "workflow-basic-steps", "echo": "workflow-basic-steps",
 	"error": "workflow-basic-steps", "catchError": "workflow-basic-steps",

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,6 +25,7 @@ import (
 )
 
 const statusSynopsis = `Usage: amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
+       amibump status --accounts ID,ID --regions R,R [--role amibump-readonly] [...]
 
 Shows what every launch template amibump manages (tagged amibump:app) would launch if its
 groups scaled out now. Read-only: it only describes templates, AMIs, groups and instances.
@@ -40,7 +42,14 @@ by EC2 at launch; status does not read the parameter, so its instances are not c
 ("?" here, null in JSON).
 
 Lines marked "!" are warnings. Colour only on a terminal, never with NO_COLOR set.
---json prints {"templates": [...]}, one object per template; the README documents every field.`
+--json prints {"templates": [...]}, one object per template; the README documents every field.
+
+--accounts reads each account in each of --regions under --role (default amibump-readonly,
+assumed with STS AssumeRole), 16 account/region pairs at a time, with a progress line when
+stderr is a terminal. --json then adds "account" and "region" to every template and an
+"errors" list ({account, region, error}). A pair that cannot be read (role missing or not
+trusting the caller, region not enabled) is reported and does not hide the others; the exit
+code is then 4.`
 
 // Read-only by construction: status is given only these calls.
 type (
@@ -181,6 +190,9 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	var a awsFlags
 	a.register(fs)
 	jsonOut := fs.Bool("json", false, "print the status as one JSON object")
+	accounts := fs.String("accounts", "", "read these `accounts` (comma-separated ids) under --role, each in every region of --regions")
+	regions := fs.String("regions", "", "with --accounts: the `regions` to read (comma-separated; default --region)")
+	role := fs.String("role", DefaultReadOnlyRole, "with --accounts: the `role` to assume in each account (a name, or an ARN)")
 	a.registerTimeout(fs, time.Minute)
 	positional, code, ok := c.parseFlags(fs, args)
 	if !ok {
@@ -199,6 +211,13 @@ func (c *cli) status(ctx context.Context, args []string) int {
 			return c.fail("status", fmt.Errorf("--%s %q is not allowed: use 1-32 characters of A-Z a-z 0-9 . _ -", name, v), exitInvalid)
 		}
 		filters = append(filters, ec2types.Filter{Name: aws.String("tag:amibump:" + name), Values: []string{v}})
+	}
+	if *accounts != "" || *regions != "" {
+		pairs, err := statusPairs(*accounts, cmp.Or(*regions, a.region))
+		if err != nil {
+			return c.fail("status", err, exitInvalid)
+		}
+		return c.statusAccounts(ctx, a, *role, pairs, filters, *jsonOut)
 	}
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
@@ -350,32 +369,65 @@ func (inv *inventory) uses(lt ec2types.LaunchTemplate) []groupUse {
 	return out
 }
 
+// versionReaders bounds the version reads of one status in flight (one call
+// per template, the bulk of status's calls; EC2 has no call for several
+// templates' versions): 8 at once, within EC2's DescribeLaunchTemplateVersions
+// bucket (100 calls, refilled at 20 a second).
+const versionReaders = 8
+
 // readVersions reads, per template, $Latest, $Default and the versions groups
-// are pinned to. A pinned version that no longer exists is left unknown.
+// are pinned to, versionReaders templates at a time. A pinned version that no
+// longer exists is left unknown.
 func (inv *inventory) readVersions(ctx context.Context, ec2Client statusEC2) error {
 	inv.versions = map[string]map[int64]ec2types.LaunchTemplateVersion{}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		first error
+	)
+	slots := make(chan struct{}, versionReaders)
 	for _, lt := range inv.templates {
-		id := aws.ToString(lt.LaunchTemplateId)
 		wanted := []string{"$Latest", "$Default"}
 		for _, u := range inv.uses(lt) {
 			if u.pinned && u.version > 0 && !slices.Contains(wanted, u.launches) {
 				wanted = append(wanted, strconv.FormatInt(u.version, 10))
 			}
 		}
-		versions, err := describeVersions(ctx, ec2Client, id, wanted)
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidLaunchTemplateId.VersionNotFound" {
-			versions, err = describeVersions(ctx, ec2Client, id, wanted[:2])
-		}
-		if err != nil {
-			return fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
-		}
-		inv.versions[id] = map[int64]ec2types.LaunchTemplateVersion{}
-		for _, v := range versions {
-			inv.versions[id][aws.ToInt64(v.VersionNumber)] = v
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			versions, err := templateVersions(ctx, ec2Client, lt, wanted)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				first = cmp.Or(first, err)
+				return
+			}
+			inv.versions[aws.ToString(lt.LaunchTemplateId)] = versions
+		}()
 	}
-	return nil
+	wg.Wait()
+	return first
+}
+
+// templateVersions reads the wanted versions of one template, by number.
+func templateVersions(ctx context.Context, ec2Client statusEC2, lt ec2types.LaunchTemplate, wanted []string) (map[int64]ec2types.LaunchTemplateVersion, error) {
+	id := aws.ToString(lt.LaunchTemplateId)
+	versions, err := describeVersions(ctx, ec2Client, id, wanted)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidLaunchTemplateId.VersionNotFound" {
+		versions, err = describeVersions(ctx, ec2Client, id, wanted[:2])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe versions of launch template %s: %w", aws.ToString(lt.LaunchTemplateName), err)
+	}
+	out := map[int64]ec2types.LaunchTemplateVersion{}
+	for _, v := range versions {
+		out[aws.ToInt64(v.VersionNumber)] = v
+	}
+	return out, nil
 }
 
 func describeVersions(ctx context.Context, ec2Client statusEC2, id string, versions []string) ([]ec2types.LaunchTemplateVersion, error) {
