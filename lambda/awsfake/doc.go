@@ -394,9 +394,12 @@
 //     different account".) Not allowed: EventBridge documents the
 //     AccessDeniedException "... is not authorized to perform:
 //     events:PutEvents on resource: <bus ARN> because no resource-based
-//     policy allows the events:PutEvents action"; whether one denied entry
-//     fails only itself is not documented: the fake fails the whole call
-//     and puts nothing, the harsher reading. A bus in another region is not
+//     policy allows the events:PutEvents action". PutEventsResultEntry
+//     documents per-entry codes for such refusals (AccessDeniedException,
+//     NotAuthorizedForSourceException, NotAuthorizedForDetailTypeException);
+//     the fake is stricter and still fails the whole call, putting nothing
+//     (to be brought in line: a caller that handles failed entries handles
+//     both). A bus in another region is not
 //     reachable from the caller's regional endpoint (ResourceNotFound entry,
 //     as below). TestCrossAccountPutEvents (awssim),
 //     TestWorldPutEventsSplitsByBus.

@@ -333,7 +333,13 @@ func (w *World) CopyImage(ctx context.Context, dst Scope, in *ec2.CopyImageInput
 		return d.EC2().CopyImage(ctx, in)
 	}
 	req := &imageCopy{in: in}
-	if src, err := w.readSource(Scope{Account: dst.Account, Region: *in.SourceRegion}, in.SourceImageId); err != nil {
+	srcScope := Scope{Account: dst.Account, Region: *in.SourceRegion}
+	if srcScope.Partition() != dst.Partition() {
+		// "Cross-partition copies" are not supported (API reference,
+		// CopyImage; CreateStoreImageTask is AWS's way).
+		return nil, errorf("InvalidParameterValue", "Invalid value '%s' for SourceRegion: CopyImage does not copy across partitions (%s to %s)", *in.SourceRegion, srcScope.Partition(), dst.Partition())
+	}
+	if src, err := w.readSource(srcScope, in.SourceImageId); err != nil {
 		req.srcErr = err
 	} else {
 		req.src = &src

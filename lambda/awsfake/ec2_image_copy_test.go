@@ -114,6 +114,9 @@ func TestCopyImageRefusals(t *testing.T) {
 	available := east.AddImage(awsfake.Image{Name: "available"})
 	elsewhere := w.Cloud(awsfake.Scope{Account: "210987654321", Region: "us-east-1"}).AddImage(awsfake.Image{Name: "theirs"})
 	west.AddImage(awsfake.Image{Name: "taken"})
+	// An available AMI of the same account in a region the World serves, in
+	// another partition: only the partition stops the copy.
+	china := w.Cloud(awsfake.Scope{Account: east.Scope().Account, Region: "cn-north-1"}).AddImage(awsfake.Image{Name: "china"})
 	for _, tc := range []struct {
 		name string
 		in   *ec2.CopyImageInput
@@ -132,6 +135,7 @@ func TestCopyImageRefusals(t *testing.T) {
 			return in
 		}(), "InvalidParameterCombination"},
 		{"missing name", &ec2.CopyImageInput{SourceImageId: aws.String(available), SourceRegion: aws.String("us-east-1")}, "MissingParameter"},
+		{"from another partition", &ec2.CopyImageInput{SourceImageId: aws.String(china), SourceRegion: aws.String("cn-north-1"), Name: aws.String("copy-1")}, "InvalidParameterValue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := w.CopyImage(ctx, west.Scope(), tc.in)

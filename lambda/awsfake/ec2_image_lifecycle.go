@@ -85,7 +85,7 @@ func (c *Cloud) enableImageDeprecation(in *ec2.EnableImageDeprecationInput) (*ec
 	}
 	at := *in.DeprecateAt
 	switch {
-	case at.Before(now.Truncate(time.Minute)):
+	case at.Round(time.Minute).Before(now):
 		return nil, errorf("InvalidParameterValue", "DeprecateAt %s is in the past", rfc3339(at))
 	case at.After(now.AddDate(10, 0, 0)):
 		// "10 years from now" for a private AMI; the fake's AMIs are never

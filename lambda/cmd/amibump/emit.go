@@ -253,7 +253,7 @@ func entryHint(code string) string {
 	switch code {
 	case "ResourceNotFoundException":
 		return "; check --bus: the stack's bus is named by cdk context busName (default amibump), in the account and region of the credentials"
-	case "AccessDeniedException", "NotAuthorizedForSourceException":
+	case "AccessDeniedException", "NotAuthorizedForSourceException", "NotAuthorizedForDetailTypeException":
 		return "; the caller needs events:PutEvents on the bus, and the bus's stack must admit its account or role (cdk context ciPrincipals) or its organisation (ciOrgId)"
 	case "InternalFailure", "ThrottlingException":
 		return "; try again"
