@@ -389,20 +389,35 @@
 //     PutPermission, AWS::Events::EventBusPolicy): a principal naming the
 //     caller's account (id or root ARN), its role or user ARN, or "*" with
 //     aws:PrincipalOrgID; events:source and events:detail-type conditions
-//     hold for every entry. ("Permissions for event buses in Amazon
+//     hold for the entry. ("Permissions for event buses in Amazon
 //     EventBridge"; "Example policy: Send events to a custom bus in a
-//     different account".) Not allowed: EventBridge documents the
-//     AccessDeniedException "... is not authorized to perform:
-//     events:PutEvents on resource: <bus ARN> because no resource-based
-//     policy allows the events:PutEvents action". PutEventsResultEntry
-//     documents per-entry codes for such refusals (AccessDeniedException,
-//     NotAuthorizedForSourceException, NotAuthorizedForDetailTypeException);
-//     the fake is stricter and still fails the whole call, putting nothing
-//     (to be brought in line: a caller that handles failed entries handles
-//     both). A bus in another region is not
-//     reachable from the caller's regional endpoint (ResourceNotFound entry,
-//     as below). TestCrossAccountPutEvents (awssim),
-//     TestWorldPutEventsSplitsByBus.
+//     different account".) A refused entry fails alone inside the output
+//     (ErrorCode, ErrorMessage, counted in FailedEntryCount), the batch's
+//     other entries are put: PutEventsResultEntry (EventBridge API
+//     reference) lists the non-retryable entry codes AccessDeniedException,
+//     NotAuthorizedForSourceException ("You do not have permissions to
+//     publish events with this source onto this event bus") and
+//     NotAuthorizedForDetailTypeException. Which code a refusal gets is not
+//     documented; the fake checks from the principal to the narrowest
+//     condition: no statement naming the caller (and its organisation) is
+//     AccessDeniedException, worded as EventBridge words it ("... is not
+//     authorized to perform: events:PutEvents on resource: <bus ARN>
+//     because no resource-based policy allows the events:PutEvents
+//     action"); statements naming it but none with the entry's source,
+//     NotAuthorizedForSourceException; one with the source but none with
+//     its detail-type, NotAuthorizedForDetailTypeException. The caller's
+//     own permission set (Cloud.SetPolicy, WithPolicy) must allow
+//     events:PutEvents on the bus ARN too (IAM User Guide, "Cross-account
+//     policy evaluation logic": the identity-based policy and the
+//     resource-based policy must both allow); a denial there fails the
+//     whole call with AccessDeniedException and puts nothing, as the
+//     fake's identity check does for the caller's own buses (the harsher
+//     reading: AWS does not say whether an identity denial is per entry). A
+//     bus in another region is not reachable from the caller's regional
+//     endpoint (ResourceNotFound entry, as below).
+//     TestCrossAccountPutEvents (awssim), TestWorldPutEventsSplitsByBus,
+//     TestWorldPutEventsRefusals, TestWorldPutEventsIdentityPolicy,
+//     TestEmitToAnotherAccountsBus (amibump).
 //   - PutEvents reports failed entries inside the output (FailedEntryCount).
 //     (EventBridge API reference, PutEvents.) conformance PutEvents;
 //     TestPutEvents (a bus that does not exist: the fake is stricter than AWS).

@@ -142,7 +142,7 @@ func (s *ids) next() int64 { return s.n.Add(1) }
 //     that sign as the role in its account (world_accounts.go).
 //   - EventBridge bus policies (PutBusPolicy), read by the World's
 //     PutEvents for another account's bus: the receiving bus's policy
-//     decides.
+//     decides for each entry, beside the sender's own permission set.
 type World struct {
 	mu     sync.Mutex
 	clock  Clock

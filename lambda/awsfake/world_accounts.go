@@ -141,11 +141,15 @@ func (w *World) PutBusPolicy(s Scope, name string, statements ...BusStatement) {
 
 // PutEvents is EventBridge PutEvents signed with accessKey for region. An
 // entry whose EventBusName is the ARN of another account's bus in the region
-// goes to that account's Cloud, and only if the bus's resource policy allows
-// the caller for every such entry (its account, its role or user ARN, its
-// organisation; the events:source and events:detail-type conditions):
-// otherwise the whole call is AccessDeniedException and nothing is put
-// (behaviour ledger, "Accounts"). Every other entry is the caller's own
+// goes to that account's Cloud when both allow it: the caller's own
+// permission set (if its Cloud has one) must allow events:PutEvents on the bus
+// ARN, as for its own buses (else the whole call is AccessDeniedException and
+// nothing is put), and the bus's resource policy must allow the caller for
+// the entry (its account, its role or user ARN, its organisation; the
+// events:source and events:detail-type conditions), else that entry alone
+// fails inside the output (AccessDeniedException,
+// NotAuthorizedForSourceException or NotAuthorizedForDetailTypeException;
+// behaviour ledger, "Accounts"). Every other entry is the caller's own
 // Cloud's, as Cloud PutEvents answers it. It locks one Cloud at a time.
 func (w *World) PutEvents(ctx context.Context, accessKey, region string, in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
 	own, caller, err := w.Resolve(accessKey, region)
@@ -155,11 +159,17 @@ func (w *World) PutEvents(ctx context.Context, accessKey, region string, in *eve
 	if in == nil || len(in.Entries) == 0 || len(in.Entries) > 10 {
 		return own.EventBridge().PutEvents(ctx, in)
 	}
-	targets, err := w.busTargets(own, caller, in.Entries)
-	if err != nil {
+	targets, refusals, cross := w.busTargets(own, caller, in.Entries)
+	if err := own.authorizeCrossAccount(cross); err != nil {
 		return nil, err
 	}
 	out := &eventbridge.PutEventsOutput{Entries: make([]ebtypes.PutEventsResultEntry, len(in.Entries))}
+	for i, r := range refusals {
+		if r != nil {
+			out.Entries[i] = *r
+			out.FailedEntryCount++
+		}
+	}
 	for _, cloud := range uniqueClouds(targets) {
 		var idx []int
 		part := &eventbridge.PutEventsInput{EndpointId: in.EndpointId}
@@ -181,12 +191,29 @@ func (w *World) PutEvents(ctx context.Context, accessKey, region string, in *eve
 	return out, nil
 }
 
-// busTargets picks each entry's Cloud and checks the bus policies of the
-// other accounts' buses.
-func (w *World) busTargets(own *Cloud, caller Identity, entries []ebtypes.PutEventsRequestEntry) ([]*Cloud, error) {
+// authorizeCrossAccount checks the caller's own permission set for the
+// entries bound for other accounts' buses (IAM User Guide, "Cross-account
+// policy evaluation logic": the identity policy must allow them too), as
+// Cloud PutEvents checks the entries for its own buses: a refusal is the
+// whole call's AccessDeniedException, recorded in Denials.
+func (c *Cloud) authorizeCrossAccount(entries []ebtypes.PutEventsRequestEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return wrap(svcEventBridge, "PutEvents", c.authorize(svcEventBridge, "PutEvents", &eventbridge.PutEventsInput{Entries: entries}))
+}
+
+// busTargets picks each entry's Cloud (nil for an entry a bus policy
+// refuses, with its refusal) and lists the entries bound for other
+// accounts' buses.
+func (w *World) busTargets(own *Cloud, caller Identity, entries []ebtypes.PutEventsRequestEntry) (
+	targets []*Cloud, refusals []*ebtypes.PutEventsResultEntry, cross []ebtypes.PutEventsRequestEntry) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	targets := make([]*Cloud, len(entries))
+	targets = make([]*Cloud, len(entries))
+	refusals = make([]*ebtypes.PutEventsResultEntry, len(entries))
 	for i, e := range entries {
 		targets[i] = own
 		busARN := derefString(e.EventBusName)
@@ -194,33 +221,49 @@ func (w *World) busTargets(own *Cloud, caller Identity, entries []ebtypes.PutEve
 		if !ok || s.Region != own.Scope().Region || s.Account == caller.Account {
 			continue
 		}
-		if !w.busAllows(busKey{s, name}, caller, e) {
-			return nil, errorf("AccessDeniedException", "User: %s is not authorized to perform: events:PutEvents on resource: %s because no resource-based policy allows the events:PutEvents action",
-				caller.ARN(own.Partition()), busARN)
+		cross = append(cross, e)
+		if code, msg := w.busRefusal(busKey{s, name}, caller, e); code != "" {
+			targets[i] = nil
+			refusals[i] = &ebtypes.PutEventsResultEntry{ErrorCode: ptr(code), ErrorMessage: ptr(msg)}
+			continue
 		}
 		targets[i] = w.cloud(s)
 	}
-	return targets, nil
+	return targets, refusals, cross
 }
 
-// busAllows reports whether a bus's policy lets caller put entry e, with w.mu held.
-func (w *World) busAllows(bus busKey, caller Identity, e ebtypes.PutEventsRequestEntry) bool {
+// busRefusal is the error code and message a bus's policy refuses caller's
+// entry e with, or "" when a statement allows it, with w.mu held. The checks
+// go from the principal to the narrowest condition: no statement naming the
+// caller (and its organisation) is AccessDeniedException; statements naming
+// it, but none allowing the entry's source, NotAuthorizedForSourceException;
+// one allowing the source but none with it the detail-type,
+// NotAuthorizedForDetailTypeException.
+func (w *World) busRefusal(bus busKey, caller Identity, e ebtypes.PutEventsRequestEntry) (code, msg string) {
 	partition := bus.scope.Partition()
+	code = "AccessDeniedException"
+	msg = fmt.Sprintf("User: %s is not authorized to perform: events:PutEvents on resource: %s because no resource-based policy allows the events:PutEvents action",
+		caller.ARN(partition), derefString(e.EventBusName))
 	for _, st := range w.busPolicies[bus] {
 		principal := slices.ContainsFunc(st.Principals, func(p string) bool {
 			return p == "*" || p == caller.Account || p == fmt.Sprintf("arn:%s:iam::%s:root", partition, caller.Account) ||
 				p == caller.PrincipalARN(partition)
 		})
 		switch {
-		case !principal,
-			st.OrgID != "" && w.orgs[caller.Account] != st.OrgID,
-			len(st.Sources) > 0 && !slices.Contains(st.Sources, derefString(e.Source)),
-			len(st.DetailTypes) > 0 && !slices.Contains(st.DetailTypes, derefString(e.DetailType)):
+		case !principal, st.OrgID != "" && w.orgs[caller.Account] != st.OrgID:
+			continue
+		case len(st.Sources) > 0 && !slices.Contains(st.Sources, derefString(e.Source)):
+			if code == "AccessDeniedException" {
+				code, msg = "NotAuthorizedForSourceException", "You do not have permissions to publish events with this source onto this event bus."
+			}
+			continue
+		case len(st.DetailTypes) > 0 && !slices.Contains(st.DetailTypes, derefString(e.DetailType)):
+			code, msg = "NotAuthorizedForDetailTypeException", "You do not have permissions to publish events with this detail type onto this event bus."
 			continue
 		}
-		return true
+		return "", ""
 	}
-	return false
+	return code, msg
 }
 
 // parseBusARN reads arn:<partition>:events:<region>:<account>:event-bus/<name>.
@@ -233,10 +276,11 @@ func parseBusARN(arn string) (Scope, string, bool) {
 	return s, strings.TrimPrefix(parts[5], "event-bus/"), s.validate() == nil
 }
 
+// uniqueClouds lists the Clouds of cs once each, in order, without nil.
 func uniqueClouds(cs []*Cloud) []*Cloud {
 	var out []*Cloud
 	for _, c := range cs {
-		if !slices.Contains(out, c) {
+		if c != nil && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}

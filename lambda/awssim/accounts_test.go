@@ -87,8 +87,11 @@ func TestAssumeRole(t *testing.T) {
 // TestCrossAccountPutEvents: a PutEvents naming another account's bus by ARN
 // lands on that account's bus when the bus's policy allows the caller
 // (aws:PrincipalOrgID, or the account as principal) for the entry's source
-// and detail-type; otherwise the whole call is AccessDeniedException and
-// nothing lands.
+// and detail-type; otherwise that entry alone fails inside the output
+// (AccessDeniedException for a caller no statement names,
+// NotAuthorizedForSourceException or NotAuthorizedForDetailTypeException for
+// one it names without the entry's source or detail-type), nothing of it
+// lands, and the batch's other entries are put.
 func TestCrossAccountPutEvents(t *testing.T) {
 	w, url := accountsWorld(t)
 	bus := awsfake.Scope{Account: member, Region: "us-east-1"}
@@ -97,36 +100,51 @@ func TestCrossAccountPutEvents(t *testing.T) {
 		awsfake.BusStatement{Principals: []string{"*"}, OrgID: orgID, Sources: []string{"jenkins"}, DetailTypes: []string{"deploy-finished"}})
 	busARN := "arn:aws:events:us-east-1:" + member + ":event-bus/amibump"
 	ctx := context.Background()
-	put := func(key, source string) (*eventbridge.PutEventsOutput, error) {
-		return eventbridge.NewFromConfig(worldConfig(url, key, "us-east-1")).PutEvents(ctx, &eventbridge.PutEventsInput{
-			Entries: []ebtypes.PutEventsRequestEntry{{Source: aws.String(source), DetailType: aws.String("deploy-finished"),
-				Detail: aws.String(`{"app":"shop"}`), EventBusName: aws.String(busARN)}}})
+	entry := func(source, detailType string) ebtypes.PutEventsRequestEntry {
+		return ebtypes.PutEventsRequestEntry{Source: aws.String(source), DetailType: aws.String(detailType),
+			Detail: aws.String(`{"app":"shop"}`), EventBusName: aws.String(busARN)}
 	}
-	out, err := put("AKIDTOOLING", "jenkins")
-	if err != nil || out.FailedEntryCount != 0 || aws.ToString(out.Entries[0].EventId) == "" {
-		t.Fatalf("organisation member puts on the bus: %+v, %v", out, err)
-	}
-	denied := func(what string, err error) {
+	put := func(key string, entries ...ebtypes.PutEventsRequestEntry) *eventbridge.PutEventsOutput {
 		t.Helper()
-		var apiErr smithy.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" || !strings.Contains(apiErr.ErrorMessage(), busARN) {
-			t.Errorf("%s: err = %v, want AccessDeniedException naming the bus", what, err)
+		out, err := eventbridge.NewFromConfig(worldConfig(url, key, "us-east-1")).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		if err != nil || len(out.Entries) != len(entries) {
+			t.Fatalf("%s: %+v, %v; want a result per entry", key, out, err)
+		}
+		return out
+	}
+	refused := func(what string, out *eventbridge.PutEventsOutput, i int, code string) {
+		t.Helper()
+		e := out.Entries[i]
+		if aws.ToString(e.ErrorCode) != code || e.EventId != nil || aws.ToString(e.ErrorMessage) == "" {
+			t.Errorf("%s: entry %d = %s %q (event %q), want %s", what, i, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage), aws.ToString(e.EventId), code)
 		}
 	}
-	_, err = put("AKIDOUTSIDE", "jenkins")
-	denied("an account outside the organisation", err)
-	_, err = put("AKIDTOOLING", "someone-else")
-	denied("a source the policy does not name", err)
+	if out := put("AKIDTOOLING", entry("jenkins", "deploy-finished")); out.FailedEntryCount != 0 || aws.ToString(out.Entries[0].EventId) == "" {
+		t.Fatalf("organisation member puts on the bus: %+v", out)
+	}
+	out := put("AKIDOUTSIDE", entry("jenkins", "deploy-finished"))
+	refused("an account outside the organisation", out, 0, "AccessDeniedException")
+	if msg := aws.ToString(out.Entries[0].ErrorMessage); !strings.Contains(msg, busARN) {
+		t.Errorf("AccessDeniedException %q does not name the bus", msg)
+	}
+	refused("a source the policy does not name", put("AKIDTOOLING", entry("someone-else", "deploy-finished")), 0, "NotAuthorizedForSourceException")
+	refused("a detail-type the policy does not name", put("AKIDTOOLING", entry("jenkins", "other")), 0, "NotAuthorizedForDetailTypeException")
+
+	// A mixed batch: the allowed entry is put, the refused one fails alone.
+	out = put("AKIDTOOLING", entry("jenkins", "deploy-finished"), entry("someone-else", "deploy-finished"))
+	if out.FailedEntryCount != 1 || aws.ToString(out.Entries[0].EventId) == "" {
+		t.Errorf("mixed batch: %+v, want the first entry put and 1 failed", out)
+	}
+	refused("mixed batch", out, 1, "NotAuthorizedForSourceException")
 
 	w.PutBusPolicy(bus, "amibump", awsfake.BusStatement{Principals: []string{"arn:aws:iam::" + outside + ":root"}, Sources: []string{"jenkins"}})
-	if out, err := put("AKIDOUTSIDE", "jenkins"); err != nil || out.FailedEntryCount != 0 {
-		t.Errorf("the account the policy names: %+v, %v", out, err)
+	if out := put("AKIDOUTSIDE", entry("jenkins", "deploy-finished")); out.FailedEntryCount != 0 {
+		t.Errorf("the account the policy names: %+v", out)
 	}
-	_, err = put("AKIDTOOLING", "jenkins")
-	denied("the organisation once the policy no longer names it", err)
+	refused("the organisation once the policy no longer names it", put("AKIDTOOLING", entry("jenkins", "deploy-finished")), 0, "AccessDeniedException")
 
-	if got := len(w.Cloud(bus).Events()); got != 2 {
-		t.Errorf("the member's bus holds %d events, want the 2 allowed", got)
+	if got := len(w.Cloud(bus).Events()); got != 3 {
+		t.Errorf("the member's bus holds %d events, want the 3 allowed", got)
 	}
 	for _, a := range []string{tooling, outside} {
 		if got := w.Cloud(awsfake.Scope{Account: a, Region: "us-east-1"}).Events(); len(got) != 0 {

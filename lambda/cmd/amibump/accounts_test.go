@@ -56,8 +56,10 @@ func accountsSim(t *testing.T) (*awsfake.World, func(key string, args ...string)
 // another account in another region (the client made for the ARN's region,
 // not AWS_REGION's): the organisation's principals are admitted by the bus's
 // aws:PrincipalOrgID statement (cdk context ciOrgId), an account the policy
-// names by id (ciPrincipals) too; an account outside both is refused with
-// AccessDeniedException, exit 3 and what to change; nothing of it lands.
+// names by id (ciPrincipals) too. The bus refuses the entry inside
+// PutEvents's output: an account outside both with AccessDeniedException, a
+// source the bus does not admit with NotAuthorizedForSourceException; emit
+// exits 3 with the code and what to change, and nothing of it lands.
 func TestEmitToAnotherAccountsBus(t *testing.T) {
 	w, amibump := accountsSim(t)
 	busScope := awsfake.Scope{Account: memberAccount, Region: "eu-west-1"}
@@ -81,6 +83,10 @@ func TestEmitToAnotherAccountsBus(t *testing.T) {
 	if code != exitRejected || !strings.Contains(stderr, "AccessDeniedException") || !strings.Contains(stderr, busARN) ||
 		!strings.Contains(stderr, "ciOrgId") {
 		t.Errorf("emit from outside the organisation: exit %d, want 3 with AccessDeniedException, the bus and what to change\n%s", code, stderr)
+	}
+	code, _, stderr = amibump("AKIDTOOLING", append(emit, "--source", "ci.other")...)
+	if code != exitRejected || !strings.Contains(stderr, "NotAuthorizedForSourceException") || !strings.Contains(stderr, "ciOrgId") {
+		t.Errorf("emit with a source the bus does not admit: exit %d, want 3 with NotAuthorizedForSourceException and what to change\n%s", code, stderr)
 	}
 
 	w.PutBusPolicy(busScope, "amibump", ci, awsfake.BusStatement{Principals: []string{outsideAccount}, Sources: []string{event.DefaultCISource}})
