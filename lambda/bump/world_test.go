@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,31 +95,11 @@ func at(hour, minute int) time.Time {
 }
 
 // edit changes a sample event: fields of the envelope ("id", "time") and of
-// the detail ("detail.build.id", "detail.instanceId"...); a nil value removes it.
+// the detail ("detail.build.id", "detail.instanceId"...); a nil value removes it
+// (awsfaketest.Edit).
 func edit(t *testing.T, raw []byte, changes map[string]any) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	for path, v := range changes {
-		keys := strings.Split(path, ".")
-		node := m
-		for _, k := range keys[:len(keys)-1] {
-			next, ok := node[k].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				node[k] = next
-			}
-			node = next
-		}
-		if v == nil {
-			delete(node, keys[len(keys)-1])
-		} else {
-			node[keys[len(keys)-1]] = v
-		}
-	}
-	out, err := json.Marshal(m)
+	out, err := awsfaketest.Edit(raw, changes)
 	if err != nil {
 		t.Fatal(err)
 	}
