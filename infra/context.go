@@ -17,7 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
-	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn",
+	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn", "replicaRegions",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -75,6 +75,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("ciPrincipals", list("account ids and role ARNs", &p.CIPrincipals))
 	set("kmsKeyArns", list("KMS key ARNs", &p.KMSKeyARNs))
 	set("readOnlyTrust", list("account ids or an organisation id", &p.ReadOnlyTrust))
+	set("replicaRegions", list("region names", &p.ReplicaRegions))
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -58,6 +58,10 @@ func TestContextValues(t *testing.T) {
 				p.CIOrgID, p.ReadOnlyTrust = "o-a1b2c3d4e5", []string{"210987654321", "o-a1b2c3d4e5"}
 				p.ResultsBusARN = "arn:aws-cn:events:cn-north-1:210987654321:event-bus/amibump-results"
 			}},
+		{"replicaRegions comma-separated from -c", map[string]any{"replicaRegions": "us-west-2, eu-west-1"},
+			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2", "eu-west-1"} }},
+		{"replicaRegions from cdk.json", map[string]any{"replicaRegions": []any{"us-west-2"}},
+			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2"} }},
 		{"ciPrincipals as a JSON list", map[string]any{"ciPrincipals": []any{"123456789012", "arn:aws:iam::123456789012:role/ci"}},
 			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "arn:aws:iam::123456789012:role/ci"} }},
 		{"ciPrincipals as a JSON string from -c", map[string]any{"ciPrincipals": `["123456789012", "arn:aws-cn:iam::123456789012:role/ci"]`},
@@ -159,6 +163,11 @@ func TestBadContextValues(t *testing.T) {
 		{"readOnlyTrust not strings", map[string]any{"readOnlyTrust": []any{1.0}}, []string{"readOnlyTrust", "want a string"}},
 		{"resultsBusArn a name", map[string]any{"resultsBusArn": "results"}, []string{"resultsBusArn", `"results"`, "event bus ARN (arn:<partition>:events:"}},
 		{"resultsBusArn a rule ARN", map[string]any{"resultsBusArn": "arn:aws:events:us-east-1:123456789012:rule/x"}, []string{"resultsBusArn", "event-bus/<name>"}},
+		{"replicaRegions not a region", map[string]any{"replicaRegions": "us-west"}, []string{"replicaRegions", `"us-west"`, "region names such as us-west-2"}},
+		{"replicaRegions twice", map[string]any{"replicaRegions": "us-west-2,eu-west-1,us-west-2"}, []string{"replicaRegions", `"us-west-2" is listed twice`}},
+		{"replicaRegions in China", map[string]any{"replicaRegions": "cn-northwest-1"}, []string{"replicaRegions", `"cn-northwest-1"`, "aws-cn partition",
+			"routes no events between regions", "use pull only", "amibump:replicate-from"}},
+		{"replicaRegions in GovCloud", map[string]any{"replicaRegions": []any{"us-gov-east-1"}}, []string{"replicaRegions", "aws-us-gov partition", "pull only"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,6 +24,9 @@ func main() {
 		}
 	}
 	props, err := propsFromContext(values)
+	if region := os.Getenv("CDK_DEFAULT_REGION"); err == nil && region != "" {
+		err = props.ValidateIn(region) // the stack deploys in the CLI's region
+	}
 	var org *amibump.OrgProps
 	if err == nil {
 		org, err = orgFromContext(values, props)
