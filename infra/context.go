@@ -17,7 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
-	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn", "replicaRegions",
+	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn", "replicaRegions", "copyKmsKeyArn",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -66,6 +66,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("ssmParameterPrefix", str(&p.SSMParameterPrefix))
 	set("ciOrgId", str(&p.CIOrgID))
 	set("resultsBusArn", str(&p.ResultsBusARN))
+	set("copyKmsKeyArn", str(&p.CopyKmsKeyARN))
 	p.LogLevel = strings.ToUpper(p.LogLevel)
 	set("archiveRetentionDays", num(&p.ArchiveRetentionDays))
 	set("reconcileMinutes", num(&p.ReconcileMinutes))

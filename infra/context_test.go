@@ -62,6 +62,10 @@ func TestContextValues(t *testing.T) {
 			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2", "eu-west-1"} }},
 		{"replicaRegions from cdk.json", map[string]any{"replicaRegions": []any{"us-west-2"}},
 			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2"} }},
+		{"copyKmsKeyArn", map[string]any{"copyKmsKeyArn": " arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "},
+			func(p *amibump.Props) {
+				p.CopyKmsKeyARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			}},
 		{"ciPrincipals as a JSON list", map[string]any{"ciPrincipals": []any{"123456789012", "arn:aws:iam::123456789012:role/ci"}},
 			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "arn:aws:iam::123456789012:role/ci"} }},
 		{"ciPrincipals as a JSON string from -c", map[string]any{"ciPrincipals": `["123456789012", "arn:aws-cn:iam::123456789012:role/ci"]`},
@@ -167,6 +171,12 @@ func TestBadContextValues(t *testing.T) {
 		{"replicaRegions twice", map[string]any{"replicaRegions": "us-west-2,eu-west-1,us-west-2"}, []string{"replicaRegions", `"us-west-2" is listed twice`}},
 		{"replicaRegions in China", map[string]any{"replicaRegions": "cn-northwest-1"}, []string{"replicaRegions", `"cn-northwest-1"`, "aws-cn partition",
 			"routes no events between regions", "use pull only", "amibump:replicate-from"}},
+		{"copyKmsKeyArn an alias", map[string]any{"copyKmsKeyArn": "arn:aws:kms:us-west-2:123456789012:alias/copies"},
+			[]string{"copyKmsKeyArn", `"arn:aws:kms:us-west-2:123456789012:alias/copies"`, "KMS key ARN (arn:<partition>:kms:", "not an alias ARN"}},
+		{"copyKmsKeyArn a list", map[string]any{"copyKmsKeyArn": []any{"arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
+			[]string{"copyKmsKeyArn", "want a string"}},
+		{"copyKmsKeyArn a China region in aws", map[string]any{"copyKmsKeyArn": "arn:aws:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+			[]string{"copyKmsKeyArn", "names region cn-north-1 in partition aws"}},
 		{"replicaRegions in GovCloud", map[string]any{"replicaRegions": []any{"us-gov-east-1"}}, []string{"replicaRegions", "aws-us-gov partition", "pull only"}},
 	}
 	for _, tt := range tests {

@@ -71,6 +71,13 @@ type Props struct {
 	// Not in aws-cn or aws-us-gov: EventBridge routes no events between
 	// their regions (ChinaAndGovCloudPullOnly).
 	ReplicaRegions []string
+	// copyKmsKeyArn: the customer managed KMS key, of this stack's partition
+	// and region, that encrypts the copies this region's function makes of
+	// another region's release (templates tagged amibump:replicate-from);
+	// empty = none: a copy keeps the source's encryption state, an encrypted
+	// one with the region's default key for EBS. Passed to the function as
+	// AMIBUMP_COPY_KMS_KEY_ARN; the role may use this key as copying needs.
+	CopyKmsKeyARN string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working

@@ -1,6 +1,7 @@
 package amibump
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,9 +36,17 @@ func PartitionOf(region string) string {
 }
 
 // validateRegions checks the settings that name regions whatever the
-// stack's own region: replicaRegions.
+// stack's own region: replicaRegions and copyKmsKeyArn.
 func (p *Props) validateRegions() []error {
 	var errs []error
+	if key := p.CopyKmsKeyARN; key != "" {
+		if !kmsKeyARNPattern.MatchString(key) {
+			errs = append(errs, fmt.Errorf("copyKmsKeyArn: %q is not allowed; want a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>) "+
+				"of the stack's region, not an alias ARN or a key id, which an IAM policy cannot grant a key's use by; or empty for none", key))
+		} else if partition, region := arnPartitionRegion(key); PartitionOf(region) != partition {
+			errs = append(errs, fmt.Errorf("copyKmsKeyArn: %q names region %s in partition %s, where it is not; want the ARN AWS shows for the key", key, region, partition))
+		}
+	}
 	for i, region := range p.ReplicaRegions {
 		switch {
 		case !regionPattern.MatchString(region):
@@ -55,11 +64,23 @@ func (p *Props) validateRegions() []error {
 
 // ValidateIn checks the settings that depend on the region the stack is
 // deployed in, region (a region name): replicaRegions of its partition and
-// not itself. The app checks them for the CDK CLI's region, the
+// not itself, copyKmsKeyArn a key of that region. The app checks them for the CDK CLI's region, the
 // organisation's settings for each of orgTargets' regions, New for a stack
 // whose region is set. (A replica of another partition than aws is refused
 // by Validate, so in aws "of its partition" is "in aws".)
 func (p *Props) ValidateIn(region string) error {
+	var errs []error
+	if key := p.CopyKmsKeyARN; kmsKeyARNPattern.MatchString(key) {
+		if _, keyRegion := arnPartitionRegion(key); keyRegion != region {
+			errs = append(errs, fmt.Errorf("copyKmsKeyArn: %q is a key of %s, and the stack's region is %s; "+
+				"want a key of %s: EC2 encrypts a copy with a key of the region it copies into", key, keyRegion, region, region))
+		}
+	}
+	return errors.Join(append(errs, p.replicasIn(region))...)
+}
+
+// replicasIn checks replicaRegions for a stack in region.
+func (p *Props) replicasIn(region string) error {
 	if len(p.ReplicaRegions) == 0 {
 		return nil
 	}
@@ -72,4 +93,13 @@ func (p *Props) ValidateIn(region string) error {
 		return fmt.Errorf("replicaRegions: %q is the stack's own region; want the other regions that follow this one's release", region)
 	}
 	return nil
+}
+
+// arnPartitionRegion are the partition and region of an ARN.
+func arnPartitionRegion(arn string) (partition, region string) {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 {
+		return "", ""
+	}
+	return parts[1], parts[3]
 }

@@ -13,11 +13,14 @@ import (
 	"github.com/amibump/amibump/infra/amibump"
 )
 
-// The source stack of a disaster-recovery setup, in us-east-1 with two
-// replica regions and a results bus: this file's one synth.
+// A stack in us-east-1 that forwards its releases to two replica regions
+// (beside a results bus) and copies another region's release with its own
+// key (a region may be both, active/active): this file's one synth.
 var replicas once
 
 var replicaRegions = []string{"us-west-2", "eu-west-1"}
+
+const copyKey = "arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321"
 
 func replicaStack(t *testing.T) *synthesized {
 	return replicas.get(t, func(t testing.TB) amibump.Props {
@@ -25,6 +28,7 @@ func replicaStack(t *testing.T) *synthesized {
 		p.FunctionSource = functionSource(t)
 		p.ReplicaRegions = replicaRegions
 		p.ResultsBusARN = resultsBus
+		p.CopyKmsKeyARN = copyKey
 		return p
 	}, &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("us-east-1")})
 }
@@ -197,4 +201,55 @@ func TestReplicaRegionsRefuseTheStacksOwnRegion(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `replicaRegions: "us-east-1" is the stack's own region`) {
 		t.Errorf("got %v, want the stack's own region refused", err)
 	}
+}
+
+// copyKmsKeyArn reaches the function as AMIBUMP_COPY_KMS_KEY_ARN; the
+// default stack sets no such variable (none).
+func TestCopyKmsKeyArnReachesTheFunction(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		s    *synthesized
+		want any
+	}{{"copyKmsKeyArn set", replicaStack(t), copyKey}, {"the default", defaultStack(t), nil}} {
+		for _, fn := range tt.s.resources("AWS::Lambda::Function") {
+			vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if vars["AMIBUMP_EVENT_BUS"] == nil {
+				continue // not amibump's function
+			}
+			if got := vars["AMIBUMP_COPY_KMS_KEY_ARN"]; got != tt.want {
+				t.Errorf("%s: AMIBUMP_COPY_KMS_KEY_ARN = %v, want %v", tt.name, got, tt.want)
+			}
+		}
+	}
+}
+
+// copyKmsKeyArn lets the role use that key as EBS encryption needs, on that
+// key only, CreateGrant only for EC2; the default stack has no KMS statement.
+func TestCopyKmsKeyGrantsOnThatKeyOnly(t *testing.T) {
+	kmsStatements := func(s *synthesized) []map[string]any {
+		var kms []map[string]any
+		for _, st := range s.roleStatements(t) {
+			if slices.ContainsFunc(actions(st), func(a string) bool { return strings.HasPrefix(a, "kms:") }) {
+				kms = append(kms, map[string]any{"Sid": st["Sid"], "Action": actions(st), "Resource": st["Resource"], "Condition": st["Condition"]})
+			}
+		}
+		return kms
+	}
+	want := normalize([]map[string]any{
+		{"Sid": "UseCopyKeyForCopies", "Resource": copyKey, "Condition": nil, "Action": []string{
+			"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+		}},
+		{"Sid": "GrantCopyKeyToEC2", "Resource": copyKey, "Action": []string{"kms:CreateGrant"},
+			"Condition": map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}},
+	})
+	if diff := cmp.Diff(want, normalize(kmsStatements(replicaStack(t)))); diff != "" {
+		t.Errorf("KMS statements of the role (-want +got):\n%s", diff)
+	}
+	if got := kmsStatements(defaultStack(t)); len(got) != 0 {
+		t.Errorf("the default role has KMS statements: %v", got)
+	}
+}
+
+func TestReplicaRoleMatchesTheServiceAuthorizationReference(t *testing.T) {
+	checkServiceAuthorization(t, replicaStack(t))
 }
