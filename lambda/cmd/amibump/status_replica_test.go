@@ -168,3 +168,13 @@ func TestCopySource(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEDRStatusExample: the README's disaster-recovery example is
+// status's real output.
+func TestREADMEDRStatusExample(t *testing.T) {
+	for path, doc := range readmes(t) {
+		if diff := cmp.Diff(string(golden.Read(t, "status-dr.txt")), block(t, doc, "dr-status")); diff != "" {
+			t.Errorf("%s: the DR status example is not testdata/golden/status-dr.txt (-golden +README):\n%s", path, diff)
+		}
+	}
+}
