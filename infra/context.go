@@ -86,6 +86,20 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	return &p, nil
 }
 
+// propsIn is propsFromContext for a stack deployed in region (the CDK CLI's,
+// CDK_DEFAULT_REGION; "" when unknown), with the settings that depend on the
+// region checked for it too (replicaRegions, copyKmsKeyArn).
+func propsIn(values map[string]any, region string) (*amibump.Props, error) {
+	p, err := propsFromContext(values)
+	if err != nil || region == "" {
+		return p, err
+	}
+	if err := p.ValidateIn(region); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // wholeNumber accepts 90 (from cdk.json) and "90" (from -c).
 func wholeNumber(v any) (int, error) {
 	switch v := v.(type) {

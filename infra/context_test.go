@@ -194,6 +194,34 @@ func TestBadContextValues(t *testing.T) {
 	}
 }
 
+// The settings that depend on the region are checked for the CDK CLI's
+// region, when it is known.
+func TestContextForTheCLIsRegion(t *testing.T) {
+	key := "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	tests := []struct {
+		name, region string
+		values       map[string]any
+		want         string // in the error; "": none
+	}{
+		{"replicaRegions naming the CLI's region", "us-east-1", map[string]any{"replicaRegions": "us-west-2,us-east-1"}, `replicaRegions: "us-east-1" is the stack's own region`},
+		{"replicaRegions from Beijing", "cn-north-1", map[string]any{"replicaRegions": "us-west-2"}, "use pull only"},
+		{"copyKmsKeyArn of another region", "us-west-2", map[string]any{"copyKmsKeyArn": key}, "want a key of us-west-2"},
+		{"both right", "us-east-1", map[string]any{"replicaRegions": "us-west-2", "copyKmsKeyArn": key}, ""},
+		{"region unknown", "", map[string]any{"replicaRegions": "us-east-1", "copyKmsKeyArn": key}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := propsIn(tt.values, tt.region)
+			switch {
+			case tt.want == "" && (err != nil || p == nil):
+				t.Errorf("got %v, want the settings", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // All problems are reported at once, one line each.
 func TestEveryProblemIsReported(t *testing.T) {
 	_, err := propsFromContext(map[string]any{

@@ -23,10 +23,7 @@ func main() {
 			values[key] = v
 		}
 	}
-	props, err := propsFromContext(values)
-	if region := os.Getenv("CDK_DEFAULT_REGION"); err == nil && region != "" {
-		err = props.ValidateIn(region) // the stack deploys in the CLI's region
-	}
+	props, err := propsIn(values, os.Getenv("CDK_DEFAULT_REGION")) // the stack deploys in the CLI's region
 	var org *amibump.OrgProps
 	if err == nil {
 		org, err = orgFromContext(values, props)

@@ -211,14 +211,20 @@ func TestCopyKmsKeyArnReachesTheFunction(t *testing.T) {
 		s    *synthesized
 		want any
 	}{{"copyKmsKeyArn set", replicaStack(t), copyKey}, {"the default", defaultStack(t), nil}} {
+		found := 0
 		for _, fn := range tt.s.resources("AWS::Lambda::Function") {
-			vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			env, _ := fn["Environment"].(map[string]any)
+			vars, _ := env["Variables"].(map[string]any)
 			if vars["AMIBUMP_EVENT_BUS"] == nil {
 				continue // not amibump's function
 			}
+			found++
 			if got := vars["AMIBUMP_COPY_KMS_KEY_ARN"]; got != tt.want {
 				t.Errorf("%s: AMIBUMP_COPY_KMS_KEY_ARN = %v, want %v", tt.name, got, tt.want)
 			}
+		}
+		if found != 1 {
+			t.Errorf("%s: %d amibump functions, want 1", tt.name, found)
 		}
 	}
 }
