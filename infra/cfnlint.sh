@@ -3,9 +3,10 @@
 # (cdk.json's context, the CLI's region), and runs cfn-lint on each template.
 # Fails on any error or warning that infra/cfn-lint.yaml does not suppress.
 #   us-east-1   with kmsKeyArns, ciPrincipals, restrictDeployEvents, a
-#               reservedConcurrency, ciOrgId, readOnlyTrust and resultsBusArn set,
-#               so the KMS statements, the bus policies, the reservation, the
-#               read-only role and the results rule are linted too
+#               reservedConcurrency, ciOrgId, readOnlyTrust, resultsBusArn and
+#               replicaRegions set, so the KMS statements, the bus policies, the
+#               reservation, the read-only role, the results rule and the
+#               replica rule are linted too
 #   cn-north-1  the defaults, in the aws-cn partition
 # both with orgTargets, so the organisation's stack (AmibumpOrg) and the member
 # template its StackSet deploys are linted as well.
@@ -40,6 +41,7 @@ for region in us-east-1 cn-north-1; do
 			\"restrictDeployEvents\": true, \"reservedConcurrency\": 5, \"ciOrgId\": \"o-a1b2c3d4e5\",
 			\"readOnlyTrust\": [\"210987654321\", \"o-a1b2c3d4e5\"],
 			\"resultsBusArn\": \"arn:aws:events:eu-west-1:210987654321:event-bus/amibump-results\",
+			\"replicaRegions\": [\"us-west-2\"],
 			\"orgTargets\": {\"organizationalUnitIds\": [\"ou-ab12-cd34ef56\"], \"regions\": [\"us-east-1\", \"eu-west-1\"]}}"
 	fi
 	echo "cfn-lint: synthesizing for $region"

@@ -17,7 +17,7 @@ import (
 var contextKeys = []string{
 	"busName", "ciSource", "ciPrincipals", "archiveRetentionDays", "reconcileMinutes",
 	"architecture", "alarmEmail", "logRetentionDays", "logLevel", "kmsKeyArns", "ssmParameterPrefix", "reservedConcurrency",
-	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn",
+	"restrictDeployEvents", "ciOrgId", "readOnlyTrust", "resultsBusArn", "replicaRegions", "copyKmsKeyArn",
 }
 
 // propsFromContext turns context values into the construct's settings. Values
@@ -66,6 +66,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("ssmParameterPrefix", str(&p.SSMParameterPrefix))
 	set("ciOrgId", str(&p.CIOrgID))
 	set("resultsBusArn", str(&p.ResultsBusARN))
+	set("copyKmsKeyArn", str(&p.CopyKmsKeyARN))
 	p.LogLevel = strings.ToUpper(p.LogLevel)
 	set("archiveRetentionDays", num(&p.ArchiveRetentionDays))
 	set("reconcileMinutes", num(&p.ReconcileMinutes))
@@ -75,6 +76,7 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 	set("ciPrincipals", list("account ids and role ARNs", &p.CIPrincipals))
 	set("kmsKeyArns", list("KMS key ARNs", &p.KMSKeyARNs))
 	set("readOnlyTrust", list("account ids or an organisation id", &p.ReadOnlyTrust))
+	set("replicaRegions", list("region names", &p.ReplicaRegions))
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -82,6 +84,20 @@ func propsFromContext(values map[string]any) (*amibump.Props, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// propsIn is propsFromContext for a stack deployed in region (the CDK CLI's,
+// CDK_DEFAULT_REGION; "" when unknown), with the settings that depend on the
+// region checked for it too (replicaRegions, copyKmsKeyArn).
+func propsIn(values map[string]any, region string) (*amibump.Props, error) {
+	p, err := propsFromContext(values)
+	if err != nil || region == "" {
+		return p, err
+	}
+	if err := p.ValidateIn(region); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // wholeNumber accepts 90 (from cdk.json) and "90" (from -c).

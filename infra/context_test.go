@@ -58,6 +58,14 @@ func TestContextValues(t *testing.T) {
 				p.CIOrgID, p.ReadOnlyTrust = "o-a1b2c3d4e5", []string{"210987654321", "o-a1b2c3d4e5"}
 				p.ResultsBusARN = "arn:aws-cn:events:cn-north-1:210987654321:event-bus/amibump-results"
 			}},
+		{"replicaRegions comma-separated from -c", map[string]any{"replicaRegions": "us-west-2, eu-west-1"},
+			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2", "eu-west-1"} }},
+		{"replicaRegions from cdk.json", map[string]any{"replicaRegions": []any{"us-west-2"}},
+			func(p *amibump.Props) { p.ReplicaRegions = []string{"us-west-2"} }},
+		{"copyKmsKeyArn", map[string]any{"copyKmsKeyArn": " arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab "},
+			func(p *amibump.Props) {
+				p.CopyKmsKeyARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			}},
 		{"ciPrincipals as a JSON list", map[string]any{"ciPrincipals": []any{"123456789012", "arn:aws:iam::123456789012:role/ci"}},
 			func(p *amibump.Props) { p.CIPrincipals = []string{"123456789012", "arn:aws:iam::123456789012:role/ci"} }},
 		{"ciPrincipals as a JSON string from -c", map[string]any{"ciPrincipals": `["123456789012", "arn:aws-cn:iam::123456789012:role/ci"]`},
@@ -159,6 +167,17 @@ func TestBadContextValues(t *testing.T) {
 		{"readOnlyTrust not strings", map[string]any{"readOnlyTrust": []any{1.0}}, []string{"readOnlyTrust", "want a string"}},
 		{"resultsBusArn a name", map[string]any{"resultsBusArn": "results"}, []string{"resultsBusArn", `"results"`, "event bus ARN (arn:<partition>:events:"}},
 		{"resultsBusArn a rule ARN", map[string]any{"resultsBusArn": "arn:aws:events:us-east-1:123456789012:rule/x"}, []string{"resultsBusArn", "event-bus/<name>"}},
+		{"replicaRegions not a region", map[string]any{"replicaRegions": "us-west"}, []string{"replicaRegions", `"us-west"`, "region names such as us-west-2"}},
+		{"replicaRegions twice", map[string]any{"replicaRegions": "us-west-2,eu-west-1,us-west-2"}, []string{"replicaRegions", `"us-west-2" is listed twice`}},
+		{"replicaRegions in China", map[string]any{"replicaRegions": "cn-northwest-1"}, []string{"replicaRegions", `"cn-northwest-1"`, "aws-cn partition",
+			"routes no events between regions", "use pull only", "amibump:replicate-from"}},
+		{"copyKmsKeyArn an alias", map[string]any{"copyKmsKeyArn": "arn:aws:kms:us-west-2:123456789012:alias/copies"},
+			[]string{"copyKmsKeyArn", `"arn:aws:kms:us-west-2:123456789012:alias/copies"`, "KMS key ARN (arn:<partition>:kms:", "not an alias ARN"}},
+		{"copyKmsKeyArn a list", map[string]any{"copyKmsKeyArn": []any{"arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
+			[]string{"copyKmsKeyArn", "want a string"}},
+		{"copyKmsKeyArn a China region in aws", map[string]any{"copyKmsKeyArn": "arn:aws:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+			[]string{"copyKmsKeyArn", "names region cn-north-1 in partition aws"}},
+		{"replicaRegions in GovCloud", map[string]any{"replicaRegions": []any{"us-gov-east-1"}}, []string{"replicaRegions", "aws-us-gov partition", "pull only"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +189,34 @@ func TestBadContextValues(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// The settings that depend on the region are checked for the CDK CLI's
+// region, when it is known.
+func TestContextForTheCLIsRegion(t *testing.T) {
+	key := "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	tests := []struct {
+		name, region string
+		values       map[string]any
+		want         string // in the error; "": none
+	}{
+		{"replicaRegions naming the CLI's region", "us-east-1", map[string]any{"replicaRegions": "us-west-2,us-east-1"}, `replicaRegions: "us-east-1" is the stack's own region`},
+		{"replicaRegions from Beijing", "cn-north-1", map[string]any{"replicaRegions": "us-west-2"}, "use pull only"},
+		{"copyKmsKeyArn of another region", "us-west-2", map[string]any{"copyKmsKeyArn": key}, "want a key of us-west-2"},
+		{"both right", "us-east-1", map[string]any{"replicaRegions": "us-west-2", "copyKmsKeyArn": key}, ""},
+		{"region unknown", "", map[string]any{"replicaRegions": "us-east-1", "copyKmsKeyArn": key}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := propsIn(tt.values, tt.region)
+			switch {
+			case tt.want == "" && (err != nil || p == nil):
+				t.Errorf("got %v, want the settings", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error saying %q", err, tt.want)
 			}
 		})
 	}

@@ -23,7 +23,7 @@ func main() {
 			values[key] = v
 		}
 	}
-	props, err := propsFromContext(values)
+	props, err := propsIn(values, os.Getenv("CDK_DEFAULT_REGION")) // the stack deploys in the CLI's region
 	var org *amibump.OrgProps
 	if err == nil {
 		org, err = orgFromContext(values, props)

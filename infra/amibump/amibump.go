@@ -1,6 +1,7 @@
 package amibump
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -50,6 +51,9 @@ type Amibump struct {
 	// ResultsRule forwards bump-finished events to resultsBusArn; nil when
 	// that is empty.
 	ResultsRule awsevents.Rule
+	// ReplicaRule forwards promoted results to the buses of replicaRegions;
+	// nil when that is empty.
+	ReplicaRule awsevents.Rule
 }
 
 // New adds amibump to scope. It panics (as CDK constructs do) when props are
@@ -57,7 +61,7 @@ type Amibump struct {
 // friendlier error. It reads as the stack's table of contents: one constructor
 // per concern, each in its own file with its permissions beside it.
 func New(scope constructs.Construct, id string, props *Props) *Amibump {
-	if err := props.Validate(); err != nil {
+	if err := errors.Join(props.Validate(), validateInStack(scope, props)); err != nil {
 		panic(fmt.Sprintf("amibump: invalid settings:\n%v", err))
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
@@ -69,9 +73,21 @@ func New(scope constructs.Construct, id string, props *Props) *Amibump {
 	newDashboard(this, a)                             // metrics and alarm states
 	a.ReadOnlyRole = newReadOnlyRole(this, props)     // amibump-readonly, for readOnlyTrust
 	a.ResultsRule = newResultsForward(this, a, props) // bump-finished results to resultsBusArn
+	a.ReplicaRule = newReplicaForward(this, a, props) // promoted results to replicaRegions
 	outputs(this, a)
 	suppressions(a, props)
 	return a
+}
+
+// validateInStack checks props for the stack's region when the stack names
+// one; an environment-agnostic stack is checked by its app (the CDK CLI's
+// region) or its StackSet (each of its regions).
+func validateInStack(scope constructs.Construct, props *Props) error {
+	region := awscdk.Stack_Of(scope).Region()
+	if *awscdk.Token_IsUnresolved(region) {
+		return nil
+	}
+	return props.ValidateIn(*region)
 }
 
 // outputs have fixed logical ids, so scripts can read them by name

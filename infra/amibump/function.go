@@ -46,12 +46,7 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2:        awslambda.ApplicationLogLevel(props.LogLevel),
 		SystemLogLevelV2:             awslambda.SystemLogLevel_INFO,
-		Environment: &map[string]*string{
-			"AMIBUMP_EVENT_BUS":  a.Bus.EventBusName(),
-			"AMIBUMP_SSM_PREFIX": jsii.String(props.SSMParameterPrefix),
-			// A reconcile tick older than this is skipped (the next is due).
-			"AMIBUMP_RECONCILE_PERIOD": jsii.String(fmt.Sprintf("%dm", props.ReconcileMinutes)),
-		},
+		Environment:                  environment(a, props),
 		// Async invocations (every trigger is one). Lambda accepts an event
 		// into its own queue even when no concurrency is free, and keeps it
 		// there, retrying, for up to MaxEventAge; an event that fails 3
@@ -63,6 +58,22 @@ func newFunction(scope constructs.Construct, a *Amibump, props *Props) {
 		OnFailure:     awslambdadestinations.NewSqsDestination(a.Queue),
 	})
 	a.Bus.GrantPutEventsTo(a.Function, nil)
+}
+
+// environment is the function's settings: where results go, the SSM prefix,
+// the reconcile period and, when copyKmsKeyArn is set, the key that
+// encrypts copies (AMIBUMP_COPY_KMS_KEY_ARN; unset: none).
+func environment(a *Amibump, props *Props) *map[string]*string {
+	env := map[string]*string{
+		"AMIBUMP_EVENT_BUS":  a.Bus.EventBusName(),
+		"AMIBUMP_SSM_PREFIX": jsii.String(props.SSMParameterPrefix),
+		// A reconcile tick older than this is skipped (the next is due).
+		"AMIBUMP_RECONCILE_PERIOD": jsii.String(fmt.Sprintf("%dm", props.ReconcileMinutes)),
+	}
+	if props.CopyKmsKeyARN != "" {
+		env["AMIBUMP_COPY_KMS_KEY_ARN"] = jsii.String(props.CopyKmsKeyARN)
+	}
+	return &env
 }
 
 // The function's asynchronous invocation settings (the alarms' texts say them).

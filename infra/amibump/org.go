@@ -68,6 +68,11 @@ func (o *OrgProps) Validate() error {
 	if err := o.Member.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	for _, r := range o.Regions { // the member stack deploys in each
+		if err := o.Member.ValidateIn(r); err != nil && regionPattern.MatchString(r) {
+			errs = append(errs, fmt.Errorf("orgTargets.regions %s: %w", r, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package amibump_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -50,6 +51,21 @@ func TestDefaultArchitecture(t *testing.T) {
 	} {
 		if got := amibump.DefaultArchitecture(region); got != want {
 			t.Errorf("DefaultArchitecture(%q) = %q, want %q", region, got, want)
+		}
+	}
+}
+
+// EventBridge routes no events between the China Regions (PushPartition):
+// a Beijing stack refuses replicaRegions, Ningxia's and another
+// partition's alike, and says to use pull only.
+func TestChinaRefusesReplicaRegions(t *testing.T) {
+	for _, replicas := range [][]string{{"cn-northwest-1"}, {"us-west-2"}} {
+		p := amibump.Defaults()
+		p.FunctionSource = functionSource(t)
+		p.ReplicaRegions = replicas
+		_, err := synth(t, p, &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("cn-north-1")})
+		if err == nil || !strings.Contains(err.Error(), "replicaRegions") || !strings.Contains(err.Error(), "use pull only") {
+			t.Errorf("replicaRegions %v in cn-north-1: got %v, want an error saying to use pull only", replicas, err)
 		}
 	}
 }

@@ -63,6 +63,21 @@ type Props struct {
 	// resultsBusArn: an event bus (another account's or region's) that this
 	// stack forwards its bump-finished events to; empty = none.
 	ResultsBusARN string
+	// replicaRegions: the disaster-recovery regions, of this stack's
+	// partition, whose amibump stacks (same account, same busName) get this
+	// stack's promoted results at once, so that their templates tagged
+	// amibump:replicate-from=<this region> copy the release without waiting
+	// for their reconcile (push); empty = none (the DR regions pull only).
+	// Not in aws-cn or aws-us-gov: EventBridge routes no events between
+	// their regions (ChinaAndGovCloudPullOnly).
+	ReplicaRegions []string
+	// copyKmsKeyArn: the customer managed KMS key, of this stack's partition
+	// and region, that encrypts the copies this region's function makes of
+	// another region's release (templates tagged amibump:replicate-from);
+	// empty = none: a copy keeps the source's encryption state, an encrypted
+	// one with the region's default key for EBS. Passed to the function as
+	// AMIBUMP_COPY_KMS_KEY_ARN; the role may use this key as copying needs.
+	CopyKmsKeyARN string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -175,6 +190,7 @@ func (p *Props) Validate() error {
 			"list the CI's account ids or role ARNs in ciPrincipals, or leave restrictDeployEvents false"))
 	}
 	errs = append(errs, p.validateAccounts()...)
+	errs = append(errs, p.validateRegions()...)
 	if p.ArchiveRetentionDays < 0 || p.ArchiveRetentionDays > maxArchiveDays {
 		bad("archiveRetentionDays", p.ArchiveRetentionDays, fmt.Sprintf("a whole number of days from 0 (forever) to %d", maxArchiveDays))
 	}

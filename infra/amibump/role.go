@@ -13,8 +13,9 @@ import (
 
 // newRole is the function's role: its own log group, the EC2 and Auto
 // Scaling calls of apiStatements, the EBS keys of ebsKeyStatements, the
-// SSM parameters of ssmStatement, and what EC2 reads for the function in
-// DescribeImageReferences (imageReferencesStatements).
+// copies' key of copyKeyStatements, the SSM parameters of ssmStatement, and
+// what EC2 reads for the function in DescribeImageReferences
+// (imageReferencesStatements).
 func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -27,6 +28,9 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 		role.AddToPrincipalPolicy(s)
 	}
 	for _, s := range ebsKeyStatements(props.KMSKeyARNs) {
+		role.AddToPrincipalPolicy(s)
+	}
+	for _, s := range copyKeyStatements(props.CopyKmsKeyARN) {
 		role.AddToPrincipalPolicy(s)
 	}
 	role.AddToPrincipalPolicy(ssmStatement(awscdk.Stack_Of(scope), props.SSMParameterPrefix))
@@ -199,19 +203,41 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 // CreateGrant only for grants EC2 creates on the caller's behalf
 // (kms:GrantIsForAWSResource). No keys: no statement, no KMS permission.
 func ebsKeyStatements(keyARNs []string) []awsiam.PolicyStatement {
+	return keyStatements(keyARNs, "UseEBSKeysOfImagedVolumes", "GrantEBSKeysToEC2")
+}
+
+// copyKeyStatements let CopyImage encrypt the copies with copyKmsKeyArn, and
+// nothing else with it: EC2 uses the key on the caller's permissions, which
+// the Amazon EBS User Guide lists for EBS encryption ("Requirements for
+// Amazon EBS encryption", permissions for users: kms:CreateGrant,
+// kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText,
+// kms:ReEncrypt), CreateGrant only for grants EC2 creates on the caller's
+// behalf (kms:GrantIsForAWSResource), as the page's example conditions it;
+// kms:ReEncrypt is the IAM actions kms:ReEncryptFrom and kms:ReEncryptTo. No
+// key: no statement.
+func copyKeyStatements(keyARN string) []awsiam.PolicyStatement {
+	if keyARN == "" {
+		return nil
+	}
+	return keyStatements([]string{keyARN}, "UseCopyKeyForCopies", "GrantCopyKeyToEC2")
+}
+
+// keyStatements allow what EBS encryption needs on keyARNs, under the
+// statement ids use and grant; nil for no keys.
+func keyStatements(keyARNs []string, use, grant string) []awsiam.PolicyStatement {
 	if len(keyARNs) == 0 {
 		return nil
 	}
 	keys := jsii.Strings(keyARNs...)
 	return []awsiam.PolicyStatement{
-		allow("UseEBSKeysOfImagedVolumes", []string{
+		allow(use, []string{
 			"kms:Decrypt",
 			"kms:DescribeKey",
 			"kms:GenerateDataKeyWithoutPlaintext",
 			"kms:ReEncryptFrom",
 			"kms:ReEncryptTo",
 		}, *keys, nil),
-		allow("GrantEBSKeysToEC2", []string{"kms:CreateGrant"}, *keys,
+		allow(grant, []string{"kms:CreateGrant"}, *keys,
 			map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}),
 	}
 }

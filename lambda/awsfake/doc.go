@@ -564,4 +564,19 @@
 //     is missing; after the rule's retry policy for retriable errors. ("Event
 //     retry policy and using dead-letter queues", EventBridge user guide.)
 //     TestQueuesAndTheirAlarmsSayWhatAWSDoes (infra/amibump) pins the words.
+//   - A rule may target an event bus in another Region, "except AWS
+//     GovCloud (US) and China" (AWS Compute Blog, "Expanding cross-Region
+//     event routing with Amazon EventBridge"; the China Regions' guide names
+//     no pair of China Regions, and the isolated partitions document
+//     nothing: the harsher reading, aws only). replicaRegions is refused
+//     elsewhere, pull only there: TestValidateIn, TestChinaRefusesReplicaRegions
+//     (infra/amibump), TestBadContextValues (infra).
+//   - A rule that puts events on another bus of the same account needs
+//     either a role on the sender allowed events:PutEvents on the receiver
+//     or the receiver's policy, not both; EventBridge does not route an
+//     event it received from another bus on to a third. ("Sending and
+//     receiving Amazon EventBridge events between event buses in the same
+//     account and Region", EventBridge user guide.) The replica rule's role
+//     may put events on the DR buses only, and the DR bus has no policy for
+//     it: TestReplicaForwardingRole (infra/amibump).
 package awsfake

@@ -20,6 +20,10 @@ const (
 	// TagDriftReported is written by reconcile on a template: the number of the
 	// version it last reported as drifted, so that each is reported once.
 	TagDriftReported = "amibump:drift-reported"
+	// TagReplicateFrom on a template in a disaster-recovery region names the
+	// region whose release it follows (the template there with the same
+	// app/env/layer/group tags): its AMIs are copies of that template's.
+	TagReplicateFrom = "amibump:replicate-from"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"
@@ -29,6 +33,9 @@ const (
 	TagDeployedAt     = "amibump:deployed-at"
 	TagEventID        = "amibump:event-id"
 	TagName           = "Name"
+
+	// TagCopyOf on a copy names its source: <region>/<ami id>.
+	TagCopyOf = "amibump:copy-of"
 )
 
 // ValidSelectorValue reports whether v may be the value of amibump:app, env,

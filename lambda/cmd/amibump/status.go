@@ -32,7 +32,10 @@ groups scaled out now. Read-only: it only describes templates, AMIs, groups and 
 
 Per template: $Latest and $Default, each with its AMI; the release $Latest carries (build,
 commit, deployed at, age); amibump AMIs still pending or failed; the SSM parameter, if the
-template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:.
+template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:. A template
+tagged amibump:replicate-from=REGION (a disaster-recovery region's) also shows the source
+release its $Latest follows (the source AMI, build and deploy time its copy's tags name) and
+each copy still pending.
 Under it, each Auto Scaling group that launches from the template: the version it launches
 (pinned: a version number instead of $Latest or $Default), its instances (warm pool included), and how many run
 an older image. "Older" means an image other than the AMI of the version the group launches
@@ -87,6 +90,9 @@ type templateStatus struct {
 	Failed       []string      `json:"failed"`
 	SSMParameter string        `json:"ssmParameter,omitempty"`
 	Groups       []groupStatus `json:"groups"`
+	// Replica is a disaster-recovery template's (amibump:replicate-from);
+	// nil for any other.
+	Replica *drStatus `json:"replica"`
 	// Warnings is what MarshalJSON writes of templateWarnings; read back by tests.
 	Warnings []string `json:"warnings"`
 }
@@ -155,12 +161,13 @@ func (t templateStatus) MarshalJSON() ([]byte, error) {
 		Failed             []string      `json:"failed"`
 		SSMParameter       *string       `json:"ssmParameter"`
 		Groups             []groupStatus `json:"groups"`
+		Replica            *drStatus     `json:"replica"`
 		Warnings           []string      `json:"warnings"`
 	}{
 		t.LaunchTemplateID, t.LaunchTemplateName, t.App, orNull(t.Env), orNull(t.Layer), orNull(t.Group),
 		latestJSON{t.Latest.Version, orNull(t.Latest.ImageID), orNull(t.Latest.BuildID), orNull(t.Latest.Commit), t.Latest.DeployedAt},
 		versionJSON{t.Default.Version, orNull(t.Default.ImageID)},
-		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orEmpty(t.Groups), templateWarnings(t),
+		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orEmpty(t.Groups), t.Replica, templateWarnings(t),
 	})
 }
 
@@ -534,6 +541,7 @@ func (inv *inventory) templateStatus(lt ec2types.LaunchTemplate, getenv func(str
 	}
 	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: inv.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
 	st.Pending, st.Failed = inv.unfinished(id)
+	st.Replica = inv.replica(id, tags, st.Latest.ImageID)
 	st.SSMParameter = ssmParameter(st.Latest.ImageID, tags[event.TagSSMParameter], name, cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix))
 	for _, u := range inv.uses(lt) {
 		st.Groups = append(st.Groups, inv.groupStatus(id, latest, u))

@@ -59,6 +59,7 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 		def = "same as $Latest"
 	}
 	row("  $Default", fmt.Sprintf("v%d", t.Default.Version), t.Default.ImageID, def)
+	replicaRows(row, t, now)
 	if len(t.Pending) > 0 {
 		row("  pending", strings.Join(t.Pending, " "))
 	}
@@ -92,6 +93,7 @@ func templateWarnings(t templateStatus) []string {
 	for _, id := range t.Failed {
 		warnings = append(warnings, fmt.Sprintf("AMI %s failed; the next reconcile removes it, and the next deploy makes a fresh one", id))
 	}
+	warnings = append(warnings, replicaWarnings(t)...)
 	for _, g := range t.Groups {
 		warnings = append(warnings, groupWarnings(t, g)...)
 	}
