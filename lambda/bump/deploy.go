@@ -42,7 +42,7 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i := range targets {
-		wg.Go(func() { results[i], errs[i] = r.bumpOne(ctx, d, deploy, targets[i]) })
+		wg.Go(func() { results[i], errs[i] = r.bumpOne(ctx, d, deploy, targets[i], instanceSource{}) })
 	}
 	wg.Wait()
 	return withStatus(results), joinTransient(errs)
@@ -79,13 +79,16 @@ func instanceScope(d *event.Deploy, targets []target) error {
 		d.InstanceID, len(targets), strings.Join(names, ", "))
 }
 
-// bumpOne bumps one target and turns the outcome into its result: a permanent
+// bumpOne bumps one target with its image from source and turns the outcome
+// into its result: a permanent
 // error is a rejection; a transient one is returned for Lambda's retry and,
 // unless the target has a result of its own (a failed image), reports nothing
 // now: its retry will.
-func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
+func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target, source imageSource) (event.Result, error) {
 	log := r.log.With("launchTemplateId", t.ID)
-	res, err := r.newJob(log, d, deploy, t).bumpTarget(ctx)
+	j := r.newJob(log, d, deploy, t)
+	j.source = source
+	res, err := j.bumpTarget(ctx)
 	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
 	res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
 	switch {

@@ -24,6 +24,7 @@ const namedInstance = awsfake.SampleInstance
 // tagged as the source, and the amibump bus.
 type world struct {
 	t       *testing.T
+	env     *awsfaketest.Env
 	cloud   *awsfake.Cloud
 	cfg     bump.Config
 	baseAMI string
@@ -37,7 +38,7 @@ func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	t.Helper()
 	opts = append([]awsfake.Option{awsfake.WithImageDelay(20 * time.Millisecond)}, opts...)
 	env := awsfaketest.New(opts...)
-	w := &world{t: t, cloud: env.Cloud}
+	w := &world{t: t, env: env, cloud: env.Cloud}
 	shop := env.SeedShop(nil)
 	w.baseAMI, w.lt, w.source = shop.BaseAMI, shop.Template, shop.Source
 	w.cfg = bump.Defaults()

@@ -20,6 +20,10 @@ const (
 	// TagDriftReported is written by reconcile on a template: the number of the
 	// version it last reported as drifted, so that each is reported once.
 	TagDriftReported = "amibump:drift-reported"
+	// TagReplicateFrom on a launch template names a region (same account,
+	// same partition): the template follows the release of the template with
+	// the same app, env, layer and group tags there, by copies of its AMIs.
+	TagReplicateFrom = "amibump:replicate-from"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"
@@ -28,6 +32,8 @@ const (
 	TagSourceInstance = "amibump:source-instance"
 	TagDeployedAt     = "amibump:deployed-at"
 	TagEventID        = "amibump:event-id"
+	// TagCopyOf on a copied AMI and its snapshots: <source region>/<source AMI id>.
+	TagCopyOf = "amibump:copy-of"
 	TagName           = "Name"
 )
 
