@@ -1,5 +1,5 @@
 // Package amibump is the CDK construct that deploys amibump into one account and
-// region: the event bus and its archive, the three rules, the function with its
+// region: the event bus and its archive, the rules, the function with its
 // role, the failure queues, the alarms and the stack outputs.
 package amibump
 
@@ -63,6 +63,12 @@ type Props struct {
 	// resultsBusArn: an event bus (another account's or region's) that this
 	// stack forwards its bump-finished events to; empty = none.
 	ResultsBusARN string
+	// copyKmsKeyArn: the customer managed KMS key, in this stack's region,
+	// that copies of another region's AMIs are encrypted with (templates
+	// tagged amibump:replicate-from); the role may use it as CopyImage needs.
+	// Empty: a copy keeps its source's encryption state with the region's
+	// default EBS key, and the role has no permission on any copy key.
+	CopyKmsKeyARN string
 
 	// FunctionSource is the directory of the function's main package, built with
 	// `go build` during synth. Relative paths are relative to the working
@@ -197,6 +203,9 @@ func (p *Props) Validate() error {
 			bad("kmsKeyArns", key, "KMS key ARNs (arn:<partition>:kms:<region>:<account>:key/<key id>); not alias ARNs or key ids, "+
 				"which an IAM policy cannot grant a key's use by")
 		}
+	}
+	if p.CopyKmsKeyARN != "" && !kmsKeyARNPattern.MatchString(p.CopyKmsKeyARN) {
+		bad("copyKmsKeyArn", p.CopyKmsKeyARN, "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>) of the stack's region, or empty for none")
 	}
 	if p.ReservedConcurrency < NoReservation || p.ReservedConcurrency > maxConcurrency {
 		bad("reservedConcurrency", p.ReservedConcurrency, fmt.Sprintf(`a whole number from 1 to %d, or "none" for no reservation`, maxConcurrency))

@@ -13,7 +13,7 @@ import (
 
 // newRole is the function's role: its own log group, the EC2 and Auto
 // Scaling calls of apiStatements, the EBS keys of ebsKeyStatements, the
-// SSM parameters of ssmStatement, and what EC2 reads for the function in
+// copies from other regions of copyStatements, the SSM parameters of ssmStatement, and what EC2 reads for the function in
 // DescribeImageReferences (imageReferencesStatements).
 func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
@@ -27,6 +27,9 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 		role.AddToPrincipalPolicy(s)
 	}
 	for _, s := range ebsKeyStatements(props.KMSKeyARNs) {
+		role.AddToPrincipalPolicy(s)
+	}
+	for _, s := range copyStatements(awscdk.Stack_Of(scope), props.CopyKmsKeyARN) {
 		role.AddToPrincipalPolicy(s)
 	}
 	role.AddToPrincipalPolicy(ssmStatement(awscdk.Stack_Of(scope), props.SSMParameterPrefix))
@@ -237,4 +240,42 @@ func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 	})
 	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"},
 		[]*string{parameters}, nil)
+}
+
+// copyStatements let the function copy AMIs that amibump made in another
+// region into this one, for templates tagged amibump:replicate-from. EC2
+// authorizes CopyImage on the source AMI (in its region: any region here,
+// this partition) and on the new AMI and its snapshots (Amazon EC2 User
+// Guide, "Copy an Amazon EC2 AMI", permissions; Service Authorization
+// Reference, CopyImage): the source only when it carries
+// amibump:launch-template, the copy only when the request tags it so, as
+// CreateImage's statements do. Tags only as part of CopyImage
+// (ec2:CreateAction). With a copy key, the KMS actions EBS encryption needs
+// of the caller, on that key only (ebsKeyStatements' shape).
+func copyStatements(stack awscdk.Stack, copyKey string) []awsiam.PolicyStatement {
+	r := arnsOf(stack)
+	sources := stack.FormatArn(&awscdk.ArnComponents{
+		Region: jsii.String("*"), Account: jsii.String(""), Service: jsii.String("ec2"),
+		Resource: jsii.String("image"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	out := []awsiam.PolicyStatement{
+		allow("CopyImagesAmibumpMade", []string{"ec2:CopyImage"}, []*string{sources}, tagged(event.TagLaunchTemplate)),
+		allow("CopiesTaggedForATemplate", []string{"ec2:CopyImage"}, []*string{r.images, r.snapshots}, requestTagged(event.TagLaunchTemplate)),
+		allow("TagOnCopyImage", []string{"ec2:CreateTags"}, []*string{r.images, r.snapshots},
+			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CopyImage"}}),
+	}
+	if copyKey == "" {
+		return out
+	}
+	keys := []*string{jsii.String(copyKey)}
+	return append(out,
+		allow("UseTheCopyKey", []string{
+			"kms:Decrypt",
+			"kms:DescribeKey",
+			"kms:GenerateDataKeyWithoutPlaintext",
+			"kms:ReEncryptFrom",
+			"kms:ReEncryptTo",
+		}, keys, nil),
+		allow("GrantTheCopyKeyToEC2", []string{"kms:CreateGrant"}, keys,
+			map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}))
 }

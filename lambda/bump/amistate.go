@@ -88,7 +88,7 @@ func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img i
 	case string(ec2types.ImageStateFailed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
 		if from := img.Tags[event.TagCopyOf]; from != "" {
-			res.Reason = fmt.Sprintf("EC2 could not copy %s: %s; KMS key %s. The failed copy is removed; a new copy is made with the next release or a change of AMIBUMP_COPY_KMS_KEY_ARN",
+			res.Reason = fmt.Sprintf("EC2 could not copy %s: %s; KMS key %s. The failed copy is removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
 				from, img.Reason, cmp.Or(r.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN)"))
 		}
 		changed = true

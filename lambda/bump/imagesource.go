@@ -231,7 +231,8 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 }
 
 // input is the CopyImage request: its ClientToken from the source AMI, the
-// template and the key, so that a retried request makes one copy.
+// template, the key and the event (plan.CopyToken), so that a retried
+// request makes one copy.
 func (c regionCopy) input(j *job, name string) *ec2.CopyImageInput {
 	tags := copyTags(c, j.t, name)
 	in := &ec2.CopyImageInput{
@@ -239,7 +240,7 @@ func (c regionCopy) input(j *job, name string) *ec2.CopyImageInput {
 		SourceRegion:  aws.String(c.region),
 		Name:          aws.String(name),
 		Description:   aws.String(plan.Cut(fmt.Sprintf("amibump: %s build %s, copy of %s/%s", j.t.Name, j.deploy.BuildID, c.region, c.src.ID))),
-		ClientToken:   aws.String(plan.CopyToken(c.region+"/"+c.src.ID, j.t.ID, j.cfg.CopyKMSKey)),
+		ClientToken:   aws.String(plan.CopyToken(c.region+"/"+c.src.ID, j.t.ID, j.cfg.CopyKMSKey, j.env.ID)),
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeImage, Tags: tags},
 			{ResourceType: ec2types.ResourceTypeSnapshot, Tags: tags},

@@ -30,8 +30,8 @@ type job struct {
 	mine  *image         // the deploy's image: one to resume on, then the one made
 	// resumed: mine was made by an earlier attempt, not by this job's source.
 	resumed bool
-	res   event.Result
-	dry   *dryRunner // nil: a real run
+	res     event.Result
+	dry     *dryRunner // nil: a real run
 }
 
 // outcome is what a step tells the pipeline: go on, or the target has its
@@ -310,13 +310,13 @@ func (j *job) imageGone(ctx context.Context, imageID string, gone *imageGoneErro
 
 // copyFailed reports a copy that EC2 could not make (most often a KMS key
 // the role may not use: EC2 reads the key after CopyImage answered) and
-// removes it. Not retried: the same request gets the same copy back (its
-// ClientToken), so a new copy waits for the next release of the source or a
-// change of the key setting.
+// removes it. Not retried within the event (a retry would fail the same
+// way): the next reconcile or forward copies afresh, so the copy follows
+// as soon as the key can be used.
 func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason string) {
 	key := cmp.Or(j.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN): the source's encryption, with the region's default EBS key")
 	j.res.Status = event.Failed
-	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s; KMS key %s. The failed copy was removed; check that the function's role and the key's policy let it use the key, then a new copy is made with the next release or a change of AMIBUMP_COPY_KMS_KEY_ARN",
+	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s; KMS key %s. The failed copy was removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
 		c.src.ID, c.region, imageID, reason, key)
 	if _, err := j.deregister(ctx, imageID); err != nil {
 		j.log.WarnContext(ctx, "failed copy not removed", "imageId", imageID, "error", err)

@@ -241,7 +241,9 @@ func TestDRBadTags(t *testing.T) {
 		{"another partition", func(d *drWorld) {
 			d.dr.TagLaunchTemplate(d.drLT, map[string]string{event.TagReplicateFrom: "cn-north-1"})
 		}, "partition aws-cn"},
-		{"not a region", func(d *drWorld) { d.dr.TagLaunchTemplate(d.drLT, map[string]string{event.TagReplicateFrom: "virginia"}) }, "not a region name"},
+		{"not a region", func(d *drWorld) {
+			d.dr.TagLaunchTemplate(d.drLT, map[string]string{event.TagReplicateFrom: "virginia"})
+		}, "not a region name"},
 		{"no source", func(d *drWorld) { d.dr.TagLaunchTemplate(d.drLT, map[string]string{event.TagGroup: "b"}) }, "no launch template in us-east-1"},
 		{"two sources", func(d *drWorld) {
 			d.cloud.AddLaunchTemplate("shop-web-prod-a-copy", map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: "a"},
@@ -286,4 +288,107 @@ func TestDRForwardOutOfOrder(t *testing.T) {
 	if n := d.dr.Calls("CopyImage"); n != 1 {
 		t.Errorf("%d copies, want 1", n)
 	}
+}
+
+// The DR stack's role (the golden role as deployed in the DR region): the
+// copy needs ec2:CopyImage on the source AMI amibump made and on the new
+// AMI and snapshots with amibump's request tags, and ec2:CreateTags with
+// ec2:CreateAction=CopyImage; without CopyImage the copy is refused and
+// rejected, nothing made.
+func TestDRCopyUnderTheRole(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		without string
+		want    event.Status
+	}{
+		{"the role as synthesized", "", event.Promoted},
+		{"without ec2:CopyImage", "ec2:CopyImage", event.Rejected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDRWorld(t)
+			src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			role := functionRole(t).InRegion(drRegion)
+			if tc.without != "" {
+				role = role.Without(tc.without)
+			}
+			d.dr.SetPolicy(&role)
+			got := one(t, must(d.handleDR(forwarded(t, src, "fwd-1"))))
+			if got.Status != tc.want {
+				t.Fatalf("%+v, want %s", got, tc.want)
+			}
+			if tc.want == event.Promoted && len(d.dr.Denials()) != 0 {
+				t.Errorf("denials %q, want none", d.dr.Denials())
+			}
+			if tc.want == event.Rejected && (!strings.Contains(got.Reason, "ec2:CopyImage") || len(d.amibumpImagesIn(d.dr)) != 0) {
+				t.Errorf("reason %q, want ec2:CopyImage named; %d copies made, want none", got.Reason, len(d.amibumpImagesIn(d.dr)))
+			}
+		})
+	}
+}
+
+// A copy encrypted with AMIBUMP_COPY_KMS_KEY_ARN needs the KMS actions of
+// EBS encryption on that key: the golden role (no copyKmsKeyArn) lacks them,
+// so EC2 fails the copy after CopyImage answered, and the result is failed
+// naming the key, the failed copy removed, no error for Lambda to retry;
+// with the grant the copy is encrypted with the key and promoted.
+func TestDRCopyKMSKey(t *testing.T) {
+	key := "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	grant := awsfake.Statement{Effect: "Allow", Resource: []string{key}, Action: []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+		"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}}
+	for _, tc := range []struct {
+		name  string
+		grant bool
+		want  event.Status
+	}{
+		{"the role may not use the key", false, event.Failed},
+		{"the role may use the key", true, event.Promoted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDRWorld(t)
+			d.cfg.CopyKMSKey = key
+			src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			role := functionRole(t).InRegion(drRegion)
+			if tc.grant {
+				role.Statement = append(role.Statement, grant)
+			}
+			d.dr.SetPolicy(&role)
+			resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+			if err != nil {
+				t.Fatalf("error %v, want none", err)
+			}
+			got := one(t, resp)
+			if got.Status != tc.want {
+				t.Fatalf("%+v, want %s", got, tc.want)
+			}
+			if tc.want == event.Failed {
+				if !strings.Contains(got.Reason, key) || len(d.amibumpImagesIn(d.dr)) != 0 {
+					t.Errorf("reason %q, want the key named; %d copies left, want none", got.Reason, len(d.amibumpImagesIn(d.dr)))
+				}
+				if resp := must(d.handleDR(d.tick(t, "tick-1"))); len(resp.Results) != 1 || resp.Results[0].Status != event.Failed {
+					t.Errorf("the next reconcile: %+v, want a fresh copy, failed again", resp.Results)
+				}
+				role.Statement = append(role.Statement, grant)
+				d.dr.SetPolicy(&role)
+				if got := one(t, must(d.handleDR(d.tick(t, "tick-2")))); got.Status != event.Promoted {
+					t.Errorf("the reconcile after the key is granted: %+v, want promoted", got)
+				}
+				return
+			}
+			img, _ := d.dr.Image(got.ImageID)
+			if len(img.BlockDeviceMappings) == 0 || aws.ToString(img.BlockDeviceMappings[0].Ebs.KmsKeyId) != key {
+				t.Errorf("the copy's volumes: %+v, want encrypted with %s", img.BlockDeviceMappings, key)
+			}
+		})
+	}
+}
+
+// amibumpImagesIn lists the AMIs amibump made in a cloud (deregistered ones left out).
+func (d *drWorld) amibumpImagesIn(c *awsfake.Cloud) []ec2types.Image {
+	var out []ec2types.Image
+	for _, img := range c.Images() {
+		if tagMap(img.Tags)[event.TagLaunchTemplate] != "" && img.State != ec2types.ImageStateDeregistered {
+			out = append(out, img)
+		}
+	}
+	return out
 }

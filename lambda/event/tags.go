@@ -34,7 +34,7 @@ const (
 	TagEventID        = "amibump:event-id"
 	// TagCopyOf on a copied AMI and its snapshots: <source region>/<source AMI id>.
 	TagCopyOf = "amibump:copy-of"
-	TagName           = "Name"
+	TagName   = "Name"
 )
 
 // ValidSelectorValue reports whether v may be the value of amibump:app, env,

@@ -44,13 +44,16 @@ func CheckReplicateFrom(value, own string) error {
 }
 
 // CopyToken is the ClientToken of the copy of a source AMI (region/id) for a
-// template: the same source and template always give the same token (56
-// characters, within EC2's 64), so a retried CopyImage makes one copy. key is
-// the KMS key the copy is encrypted with ("": none): a copy that failed on
-// its key is asked for again, with a fresh token, once the key setting
-// changes.
-func CopyToken(source, templateID, key string) string {
-	sum := sha256.Sum256([]byte("copy/" + source + "/" + templateID + "/" + key))
+// template, asked for by one event: a retry of that event (Lambda's) makes
+// one copy, however many requests it sends (56 characters, within EC2's 64).
+// EC2 answers a ClientToken with its first copy, even after that copy failed
+// and was removed: another event (the next reconcile, a forward) asks with a
+// token of its own, so that a copy that failed on its key is made afresh
+// once the key can be used. Two events never make two copies: a copy that
+// exists is found (CopyDue), and the copy's name is the deploy's (AMIName),
+// which EC2 refuses twice. key is the KMS key of the copy ("": none).
+func CopyToken(source, templateID, key, eventID string) string {
+	sum := sha256.Sum256([]byte("copy/" + source + "/" + templateID + "/" + key + "/" + eventID))
 	return "amibump-" + hex.EncodeToString(sum[:24])
 }
 

@@ -88,8 +88,10 @@ func TestNewestReleaseAndCopyDue(t *testing.T) {
 			t.Errorf("%s: CopyDue = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if CopyToken("us-east-1/ami-2", "lt-1", "") == CopyToken("us-east-1/ami-2", "lt-1", "arn:aws:kms:us-west-2:123456789012:key/k") ||
-		len(CopyToken("us-east-1/ami-2", "lt-1", "")) > 64 {
-		t.Error("CopyToken: a key change must give a new token, within 64 characters")
+	token := CopyToken("us-east-1/ami-2", "lt-1", "", "event-1")
+	if token != CopyToken("us-east-1/ami-2", "lt-1", "", "event-1") || len(token) > 64 ||
+		token == CopyToken("us-east-1/ami-2", "lt-1", "arn:aws:kms:us-west-2:123456789012:key/k", "event-1") ||
+		token == CopyToken("us-east-1/ami-2", "lt-1", "", "event-2") {
+		t.Error("CopyToken: the same for a retry of the event, another for a key change or another event, within 64 characters")
 	}
 }
