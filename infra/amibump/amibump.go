@@ -39,7 +39,7 @@ type Amibump struct {
 	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
 	// SourcePromotedRule: promotions forwarded from other regions (event.KindSourcePromoted).
 	SourcePromotedRule awsevents.Rule
-	Alarms                                  []awscloudwatch.Alarm
+	Alarms             []awscloudwatch.Alarm
 	// Dashboard graphs amibump's metrics, the function, the queues and the
 	// alarms' states.
 	Dashboard awscloudwatch.Dashboard

@@ -50,14 +50,18 @@ func newDRWorld(t *testing.T, opts ...awsfake.Option) *drWorld {
 
 // drBumper is the DR region's function: its clients in us-west-2 (CopyImage
 // served by the World), the other regions' through WithRegions.
-func (d *drWorld) drBumper() *bump.Bumper {
+func (d *drWorld) drBumper() *bump.Bumper { return d.drBumperDown(d.down) }
+
+// drBumperDown is the DR region's function with the source region down
+// (unreachable with the error down) or up (nil).
+func (d *drWorld) drBumperDown(down error) *bump.Bumper {
 	c := bump.Clients{Scope: bump.Scope{Account: d.drScope.Account, Region: drRegion}, EC2: d.env.World.EC2(d.drScope),
 		AutoScaling: d.dr.AutoScaling(), Events: d.dr.EventBridge(), SSM: d.dr.SSM()}
 	return bump.ForClients(c, d.cfg, nil).WithClock(d.cloud.Clock().Now).WithRegions(func(region string) bump.Clients {
 		s := awsfake.Scope{Account: d.drScope.Account, Region: region}
 		var api bump.EC2 = d.env.World.EC2(s)
-		if d.down != nil {
-			api = downEC2{api, d.down}
+		if down != nil {
+			api = downEC2{api, down}
 		}
 		return bump.Clients{Scope: bump.Scope{Account: s.Account, Region: region}, EC2: api}
 	})
