@@ -48,6 +48,18 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 	return withStatus(results), joinTransient(errs)
 }
 
+// replicaErr refuses a deploy for a template that replicates from another
+// region: its image comes from there (followAll, sourcePromoted), and an
+// image of an instance here would compete with the copies.
+func replicaErr(t target) error {
+	from, ok := t.Tags[event.TagReplicateFrom]
+	if !ok {
+		return nil
+	}
+	return rejectf("launch template %s follows the release of %s (tag %s): its AMIs are copies from there, not images of a deploy here; leave it out of the event (amibump:layer, amibump:group), or remove the tag to image its own instances",
+		t.Name, from, event.TagReplicateFrom)
+}
+
 // parseDeploy reads the event's detail and time: the deploy it announces.
 // A time beyond the clock-skew allowance is refused: a newer deploy always
 // wins, so one event from the future would freeze its templates.
@@ -88,7 +100,11 @@ func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, 
 	log := r.log.With("launchTemplateId", t.ID)
 	j := r.newJob(log, d, deploy, t)
 	j.source = source
-	res, err := j.bumpTarget(ctx)
+	var res event.Result
+	err := replicaErr(t)
+	if _, copying := source.(regionCopy); err == nil || copying {
+		res, err = j.bumpTarget(ctx)
+	}
 	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
 	res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
 	switch {

@@ -396,3 +396,38 @@ func (d *drWorld) amibumpImagesIn(c *awsfake.Cloud) []ec2types.Image {
 	}
 	return out
 }
+
+// A deploy event that reaches the DR region and names a template that
+// replicates is rejected for it (its AMIs are copies); the other templates
+// of the event are bumped.
+func TestDRDeployHereRejected(t *testing.T) {
+	d := newDRWorld(t)
+	raw := edit(t, deployEvent(t, "event-dr", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)), map[string]any{"region": drRegion})
+	got := one(t, must(d.handleDR(raw)))
+	if got.Status != event.Rejected || !strings.Contains(got.Reason, "amibump:replicate-from") || d.dr.Calls("CreateImage") != 0 {
+		t.Errorf("%+v, want rejected naming amibump:replicate-from, nothing imaged", got)
+	}
+}
+
+// A copy still pending when the invocation's time runs out is promoted by
+// its AMI state change event, as any amibump AMI.
+func TestDRCopyPromotedByItsStateChange(t *testing.T) {
+	d := newDRWorld(t, awsfake.WithCopyTime(600*time.Millisecond))
+	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+	d.deadline = 150 * time.Millisecond
+	pending := one(t, must(d.handleDR(forwarded(t, src, "fwd-1"))))
+	if pending.Status != event.Pending {
+		t.Fatalf("%+v, want pending", pending)
+	}
+	for range 100 { // the copy time, on the world's running clock
+		if img, _ := d.dr.Image(pending.ImageID); img.State == ec2types.ImageStateAvailable {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	state := edit(t, sample(t, "ami-state-available.json"), map[string]any{"region": drRegion, "detail.ImageId": pending.ImageID})
+	d.deadline = 10 * time.Second
+	if got := one(t, must(d.handleDR(state))); got.Status != event.Promoted || d.drDefault() != pending.ImageID {
+		t.Errorf("%+v, DR $Default on %s; want the copy %s promoted", got, d.drDefault(), pending.ImageID)
+	}
+}
