@@ -47,12 +47,12 @@ func main() {
 	// Templates that replicate from another region (amibump:replicate-from)
 	// read their source there: clients for that region, made once each.
 	var regions sync.Map
-	b = b.WithRegions(func(region string) bump.Clients {
+	b = b.WithRegions(func(region string) (bump.Clients, error) {
 		if c, ok := regions.Load(region); ok {
-			return c.(bump.Clients)
+			return c.(bump.Clients), nil
 		}
 		c, _ := regions.LoadOrStore(region, bump.NewClients(awsCfg, bump.Scope{Region: region}))
-		return c.(bump.Clients)
+		return c.(bump.Clients), nil
 	})
 	lambda.Start(b.Handle)
 }

@@ -36,7 +36,7 @@ type Bumper struct {
 	// regions makes the clients of another region of the account, where a
 	// template that replicates from it reads its source (WithRegions); nil:
 	// such a template's source region is unreachable.
-	regions func(region string) Clients
+	regions func(region string) (Clients, error)
 }
 
 // ForClients returns a Bumper over the clients of one scope (NewClients).
@@ -139,7 +139,7 @@ type run struct {
 
 	// inRegion is a run over the clients of another region of the run's
 	// account, sharing its gate and budget (inRegion in replica.go).
-	regions func(region string) (Clients, bool)
+	regions func(region string) (Clients, error)
 
 	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
@@ -161,12 +161,16 @@ func (b *Bumper) newRun(ctx context.Context, env *event.Envelope) *run {
 	}
 	c := b.clients.wrap(scope, b.budget, g, r.obs)
 	r.ec2, r.asg, r.events, r.ssm = c.EC2, c.AutoScaling, c.Events, c.SSM
-	r.regions = func(region string) (Clients, bool) {
+	r.regions = func(region string) (Clients, error) {
 		if b.regions == nil {
-			return Clients{}, false
+			return Clients{}, errors.New("this function has no clients for other regions")
+		}
+		c, err := b.regions(region)
+		if err != nil {
+			return Clients{}, err
 		}
 		s := Scope{Partition: PartitionOf(region), Account: scope.Account, Region: region}
-		return b.regions(region).wrap(s, b.budget, g, r.obs), true
+		return c.wrap(s, b.budget, g, r.obs), nil
 	}
 	return r
 }

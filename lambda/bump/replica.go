@@ -3,7 +3,6 @@ package bump
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,9 +26,10 @@ import (
 
 // WithRegions gives the Bumper the clients of the other regions of its
 // account, where templates that replicate from them read their source: the
-// function passes NewClients with the other region. Without it such a
+// function passes NewClients with the other region, the command-line tool
+// its profile's clients there. Without it, or when it fails, such a
 // template's source region is reported unreachable.
-func (b *Bumper) WithRegions(regions func(region string) Clients) *Bumper {
+func (b *Bumper) WithRegions(regions func(region string) (Clients, error)) *Bumper {
 	c := *b
 	c.regions = regions
 	return &c
@@ -42,9 +42,9 @@ var selectorKeys = []string{event.TagApp, event.TagEnv, event.TagLayer, event.Ta
 // for reading a source there; it shares the run's gate and the budget (kept
 // per region).
 func (r *run) inRegion(region string) (*run, error) {
-	c, ok := r.regions(region)
-	if !ok {
-		return nil, errors.New("this function has no clients for other regions")
+	c, err := r.regions(region)
+	if err != nil {
+		return nil, fmt.Errorf("clients for %s: %w", region, err)
 	}
 	return &run{scope: c.Scope, ec2: c.EC2, env: r.env, log: r.log.With("sourceRegion", region), cfg: r.cfg, now: r.now, obs: r.obs}, nil
 }

@@ -85,8 +85,8 @@ func drSample(mode string, phase time.Duration, at func(time.Duration) time.Dura
 	srcB := bump.ForClients(bump.Clients{Scope: bump.Scope{Account: awsfake.Account, Region: awsfake.Region}, EC2: env.World.EC2(awsfake.DefaultScope),
 		AutoScaling: src.AutoScaling(), Events: src.EventBridge()}, cfg, nil).WithClock(env.Now)
 	drB := bump.ForClients(bump.Clients{Scope: bump.Scope{Account: awsfake.Account, Region: drRegion}, EC2: env.World.EC2(drScope),
-		AutoScaling: dr.AutoScaling(), Events: dr.EventBridge()}, cfg, nil).WithClock(env.Now).WithRegions(func(region string) bump.Clients {
-		return bump.Clients{Scope: bump.Scope{Account: awsfake.Account, Region: region}, EC2: env.World.EC2(awsfake.Scope{Account: awsfake.Account, Region: region})}
+		AutoScaling: dr.AutoScaling(), Events: dr.EventBridge()}, cfg, nil).WithClock(env.Now).WithRegions(func(region string) (bump.Clients, error) {
+		return bump.Clients{Scope: bump.Scope{Account: awsfake.Account, Region: region}, EC2: env.World.EC2(awsfake.Scope{Account: awsfake.Account, Region: region})}, nil
 	})
 	resp, err := handleWithin(srcB, deployFinished("b-1", benchStart, "web", "a"), at(15*time.Minute))
 	if err != nil || len(resp.Results) != 1 || resp.Results[0].Status != event.Promoted {

@@ -57,13 +57,13 @@ func (d *drWorld) drBumper() *bump.Bumper { return d.drBumperDown(d.down) }
 func (d *drWorld) drBumperDown(down error) *bump.Bumper {
 	c := bump.Clients{Scope: bump.Scope{Account: d.drScope.Account, Region: drRegion}, EC2: d.env.World.EC2(d.drScope),
 		AutoScaling: d.dr.AutoScaling(), Events: d.dr.EventBridge(), SSM: d.dr.SSM()}
-	return bump.ForClients(c, d.cfg, nil).WithClock(d.cloud.Clock().Now).WithRegions(func(region string) bump.Clients {
+	return bump.ForClients(c, d.cfg, nil).WithClock(d.cloud.Clock().Now).WithRegions(func(region string) (bump.Clients, error) {
 		s := awsfake.Scope{Account: d.drScope.Account, Region: region}
 		var api bump.EC2 = d.env.World.EC2(s)
 		if down != nil {
 			api = downEC2{api, down}
 		}
-		return bump.Clients{Scope: bump.Scope{Account: s.Account, Region: region}, EC2: api}
+		return bump.Clients{Scope: bump.Scope{Account: s.Account, Region: region}, EC2: api}, nil
 	})
 }
 
