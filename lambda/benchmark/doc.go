@@ -147,5 +147,8 @@
 // (306 s), pull within one reconcile period and the copy time (900 s). The
 // push figure includes the rest of the source's run after its version (the
 // forward leaves with the published result) and the DR function's reads
-// before CopyImage.
+// before CopyImage. The pause before a confirming read is the SDK's jitter
+// backoff in real seconds, capped at the scaled poll maximum: at k = 100 it
+// is always the cap (15 s simulated, at most 2 s in AWS), which the figure
+// carries.
 package main
