@@ -92,10 +92,10 @@ func instanceScope(d *event.Deploy, targets []target) error {
 }
 
 // bumpOne bumps one target with its image from source and turns the outcome
-// into its result: a permanent
-// error is a rejection; a transient one is returned for Lambda's retry and,
-// unless the target has a result of its own (a failed image), reports nothing
-// now: its retry will.
+// into its result: a permanent error is a rejection; a transient one is
+// returned for Lambda's retry and, unless the target has a result of its own
+// (a failed image), reports nothing now: its retry will. A template that
+// replicates from another region takes no image of a deploy (replicaErr).
 func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target, source imageSource) (event.Result, error) {
 	log := r.log.With("launchTemplateId", t.ID)
 	j := r.newJob(log, d, deploy, t)

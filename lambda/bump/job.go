@@ -325,9 +325,11 @@ func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason stri
 }
 
 // copyGone judges a copy that EC2 answered CopyImage with but that is gone:
-// a copy whose deploy a newer one overtook (superseded), else the copy an
-// earlier request with the same ClientToken made, which failed and was
-// removed (EC2 answers a ClientToken with its first result).
+// a copy whose deploy a newer one overtook (superseded, retention removed
+// it); not listed yet, a read that lags (a retry decides); else deregistered
+// before it was available: the copy a request with the same ClientToken made
+// earlier and that failed (EC2 answers a token with its first result), or
+// one a person removed. The next reconcile or forward copies afresh.
 func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *imageGoneError, err error) error {
 	st, rerr := j.run.readTemplate(ctx, j.t, nil)
 	if rerr != nil {
@@ -340,6 +342,6 @@ func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *
 	if gone.State == "" {
 		return fmt.Errorf("%w; a retry decides (EC2 is eventually consistent)", err)
 	}
-	j.copyFailed(ctx, c, imageID, "an earlier copy of this release with the same request failed and was removed")
+	j.copyFailed(ctx, c, imageID, "the copy was deregistered before it was available (a failed copy of the same request, removed, or a person)")
 	return nil
 }
