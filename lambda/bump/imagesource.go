@@ -221,9 +221,10 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 	case hasCode(err, "InvalidAMIName.Duplicate"):
 		return j.resumeByName(ctx, name)
 	case hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
-		// Retention in the source region removed it, or it was disabled:
-		// the next trigger copies the newer release that replaced it.
-		return image{}, fmt.Errorf("copy AMI %s from %s for %s: the source AMI is no longer available; the next reconcile copies the newest release: %w", c.src.ID, c.region, j.t.Name, err)
+		// Retention in the source region removes an AMI once a newer
+		// release is promoted there: that release's forward, or the next
+		// reconcile, copies it.
+		return image{}, &sourceOvertakenError{fmt.Errorf("the source AMI %s in %s is no longer available (removed once a newer release was promoted there, or disabled); nothing was copied: the newest release is copied by its own forward or the next reconcile (%w)", c.src.ID, c.region, err)}
 	case isKMSKeyCode(errorCode(err)):
 		return image{}, rejectf("copy AMI %s from %s for %s with KMS key %s: %w; %s", c.src.ID, c.region, j.t.Name, cmp.Or(j.cfg.CopyKMSKey, "(the region's default EBS key)"), err, kmsKeyAdvice)
 	}
@@ -307,3 +308,10 @@ func (j *job) resumeByName(ctx context.Context, name string) (image, error) {
 	j.log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
 	return img, nil
 }
+
+// sourceOvertakenError: the AMI a copy was to be made of is gone from its
+// region; the job's result is superseded.
+type sourceOvertakenError struct{ err error }
+
+func (e *sourceOvertakenError) Error() string { return e.err.Error() }
+func (e *sourceOvertakenError) Unwrap() error { return e.err }

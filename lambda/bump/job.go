@@ -164,6 +164,11 @@ func (j *job) ensureImage(ctx context.Context) (outcome, error) {
 		return next, nil
 	}
 	img, err := j.source.makeImage(ctx, j)
+	var overtaken *sourceOvertakenError
+	if errors.As(err, &overtaken) {
+		j.res.Status, j.res.Reason = event.Superseded, overtaken.Error()
+		return finished, nil
+	}
 	if err != nil {
 		return next, err
 	}

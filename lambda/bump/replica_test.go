@@ -431,3 +431,18 @@ func TestDRCopyPromotedByItsStateChange(t *testing.T) {
 		t.Errorf("%+v, DR $Default on %s; want the copy %s promoted", got, d.drDefault(), pending.ImageID)
 	}
 }
+
+// A source AMI gone from its region when the copy starts (retention there
+// after a newer release) is superseded: nothing copied, no retry.
+func TestDRSourceGoneIsSuperseded(t *testing.T) {
+	d := newDRWorld(t)
+	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: "The image id '[" + src.ImageID + "]' does not exist"})
+	resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+	if err != nil {
+		t.Fatalf("error %v, want none", err)
+	}
+	if got := one(t, resp); got.Status != event.Superseded || !strings.Contains(got.Reason, src.ImageID) || len(d.amibumpImagesIn(d.dr)) != 0 {
+		t.Errorf("%+v, want superseded naming %s, nothing copied", got, src.ImageID)
+	}
+}
