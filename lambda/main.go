@@ -1,7 +1,7 @@
 // Command bootstrap is the amibump Lambda function: wiring only. Settings come
 // from the environment (bump.ConfigFromEnv), the SDK clients are built once for
-// the function's region (bump.NewClients), and every event goes to
-// bump.Bumper.Handle.
+// the function's region (bump.NewClients) and, on first use, for each region
+// a template replicates from, and every event goes to bump.Bumper.Handle.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -43,6 +44,16 @@ func main() {
 	// function's (bump.Bumper.Handle reads it from the Lambda context), never
 	// the event's, which is the sender's.
 	b := bump.ForClients(bump.NewClients(awsCfg, bump.Scope{}), cfg, log).WithBudget(bump.NewBudget(bump.DefaultRates, 1))
+	// Templates that replicate from another region (amibump:replicate-from)
+	// read their source there: clients for that region, made once each.
+	var regions sync.Map
+	b = b.WithRegions(func(region string) (bump.Clients, error) {
+		if c, ok := regions.Load(region); ok {
+			return c.(bump.Clients), nil
+		}
+		c, _ := regions.LoadOrStore(region, bump.NewClients(awsCfg, bump.Scope{Region: region}))
+		return c.(bump.Clients), nil
+	})
 	lambda.Start(b.Handle)
 }
 

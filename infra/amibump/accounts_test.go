@@ -111,7 +111,8 @@ func TestNoReadOnlyRoleByDefault(t *testing.T) {
 }
 
 // resultsBusArn: one rule on the bus forwards the function's bump-finished
-// events to that bus, with a role that may put events there only.
+// events (its own: a result another region forwarded here is not sent on) to
+// that bus, with a role that may put events there only.
 func TestResultsAreForwardedToTheResultsBus(t *testing.T) {
 	s := customStack(t)
 	rule := s.id(s.construct.ResultsRule)
@@ -123,8 +124,11 @@ func TestResultsAreForwardedToTheResultsBus(t *testing.T) {
 	target := targets[0].(map[string]any)
 	if diff := cmp.Diff(normalize(map[string]any{
 		"EventBusName": map[string]any{"Ref": s.id(s.construct.Bus)},
-		"EventPattern": map[string]any{"source": []string{"amibump"}, "detail-type": []string{"bump-finished"}},
-		"Arn":          resultsBus,
+		"EventPattern": map[string]any{"source": []string{"amibump"}, "detail-type": []string{"bump-finished"}, "detail": map[string]any{
+			"account": []any{map[string]any{"Ref": "AWS::AccountId"}},
+			"region":  []any{map[string]any{"Ref": "AWS::Region"}},
+		}},
+		"Arn": resultsBus,
 	}), normalize(map[string]any{"EventBusName": props["EventBusName"], "EventPattern": props["EventPattern"], "Arn": target["Arn"]})); diff != "" {
 		t.Errorf("results rule (-want +got):\n%s", diff)
 	}

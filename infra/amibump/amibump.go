@@ -32,13 +32,15 @@ type Amibump struct {
 	// throttled (async on-failure destination).
 	Queue awssqs.Queue
 	// DeadLetterQueue receives the events EventBridge could not hand to Lambda
-	// at all (all three rules): never a throttled one, which Lambda has queued.
+	// at all (all four rules): never a throttled one, which Lambda has queued.
 	DeadLetterQueue awssqs.Queue
 	Topic           awssns.Topic
 	// Rules: deploy-finished on the bus, AMI state change on the default bus,
 	// the reconcile schedule.
 	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
-	Alarms                                  []awscloudwatch.Alarm
+	// SourcePromotedRule: promotions forwarded from other regions (event.KindSourcePromoted).
+	SourcePromotedRule awsevents.Rule
+	Alarms             []awscloudwatch.Alarm
 	// Dashboard graphs amibump's metrics, the function, the queues and the
 	// alarms' states.
 	Dashboard awscloudwatch.Dashboard

@@ -35,10 +35,10 @@ func TestDefaultResourceCounts(t *testing.T) {
 		{"AWS::Events::EventBus", 1},
 		{"AWS::Events::EventBusPolicy", 0}, // no CI principals: this account only
 		{"AWS::Events::Archive", 1},
-		{"AWS::Events::Rule", 3},
+		{"AWS::Events::Rule", 4},
 		{"AWS::Lambda::Function", 1}, // no CDK helper functions (log retention)
 		{"AWS::Lambda::EventInvokeConfig", 1},
-		{"AWS::Lambda::Permission", 3},
+		{"AWS::Lambda::Permission", 4},
 		{"AWS::Logs::LogGroup", 1},
 		{"AWS::IAM::Role", 1},
 		{"AWS::SQS::Queue", 2},
@@ -78,6 +78,13 @@ func TestEventPatterns(t *testing.T) {
 			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
 				"source": []string{"aws.ec2"}, "detail-type": []string{"EC2 AMI State Change"},
 				"detail": map[string]any{"State": []string{"available", "failed"}},
+			}),
+		}},
+		{"promotions forwarded from other regions on the amibump bus", map[string]any{
+			"EventBusName": map[string]any{"Ref": bus},
+			"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
+				"source": []string{"amibump"}, "detail-type": []string{"bump-finished"},
+				"detail": map[string]any{"status": []string{"promoted"}, "region": []any{map[string]any{"anything-but": map[string]any{"Ref": "AWS::Region"}}}},
 			}),
 		}},
 		{"reconcile schedule", map[string]any{

@@ -16,7 +16,7 @@ import (
 // statuses are the result statuses graphed on the dashboard, each a value of
 // the Results metric's Status dimension.
 var statuses = []event.Status{
-	event.Promoted, event.Superseded, event.Pending, event.DryRun, event.Drifted, event.Rejected, event.Failed,
+	event.Promoted, event.Superseded, event.Pending, event.DryRun, event.Drifted, event.Unreachable, event.Rejected, event.Failed,
 }
 
 // units are the CloudWatch units of metrics.All, as the CDK names them.

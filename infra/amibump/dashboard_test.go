@@ -92,7 +92,7 @@ func TestDashboardGraphsExactlyTheFunctionsMetrics(t *testing.T) {
 			want = append(want, metrics.Namespace+" "+m.Name)
 			continue
 		}
-		for _, st := range []event.Status{event.Promoted, event.Superseded, event.Pending, event.Rejected, event.Failed, event.DryRun, event.Drifted} {
+		for _, st := range []event.Status{event.Promoted, event.Superseded, event.Pending, event.Rejected, event.Failed, event.DryRun, event.Drifted, event.Unreachable} {
 			want = append(want, fmt.Sprintf("%s %s %s=%s", metrics.Namespace, metrics.Results, metrics.DimensionStatus, st))
 		}
 	}

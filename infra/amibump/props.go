@@ -1,5 +1,5 @@
 // Package amibump is the CDK construct that deploys amibump into one account and
-// region: the event bus and its archive, the three rules, the function with its
+// region: the event bus and its archive, the rules, the function with its
 // role, the failure queues, the alarms and the stack outputs.
 package amibump
 

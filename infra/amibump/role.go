@@ -33,6 +33,9 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	for _, s := range copyKeyStatements(props.CopyKmsKeyARN) {
 		role.AddToPrincipalPolicy(s)
 	}
+	for _, s := range copyStatements(awscdk.Stack_Of(scope)) {
+		role.AddToPrincipalPolicy(s)
+	}
 	role.AddToPrincipalPolicy(ssmStatement(awscdk.Stack_Of(scope), props.SSMParameterPrefix))
 	for _, s := range imageReferencesStatements(awscdk.Stack_Of(scope)) {
 		role.AddToPrincipalPolicy(s)
@@ -263,4 +266,27 @@ func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 	})
 	return allow("ParametersUnderThePrefix", []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"},
 		[]*string{parameters}, nil)
+}
+
+// copyStatements let the function copy AMIs that amibump made in another
+// region into this one, for templates tagged amibump:replicate-from. EC2
+// authorizes CopyImage on the source AMI (in its region: any region here,
+// this partition) and on the new AMI and its snapshots (Amazon EC2 User
+// Guide, "Copy an Amazon EC2 AMI", permissions; Service Authorization
+// Reference, CopyImage): the source only when it carries
+// amibump:launch-template, the copy only when the request tags it so, as
+// CreateImage's statements do. Tags only as part of CopyImage
+// (ec2:CreateAction). The copy key's statements are copyKeyStatements'.
+func copyStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
+	r := arnsOf(stack)
+	sources := stack.FormatArn(&awscdk.ArnComponents{
+		Region: jsii.String("*"), Account: jsii.String(""), Service: jsii.String("ec2"),
+		Resource: jsii.String("image"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	return []awsiam.PolicyStatement{
+		allow("CopyImagesAmibumpMade", []string{"ec2:CopyImage"}, []*string{sources}, tagged(event.TagLaunchTemplate)),
+		allow("CopiesTaggedForATemplate", []string{"ec2:CopyImage"}, []*string{r.images, r.snapshots}, requestTagged(event.TagLaunchTemplate)),
+		allow("TagOnCopyImage", []string{"ec2:CreateTags"}, []*string{r.images, r.snapshots},
+			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CopyImage"}}),
+	}
 }

@@ -15,9 +15,10 @@ import (
 var custom once
 
 const (
-	ciAccount = "210987654321"
-	ciRole    = "arn:aws:iam::123456789012:role/jenkins/deployer"
-	ebsKey    = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	ciAccount       = "210987654321"
+	ciRole          = "arn:aws:iam::123456789012:role/jenkins/deployer"
+	ebsKey          = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	settingsCopyKey = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
 )
 
 func customStack(t *testing.T) *synthesized {
@@ -39,6 +40,7 @@ func customStack(t *testing.T) *synthesized {
 			CIOrgID:              ciOrg,
 			ReadOnlyTrust:        []string{opsAccount, ciOrg},
 			ResultsBusARN:        resultsBus,
+			CopyKmsKeyARN:        settingsCopyKey,
 			FunctionSource:       functionSource(t),
 		}
 	}, nil)
@@ -108,7 +110,7 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 
 func TestCustomResourceCounts(t *testing.T) {
 	s := customStack(t)
-	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 3, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 4} {
+	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 3, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 5} {
 		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
 }
@@ -117,7 +119,8 @@ func TestCustomNagAwsSolutions(t *testing.T) {
 	checkNag(t, customStack(t))
 }
 
-// kmsKeyArns grants what CreateImage needs on those keys, and on nothing else.
+// kmsKeyArns grants what CreateImage needs on those keys, copyKmsKeyArn what
+// CopyImage needs on that key, and on nothing else.
 func TestKMSKeyArnsGrantsOnThoseKeysOnly(t *testing.T) {
 	s := customStack(t)
 	var kms []map[string]any
@@ -131,6 +134,11 @@ func TestKMSKeyArnsGrantsOnThoseKeysOnly(t *testing.T) {
 			"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
 		}},
 		{"Sid": "GrantEBSKeysToEC2", "Resource": ebsKey, "Action": []string{"kms:CreateGrant"},
+			"Condition": map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}},
+		{"Sid": "UseCopyKeyForCopies", "Resource": settingsCopyKey, "Condition": nil, "Action": []string{
+			"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+		}},
+		{"Sid": "GrantCopyKeyToEC2", "Resource": settingsCopyKey, "Action": []string{"kms:CreateGrant"},
 			"Condition": map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}},
 	})
 	if diff := cmp.Diff(want, normalize(kms)); diff != "" {

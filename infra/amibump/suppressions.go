@@ -46,12 +46,17 @@ func suppressions(a *Amibump, props *Props) {
 			"CreateImage of the source instance: instance ids are chosen at run time, so the grant is "+
 				"conditioned on the instance carrying amibump:source-for or aws:autoscaling:groupName"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::image/*",
-			"AMI ids are not known before CreateImage; creating is limited to requests tagging "+
-				"amibump:launch-template, tagging to ec2:CreateAction=CreateImage and DeregisterImage to AMIs "+
-				"tagged amibump:launch-template"),
+			"AMI ids are not known before CreateImage or CopyImage; creating and copying are limited to "+
+				"requests tagging amibump:launch-template, tagging to ec2:CreateAction=CreateImage or CopyImage, "+
+				"and DeregisterImage to AMIs tagged amibump:launch-template"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
-			"snapshot ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+
+			"snapshot ids are not known before CreateImage or CopyImage; tagging is limited to "+
+				"ec2:CreateAction=CreateImage or CopyImage "+
 				"and DeleteSnapshot to snapshots tagged amibump:launch-template"),
+		wildcard("arn:<AWS::Partition>:ec2:*::image/*",
+			"CopyImage's source: an AMI of another region of the account, which a template tagged "+
+				"amibump:replicate-from names at run time (any region of the partition); the grant is "+
+				"conditioned on the AMI carrying amibump:launch-template, so only AMIs amibump made are copied"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*",
 			"managed launch templates are found by tag at run time; every action is conditioned on the "+
 				"template carrying amibump:app"),

@@ -13,10 +13,11 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newTriggers adds the three rules that invoke the function, one per kind of
+// newTriggers adds the four rules that invoke the function, one per kind of
 // event.Kinds, matching the kind's detail type and source: deploy-finished on
 // the bus (from the stack's CI source), AMI state changes on the default bus,
-// the reconcile schedule (whose Scheduled Event EventBridge sends itself).
+// the reconcile schedule (whose Scheduled Event EventBridge sends itself),
+// and promotions forwarded from other regions on the bus.
 //
 // EventBridge invokes the function asynchronously, and Lambda accepts the
 // event into its own queue whether or not concurrency is free: a throttled
@@ -49,6 +50,21 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 		},
 		Targets: target(day, 185),
 	})
+	// A promotion in another region, forwarded to this bus by that region's
+	// stack (replicaRegions there): the templates here that replicate from
+	// it copy the release at once. The pattern matches the result's region,
+	// not the envelope's, and leaves out this region's own results, which
+	// the function publishes on the same bus.
+	a.SourcePromotedRule = awsevents.NewRule(scope, jsii.String("SourcePromotedRule"), &awsevents.RuleProps{
+		Description: jsii.String("amibump: promotions forwarded from other regions (templates tagged " + event.TagReplicateFrom + ")"),
+		EventBus:    a.Bus,
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(event.KindSourcePromoted.Source),
+			DetailType: jsii.Strings(event.KindSourcePromoted.DetailType),
+			Detail:     ptrTo(event.ForwardedPattern(*awscdk.Aws_REGION())),
+		},
+		Targets: target(day, 185),
+	})
 	every := awscdk.Duration_Minutes(jsii.Number(float64(props.ReconcileMinutes)))
 	a.ReconcileRule = awsevents.NewRule(scope, jsii.String("ReconcileRule"), &awsevents.RuleProps{
 		Description: jsii.String(fmt.Sprintf("amibump: reconcile every %d minutes", props.ReconcileMinutes)),
@@ -59,3 +75,5 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 		Targets: target(every, 3),
 	})
 }
+
+func ptrTo[T any](v T) *T { return &v }

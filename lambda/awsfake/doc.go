@@ -200,6 +200,34 @@
 //     TestCopyImageBetweenRegions (awssim, SDK
 //     clients in two regions); conformance Images/Copy (a real account, with
 //     AMIBUMP_CONFORMANCE_COPY_REGION).
+//   - What amibump's copies rely on besides: EC2 creates the key's grant for
+//     the copy on the caller's behalf, so the caller's kms:CreateGrant is
+//     asked with kms:GrantIsForAWSResource true (EBS User Guide,
+//     "Requirements for Amazon EBS encryption"; the role grants CreateGrant
+//     only so). A ClientToken stays answered with its first copy after that
+//     copy failed and was deregistered (AWS does not say how long a token
+//     lives for CopyImage after its AMI is gone: the harsher reading, the
+//     token never expires), so a copy asked for again with the same token
+//     gets the removed AMI back: amibump's token names the event that asks
+//     (plan.CopyToken), and the deploy's AMI name keeps two events from
+//     making two copies. Copying needs ec2:CopyImage on the source AMI in
+//     its own region, which IAM names by arn:<partition>:ec2:<region>::image/
+//     (resource-level permissions on the source AMI since October 28, 2024:
+//     "Grant permissions to copy Amazon EC2 AMIs"). TestCopyImageAuthorization
+//     (the key granted with the condition), TestPolicyInRegion; bump
+//     TestDRCopyKMSKey, TestDRCopyUnderTheRole (the stack's role in the DR
+//     region: Policy.InRegion).
+//   - EventBridge routes a rule's events to a bus of another Region of the
+//     account (a target of type event bus, with a role allowed
+//     events:PutEvents on it: EventBridge User Guide, "Sending and receiving
+//     events between AWS Regions"). The pages do not say what the delivered
+//     event's region and account fields become; amibump reads neither: the
+//     DR stack's rule and the function match the forwarded result's own
+//     detail.region and detail.account (harsher reading). The fake does not
+//     forward between buses; the tests deliver the forwarded event as the
+//     DR bus would (testdata/events/bump-finished-forwarded.json, whose
+//     envelope names the source region). bump TestDRForwardOutOfOrder;
+//     infra TestEventPatterns.
 //   - DescribeImageReferences: at most 10 image ids; for instances, state-name
 //     defaults to every state, terminated included; for launch templates,
 //     version-depth defaults to the newest 10 versions (1–10000 allowed).

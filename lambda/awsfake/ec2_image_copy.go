@@ -249,7 +249,12 @@ func (c *Cloud) copyKey(in *ec2.CopyImageInput, src copySource) (key, failCode, 
 		return "", "", ""
 	}
 	for _, action := range kmsActions {
-		if !c.permits("CopyImage", request{action: action, resource: key}) {
+		r := request{action: action, resource: key}
+		if action == "kms:CreateGrant" {
+			// EC2 creates the grant for the copy on the caller's behalf.
+			r.keys = map[string][]string{"kms:grantisforawsresource": {"true"}}
+		}
+		if !c.permits("CopyImage", r) {
 			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", key, action)
 		}
 	}

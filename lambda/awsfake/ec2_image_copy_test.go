@@ -2,6 +2,7 @@ package awsfake_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,36 @@ func TestCopyImageAuthorization(t *testing.T) {
 	}
 	if ebs := img.BlockDeviceMappings[0].Ebs; !aws.ToBool(ebs.Encrypted) || aws.ToString(ebs.KmsKeyId) != "arn:aws:kms:us-west-2:123456789012:key/dr" {
 		t.Errorf("the encrypted copy's snapshot: %+v, want encrypted with key/dr", ebs)
+	}
+	// The key's use granted as the EBS pages ask: CreateGrant only for the
+	// grant EC2 creates for the copy (kms:GrantIsForAWSResource).
+	west.SetPolicy(allow(`,{"Effect":"Allow","Action":"ec2:CreateTags","Resource":"*","Condition":{"StringEquals":{"ec2:CreateAction":"CopyImage"}}},
+	{"Effect":"Allow","Action":["kms:Decrypt","kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:ReEncryptFrom","kms:ReEncryptTo"],"Resource":"arn:aws:kms:us-west-2:123456789012:key/dr"},
+	{"Effect":"Allow","Action":"kms:CreateGrant","Resource":"arn:aws:kms:us-west-2:123456789012:key/dr","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}`))
+	encrypted.Name = aws.String("shop-1-dr-granted")
+	granted, err := w.CopyImage(ctx, west.Scope(), encrypted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Minute)
+	if img, _ := west.Image(aws.ToString(granted.ImageId)); img.State != ec2types.ImageStateAvailable {
+		t.Errorf("the copy with the key granted: %s %+v, want available", img.State, img.StateReason)
+	}
+}
+
+// InRegion: the golden role, resolved for the default region, as the stack
+// deployed in another region has it.
+func TestPolicyInRegion(t *testing.T) {
+	p, err := awsfake.ParsePolicy([]byte(`{"Statement":[{"Effect":"Allow","Action":"ec2:CopyImage","Resource":["arn:aws:ec2:us-east-1::image/*","arn:aws:ec2:*::image/*"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.InRegion("us-west-2").Statement[0].Resource
+	if want := []string{"arn:aws:ec2:us-west-2::image/*", "arn:aws:ec2:*::image/*"}; !slices.Equal(got, want) {
+		t.Errorf("InRegion: %v, want %v", got, want)
+	}
+	if p.Statement[0].Resource[0] != "arn:aws:ec2:us-east-1::image/*" {
+		t.Error("InRegion changed the policy it was called on")
 	}
 }
 

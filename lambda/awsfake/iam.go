@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -27,7 +28,9 @@ import (
 //   - keys: aws:ResourceTag/<key>, ec2:ResourceTag/<key>,
 //     autoscaling:ResourceTag/<key>, aws:RequestTag/<key>, aws:TagKeys,
 //     ec2:CreateAction and aws:CalledVia (set on what a service calls with the
-//     caller's permissions: DescribeImageReferences' scans).
+//     caller's permissions: DescribeImageReferences' scans), and
+//     kms:GrantIsForAWSResource (true on the grant EC2 creates on a key for
+//     the caller's copy).
 //
 // A statement with an operator or key the evaluator does not know is read the
 // harsher way: an Allow does not apply, a Deny does. NotAction, NotResource
@@ -149,6 +152,21 @@ func (p Policy) Without(action string) Policy {
 	return out
 }
 
+// InRegion returns a copy of p for a stack deployed in region rather than
+// the fake's default Region: every resource ARN that names Region names
+// region instead (the golden role is resolved for the default scope).
+func (p Policy) InRegion(region string) Policy {
+	out := Policy{Version: p.Version}
+	for _, s := range p.Statement {
+		s.Resource = slices.Clone(s.Resource)
+		for i, r := range s.Resource {
+			s.Resource[i] = strings.Replace(r, ":"+Region+":", ":"+region+":", 1)
+		}
+		out.Statement = append(out.Statement, s)
+	}
+	return out
+}
+
 func slicesDelete(in []string, drop func(string) bool) []string {
 	var out []string
 	for _, s := range in {
@@ -263,7 +281,7 @@ func canonicalKey(key string) (string, bool) {
 		}
 	}
 	switch lower {
-	case "aws:tagkeys", "ec2:createaction", "aws:calledvia":
+	case "aws:tagkeys", "ec2:createaction", "aws:calledvia", "kms:grantisforawsresource":
 		return lower, true
 	}
 	return "", false

@@ -131,4 +131,24 @@
 // time. Each pair is read under amibump-readonly (STS AssumeRole, which the
 // World answers at once). The figure (statusSecondsAccounts50Regions3) is the
 // wall time of the whole command, seeding excluded; the goal is 10 s.
+//
+// # 8. A disaster-recovery region
+//
+// `BenchmarkDRPromotedAfterSource` (k = 100): a template in us-east-1 and
+// one in us-west-2 tagged amibump:replicate-from=us-east-1, each sample a
+// World of its own, 10 at once; the copy takes 5 minutes (simulated), API
+// round trips as above, the default poll. The figure is the time between
+// the two templates' new versions (when each CreateLaunchTemplateVersion
+// took effect): push (drPromotedAfterSourceSecondsPush), the source's
+// result forwarded to the DR function as soon as the source's run returns
+// it; pull (drPromotedAfterSourceSecondsPull), no forward, the DR region's
+// reconcile every 10 minutes, the first tick at a random phase. Both are
+// the worst sample. Goals: push within the copy time and 2 poll ticks
+// (306 s), pull within one reconcile period and the copy time (900 s). The
+// push figure includes the rest of the source's run after its version (the
+// forward leaves with the published result) and the DR function's reads
+// before CopyImage. The pause before a confirming read is the SDK's jitter
+// backoff in real seconds, capped at the scaled poll maximum: at k = 100 it
+// is always the cap (15 s simulated, at most 2 s in AWS), which the figure
+// carries.
 package main

@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,6 +87,10 @@ func (r *run) settleImage(ctx context.Context, log *slog.Logger, t target, img i
 		res, changed, err = r.promoteAndTidy(ctx, log, t, img, known, fresh, res)
 	case string(ec2types.ImageStateFailed):
 		res.Status, res.Reason = event.Failed, "EC2 could not make the image: "+img.Reason+"; if the deploy's own retries did not make it again, replay the deploy event from the archive"
+		if from := img.Tags[event.TagCopyOf]; from != "" {
+			res.Reason = fmt.Sprintf("EC2 could not copy %s: %s; KMS key %s. The failed copy is removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
+				from, img.Reason, cmp.Or(r.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN)"))
+		}
 		changed = true
 		_, err = r.deregister(ctx, img.ID)
 		var left *snapshotsLeftError

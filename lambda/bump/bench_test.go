@@ -253,6 +253,10 @@ func (c ec2Probe) CreateImage(ctx context.Context, in *ec2.CreateImageInput, o .
 	return track(c.p, "CreateImage", func() (*ec2.CreateImageOutput, error) { return c.p.ec2.CreateImage(ctx, in, o...) })
 }
 
+func (c ec2Probe) CopyImage(ctx context.Context, in *ec2.CopyImageInput, o ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
+	return track(c.p, "CopyImage", func() (*ec2.CopyImageOutput, error) { return c.p.ec2.CopyImage(ctx, in, o...) })
+}
+
 func (c ec2Probe) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, o ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	return track(c.p, "DeregisterImage", func() (*ec2.DeregisterImageOutput, error) { return c.p.ec2.DeregisterImage(ctx, in, o...) })
 }

@@ -33,6 +33,10 @@ type Bumper struct {
 	log     *slog.Logger
 	now     func() time.Time
 	budget  *Budget // nil: no request budget (tests)
+	// regions makes the clients of another region of the account, where a
+	// template that replicates from it reads its source (WithRegions); nil:
+	// such a template's source region is unreachable.
+	regions func(region string) (Clients, error)
 }
 
 // ForClients returns a Bumper over the clients of one scope (NewClients).
@@ -101,9 +105,10 @@ func (b *Bumper) Handle(ctx context.Context, raw json.RawMessage) (event.Respons
 
 // handlers is the handler of each kind of event.Kinds.
 var handlers = map[*event.Kind]func(*run, context.Context) ([]event.Result, error){
-	event.KindDeploy:    (*run).deploy,
-	event.KindAMIState:  (*run).amiState,
-	event.KindReconcile: (*run).reconcileTick,
+	event.KindDeploy:         (*run).deploy,
+	event.KindAMIState:       (*run).amiState,
+	event.KindReconcile:      (*run).reconcileTick,
+	event.KindSourcePromoted: (*run).sourcePromoted,
 }
 
 // errSkipped is a handler's answer for an event it skips altogether: no
@@ -132,6 +137,10 @@ type run struct {
 
 	obs *observations // what the metrics need (emitMetrics)
 
+	// inRegion is a run over the clients of another region of the run's
+	// account, sharing its gate and budget (inRegion in replica.go).
+	regions func(region string) (Clients, error)
+
 	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
 	poll     *poller // the event's shared image poll, made by the first wait
@@ -152,6 +161,17 @@ func (b *Bumper) newRun(ctx context.Context, env *event.Envelope) *run {
 	}
 	c := b.clients.wrap(scope, b.budget, g, r.obs)
 	r.ec2, r.asg, r.events, r.ssm = c.EC2, c.AutoScaling, c.Events, c.SSM
+	r.regions = func(region string) (Clients, error) {
+		if b.regions == nil {
+			return Clients{}, errors.New("this function has no clients for other regions")
+		}
+		c, err := b.regions(region)
+		if err != nil {
+			return Clients{}, err
+		}
+		s := Scope{Partition: PartitionOf(region), Account: scope.Account, Region: region}
+		return c.wrap(s, b.budget, g, r.obs), nil
+	}
 	return r
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // Scope is where amibump's calls go: one account in one region. AWS keeps
@@ -42,17 +44,7 @@ func (s Scope) Or(other Scope) Scope {
 
 // PartitionOf is the partition of a region: aws-cn for the China regions,
 // aws-us-gov for GovCloud, aws for the others ("" for no region).
-func PartitionOf(region string) string {
-	switch {
-	case region == "":
-		return ""
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
+func PartitionOf(region string) string { return plan.PartitionOf(region) }
 
 // EC2 is the part of the EC2 API that amibump calls. *ec2.Client fits as is, and
 // the function's IAM policy grants exactly these operations (infra checks it).
@@ -63,6 +55,9 @@ type EC2 interface {
 	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 	DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error)
 	CreateImage(ctx context.Context, in *ec2.CreateImageInput, opts ...func(*ec2.Options)) (*ec2.CreateImageOutput, error)
+	// CopyImage: into this region, from another region of the account, for
+	// a template that replicates from there.
+	CopyImage(ctx context.Context, in *ec2.CopyImageInput, opts ...func(*ec2.Options)) (*ec2.CopyImageOutput, error)
 	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
 	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, opts ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
 	ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, opts ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error)

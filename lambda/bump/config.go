@@ -3,6 +3,7 @@ package bump
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -42,6 +43,10 @@ type Config struct {
 	// set by the stack): a reconcile tick older than it is skipped, since the
 	// next tick is already due. 0: no tick is skipped (the CLI, no schedule).
 	ReconcilePeriod time.Duration
+	// CopyKMSKey is the KMS key ARN that copies from another region are
+	// encrypted with (AMIBUMP_COPY_KMS_KEY_ARN); "": a copy keeps the
+	// source's encryption state, with this region's default EBS key.
+	CopyKMSKey string
 }
 
 // Defaults are the settings when no variable is set.
@@ -85,6 +90,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			c.SSMPrefix = v
 		}
 	}
+	c.CopyKMSKey = getenv("AMIBUMP_COPY_KMS_KEY_ARN")
 	duration("AMIBUMP_POLL_MIN", &c.PollMin)
 	duration("AMIBUMP_POLL_MAX", &c.PollMax)
 	duration("AMIBUMP_PENDING_LIMIT", &c.PendingLimit)
@@ -124,5 +130,12 @@ func (c Config) Validate() error {
 	if c.ReconcilePeriod < 0 {
 		errs = append(errs, errors.New("AMIBUMP_RECONCILE_PERIOD must be a positive duration, or unset to skip no reconcile tick"))
 	}
+	if c.CopyKMSKey != "" && !kmsKeyARN.MatchString(c.CopyKMSKey) {
+		errs = append(errs, fmt.Errorf("AMIBUMP_COPY_KMS_KEY_ARN=%q: want a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>) of this region, or nothing", c.CopyKMSKey))
+	}
 	return errors.Join(errs...)
 }
+
+// kmsKeyARN is what a KMS key's ARN looks like: a single-Region key (a UUID)
+// or a multi-Region one (mrk-).
+var kmsKeyARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)

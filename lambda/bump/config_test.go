@@ -31,6 +31,11 @@ func TestConfigFromEnv(t *testing.T) {
 			[]string{`AMIBUMP_POLL_MIN="5": want a positive Go duration`, `AMIBUMP_PENDING_LIMIT="-1h"`, `AMIBUMP_CONCURRENCY="0": want a whole number from 1 to 64`,
 				`AMIBUMP_SSM_PREFIX="amibump": want a parameter path that starts and ends with /`, `AMIBUMP_CLOCK_SKEW="0s": want a positive Go duration`,
 				`AMIBUMP_RECONCILE_PERIOD="10": want a positive Go duration`}},
+		{"copy key", map[string]string{"AMIBUMP_COPY_KMS_KEY_ARN": "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+			func(c *bump.Config) {
+				c.CopyKMSKey = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			}, nil},
+		{"copy key as an alias", map[string]string{"AMIBUMP_COPY_KMS_KEY_ARN": "alias/dr"}, nil, []string{`AMIBUMP_COPY_KMS_KEY_ARN="alias/dr": want a KMS key ARN`}},
 		{"reserved prefix", map[string]string{"AMIBUMP_SSM_PREFIX": "/aws/amibump/"}, nil, []string{"AMIBUMP_SSM_PREFIX", "reserved by AWS"}},
 		{"minimum above maximum", map[string]string{"AMIBUMP_POLL_MIN": "20s"}, nil, []string{"AMIBUMP_POLL_MIN=20s is longer than AMIBUMP_POLL_MAX=15s"}},
 	}

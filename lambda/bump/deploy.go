@@ -42,10 +42,22 @@ func (r *run) deploy(ctx context.Context) ([]event.Result, error) {
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i := range targets {
-		wg.Go(func() { results[i], errs[i] = r.bumpOne(ctx, d, deploy, targets[i]) })
+		wg.Go(func() { results[i], errs[i] = r.bumpOne(ctx, d, deploy, targets[i], instanceSource{}) })
 	}
 	wg.Wait()
 	return withStatus(results), joinTransient(errs)
+}
+
+// replicaErr refuses a deploy for a template that replicates from another
+// region: its image comes from there (followAll, sourcePromoted), and an
+// image of an instance here would compete with the copies.
+func replicaErr(t target) error {
+	from, ok := t.Tags[event.TagReplicateFrom]
+	if !ok {
+		return nil
+	}
+	return rejectf("launch template %s follows the release of %s (tag %s): its AMIs are copies from there, not images of a deploy here; leave it out of the event (amibump:layer, amibump:group), or remove the tag to image its own instances",
+		t.Name, from, event.TagReplicateFrom)
 }
 
 // parseDeploy reads the event's detail and time: the deploy it announces.
@@ -79,13 +91,20 @@ func instanceScope(d *event.Deploy, targets []target) error {
 		d.InstanceID, len(targets), strings.Join(names, ", "))
 }
 
-// bumpOne bumps one target and turns the outcome into its result: a permanent
-// error is a rejection; a transient one is returned for Lambda's retry and,
-// unless the target has a result of its own (a failed image), reports nothing
-// now: its retry will.
-func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target) (event.Result, error) {
+// bumpOne bumps one target with its image from source and turns the outcome
+// into its result: a permanent error is a rejection; a transient one is
+// returned for Lambda's retry and, unless the target has a result of its own
+// (a failed image), reports nothing now: its retry will. A template that
+// replicates from another region takes no image of a deploy (replicaErr).
+func (r *run) bumpOne(ctx context.Context, d *event.Deploy, deploy plan.Deploy, t target, source imageSource) (event.Result, error) {
 	log := r.log.With("launchTemplateId", t.ID)
-	res, err := r.newJob(log, d, deploy, t).bumpTarget(ctx)
+	j := r.newJob(log, d, deploy, t)
+	j.source = source
+	var res event.Result
+	err := replicaErr(t)
+	if _, copying := source.(regionCopy); err == nil || copying {
+		res, err = j.bumpTarget(ctx)
+	}
 	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName, res.Build = r.env.ID, t.ID, t.Name, &d.Build
 	res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
 	switch {

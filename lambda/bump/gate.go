@@ -71,6 +71,10 @@ func (c gatedEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, opt
 	return call(ctx, c.g, c.b, c.scope, "EC2", "CreateImage", c.api.CreateImage, in, opts)
 }
 
+func (c gatedEC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, opts ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
+	return call(ctx, c.g, c.b, c.scope, "EC2", "CopyImage", c.api.CopyImage, in, opts)
+}
+
 func (c gatedEC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	return call(ctx, c.g, c.b, c.scope, "EC2", "DeregisterImage", c.api.DeregisterImage, in, opts)
 }

@@ -1,8 +1,12 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,8 +18,8 @@ import (
 )
 
 // imageSource is where a deploy's image comes from: the job's one step that
-// makes an AMI. Today amibump images an instance (instanceSource); another
-// source (a copy from another region) is another implementation.
+// makes an AMI: an instance imaged (instanceSource), or the release of
+// another region copied (regionCopy).
 type imageSource interface {
 	// makeImage requests the job's image and returns it, pending, with the
 	// source named in the job's result; in a dry run it checks that the
@@ -72,19 +76,7 @@ func (j *job) createImage(ctx context.Context, instanceID string) (image, error)
 		log.InfoContext(ctx, "image requested", "instanceId", instanceID, "imageId", img.ID, "name", name)
 		return img, nil
 	case hasCode(err, "InvalidAMIName.Duplicate"):
-		img, found, ferr := r.findImageByName(ctx, name)
-		if ferr != nil {
-			return image{}, ferr
-		}
-		if !found {
-			return image{}, fmt.Errorf("AMI name %s is taken but the image is not visible yet; retrying", name)
-		}
-		if img.Tags[event.TagLaunchTemplate] != t.ID || img.Deploy.BuildID != deploy.BuildID {
-			return image{}, rejectf("AMI name %s is taken by %s, which amibump made for launch template %s, build %s; rename one of the templates (their first %d characters are the same)",
-				name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, plan.TemplateNameKept)
-		}
-		log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
-		return img, nil
+		return j.resumeByName(ctx, name)
 	case hasCode(err, "UnsupportedOperation"):
 		// An instance-store root volume: CreateImage images only EBS-backed instances.
 		return image{}, rejectf("create image of %s for %s: EC2 cannot image this instance (CreateImage makes AMIs of EBS-backed instances only; an instance-store root volume cannot be imaged); tag an EBS-backed instance %s=%s or name one in detail.instanceId: %w",
@@ -198,3 +190,128 @@ func imageTags(env *event.Envelope, d *event.Deploy, deploy plan.Deploy, t targe
 	add(event.TagEventID, env.ID)
 	return tags
 }
+
+// regionCopy copies the newest release of a template's source template from
+// another region of the account (amibump:replicate-from): CopyImage in this
+// region, named and tagged like any amibump AMI of the template, with every
+// amibump tag of the source and amibump:copy-of=<region>/<source AMI>.
+type regionCopy struct {
+	region string
+	src    image
+}
+
+func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
+	name := plan.AMIName(j.t.Name, j.deploy)
+	in := c.input(j, name)
+	if j.dry != nil {
+		j.dry.say("copy AMI %s from %s as AMI %s", c.src.ID, c.region, name)
+		_, err := j.ec2.CopyImage(ctx, in)
+		return image{Image: plan.Image{ID: "(new AMI)", Deploy: j.deploy, State: string(ec2types.ImageStateAvailable)}}, j.dry.check("ec2:CopyImage", err)
+	}
+	out, err := j.callCopyImage(ctx, in)
+	switch {
+	case err == nil:
+		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: j.deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
+		for _, tag := range in.TagSpecifications[0].Tags {
+			img.Tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		j.res.SourceInstance = img.Tags[event.TagSourceInstance]
+		j.log.InfoContext(ctx, "copy requested", "sourceRegion", c.region, "sourceImageId", c.src.ID, "imageId", img.ID, "name", name)
+		return img, nil
+	case hasCode(err, "InvalidAMIName.Duplicate"):
+		return j.resumeByName(ctx, name)
+	case hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
+		// Retention in the source region removes an AMI once a newer
+		// release is promoted there: that release's forward, or the next
+		// reconcile, copies it.
+		return image{}, &sourceOvertakenError{fmt.Errorf("the source AMI %s in %s is no longer available (removed once a newer release was promoted there, or disabled); nothing was copied: the newest release is copied by its own forward or the next reconcile (%w)", c.src.ID, c.region, err)}
+	case isKMSKeyCode(errorCode(err)):
+		return image{}, rejectf("copy AMI %s from %s for %s with KMS key %s: %w; %s", c.src.ID, c.region, j.t.Name, cmp.Or(j.cfg.CopyKMSKey, "(the region's default EBS key)"), err, kmsKeyAdvice)
+	}
+	return image{}, fmt.Errorf("copy AMI %s from %s for %s: %w", c.src.ID, c.region, j.t.Name, err)
+}
+
+// input is the CopyImage request: its ClientToken from the source AMI, the
+// template, the key and the event (plan.CopyToken), so that a retried
+// request makes one copy.
+func (c regionCopy) input(j *job, name string) *ec2.CopyImageInput {
+	tags := copyTags(c, j.t, name)
+	in := &ec2.CopyImageInput{
+		SourceImageId: aws.String(c.src.ID),
+		SourceRegion:  aws.String(c.region),
+		Name:          aws.String(name),
+		Description:   aws.String(plan.Cut(fmt.Sprintf("amibump: %s build %s, copy of %s/%s", j.t.Name, j.deploy.BuildID, c.region, c.src.ID))),
+		ClientToken:   aws.String(plan.CopyToken(c.region+"/"+c.src.ID, j.t.ID, j.cfg.CopyKMSKey, j.env.ID)),
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeImage, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeSnapshot, Tags: tags},
+		},
+		DryRun: aws.Bool(j.dry != nil),
+	}
+	if j.cfg.CopyKMSKey != "" {
+		in.Encrypted, in.KmsKeyId = aws.Bool(true), aws.String(j.cfg.CopyKMSKey)
+	}
+	return in
+}
+
+// copyTags are a copy's tags: every amibump tag of the source, then its
+// name, the template it is for and where it was copied from.
+func copyTags(c regionCopy, t target, name string) []ec2types.Tag {
+	tags := map[string]string{}
+	for k, v := range c.src.Tags {
+		if strings.HasPrefix(k, "amibump:") {
+			tags[k] = v
+		}
+	}
+	tags[event.TagName] = name
+	tags[event.TagLaunchTemplate] = t.ID
+	tags[event.TagCopyOf] = c.region + "/" + c.src.ID
+	out := make([]ec2types.Tag, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}
+
+// callCopyImage calls CopyImage. A copy refused because too many are in
+// flight (ResourceLimitExceeded: EC2 limits the concurrent copies into a
+// region, and from one region) is tried again after a pause, maxStaleReads
+// times within the invocation; what then remains is transient, for the
+// event's retry or the next reconcile.
+func (r *run) callCopyImage(ctx context.Context, in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := r.ec2.CopyImage(ctx, in)
+		if !hasCode(err, "ResourceLimitExceeded") || attempt > maxStaleReads {
+			return out, err
+		}
+		if perr := r.pause(ctx, attempt); perr != nil {
+			return out, err
+		}
+	}
+}
+
+// resumeByName is the image of this deploy for the template that an earlier
+// attempt made under name (a name already taken); a name taken by another
+// template's AMI is rejected.
+func (j *job) resumeByName(ctx context.Context, name string) (image, error) {
+	img, found, err := j.findImageByName(ctx, name)
+	if err != nil {
+		return image{}, err
+	}
+	if !found {
+		return image{}, fmt.Errorf("AMI name %s is taken but the image is not visible yet; retrying", name)
+	}
+	if img.Tags[event.TagLaunchTemplate] != j.t.ID || img.Deploy.BuildID != j.deploy.BuildID {
+		return image{}, rejectf("AMI name %s is taken by %s, which amibump made for launch template %s, build %s; rename one of the templates (their first %d characters are the same)",
+			name, img.ID, img.Tags[event.TagLaunchTemplate], img.Deploy.BuildID, plan.TemplateNameKept)
+	}
+	j.log.InfoContext(ctx, "image found by name", "imageId", img.ID, "state", img.State)
+	return img, nil
+}
+
+// sourceOvertakenError: the AMI a copy was to be made of is gone from its
+// region; the job's result is superseded.
+type sourceOvertakenError struct{ err error }
+
+func (e *sourceOvertakenError) Error() string { return e.err.Error() }
+func (e *sourceOvertakenError) Unwrap() error { return e.err }

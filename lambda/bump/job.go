@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,10 @@ type job struct {
 	st    templateState  // the template as last read
 	fresh *templateState // a read made with nothing written or waited for since; nil once stale
 	mine  *image         // the deploy's image: one to resume on, then the one made
-	res   event.Result
-	dry   *dryRunner // nil: a real run
+	// resumed: mine was made by an earlier attempt, not by this job's source.
+	resumed bool
+	res     event.Result
+	dry     *dryRunner // nil: a real run
 }
 
 // outcome is what a step tells the pipeline: go on, or the target has its
@@ -106,7 +109,7 @@ func (j *job) readTemplate(ctx context.Context) (outcome, error) {
 func (j *job) findResumable(context.Context) (outcome, error) {
 	for _, img := range j.st.Images {
 		if img.Deploy.BuildID == j.deploy.BuildID && img.Tags[event.TagLaunchTemplate] == j.t.ID {
-			j.mine = &img
+			j.mine, j.resumed = &img, true
 			j.deploy = img.Deploy
 			return next, nil
 		}
@@ -161,10 +164,15 @@ func (j *job) ensureImage(ctx context.Context) (outcome, error) {
 		return next, nil
 	}
 	img, err := j.source.makeImage(ctx, j)
+	var overtaken *sourceOvertakenError
+	if errors.As(err, &overtaken) {
+		j.res.Status, j.res.Reason = event.Superseded, overtaken.Error()
+		return finished, nil
+	}
 	if err != nil {
 		return next, err
 	}
-	j.mine = &img
+	j.mine, j.resumed = &img, false
 	if j.dry == nil {
 		j.st.Images[img.ID] = img
 		j.res.ImageID = img.ID
@@ -261,8 +269,15 @@ func (j *job) waitFor(ctx context.Context, imageID string) (done bool, _ error) 
 		j.res.Status, j.res.Reason = event.Failed, err.Error()+"; amibump promotes only an available image: check it in the EC2 console"
 		return true, err
 	case errors.As(err, &gone):
+		if c, ok := j.source.(regionCopy); ok && !j.resumed {
+			return true, j.copyGone(ctx, c, imageID, gone, err)
+		}
 		return true, j.imageGone(ctx, imageID, gone, err)
 	case errors.As(err, &failed):
+		if c, ok := j.source.(regionCopy); ok {
+			j.copyFailed(ctx, c, imageID, failed.Reason)
+			return true, nil
+		}
 		j.res.Status, j.res.Reason = event.Failed, "EC2 could not make the image: "+failed.Reason
 		if _, derr := j.deregister(ctx, imageID); derr != nil {
 			j.log.WarnContext(ctx, "failed image not removed", "imageId", imageID, "error", derr)
@@ -296,4 +311,42 @@ func (j *job) imageGone(ctx context.Context, imageID string, gone *imageGoneErro
 	}
 	// Seen deregistered or disabled while pending: a person or a tool meant it.
 	return rejectf("%v: it was deregistered or disabled (by a person or another tool) before amibump promoted it; nothing was promoted. To promote this build, replay its deploy event", err)
+}
+
+// copyFailed reports a copy that EC2 could not make (most often a KMS key
+// the role may not use: EC2 reads the key after CopyImage answered) and
+// removes it. Not retried within the event (a retry would fail the same
+// way): the next reconcile or forward copies afresh, so the copy follows
+// as soon as the key can be used.
+func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason string) {
+	key := cmp.Or(j.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN): the source's encryption, with the region's default EBS key")
+	j.res.Status = event.Failed
+	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s; KMS key %s. The failed copy was removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
+		c.src.ID, c.region, imageID, reason, key)
+	if _, err := j.deregister(ctx, imageID); err != nil {
+		j.log.WarnContext(ctx, "failed copy not removed", "imageId", imageID, "error", err)
+	}
+	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "reason", reason)
+}
+
+// copyGone judges a copy that EC2 answered CopyImage with but that is gone:
+// a copy whose deploy a newer one overtook (superseded, retention removed
+// it); not listed yet, a read that lags (a retry decides); else deregistered
+// before it was available: the copy a request with the same ClientToken made
+// earlier and that failed (EC2 answers a token with its first result), or
+// one a person removed. The next reconcile or forward copies afresh.
+func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *imageGoneError, err error) error {
+	st, rerr := j.run.readTemplate(ctx, j.t, nil)
+	if rerr != nil {
+		return rerr
+	}
+	if s, ok := superseded(st, j.t, j.deploy); ok {
+		s.fill(&j.res)
+		return nil
+	}
+	if gone.State == "" {
+		return fmt.Errorf("%w; a retry decides (EC2 is eventually consistent)", err)
+	}
+	j.copyFailed(ctx, c, imageID, "the copy was deregistered before it was available (a failed copy of the same request, removed, or a person)")
+	return nil
 }

@@ -126,6 +126,23 @@ func (c observedEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, 
 	return out, err
 }
 
+func (c observedEC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, opts ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
+	out, err := c.EC2.CopyImage(ctx, in, opts...)
+	if err == nil && !aws.ToBool(in.DryRun) {
+		at := c.obs.now()
+		var tags []ec2types.Tag
+		for _, spec := range in.TagSpecifications {
+			if spec.ResourceType == ec2types.ResourceTypeImage {
+				tags = spec.Tags
+			}
+		}
+		c.obs.note(aws.ToString(out.ImageId), func(it *imageTimes) {
+			it.requested, it.deployedAt, it.wasPending = at, deployedAt(tags), true
+		})
+	}
+	return out, err
+}
+
 func (c observedEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	out, err := c.EC2.DescribeImages(ctx, in, opts...)
 	if err == nil {

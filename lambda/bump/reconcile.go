@@ -46,7 +46,8 @@ func (r *run) reconcileTick(ctx context.Context) ([]event.Result, error) {
 // reconcile is the level-triggered safety net: it reads the account in three
 // paginated listings (managed templates, amibump AMIs, every template's
 // $Latest and $Default), asks plan.Reconcile what is due for each template,
-// reports AMIs pending too long, and runs the jobs concurrently.
+// reports AMIs pending too long, and runs the jobs concurrently; then the
+// templates that replicate from another region follow it (followAll).
 func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 	inv, err := r.readInventory(ctx)
 	if err != nil {
@@ -83,7 +84,8 @@ func (r *run) reconcile(ctx context.Context) ([]event.Result, error) {
 			results = append(results, res)
 		}
 	}
-	return results, joinTransient(errs)
+	followed, err := r.followAll(ctx, inv)
+	return append(results, followed...), joinTransient(append(errs, err))
 }
 
 // inventory is what reconcile reads of the account before it decides anything.

@@ -3,6 +3,7 @@ package bump_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ const namedInstance = awsfake.SampleInstance
 // tagged as the source, and the amibump bus.
 type world struct {
 	t       *testing.T
+	env     *awsfaketest.Env
 	cloud   *awsfake.Cloud
 	cfg     bump.Config
 	baseAMI string
@@ -37,7 +39,7 @@ func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	t.Helper()
 	opts = append([]awsfake.Option{awsfake.WithImageDelay(20 * time.Millisecond)}, opts...)
 	env := awsfaketest.New(opts...)
-	w := &world{t: t, cloud: env.Cloud}
+	w := &world{t: t, env: env, cloud: env.Cloud}
 	shop := env.SeedShop(nil)
 	w.baseAMI, w.lt, w.source = shop.BaseAMI, shop.Template, shop.Source
 	w.cfg = bump.Defaults()
@@ -155,15 +157,18 @@ func imageOf(v ec2types.LaunchTemplateVersion) string {
 }
 
 // published returns the bump-finished results put on the bus.
-func (w *world) published() []event.Result {
+func (w *world) published() []event.Result { return publishedIn(w.cloud) }
+
+// publishedIn returns the bump-finished results put on a cloud's buses.
+func publishedIn(c *awsfake.Cloud) []event.Result {
 	var out []event.Result
-	for _, e := range w.cloud.Events() {
+	for _, e := range c.Events() {
 		if aws.ToString(e.DetailType) != "bump-finished" {
 			continue
 		}
 		var r event.Result
 		if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &r); err != nil {
-			w.t.Fatalf("published detail %s: %v", aws.ToString(e.Detail), err)
+			panic(fmt.Sprintf("published detail %s: %v", aws.ToString(e.Detail), err))
 		}
 		out = append(out, r)
 	}

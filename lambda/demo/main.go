@@ -1,8 +1,10 @@
 // Command demo runs amibump on this machine, without an AWS account: it builds
 // the function, starts a local AWS endpoint (awssim) seeded with a realistic
 // account, runs the function under the Lambda Runtime Interface Emulator, sends
-// it a deploy, a replay of it, an older deploy and a fan-out, and tells what
-// happened. It stops everything it started, also on Ctrl-C.
+// it a deploy, a replay of it, an older deploy and a fan-out, forwards the
+// promotions to a second region's function, whose template follows the release
+// by copies, and tells what happened. It stops everything it started, also on
+// Ctrl-C.
 //
 // With -serve it only starts the seeded endpoint, prints the export lines that
 // point amibump (and the AWS CLI) at it, and keeps it up until Ctrl-C: a place
@@ -30,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
@@ -86,9 +89,11 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 		return err
 	}
 
-	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond)) // the bootstrap reads the system clock
+	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(500*time.Millisecond),
+		awsfake.WithCopyTime(time.Second)) // the bootstrap reads the system clock
 	cloud := world.Cloud
 	account := awsfaketest.SeedFleet(cloud)
+	drLT := seedDR(world)
 	// The function runs under the stack's role as synthesized: the endpoint
 	// denies, as AWS would, what the role does not grant.
 	role, err := awsfaketest.FunctionRole()
@@ -117,6 +122,11 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 	defer fn.Stop()
 	w.printf("Function running under the emulator, AWS_ENDPOINT_URL pointing at the endpoint.\n")
 
+	drFn, err := startDR(ctx, w, bins, endpoint, fnLogs)
+	if err != nil {
+		return err
+	}
+	defer drFn.Stop()
 	for _, ev := range events {
 		raw, err := os.ReadFile(filepath.Join(root, "testdata", "events", ev.file))
 		if err != nil {
@@ -141,7 +151,15 @@ func run(ctx context.Context, w printer, showLogs bool) error {
 			describeResult(w, r)
 		}
 		w.printf("  (%s)\n", time.Since(t0).Round(time.Millisecond))
+		for _, r := range resp.Results {
+			if r.Status == event.Promoted && r.LaunchTemplateName == "shop-web-prod-a" {
+				if err := forwardToDR(ctx, w, drFn, ev.file, r); err != nil {
+					return err
+				}
+			}
+		}
 	}
+	describeDR(w, world, drLT)
 
 	w.printf("\nLaunch templates now:\n")
 	describeTemplates(w, cloud, account)
@@ -296,3 +314,82 @@ func sortedNames(account awsfaketest.Fleet) []string {
 type printer struct{ w io.Writer }
 
 func (p printer) printf(format string, args ...any) { _, _ = fmt.Fprintf(p.w, format, args...) }
+
+// drRegion is the demo's disaster-recovery region.
+const drRegion = "us-west-2"
+
+// seedDR gives the World a second region with template shop-web-prod-a-dr,
+// tagged like shop-web-prod-a and amibump:replicate-from=us-east-1, under
+// the stack's role as deployed there; it returns the template's id.
+func seedDR(world *awsfaketest.Env) string {
+	dr := world.Scope(awsfake.Scope{Account: awsfake.Account, Region: drRegion})
+	dr.CreateEventBus("amibump")
+	base := dr.AddImage(awsfake.Image{Name: "base-2026-01"})
+	if role, err := awsfaketest.FunctionRole(); err == nil {
+		role = role.InRegion(drRegion)
+		dr.SetPolicy(&role)
+	}
+	return dr.AddLaunchTemplate("shop-web-prod-a-dr", map[string]string{
+		event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: "a", event.TagReplicateFrom: awsfake.Region,
+	}, ec2types.RequestLaunchTemplateData{ImageId: aws.String(base), InstanceType: ec2types.InstanceTypeT3Micro})
+}
+
+// startDR starts the function of the DR region, where shop-web-prod-a-dr
+// follows shop-web-prod-a of us-east-1.
+func startDR(ctx context.Context, w printer, bins local.Binaries, endpoint string, logs io.Writer) (*local.Function, error) {
+	fn, err := local.Start(ctx, bins, local.Settings{Endpoint: endpoint, Bus: "amibump", Region: drRegion,
+		PollMin: 200 * time.Millisecond, PollMax: time.Second, Logs: logs})
+	if err == nil {
+		w.printf("A second function in %s, whose template shop-web-prod-a-dr is tagged amibump:replicate-from=%s.\n", drRegion, awsfake.Region)
+	}
+	return fn, err
+}
+
+// forwardToDR sends a promotion of shop-web-prod-a to the DR region's
+// function, as the source stack's rule forwards it (replicaRegions): the DR
+// template follows by a copy of the AMI.
+func forwardToDR(ctx context.Context, w printer, fn *local.Function, id string, r event.Result) error {
+	raw, err := json.Marshal(map[string]any{"version": "0", "id": "forward-" + id, "detail-type": event.BumpFinished,
+		"source": event.SourceAmibump, "account": awsfake.Account, "time": time.Now().UTC().Format(time.RFC3339),
+		"region": awsfake.Region, "resources": []string{}, "detail": r})
+	if err != nil {
+		return err
+	}
+	w.printf("  -> its result forwarded to %s, where the copy takes a second:\n", drRegion)
+	body, err := fn.Invoke(ctx, raw)
+	if err != nil {
+		return err
+	}
+	var resp event.Response
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return fmt.Errorf("read the function's response %s: %w", body, err)
+	}
+	for _, res := range resp.Results {
+		describeResult(w, res)
+	}
+	if len(resp.Results) == 0 {
+		w.printf("  nothing to do: %s already has this release\n", "shop-web-prod-a-dr")
+	}
+	return nil
+}
+
+// describeDR tells what the DR template carries.
+func describeDR(w printer, world *awsfaketest.Env, drLT string) {
+	dr := world.Scope(awsfake.Scope{Account: awsfake.Account, Region: drRegion})
+	for _, v := range dr.Versions(drLT) {
+		if aws.ToBool(v.DefaultVersion) {
+			img, _ := dr.Image(aws.ToString(v.LaunchTemplateData.ImageId))
+			w.printf("\nshop-web-prod-a-dr in %s: $Default is version %d, %s, a copy of %s\n", drRegion, aws.ToInt64(v.VersionNumber),
+				aws.ToString(img.ImageId), tagValue(img.Tags, event.TagCopyOf))
+		}
+	}
+}
+
+func tagValue(tags []ec2types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}

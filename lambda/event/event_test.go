@@ -191,3 +191,23 @@ func TestParseAMIState(t *testing.T) {
 		t.Error("accepted a detail without an AMI id")
 	}
 }
+
+func TestParseForwarded(t *testing.T) {
+	env := load(t, "bump-finished-forwarded.json")
+	if k := env.Classify(); k != KindSourcePromoted {
+		t.Fatalf("Classify = %v, want source-promoted", k)
+	}
+	r, err := ParseForwarded(env.Detail)
+	if err != nil || r.Region != "us-east-1" || r.ImageID != "ami-0fedcba9876543210" {
+		t.Fatalf("ParseForwarded = %+v, %v", r, err)
+	}
+	for _, tc := range []struct{ detail, want string }{
+		{`{"status":"failed","region":"us-east-1","launchTemplateId":"lt-1","imageId":"ami-1"}`, `status "failed"`},
+		{`{"status":"promoted","launchTemplateId":"lt-1"}`, "region, imageId missing"},
+		{`[]`, "invalid bump-finished detail"},
+	} {
+		if _, err := ParseForwarded([]byte(tc.detail)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseForwarded(%s) = %v, want %q", tc.detail, err, tc.want)
+		}
+	}
+}

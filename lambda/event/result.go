@@ -15,6 +15,11 @@ const (
 	// Drifted: reconcile found the template's $Latest made by someone else,
 	// carrying an older AMI than the newest release amibump promoted for it.
 	Drifted Status = "drifted"
+	// Unreachable: the source region of templates that replicate from it
+	// could not be read; they stay on their last release, and the next
+	// reconcile tries again. Reported once per run and source region, never
+	// failed or rejected: a region outage is no fault of amibump's.
+	Unreachable Status = "unreachable"
 )
 
 // Result is what amibump did for one launch template: returned by the function

@@ -117,7 +117,10 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
-	resp, err := bump.ForClients(clients, cfg, log).WithClock(c.now).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).Handle(ctx, raw)
+	// A template that replicates from another region reads its source there,
+	// with the profile's clients of that region.
+	inRegion := func(region string) (bump.Clients, error) { return c.clients(ctx, a.profile, region) }
+	resp, err := bump.ForClients(clients, cfg, log).WithClock(c.now).WithBudget(bump.NewBudget(bump.DefaultRates, 1)).WithRegions(inRegion).Handle(ctx, raw)
 	if t := timedOut(ctx, err); t != nil {
 		err = t
 	}
