@@ -47,7 +47,8 @@ func suppressions(a *Amibump, props *Props) {
 				"conditioned on the instance carrying amibump:source-for or aws:autoscaling:groupName"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::image/*",
 			"AMI ids are not known before CreateImage; creating is limited to requests tagging "+
-				"amibump:launch-template, tagging to ec2:CreateAction=CreateImage and DeregisterImage to AMIs "+
+				"amibump:launch-template, tagging to ec2:CreateAction=CreateImage, and DeregisterImage, deprecating, "+
+				"disabling and deregistration protection to AMIs "+
 				"tagged amibump:launch-template"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
 			"snapshot ids are not known before CreateImage; tagging is limited to ec2:CreateAction=CreateImage "+

@@ -257,6 +257,28 @@ func (c ec2Probe) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageIn
 	return track(c.p, "DeregisterImage", func() (*ec2.DeregisterImageOutput, error) { return c.p.ec2.DeregisterImage(ctx, in, o...) })
 }
 
+func (c ec2Probe) EnableImageDeprecation(ctx context.Context, in *ec2.EnableImageDeprecationInput, o ...func(*ec2.Options)) (*ec2.EnableImageDeprecationOutput, error) {
+	return track(c.p, "EnableImageDeprecation", func() (*ec2.EnableImageDeprecationOutput, error) {
+		return c.p.ec2.EnableImageDeprecation(ctx, in, o...)
+	})
+}
+
+func (c ec2Probe) DisableImage(ctx context.Context, in *ec2.DisableImageInput, o ...func(*ec2.Options)) (*ec2.DisableImageOutput, error) {
+	return track(c.p, "DisableImage", func() (*ec2.DisableImageOutput, error) { return c.p.ec2.DisableImage(ctx, in, o...) })
+}
+
+func (c ec2Probe) EnableImageDeregistrationProtection(ctx context.Context, in *ec2.EnableImageDeregistrationProtectionInput, o ...func(*ec2.Options)) (*ec2.EnableImageDeregistrationProtectionOutput, error) {
+	return track(c.p, "EnableImageDeregistrationProtection", func() (*ec2.EnableImageDeregistrationProtectionOutput, error) {
+		return c.p.ec2.EnableImageDeregistrationProtection(ctx, in, o...)
+	})
+}
+
+func (c ec2Probe) DisableImageDeregistrationProtection(ctx context.Context, in *ec2.DisableImageDeregistrationProtectionInput, o ...func(*ec2.Options)) (*ec2.DisableImageDeregistrationProtectionOutput, error) {
+	return track(c.p, "DisableImageDeregistrationProtection", func() (*ec2.DisableImageDeregistrationProtectionOutput, error) {
+		return c.p.ec2.DisableImageDeregistrationProtection(ctx, in, o...)
+	})
+}
+
 func (c ec2Probe) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, o ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
 	return track(c.p, "CreateLaunchTemplateVersion", func() (*ec2.CreateLaunchTemplateVersionOutput, error) {
 		return c.p.ec2.CreateLaunchTemplateVersion(ctx, in, o...)

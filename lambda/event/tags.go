@@ -20,6 +20,13 @@ const (
 	// TagDriftReported is written by reconcile on a template: the number of the
 	// version it last reported as drifted, so that each is reported once.
 	TagDriftReported = "amibump:drift-reported"
+	// TagDeleteAfter: how many days an AMI that left the keep window stays
+	// deprecated and disabled before amibump deregisters it (default 14; 0:
+	// at once).
+	TagDeleteAfter = "amibump:delete-after"
+	// TagHold: written by a rollback on a template, the build rolled back
+	// from; amibump status shows it.
+	TagHold = "amibump:hold"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"

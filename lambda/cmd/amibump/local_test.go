@@ -123,7 +123,7 @@ func TestPlanChangesNothingAndShowsEverything(t *testing.T) {
 		"shop-web-prod-a at $Latest",
 		"shop-web-prod-a-canary at 1",
 		"WARNING: group shop-web-prod-a-canary is pinned to launch template version 1",
-		"retention (keep 1): delete versions [3]; deregister AMIs [" + kept + "]",
+		"retention (keep 1, delete-after 14 days): delete versions [3]; retire AMIs [" + kept + "] (deprecate and disable now, deregister later); deregister AMIs []",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan does not say %q:\n%s", want, stdout)
