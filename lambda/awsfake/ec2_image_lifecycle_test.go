@@ -280,3 +280,32 @@ func TestLifecycleAuthorizedOnTheImage(t *testing.T) {
 		t.Errorf("denied calls changed the untagged AMI: %+v", img)
 	}
 }
+
+// What staged retirement reads of a disabled AMI: a state filter names it
+// (with IncludeDisabled, as amibump lists), it can still be deprecated, and
+// DescribeImageReferences still finds a launch template version that carries
+// it (launch templates "can continue to reference disabled AMIs").
+func TestDisabledImageAsRetentionSeesIt(t *testing.T) {
+	ctx := context.Background()
+	c, clock, id := lifecycleCloud()
+	ec := c.EC2()
+	lt := c.AddLaunchTemplate("batch-jobs", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(id)})
+	if _, err := ec.DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	in := &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available", "disabled"}}}}
+	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 0 {
+		t.Errorf("state filter without IncludeDisabled: got %v (%v), want none", out, err)
+	}
+	in.IncludeDisabled = aws.Bool(true)
+	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 1 || out.Images[0].State != ec2types.ImageStateDisabled {
+		t.Errorf("state filter with IncludeDisabled: got %v (%v), want the disabled AMI", out, err)
+	}
+	if _, err := ec.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(clock.Now().Add(time.Minute))}); err != nil {
+		t.Errorf("deprecate a disabled AMI: %v", err)
+	}
+	refs, err := ec.DescribeImageReferences(ctx, &ec2.DescribeImageReferencesInput{ImageIds: []string{id}, IncludeAllResourceTypes: aws.Bool(true)})
+	if err != nil || len(refs.ImageReferences) != 1 || aws.ToString(refs.ImageReferences[0].Arn) == "" {
+		t.Fatalf("references to the disabled AMI: got %+v (%v), want the version of %s", refs, err, lt)
+	}
+}
