@@ -232,3 +232,30 @@ func TestLiveReleaseIsProtected(t *testing.T) {
 		}
 	})
 }
+
+// Staged retirement and protection under the stack's role: allowed on
+// amibump's AMIs; without the grant to disable, the refusal is named in a
+// warning and the AMI is left as it was, the promotion standing.
+func TestRetirementUnderTheRole(t *testing.T) {
+	run := func(t *testing.T, role awsfake.Policy) (*retireWorld, event.Result, event.Result) {
+		w := newRetireWorld(t, nil)
+		w.cloud.SetPolicy(&role)
+		first := w.release()
+		return w, first, w.release()
+	}
+	t.Run("the role as synthesized", func(t *testing.T) {
+		w, first, _ := run(t, functionRole(t))
+		if img, _ := w.lifecycle(first.ImageID); img.State != ec2types.ImageStateDisabled || len(w.cloud.Denials()) != 0 {
+			t.Errorf("first image %s, denials %q; want it disabled with nothing denied", img.State, w.cloud.Denials())
+		}
+	})
+	t.Run("without DisableImage", func(t *testing.T) {
+		w, first, second := run(t, functionRole(t).Without("ec2:DisableImage"))
+		if img, _ := w.lifecycle(first.ImageID); img.State != ec2types.ImageStateAvailable {
+			t.Errorf("first image %s, want it left available", img.State)
+		}
+		if !strings.Contains(strings.Join(second.Warnings, "\n"), "disable image "+first.ImageID) {
+			t.Errorf("warnings %q, want the refused DisableImage named", second.Warnings)
+		}
+	})
+}
