@@ -148,12 +148,16 @@ func TestDisabledImage(t *testing.T) {
 	}
 }
 
-// An AMI seeded disabled reads as one disabled by DisableImage.
+// An AMI seeded disabled reads as one disabled by DisableImage; one seeded
+// deprecated tells its DeprecationTime, rounded to the minute as EC2 rounds.
 func TestSeededDisabledImage(t *testing.T) {
-	c := awsfake.New()
-	id := c.AddImage(awsfake.Image{Name: "web-0", State: ec2types.ImageStateDisabled})
+	c := awsfake.New(awsfake.WithClock(awsfake.NewManualClock(t0)))
+	id := c.AddImage(awsfake.Image{Name: "web-0", State: ec2types.ImageStateDisabled, DeprecationTime: t0.Add(-72*time.Hour + 20*time.Second)})
 	if imgs := describe(t, c, false); len(imgs) != 0 {
 		t.Errorf("listing without IncludeDisabled: got %d images, want none", len(imgs))
+	}
+	if imgs := describe(t, c, true, id); len(imgs) != 1 || aws.ToString(imgs[0].DeprecationTime) != t0.Add(-72*time.Hour).Format("2006-01-02T15:04:05.000Z") {
+		t.Errorf("seeded deprecation: got %+v, want %s", imgs, t0.Add(-72*time.Hour))
 	}
 	if _, err := c.EC2().EnableImage(context.Background(), &ec2.EnableImageInput{ImageId: aws.String(id)}); err != nil {
 		t.Errorf("enable the seeded AMI: %v", err)

@@ -45,7 +45,7 @@ func amibumpImage(img ec2types.Image) (image, bool) {
 		out.Reason = stateReason(img.StateReason)
 	}
 	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
-	out.Life = lifecycleOf(img)
+	out.Life = LifecycleOf(img)
 	return out, true
 }
 

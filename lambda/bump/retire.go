@@ -51,10 +51,10 @@ const (
 	protectionCoolingUntil = "disabled-until-"
 )
 
-// lifecycleOf reads an image's deprecation time and deregistration
+// LifecycleOf reads an image's deprecation time and deregistration
 // protection. A protection value amibump does not know is read the harsher
 // way: as a cooldown that refuses DeregisterImage for now.
-func lifecycleOf(img ec2types.Image) plan.Lifecycle {
+func LifecycleOf(img ec2types.Image) plan.Lifecycle {
 	var l plan.Lifecycle
 	if at, err := time.Parse(time.RFC3339, aws.ToString(img.DeprecationTime)); err == nil {
 		l.Deprecated = at.UTC()

@@ -164,7 +164,7 @@ func TestReconcile(t *testing.T) {
 	t.Run("catches up on retention that failed", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:delete-after": "0"}) // deregistered at once
-		w.cloud.Deny("DeregisterImage") // a policy missing the permission for a while
+		w.cloud.Deny("DeregisterImage")                                                 // a policy missing the permission for a while
 		var last event.Result
 		for i := range 17 { // more candidates than DescribeImageReferences takes at once
 			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i-17)*time.Minute)))))
