@@ -229,3 +229,21 @@ func (img *image) describeAt(now time.Time) ec2types.Image {
 	img.describeLifecycle(&out, now)
 	return out
 }
+
+// AgeLifecycles moves every AMI's deprecation time and the end of every
+// protection's cooldown d earlier, as if d had passed for them. It is for a
+// test whose code under test reads the wall clock (the bootstrap under the
+// Lambda emulator), which the test cannot move: the AMIs' records age
+// instead. Nothing else moves (creation dates, pending AMIs).
+func (c *Cloud) AgeLifecycles(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, img := range c.images {
+		if !img.deprecateAt.IsZero() {
+			img.deprecateAt = img.deprecateAt.Add(-d)
+		}
+		if !img.protectedUntil.IsZero() {
+			img.protectedUntil = img.protectedUntil.Add(-d)
+		}
+	}
+}

@@ -313,3 +313,27 @@ func TestDisabledImageAsRetentionSeesIt(t *testing.T) {
 		t.Fatalf("references to the disabled AMI: got %+v (%v), want the version of %s", refs, err, lt)
 	}
 }
+
+// AgeLifecycles ages deprecation times and cooldowns, nothing else.
+func TestAgeLifecycles(t *testing.T) {
+	ctx := context.Background()
+	c, clock, id := lifecycleCloud()
+	ec := c.EC2()
+	if _, err := ec.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(clock.Now().Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(id), WithCooldown: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	c.AgeLifecycles(25 * time.Hour)
+	img := describe(t, c, true, id)[0]
+	if want := clock.Now().Add(-24 * time.Hour).Format("2006-01-02T15:04:05.000Z"); aws.ToString(img.DeprecationTime) != want || aws.ToString(img.DeregistrationProtection) != "disabled" {
+		t.Errorf("after 25 hours: deprecated %s, protection %s; want %s, disabled", aws.ToString(img.DeprecationTime), aws.ToString(img.DeregistrationProtection), want)
+	}
+	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
+		t.Errorf("deregister after the cooldown has aged away: %v", err)
+	}
+}
