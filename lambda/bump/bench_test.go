@@ -405,7 +405,8 @@ func stepOf(c probeCall) string {
 		return "promote"
 	case "DescribeAutoScalingGroups", "StartInstanceRefresh":
 		return "groups"
-	case "DeleteLaunchTemplateVersions", "DescribeImageReferences", "DeregisterImage":
+	case "DeleteLaunchTemplateVersions", "DescribeImageReferences", "DeregisterImage",
+		"EnableImageDeprecation", "DisableImage", "EnableImageDeregistrationProtection", "DisableImageDeregistrationProtection":
 		return "retention"
 	case "PutEvents":
 		return "results"
@@ -416,7 +417,8 @@ func stepOf(c probeCall) string {
 // BenchmarkCallsPerBump (figure 2): the API calls of one bump of one template,
 // by step, the waiter's polls counted apart. "first" is a template amibump has
 // not bumped yet; "steady" one at its retention limit (keep=5), so that the bump
-// also deletes a version and deregisters an AMI.
+// also deletes a version and retires an AMI (deprecates, disables, lifts its
+// protection).
 func BenchmarkCallsPerBump(b *testing.B) {
 	for _, prior := range []int{0, 5} {
 		name := "first"
@@ -436,8 +438,8 @@ func BenchmarkCallsPerBump(b *testing.B) {
 				p.reset()
 				resp, err := handleWithin(bm, deployFinished("b-now", benchStart.Add(time.Duration(prior)*time.Hour), "web", "a"), lambdaTimeout)
 				allPromoted(b, resp, err, 1)
-				if prior > 0 && (resp.Results[0].Pruned == nil || resp.Results[0].Pruned.Images != 1) {
-					b.Fatalf("steady bump pruned %+v, want one image", resp.Results[0].Pruned)
+				if pr := resp.Results[0].Pruned; prior > 0 && (pr == nil || pr.Retired != 1) {
+					b.Fatalf("steady bump pruned %+v, want one image retired", pr)
 				}
 				byStep := map[string]int{}
 				p.mu.Lock()
