@@ -53,7 +53,7 @@
 // results (PutEvents). Resolve, the two listings, groups and results are
 // made once per event (listings 200 templates a call, PutEvents 10 results a
 // call), so in a fan-out of N a template costs 7 calls of its own plus its
-// share of those: 6.125 for N = 200.
+// share of those: 7.125 for N = 200.
 //
 // # 3. Fan-out
 //
