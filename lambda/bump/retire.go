@@ -189,16 +189,23 @@ func (r *run) unprotect(ctx context.Context, img plan.Image) error {
 
 // deleteRetired deregisters an AMI whose deletion is due, with its snapshots.
 // A protection enabled with its cooldown is lifted and the AMI retired
-// meanwhile: a run after the cooldown finds it disabled and deregisters it.
+// meanwhile (if it was not yet): a run after the cooldown finds it disabled
+// and deregisters it.
 // A retired (disabled) AMI counts against the invocation's bound.
 func (r *run) deleteRetired(ctx context.Context, log *slog.Logger, img plan.Image, now time.Time, pruned *event.Pruned) error {
-	if img.Life.Protected && img.Life.Cooldown {
+	if img.Life.Protected && img.Life.Cooldown && img.State == string(ec2types.ImageStateAvailable) {
 		if err := r.retireImage(ctx, img, now); err != nil {
 			return err
 		}
 		pruned.Retired++
 		log.InfoContext(ctx, "image retired; deregistered after its protection's cooldown", "imageId", img.ID)
 		return nil
+	}
+	if img.Life.Protected && img.Life.Cooldown {
+		// Retired already (its clock is not started again): lifted now,
+		// deregistered by a run after the cooldown.
+		log.InfoContext(ctx, "image protection lifted; deregistered after its cooldown", "imageId", img.ID)
+		return r.unprotect(ctx, img)
 	}
 	if err := r.unprotect(ctx, img); err != nil {
 		return err

@@ -259,3 +259,33 @@ func TestRetirementUnderTheRole(t *testing.T) {
 		}
 	})
 }
+
+// A retired AMI someone protected again (with cooldown) after its retirement:
+// its deletion lifts the protection and waits out the cooldown, without
+// starting its 14 days again.
+func TestRetiredImageProtectedAgain(t *testing.T) {
+	w := newRetireWorld(t, nil)
+	first := w.release()
+	w.release()
+	retiredAt := w.lifecycleDeprecation(first.ImageID)
+	if _, err := w.cloud.EC2().EnableImageDeregistrationProtection(context.Background(), &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(first.ImageID), WithCooldown: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(15 * 24 * time.Hour)
+	w.reconcile()
+	img, ok := w.lifecycle(first.ImageID)
+	if !ok || !strings.HasPrefix(aws.ToString(img.DeregistrationProtection), "disabled-until-") || !w.lifecycleDeprecation(first.ImageID).Equal(retiredAt) {
+		t.Fatalf("image %v: protection %q, deprecated %v; want lifted, in its cooldown, still retired at %v", ok, aws.ToString(img.DeregistrationProtection), w.lifecycleDeprecation(first.ImageID), retiredAt)
+	}
+	w.clock.Advance(25 * time.Hour)
+	w.reconcile()
+	if _, ok := w.cloud.Image(first.ImageID); ok {
+		t.Error("still registered after the cooldown")
+	}
+}
+
+func (w *world) lifecycleDeprecation(id string) time.Time {
+	img, _ := w.lifecycle(id)
+	at, _ := time.Parse(time.RFC3339, aws.ToString(img.DeprecationTime))
+	return at
+}
