@@ -124,11 +124,12 @@
 //     DisableImageDeregistrationProtection, on the cloud's clock. The Image's
 //     DeregistrationProtection reads disabled, enabled-without-cooldown,
 //     enabled-with-cooldown, or disabled-until-<time> during the cooldown
-//     (AWS documents the field only as a string, and "disabled" as what
-//     DisableImageDeregistrationProtection answers: the other values are the
-//     fake's reading of the three settings AWS names, enabled-without-cooldown
+//     (AWS documents the field only as a string: the values are the fake's
+//     reading of the three settings AWS names, enabled-without-cooldown
 //     checked against a real account by the conformance suite); both calls
-//     answer the field's new value. (API reference, EnableImageDeregistrationProtection
+//     answer Return "true", a string, as their API reference says ("Returns
+//     true if the request succeeds"; the fake answered the field's new value
+//     before, which AWS does not document). (API reference, EnableImageDeregistrationProtection
 //     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
 //     "Protect an AMI from deregistration".) conformance
 //     Images/Lifecycle/Protection (without cooldown: the field, the refusal,

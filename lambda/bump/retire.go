@@ -43,8 +43,10 @@ func (c gatedEC2) DisableImageDeregistrationProtection(ctx context.Context, in *
 }
 
 // The values of an Image's DeregistrationProtection that amibump reads. AWS
-// documents the field as a string and "disabled" as what lifting protection
-// answers; during the cooldown it reads disabled-until-<time>.
+// documents the field only as a string naming the setting (disabled, enabled
+// with or without cooldown); during the cooldown the fake reads
+// disabled-until-<time>, and a value amibump does not know is read as a
+// cooldown (LifecycleOf).
 const (
 	protectionOff          = "disabled"
 	protectionWithCooldown = "enabled-with-cooldown"
