@@ -48,8 +48,8 @@ func (s RetireStep) String() string { return [...]string{"wait", "retire", "dele
 //   - a failed AMI is deleted (it cannot be disabled, nor launched);
 //   - deleteAfter 0 deletes at once;
 //   - an available AMI is retired: deprecated now, then disabled;
-//   - a disabled AMI without a deprecation time (disabled by a person, or a
-//     retirement cut short) is deprecated now, which starts its clock;
+//   - a disabled AMI without a deprecation time (disabled by a person, or
+//     its deprecation cancelled) is deprecated now, which starts its clock;
 //   - a disabled AMI is deleted once deleteAfter days have passed since its
 //     deprecation.
 //
