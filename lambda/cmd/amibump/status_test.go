@@ -126,7 +126,8 @@ func (w *statusWorld) snapshot() string {
 }
 
 // mutations are the calls that change an account, of those the fakes serve.
-var mutations = []string{"CreateImage", "DeregisterImage", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplateVersions", "StartInstanceRefresh", "PutEvents"}
+var mutations = []string{"CreateImage", "DeregisterImage", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplateVersions", "StartInstanceRefresh", "PutEvents",
+	"EnableImageDeprecation", "DisableImage", "EnableImage", "EnableImageDeregistrationProtection", "DisableImageDeregistrationProtection"}
 
 // TestStatusGolden pins both outputs of amibump status over the status world,
 // and proves the command read-only: nothing in the account changed and no
