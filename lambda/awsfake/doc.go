@@ -154,7 +154,9 @@
 //     Guide, "Disable an AMI", "Deprecate an AMI", "Protect an AMI from
 //     deregistration"; API reference, DisableImage, DescribeImages
 //     IncludeDisabled, DisableImageDeregistrationProtection.)
-//     TestDisabledImageAsRetentionSeesIt; bump's TestStagedRetirement,
+//     conformance Images/Lifecycle/Disabled (amibump's listing, with and
+//     without IncludeDisabled); TestDisabledImageAsRetentionSeesIt; bump's
+//     TestStagedRetirement,
 //     TestRetirementExclusions, TestDisabledImageIsNeverPromoted,
 //     TestLiveReleaseIsProtected.
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
