@@ -289,3 +289,21 @@ func (w *world) lifecycleDeprecation(id string) time.Time {
 	at, _ := time.Parse(time.RFC3339, aws.ToString(img.DeprecationTime))
 	return at
 }
+
+// A delete-after the function cannot use is named in the result's warnings,
+// with what is allowed, and the default applies.
+func TestBadDeleteAfterIsReported(t *testing.T) {
+	w := newRetireWorld(t, map[string]string{"amibump:delete-after": "2w"})
+	first := w.release()
+	second := w.release()
+	found := false
+	for _, warning := range second.Warnings {
+		found = found || strings.Contains(warning, `amibump:delete-after="2w"`) && strings.Contains(warning, "from 0 (deregister at once) to 365")
+	}
+	if !found {
+		t.Errorf("warnings %q, want the bad tag named with what is allowed", second.Warnings)
+	}
+	if img, _ := w.lifecycle(first.ImageID); img.State != ec2types.ImageStateDisabled {
+		t.Errorf("first image %s, want it retired under the default", img.State)
+	}
+}
