@@ -93,7 +93,7 @@ func newDashboard(scope constructs.Construct, a *Amibump) {
 						a.Queue.MetricApproximateNumberOfMessagesVisible(queue).With(&awscloudwatch.MetricOptions{Label: jsii.String("failure queue")}),
 						a.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(queue).With(&awscloudwatch.MetricOptions{Label: jsii.String("dead-letter queue")}),
 					}, nil, false)},
-			{graph("Retention: AMIs and launch template versions removed", own("Sum", metrics.ImagesPruned, metrics.VersionsPruned), nil, true),
+			{graph("Retention: AMIs retired, AMIs and launch template versions removed", own("Sum", metrics.ImagesRetired, metrics.ImagesPruned, metrics.VersionsPruned), nil, true),
 				graph("Lambda's async queue: oldest event age ms (left); events dropped, stale reconcile ticks skipped (right)",
 					&[]awscloudwatch.IMetric{a.Function.Metric(jsii.String("AsyncEventAge"), queue)},
 					&[]awscloudwatch.IMetric{a.Function.Metric(jsii.String("AsyncEventsDropped"), fn), metric(metrics.StaleTicksSkipped, "Sum", period, nil)}, false)},

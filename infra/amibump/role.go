@@ -187,6 +187,17 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
 		allow("DeleteOwnSnapshots", []string{"ec2:DeleteSnapshot"},
 			[]*string{r.snapshots}, tagged(event.TagLaunchTemplate)),
+		// Retirement in stages and the live release's protection: deprecate
+		// and disable an AMI that left the keep window, protect the AMIs the
+		// groups launch and lift that protection later. Only AMIs amibump
+		// made (the Service Authorization Reference lists the image resource,
+		// with aws:ResourceTag, for each of these actions).
+		allow("RetireAndProtectOwnImages", []string{
+			"ec2:EnableImageDeprecation",
+			"ec2:DisableImage",
+			"ec2:EnableImageDeregistrationProtection",
+			"ec2:DisableImageDeregistrationProtection",
+		}, []*string{r.images}, tagged(event.TagLaunchTemplate)),
 		// Instance refresh, opted in per template (amibump:instance-refresh);
 		// IAM can check only the group, so only groups tagged
 		// amibump:instance-refresh=true may be refreshed. The function skips

@@ -48,7 +48,7 @@ func suppressions(a *Amibump, props *Props) {
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::image/*",
 			"AMI ids are not known before CreateImage or CopyImage; creating and copying are limited to "+
 				"requests tagging amibump:launch-template, tagging to ec2:CreateAction=CreateImage or CopyImage, "+
-				"and DeregisterImage to AMIs tagged amibump:launch-template"),
+				"and DeregisterImage, deprecating, disabling and deregistration protection to AMIs tagged amibump:launch-template"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*",
 			"snapshot ids are not known before CreateImage or CopyImage; tagging is limited to "+
 				"ec2:CreateAction=CreateImage or CopyImage "+

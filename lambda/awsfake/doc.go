@@ -124,17 +124,41 @@
 //     DisableImageDeregistrationProtection, on the cloud's clock. The Image's
 //     DeregistrationProtection reads disabled, enabled-without-cooldown,
 //     enabled-with-cooldown, or disabled-until-<time> during the cooldown
-//     (AWS documents the field only as a string, and "disabled" as what
-//     DisableImageDeregistrationProtection answers: the other values are the
-//     fake's reading of the three settings AWS names, enabled-without-cooldown
+//     (AWS documents the field only as a string: the values are the fake's
+//     reading of the three settings AWS names, enabled-without-cooldown
 //     checked against a real account by the conformance suite); both calls
-//     answer the field's new value. (API reference, EnableImageDeregistrationProtection
+//     answer Return "true", a string, as their API reference says ("Returns
+//     true if the request succeeds"; the fake answered the field's new value
+//     before, which AWS does not document). (API reference, EnableImageDeregistrationProtection
 //     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
 //     "Protect an AMI from deregistration".) conformance
 //     Images/Lifecycle/Protection (without cooldown: the field, the refusal,
 //     and disabled at once); TestDeregistrationProtection (the cooldown and its
 //     field: fake only, an AMI disabled with cooldown stays 24 hours beyond
 //     any run's cleanup).
+//   - What staged retirement relies on. A disabled AMI is listed only with
+//     IncludeDisabled, a state filter naming disabled included: amibump lists
+//     its AMIs with both, and its shared poll asks with IncludeDisabled, so a
+//     retired AMI is seen until it is deregistered. Launch templates "can
+//     continue to reference disabled AMIs", and launches from them fail: so
+//     nothing a version of any template refers to is disabled, and
+//     DescribeImageReferences still reports such a version. A deprecated AMI
+//     can still be launched by id ("launch services, such as launch templates
+//     and Auto Scaling groups, can continue to use a deprecated AMI"). AWS
+//     documents nothing on deprecating a disabled AMI: the fake allows it, and
+//     amibump does it only for a disabled AMI that carries no deprecation time
+//     (a person disabled it), a refusal being a retention warning. Lifting
+//     protection enabled WithCooldown leaves DeregisterImage refused for 24
+//     hours ("you won't immediately be able to deregister the AMI"): amibump
+//     retires the AMI meanwhile and deregisters it on a later run. (EC2 User
+//     Guide, "Disable an AMI", "Deprecate an AMI", "Protect an AMI from
+//     deregistration"; API reference, DisableImage, DescribeImages
+//     IncludeDisabled, DisableImageDeregistrationProtection.)
+//     conformance Images/Lifecycle/Disabled (amibump's listing, with and
+//     without IncludeDisabled); TestDisabledImageAsRetentionSeesIt; bump's
+//     TestStagedRetirement,
+//     TestRetirementExclusions, TestDisabledImageIsNeverPromoted,
+//     TestLiveReleaseIsProtected.
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
 //     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
 //     with its tags (Service Authorization Reference, Amazon EC2: resource type

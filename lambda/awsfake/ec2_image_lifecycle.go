@@ -170,7 +170,8 @@ func (c *Cloud) enableImage(in *ec2.EnableImageInput) (*ec2.EnableImageOutput, e
 
 // EnableImageDeregistrationProtection protects an AMI from DeregisterImage;
 // WithCooldown keeps it protected for ProtectionCooldown after protection is
-// disabled. It answers the image's DeregistrationProtection.
+// disabled. It answers Return "true" (a string), as the API reference says;
+// the image's DeregistrationProtection tells the setting.
 func (e *EC2) EnableImageDeregistrationProtection(ctx context.Context, in *ec2.EnableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.EnableImageDeregistrationProtectionOutput, error) {
 	return serve(ctx, e.c, svcEC2, "EnableImageDeregistrationProtection", in, e.c.enableImageDeregistrationProtection)
 }
@@ -179,7 +180,7 @@ func (c *Cloud) enableImageDeregistrationProtection(in *ec2.EnableImageDeregistr
 	if in == nil {
 		in = &ec2.EnableImageDeregistrationProtectionInput{}
 	}
-	img, now, err := c.imageForLifecycle(in.ImageId)
+	img, _, err := c.imageForLifecycle(in.ImageId)
 	if err != nil {
 		return nil, err
 	}
@@ -187,13 +188,13 @@ func (c *Cloud) enableImageDeregistrationProtection(in *ec2.EnableImageDeregistr
 		return nil, dryRunError()
 	}
 	img.protected, img.cooldown, img.protectedUntil = true, derefBool(in.WithCooldown), time.Time{}
-	return &ec2.EnableImageDeregistrationProtectionOutput{Return: ptr(img.protection(now))}, nil
+	return &ec2.EnableImageDeregistrationProtectionOutput{Return: ptr("true")}, nil
 }
 
 // DisableImageDeregistrationProtection lifts an AMI's protection: at once, or,
 // when it was enabled WithCooldown, ProtectionCooldown later on the cloud's
 // clock (DeregistrationProtection reads disabled-until-<time> meanwhile). It
-// answers the image's DeregistrationProtection.
+// answers Return "true".
 func (e *EC2) DisableImageDeregistrationProtection(ctx context.Context, in *ec2.DisableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.DisableImageDeregistrationProtectionOutput, error) {
 	return serve(ctx, e.c, svcEC2, "DisableImageDeregistrationProtection", in, e.c.disableImageDeregistrationProtection)
 }
@@ -213,7 +214,7 @@ func (c *Cloud) disableImageDeregistrationProtection(in *ec2.DisableImageDeregis
 		img.protectedUntil = now.Add(ProtectionCooldown)
 	}
 	img.protected, img.cooldown = false, false
-	return &ec2.DisableImageDeregistrationProtectionOutput{Return: ptr(img.protection(now))}, nil
+	return &ec2.DisableImageDeregistrationProtectionOutput{Return: ptr("true")}, nil
 }
 
 // deregistrationRefused is DeregisterImage's error for a protected image.
@@ -228,4 +229,22 @@ func (img *image) describeAt(now time.Time) ec2types.Image {
 	out := img.describe()
 	img.describeLifecycle(&out, now)
 	return out
+}
+
+// AgeLifecycles moves every AMI's deprecation time and the end of every
+// protection's cooldown d earlier, as if d had passed for them. It is for a
+// test whose code under test reads the wall clock (the bootstrap under the
+// Lambda emulator), which the test cannot move: the AMIs' records age
+// instead. Nothing else moves (creation dates, pending AMIs).
+func (c *Cloud) AgeLifecycles(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, img := range c.images {
+		if !img.deprecateAt.IsZero() {
+			img.deprecateAt = img.deprecateAt.Add(-d)
+		}
+		if !img.protectedUntil.IsZero() {
+			img.protectedUntil = img.protectedUntil.Add(-d)
+		}
+	}
 }

@@ -148,12 +148,16 @@ func TestDisabledImage(t *testing.T) {
 	}
 }
 
-// An AMI seeded disabled reads as one disabled by DisableImage.
+// An AMI seeded disabled reads as one disabled by DisableImage; one seeded
+// deprecated tells its DeprecationTime, rounded to the minute as EC2 rounds.
 func TestSeededDisabledImage(t *testing.T) {
-	c := awsfake.New()
-	id := c.AddImage(awsfake.Image{Name: "web-0", State: ec2types.ImageStateDisabled})
+	c := awsfake.New(awsfake.WithClock(awsfake.NewManualClock(t0)))
+	id := c.AddImage(awsfake.Image{Name: "web-0", State: ec2types.ImageStateDisabled, DeprecationTime: t0.Add(-72*time.Hour + 20*time.Second)})
 	if imgs := describe(t, c, false); len(imgs) != 0 {
 		t.Errorf("listing without IncludeDisabled: got %d images, want none", len(imgs))
+	}
+	if imgs := describe(t, c, true, id); len(imgs) != 1 || aws.ToString(imgs[0].DeprecationTime) != t0.Add(-72*time.Hour).Format("2006-01-02T15:04:05.000Z") {
+		t.Errorf("seeded deprecation: got %+v, want %s", imgs, t0.Add(-72*time.Hour))
 	}
 	if _, err := c.EC2().EnableImage(context.Background(), &ec2.EnableImageInput{ImageId: aws.String(id)}); err != nil {
 		t.Errorf("enable the seeded AMI: %v", err)
@@ -207,8 +211,8 @@ func TestDeregistrationProtection(t *testing.T) {
 		t.Errorf("a new AMI: DeregistrationProtection %q, want disabled", got)
 	}
 	out, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
-	if err != nil || aws.ToString(out.Return) != "enabled-without-cooldown" || protection() != "enabled-without-cooldown" {
-		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want enabled-without-cooldown", out, err, protection())
+	if err != nil || aws.ToString(out.Return) != "true" || protection() != "enabled-without-cooldown" {
+		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want true and enabled-without-cooldown", out, err, protection())
 	}
 	wantCode(t, deregister(), "OperationNotPermitted")
 	if _, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)}); err != nil {
@@ -227,8 +231,8 @@ func TestDeregistrationProtection(t *testing.T) {
 	clock.Advance(time.Hour)
 	off, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
 	until := "disabled-until-" + t0.Add(25*time.Hour).Format("2006-01-02T15:04:05.000Z")
-	if err != nil || aws.ToString(off.Return) != until || protection() != until {
-		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want %s", off, err, protection(), until)
+	if err != nil || aws.ToString(off.Return) != "true" || protection() != until {
+		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want true and %s", off, err, protection(), until)
 	}
 	clock.Advance(awsfake.ProtectionCooldown - time.Second)
 	wantCode(t, deregister(), "OperationNotPermitted")
@@ -278,5 +282,58 @@ func TestLifecycleAuthorizedOnTheImage(t *testing.T) {
 	}
 	if img, _ := c.Image(other); img.State != ec2types.ImageStateAvailable || img.DeprecationTime != nil || aws.ToString(img.DeregistrationProtection) != "disabled" {
 		t.Errorf("denied calls changed the untagged AMI: %+v", img)
+	}
+}
+
+// What staged retirement reads of a disabled AMI: a state filter names it
+// (with IncludeDisabled, as amibump lists), it can still be deprecated, and
+// DescribeImageReferences still finds a launch template version that carries
+// it (launch templates "can continue to reference disabled AMIs").
+func TestDisabledImageAsRetentionSeesIt(t *testing.T) {
+	ctx := context.Background()
+	c, clock, id := lifecycleCloud()
+	ec := c.EC2()
+	lt := c.AddLaunchTemplate("batch-jobs", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(id)})
+	if _, err := ec.DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	in := &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available", "disabled"}}}}
+	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 0 {
+		t.Errorf("state filter without IncludeDisabled: got %v (%v), want none", out, err)
+	}
+	in.IncludeDisabled = aws.Bool(true)
+	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 1 || out.Images[0].State != ec2types.ImageStateDisabled {
+		t.Errorf("state filter with IncludeDisabled: got %v (%v), want the disabled AMI", out, err)
+	}
+	if _, err := ec.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(clock.Now().Add(time.Minute))}); err != nil {
+		t.Errorf("deprecate a disabled AMI: %v", err)
+	}
+	refs, err := ec.DescribeImageReferences(ctx, &ec2.DescribeImageReferencesInput{ImageIds: []string{id}, IncludeAllResourceTypes: aws.Bool(true)})
+	if err != nil || len(refs.ImageReferences) != 1 || aws.ToString(refs.ImageReferences[0].Arn) == "" {
+		t.Fatalf("references to the disabled AMI: got %+v (%v), want the version of %s", refs, err, lt)
+	}
+}
+
+// AgeLifecycles ages deprecation times and cooldowns, nothing else.
+func TestAgeLifecycles(t *testing.T) {
+	ctx := context.Background()
+	c, clock, id := lifecycleCloud()
+	ec := c.EC2()
+	if _, err := ec.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(clock.Now().Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(id), WithCooldown: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	c.AgeLifecycles(25 * time.Hour)
+	img := describe(t, c, true, id)[0]
+	if want := clock.Now().Add(-24 * time.Hour).Format("2006-01-02T15:04:05.000Z"); aws.ToString(img.DeprecationTime) != want || aws.ToString(img.DeregistrationProtection) != "disabled" {
+		t.Errorf("after 25 hours: deprecated %s, protection %s; want %s, disabled", aws.ToString(img.DeprecationTime), aws.ToString(img.DeregistrationProtection), want)
+	}
+	if _, err := ec.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
+		t.Errorf("deregister after the cooldown has aged away: %v", err)
 	}
 }

@@ -19,6 +19,9 @@ type Image struct {
 	State        ec2types.ImageState // "" = available; disabled seeds a disabled AMI
 	Tags         map[string]string
 	CreationDate time.Time // zero = now
+	// DeprecationTime seeds an AMI deprecated then (zero = not deprecated),
+	// which EnableImageDeprecation cannot set once it has passed.
+	DeprecationTime time.Time
 	// SnapshotTags tags its snapshot (amibump tags an AMI's snapshots as it
 	// tags the AMI).
 	SnapshotTags map[string]string
@@ -96,6 +99,9 @@ func (c *Cloud) AddImage(in Image) string {
 		img.readyAt = now.Add(c.imageDelay)
 	case ec2types.ImageStateFailed:
 		img.failReason = "seeded as failed"
+	}
+	if !in.DeprecationTime.IsZero() {
+		img.deprecateAt = in.DeprecationTime.UTC().Round(time.Minute)
 	}
 	c.addSnapshots(img, 1, in.SnapshotTags)
 	c.images[img.id] = img

@@ -40,17 +40,20 @@
 // calls counted by a wrapper between the Bumper and the fakes; the polls
 // (`DescribeImages` on `image-id`) are counted apart. "first" is a template
 // amibump has not bumped yet; "same at keep=5" is one at its retention
-// limit, so the bump also deletes a version and deregisters an AMI. Steps:
+// limit, so the bump also deletes a version and retires an AMI. Steps:
 // resolve (DescribeLaunchTemplates), check (DescribeLaunchTemplateVersions,
 // and the listing of the targets' amibump AMIs), source (the listing of
 // tagged source instances), image (CreateImage), promote (read again,
 // CreateLaunchTemplateVersion, ModifyLaunchTemplate for `$Default`, read to
 // confirm), groups (DescribeAutoScalingGroups), retention
-// (DeleteLaunchTemplateVersions, DescribeImageReferences, DeregisterImage),
+// (DeleteLaunchTemplateVersions, DescribeImageReferences, the new AMI's
+// EnableImageDeregistrationProtection, and the retired AMI's
+// DisableImageDeregistrationProtection, EnableImageDeprecation, DisableImage;
+// DeregisterImage where a template deletes at once, amibump:delete-after 0),
 // results (PutEvents). Resolve, the two listings, groups and results are
 // made once per event (listings 200 templates a call, PutEvents 10 results a
-// call), so in a fan-out of N a template costs 6 calls of its own plus its
-// share of those: 6.125 for N = 200.
+// call), so in a fan-out of N a template costs 7 calls of its own plus its
+// share of those: 7.125 for N = 200.
 //
 // # 3. Fan-out
 //
@@ -88,12 +91,13 @@
 // "nothing due" is the next run. The time "on the fakes" is CPU time of the
 // handler and the fakes; "at AWS's pace" adds each call's round trip,
 // divided by the 8 slots for the jobs (the three listings of a run are
-// sequential). Nothing due costs 7 paginated listings. All due costs about
-// 14 calls per template, 4,500 of them DeregisterImage of AMIs no kept
-// version refers to; at EC2's documented default refill for mutating calls
-// (5 a second) those 5,500 writes would be throttled and take longer than
-// one 15-minute run: the SDK retries, retention is housekeeping (a warning),
-// and the next reconcile finishes it.
+// sequential). Nothing due costs 11 paginated listings (the retired AMIs stay
+// listed until their deregistration). All due costs about 24 calls per
+// template, 9,000 of them retiring the 4,500 AMIs no kept version refers to
+// (EnableImageDeprecation and DisableImage each); at EC2's documented default
+// refill for mutating calls (5 a second) those 10,500 writes would be
+// throttled and take longer than one 15-minute run: the SDK retries,
+// retention is housekeeping (a warning), and the next reconcile finishes it.
 //
 // # 5. The function binary
 //

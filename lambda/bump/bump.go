@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -144,6 +145,8 @@ type run struct {
 	reads    eventReads // reads made once for all targets of a deploy event
 	pollOnce sync.Once
 	poll     *poller // the event's shared image poll, made by the first wait
+
+	deletions atomic.Int32 // retired AMIs deregistered (plan.MaxDeletionsPerRun)
 }
 
 // poller returns the event's shared poll of images.

@@ -64,6 +64,7 @@ type EC2 interface {
 	DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error)
 	// CreateTags: only amibump:drift-reported, only on launch templates.
 	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	ImageLifecycle
 }
 
 // SSM is the part of the Systems Manager API amibump calls: the parameters it

@@ -569,7 +569,7 @@ func TestTemplateDeletedMidRun(t *testing.T) {
 
 func TestRetention(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("shop-web-prod-k", map[string]string{"amibump:layer": "web", "amibump:group": "k", "amibump:keep": "2"})
+	lt := w.template("shop-web-prod-k", map[string]string{"amibump:layer": "web", "amibump:group": "k", "amibump:keep": "2", "amibump:delete-after": "0"})
 	src := w.cloud.AddInstance(awsfake.Instance{Tags: map[string]string{"amibump:source-for": "shop-web-prod-k"}})
 	var results []event.Result
 	for i := range 5 {

@@ -34,7 +34,7 @@ func (dr *dryRunner) promotion(ctx context.Context, st templateState, img plan.I
 		return err
 	}
 	after := plan.AfterPromotion(st.Plan, img, dr.t.Settings.SetDefault)
-	return dr.retention(ctx, plan.Retain(after, dr.t.Settings.Keep, pinnedVersions(groups, dr.t)))
+	return dr.retention(ctx, plan.Retain(after, dr.t.Settings.Keep, pinnedVersions(groups, dr.t)), after.Images)
 }
 
 // deniedErr reports every change the dry run found it may not make.
@@ -139,12 +139,14 @@ func (dr *dryRunner) groups(ctx context.Context, st templateState) ([]astypes.Au
 }
 
 // retention plans what retention would delete after the promotion, checking
-// one deletion of each kind.
-func (dr *dryRunner) retention(ctx context.Context, p plan.Prune) error {
+// one change of each kind.
+func (dr *dryRunner) retention(ctx context.Context, p plan.Prune, images map[string]plan.Image) error {
 	if len(p.Versions)+len(p.Images) == 0 {
 		return nil
 	}
-	dr.say("retention (keep %d): delete versions %v; deregister AMIs %v unless an instance or another template uses them", dr.t.Settings.Keep, p.Versions, p.Images)
+	retire, del, guarded := dr.retireSteps(p.Images, images)
+	dr.say("retention (keep %d, delete-after %d days): delete versions %v; retire AMIs %v (deprecate and disable now, deregister later); deregister AMIs %v; "+
+		"none that an instance, a template version or an SSM parameter uses", dr.t.Settings.Keep, dr.t.Settings.DeleteAfter, p.Versions, retire, del)
 	if len(p.Versions) > 0 {
 		_, err := dr.ec2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{
 			LaunchTemplateId: aws.String(dr.t.ID), Versions: []string{strconv.FormatInt(p.Versions[0], 10)}, DryRun: aws.Bool(true),
@@ -153,9 +155,44 @@ func (dr *dryRunner) retention(ctx context.Context, p plan.Prune) error {
 			return err
 		}
 	}
-	if len(p.Images) > 0 {
-		_, err := dr.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(p.Images[0]), DeleteAssociatedSnapshots: aws.Bool(true), DryRun: aws.Bool(true)})
+	if guarded != "" {
+		_, err := dr.ec2.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(guarded), DryRun: aws.Bool(true)})
+		if err := dr.check("ec2:DisableImageDeregistrationProtection", err); err != nil {
+			return err
+		}
+	}
+	if len(retire) > 0 {
+		_, err := dr.ec2.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(retire[0]), DeprecateAt: aws.Time(plan.DeprecateAt(dr.now())), DryRun: aws.Bool(true)})
+		if err := dr.check("ec2:EnableImageDeprecation", err); err != nil {
+			return err
+		}
+	}
+	for _, id := range del {
+		if images[id].Life.Guarded() {
+			continue // EC2 refuses the deletion itself until the protection is lifted
+		}
+		_, err := dr.ec2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id), DeleteAssociatedSnapshots: aws.Bool(true), DryRun: aws.Bool(true)})
 		return dr.check("ec2:DeregisterImage", err)
 	}
 	return nil
+}
+
+// retireSteps sorts the AMIs leaving the keep window by what retention does
+// to them now (plan.RetireStage), and names one whose protection it lifts.
+func (dr *dryRunner) retireSteps(ids []string, images map[string]plan.Image) (retire, del []string, guarded string) {
+	now := dr.now()
+	for _, id := range ids {
+		img := images[id]
+		step, _ := plan.RetireStage(img, now, dr.t.Settings.DeleteAfter)
+		switch step {
+		case plan.RetireNow:
+			retire = append(retire, id)
+		case plan.RetireDelete:
+			del = append(del, id)
+		}
+		if step != plan.RetireWait && img.Life.Protected && guarded == "" {
+			guarded = id
+		}
+	}
+	return retire, del, guarded
 }

@@ -23,7 +23,7 @@ import (
 // not be deregistered (README: "Retention").
 func TestRetentionKeepsAMIsOtherTemplatesUseDeepInTheirHistory(t *testing.T) {
 	w := newWorld(t)
-	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1", "amibump:delete-after": "0"})
 	first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
 	if first.Status != event.Promoted {
 		t.Fatalf("first deploy: %+v, want promoted", first)
@@ -227,7 +227,7 @@ func TestInstanceRefreshLeavesProtectedInstances(t *testing.T) {
 // AMI is there is superseded before imaging (its name is still taken).
 func TestRetentionIntoTheRecycleBin(t *testing.T) {
 	w := newWorld(t, awsfake.WithRecycleBin(24*time.Hour))
-	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1", "amibump:delete-after": "0"})
 	var first event.Result
 	for i, build := range []string{"jenkins-shop-deploy-1", "jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {
 		res := one(t, must(w.handle(deployEvent(t, "event-"+itoa(i), build, t0.Add(time.Duration(i-10)*time.Minute)))))
@@ -251,7 +251,7 @@ func TestRetentionIntoTheRecycleBin(t *testing.T) {
 // resource type ssm:Parameter).
 func TestRetentionKeepsAMIsAParameterHolds(t *testing.T) {
 	w := newWorld(t)
-	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1", "amibump:delete-after": "0"})
 	first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
 	w.cloud.AddParameter("/qa/shop-web-golden", first.ImageID, "aws:ec2:image")
 	for i, build := range []string{"jenkins-shop-deploy-2", "jenkins-shop-deploy-3"} {

@@ -45,6 +45,7 @@ func amibumpImage(img ec2types.Image) (image, bool) {
 		out.Reason = stateReason(img.StateReason)
 	}
 	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
+	out.Life = LifecycleOf(img)
 	return out, true
 }
 
@@ -83,15 +84,19 @@ func ListImages(ctx context.Context, api ec2.DescribeImagesAPIClient, templateID
 }
 
 // amibumpImages lists this account's images matching filters that amibump
-// made (amibumpImage), in the states CreateImage goes through: a deregistered
-// image, which EC2 may still list for a while, or a disabled one counts as
+// made (amibumpImage), in the states CreateImage goes through and disabled:
+// EC2 leaves a disabled AMI out unless IncludeDisabled, and retention
+// disables the AMIs it retires, then deregisters them days later, so it must
+// go on seeing them. A disabled AMI is never promoted (only an available one
+// is). A deregistered image, which EC2 may still list for a while, counts as
 // gone.
 func amibumpImages(ctx context.Context, api ec2.DescribeImagesAPIClient, filters []ec2types.Filter) ([]ec2types.Image, error) {
 	var images []ec2types.Image
 	filters = append(filters, ec2types.Filter{Name: aws.String("state"), Values: []string{
 		string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed),
+		string(ec2types.ImageStateDisabled),
 	}})
-	p := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, IncludeDisabled: aws.Bool(true), MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

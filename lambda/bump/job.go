@@ -205,6 +205,12 @@ func (j *job) awaitImage(ctx context.Context) (outcome, error) {
 	if j.dry != nil || j.mine.State == string(ec2types.ImageStateAvailable) {
 		return next, nil
 	}
+	if j.mine.State == string(ec2types.ImageStateDisabled) {
+		// A replay of a retired deploy (or one a person disabled): a disabled
+		// AMI is never promoted by a deploy, a state change or reconcile.
+		gone := &imageGoneError{ImageID: j.mine.ID, State: j.mine.State}
+		return finished, j.imageGone(ctx, j.mine.ID, gone, gone)
+	}
 	if done, err := j.waitFor(ctx, j.mine.ID); done || err != nil {
 		return finished, err
 	}

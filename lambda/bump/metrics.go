@@ -234,6 +234,7 @@ func (r *run) emitMetrics(ctx context.Context, results []event.Result) {
 		counts[res.Status]++
 		if res.Pruned != nil {
 			pruned[metrics.ImagesPruned] += float64(res.Pruned.Images)
+			pruned[metrics.ImagesRetired] += float64(res.Pruned.Retired)
 			pruned[metrics.VersionsPruned] += float64(res.Pruned.Versions)
 		}
 	}

@@ -37,7 +37,7 @@ func TestMetricsGolden(t *testing.T) {
 		it.promoted = it.available.Add(1250 * time.Millisecond)
 	})
 	results := []event.Result{
-		{Status: event.Promoted, ImageID: "ami-0123456789abcdef0", Pruned: &event.Pruned{Versions: 2, Images: 1, Snapshots: 1}},
+		{Status: event.Promoted, ImageID: "ami-0123456789abcdef0", Pruned: &event.Pruned{Versions: 2, Images: 1, Snapshots: 1, Retired: 3}},
 		{Status: event.Superseded, Version: 9},
 		{Status: event.Promoted, ImageID: "ami-0fedcba9876543210", Pruned: &event.Pruned{}},
 	}

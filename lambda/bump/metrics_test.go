@@ -73,14 +73,14 @@ func TestMetricsThroughTheStateEvent(t *testing.T) {
 		metrics.ImageCreation:    30 * 60, // CreateImage at t0, available at the event's time
 		metrics.DeployToPromoted: 32 * 60, // deployed at t0-1m, promoted at t0+31m
 		metrics.AddedLatency:     60,      // the event's time to the promotion
-		metrics.ImagesPruned:     0, metrics.VersionsPruned: 0,
+		metrics.ImagesPruned:     0, metrics.ImagesRetired: 0, metrics.VersionsPruned: 0,
 	}
 	if diff := cmp.Diff(want, values); diff != "" {
 		t.Errorf("AMI state event: metrics (-want +got):\n%s", diff)
 	}
 
 	_, values, _ = w.handleLogged(available) // a duplicate delivery promotes nothing
-	if diff := cmp.Diff(map[string]float64{"Results/promoted": 1, metrics.ImagesPruned: 0, metrics.VersionsPruned: 0}, values); diff != "" {
+	if diff := cmp.Diff(map[string]float64{"Results/promoted": 1, metrics.ImagesPruned: 0, metrics.ImagesRetired: 0, metrics.VersionsPruned: 0}, values); diff != "" {
 		t.Errorf("duplicate AMI state event: metrics (-want +got):\n%s", diff)
 	}
 }

@@ -155,9 +155,12 @@ func (p *poller) describe(ids []string) (map[string]ec2types.Image, []ec2types.I
 	var anonymous []ec2types.Image
 	for batch := range slices.Chunk(ids, pollFilterValues) {
 		pg := ec2.NewDescribeImagesPaginator(p.api, &ec2.DescribeImagesInput{
-			Owners:     []string{"self"},
-			Filters:    []ec2types.Filter{{Name: aws.String("image-id"), Values: batch}},
-			MaxResults: aws.Int32(1000),
+			Owners:  []string{"self"},
+			Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: batch}},
+			// A disabled image is told as disabled (the waiter stops), not
+			// left out as if it had not appeared yet.
+			IncludeDisabled: aws.Bool(true),
+			MaxResults:      aws.Int32(1000),
 		})
 		for pg.HasMorePages() {
 			page, err := pg.NextPage(p.ctx)

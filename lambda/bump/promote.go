@@ -333,7 +333,10 @@ func (e *versionsNotDeletedError) Error() string { return e.err.Error() }
 func (e *versionsNotDeletedError) Unwrap() error { return e.err }
 
 // prune applies retention, within amibump's guarantees: housekeeping whose failures are warnings;
-// the promotion stands and the next promotion or reconcile tries again.
+// the promotion stands and the next promotion or reconcile tries again. It
+// deletes the versions that left the keep window, protects the live AMIs
+// (protectLive) and takes the AMIs that left the window one stage on
+// (retireImages).
 //
 // pinned are the versions Auto Scaling groups are pinned to (nil when the groups
 // could not be listed: then no version is deleted).
@@ -357,32 +360,10 @@ func (r *run) prune(ctx context.Context, log *slog.Logger, t target, st template
 			return pruned, warnings
 		}
 	}
-	if len(p.Images) == 0 {
-		return pruned, warnings
-	}
-	referenced, err := r.referencedImages(ctx, p.Images)
-	if err != nil {
-		warn(err)
-		return pruned, warnings
-	}
-	for _, id := range p.Images {
-		if referenced[id] {
-			continue
-		}
-		snaps, err := r.deregister(ctx, id)
-		var left *snapshotsLeftError
-		switch {
-		case errors.As(err, &left):
-			warn(err) // the image is gone; its snapshots are reported for a person
-		case err != nil:
-			warn(err)
-			continue
-		}
-		pruned.Images++
-		pruned.Snapshots += snaps
-	}
-	if pruned.Versions+pruned.Images > 0 {
-		log.InfoContext(ctx, "pruned", "versions", pruned.Versions, "images", pruned.Images, "snapshots", pruned.Snapshots)
+	r.protectLive(ctx, log, t, st, warn)
+	r.retireImages(ctx, log, t, st, p.Images, pruned, warn)
+	if pruned.Versions+pruned.Images+pruned.Retired > 0 {
+		log.InfoContext(ctx, "pruned", "versions", pruned.Versions, "retired", pruned.Retired, "images", pruned.Images, "snapshots", pruned.Snapshots)
 	}
 	return pruned, warnings
 }

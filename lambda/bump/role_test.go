@@ -31,7 +31,7 @@ func functionRole(t *testing.T) awsfake.Policy {
 func TestRetentionUnderTheRole(t *testing.T) {
 	run := func(t *testing.T, role awsfake.Policy) (*world, string) {
 		w := newWorld(t)
-		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1"})
+		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:keep": "1", "amibump:delete-after": "0"})
 		first := one(t, must(w.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-10*time.Minute)))))
 		w.cloud.AddParameter("/qa/shop-web-golden", first.ImageID, "aws:ec2:image")
 		w.cloud.SetPolicy(&role)

@@ -129,8 +129,8 @@ func TestReconcile(t *testing.T) {
 		if len(w.cloud.Versions(w.lt)) != 2 {
 			t.Errorf("%d versions, want 2: older images must not be promoted", len(w.cloud.Versions(w.lt)))
 		}
-		if res.Pruned == nil || res.Pruned.Images != 2 {
-			t.Errorf("pruned %+v, want the two superseded images", res.Pruned)
+		if res.Pruned == nil || res.Pruned.Retired != 2 || res.Pruned.Images != 0 {
+			t.Errorf("pruned %+v, want the two superseded images retired (deregistered 14 days later)", res.Pruned)
 		}
 		if again := reconcile(w); len(again.Results) != 0 {
 			t.Errorf("second reconcile: %+v, want nothing to do", again.Results)
@@ -163,7 +163,8 @@ func TestReconcile(t *testing.T) {
 	})
 	t.Run("catches up on retention that failed", func(t *testing.T) {
 		w := newWorld(t)
-		w.cloud.Deny("DeregisterImage") // a policy missing the permission for a while
+		w.cloud.TagLaunchTemplate(w.lt, map[string]string{"amibump:delete-after": "0"}) // deregistered at once
+		w.cloud.Deny("DeregisterImage")                                                 // a policy missing the permission for a while
 		var last event.Result
 		for i := range 17 { // more candidates than DescribeImageReferences takes at once
 			last = one(t, must(w.handle(deployEvent(t, "e"+itoa(i), "build-"+itoa(i), t0.Add(time.Duration(i-17)*time.Minute)))))

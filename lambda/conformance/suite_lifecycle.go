@@ -83,8 +83,9 @@ func sameTime(field string, at time.Time) bool {
 	return err == nil && got.Equal(at)
 }
 
-// disabled: DisableImage makes the AMI disabled; DescribeImages by id leaves
-// it out unless IncludeDisabled; it cannot be launched or copied; EnableImage
+// disabled: DisableImage makes the AMI disabled; DescribeImages by id, or by
+// filters as amibump lists (listedAsRetentionLists), leaves it out unless
+// IncludeDisabled; it cannot be launched or copied; EnableImage
 // makes it available again, and enabling an available AMI is IncorrectState.
 func (s *suite) disabled(t *testing.T, id string) {
 	enable := func(ctx context.Context) error {
@@ -104,7 +105,10 @@ func (s *suite) disabled(t *testing.T, id string) {
 		if err == nil && (hidden != nil || shown == nil || shown.State != ec2types.ImageStateDisabled) {
 			err = fmt.Errorf("disabled AMI %s: without IncludeDisabled %+v (want left out), with it %+v (want state disabled)", id, hidden, shown)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.listedAsRetentionLists(ctx, id)
 	})
 	s.launchRefused(t, id)
 	copied, err := s.ec2.CopyImage(t.Context(), &ec2.CopyImageInput{SourceImageId: aws.String(id), SourceRegion: aws.String(s.h.Config().Region),
@@ -124,6 +128,31 @@ func (s *suite) disabled(t *testing.T, id string) {
 		return err
 	})
 	wantCode(t, enable(t.Context()), "IncorrectState")
+}
+
+// listedAsRetentionLists: amibump's listing (owner self, a state filter that
+// names disabled) shows the disabled AMI with IncludeDisabled, and leaves it
+// out without.
+func (s *suite) listedAsRetentionLists(ctx context.Context, id string) error {
+	list := func(include bool) (int, error) {
+		out, err := s.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, IncludeDisabled: aws.Bool(include), Filters: []ec2types.Filter{
+			{Name: aws.String("image-id"), Values: []string{id}},
+			{Name: aws.String("state"), Values: []string{"pending", "available", "failed", "disabled"}},
+		}})
+		if err != nil {
+			return 0, err
+		}
+		return len(out.Images), nil
+	}
+	without, err := list(false)
+	if err != nil {
+		return err
+	}
+	with, err := list(true)
+	if err == nil && (without != 0 || with != 1) {
+		err = fmt.Errorf("disabled AMI %s listed with a state filter: %d without IncludeDisabled (want 0), %d with it (want 1)", id, without, with)
+	}
+	return err
 }
 
 // launchRefused: RunInstances of the disabled AMI is InvalidAMIID.Unavailable.

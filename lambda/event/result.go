@@ -43,9 +43,13 @@ type Result struct {
 
 // Pruned counts what retention removed after a promotion.
 type Pruned struct {
-	Versions  int `json:"versions"`
+	Versions int `json:"versions"`
+	// Images and Snapshots were deregistered and deleted.
 	Images    int `json:"images"`
 	Snapshots int `json:"snapshots"`
+	// Retired AMIs were deprecated and disabled, to be deregistered
+	// amibump:delete-after days later.
+	Retired int `json:"retired,omitempty"`
 }
 
 // Response is the function's return value: one result per target.

@@ -24,6 +24,13 @@ const (
 	// region whose release it follows (the template there with the same
 	// app/env/layer/group tags): its AMIs are copies of that template's.
 	TagReplicateFrom = "amibump:replicate-from"
+	// TagDeleteAfter: how many days an AMI that left the keep window stays
+	// deprecated and disabled before amibump deregisters it (default 14; 0:
+	// at once).
+	TagDeleteAfter = "amibump:delete-after"
+	// TagHold: written by a rollback on a template, the build rolled back
+	// from; amibump status shows it.
+	TagHold = "amibump:hold"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"

@@ -172,12 +172,13 @@ func TestBump(t *testing.T) {
 	if latest, def, n := e.head("shop-web-prod-a"); latest != res.ImageID || def != res.ImageID || n != 4 {
 		t.Errorf("$Latest (version %d) carries %s and $Default %s, want both %s", n, latest, def, res.ImageID)
 	}
-	// keep=2: the oldest amibump release (version 2, build 138) is pruned.
-	if res.Pruned == nil || res.Pruned.Versions != 1 || res.Pruned.Images != 1 {
-		t.Errorf("pruned: got %+v, want 1 version and 1 image", res.Pruned)
+	// keep=2: the oldest amibump release (version 2, build 138) is pruned:
+	// its version deleted, its AMI retired (deregistered 14 days later).
+	if res.Pruned == nil || res.Pruned.Versions != 1 || res.Pruned.Retired != 1 || res.Pruned.Images != 0 {
+		t.Errorf("pruned: got %+v, want 1 version deleted and 1 image retired", res.Pruned)
 	}
-	if len(e.imagesOf("jenkins-shop-deploy-138")) != 0 {
-		t.Error("the AMI of build 138 is still registered, want it pruned")
+	if imgs := e.imagesOf("jenkins-shop-deploy-138"); len(imgs) != 1 || imgs[0].State != ec2types.ImageStateDisabled {
+		t.Errorf("the AMI of build 138: %+v, want it retired (disabled)", imgs)
 	}
 	if got := published(e.cloud); len(got) != 1 || got[0].Status != event.Promoted {
 		t.Errorf("published results: got %+v, want one promoted", got)

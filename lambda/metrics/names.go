@@ -28,6 +28,9 @@ const (
 	AddedLatency = "AddedLatencySeconds"
 	// ImagesPruned counts AMIs retention deregistered. Unit: Count.
 	ImagesPruned = "ImagesPruned"
+	// ImagesRetired counts AMIs retention retired (deprecated and disabled,
+	// to be deregistered amibump:delete-after days later). Unit: Count.
+	ImagesRetired = "ImagesRetired"
 	// VersionsPruned counts launch template versions retention deleted. Unit: Count.
 	VersionsPruned = "VersionsPruned"
 	// StaleTicksSkipped counts reconcile ticks skipped because they were older
@@ -43,6 +46,7 @@ var All = []struct{ Name, Unit string }{
 	{ImageCreation, "Seconds"},
 	{AddedLatency, "Seconds"},
 	{ImagesPruned, "Count"},
+	{ImagesRetired, "Count"},
 	{VersionsPruned, "Count"},
 	{StaleTicksSkipped, "Count"},
 }

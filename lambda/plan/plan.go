@@ -20,6 +20,11 @@ import (
 const (
 	DefaultKeep = 5
 	MaxKeep     = 100
+	// DefaultDeleteAfter is how many days a retired AMI stays deprecated and
+	// disabled before it is deregistered; MaxDeleteAfter the most a template
+	// may ask for.
+	DefaultDeleteAfter = 14
+	MaxDeleteAfter     = 365
 	// VersionMark starts the description of every launch template version amibump
 	// makes; with an amibump AMI of the template it marks the version as amibump's.
 	VersionMark = "amibump:"
@@ -97,13 +102,17 @@ type Settings struct {
 	Keep            int
 	SetDefault      bool
 	InstanceRefresh bool
+	// DeleteAfter is how many days an AMI that left the keep window stays
+	// deprecated and disabled before it is deregistered; 0 deregisters it at
+	// once.
+	DeleteAfter int
 }
 
 // ReadSettings reads a template's settings from its tags. A tag with a value it
 // cannot use leaves the default in place and is reported, naming the tag and
 // what is allowed.
 func ReadSettings(tags map[string]string) (Settings, []string) {
-	s := Settings{Keep: DefaultKeep, SetDefault: true}
+	s := Settings{Keep: DefaultKeep, SetDefault: true, DeleteAfter: DefaultDeleteAfter}
 	var warnings []string
 	if v, ok := tags[event.TagKeep]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -111,6 +120,15 @@ func ReadSettings(tags map[string]string) (Settings, []string) {
 			warnings = append(warnings, fmt.Sprintf("tag amibump:keep=%q is not a whole number from 1 to %d; keeping %d", v, MaxKeep, DefaultKeep))
 		} else {
 			s.Keep = n
+		}
+	}
+	if v, ok := tags[event.TagDeleteAfter]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || n > MaxDeleteAfter {
+			warnings = append(warnings, fmt.Sprintf("tag %s=%q is not a whole number of days from 0 (deregister at once) to %d; "+
+				"deregistering retired AMIs %d days after they leave the keep window", event.TagDeleteAfter, v, MaxDeleteAfter, DefaultDeleteAfter))
+		} else {
+			s.DeleteAfter = n
 		}
 	}
 	readBool := func(tag string, def bool) bool {
@@ -145,7 +163,8 @@ type Version struct {
 type Image struct {
 	ID     string
 	Deploy Deploy
-	State  string // pending | available | failed | ...
+	State  string // pending | available | failed | disabled | ...
+	Life   Lifecycle
 }
 
 // Template is what is known of one launch template: its versions and the

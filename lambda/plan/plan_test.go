@@ -87,11 +87,16 @@ func TestReadSettings(t *testing.T) {
 		want     Settings
 		warnings int
 	}{
-		{"defaults", nil, Settings{Keep: 5, SetDefault: true}, 0},
-		{"all set", map[string]string{"amibump:keep": "3", "amibump:set-default": "false", "amibump:instance-refresh": "TRUE"}, Settings{Keep: 3, SetDefault: false, InstanceRefresh: true}, 0},
-		{"keep of zero keeps the default and warns", map[string]string{"amibump:keep": "0"}, Settings{Keep: 5, SetDefault: true}, 1},
-		{"keep that is no number warns", map[string]string{"amibump:keep": "five"}, Settings{Keep: 5, SetDefault: true}, 1},
-		{"a boolean that is neither warns", map[string]string{"amibump:set-default": "no"}, Settings{Keep: 5, SetDefault: true}, 1},
+		{"defaults", nil, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 0},
+		{"all set", map[string]string{"amibump:keep": "3", "amibump:set-default": "false", "amibump:instance-refresh": "TRUE", "amibump:delete-after": "30"},
+			Settings{Keep: 3, SetDefault: false, InstanceRefresh: true, DeleteAfter: 30}, 0},
+		{"keep of zero keeps the default and warns", map[string]string{"amibump:keep": "0"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
+		{"keep that is no number warns", map[string]string{"amibump:keep": "five"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
+		{"a boolean that is neither warns", map[string]string{"amibump:set-default": "no"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
+		{"delete-after of zero deregisters at once", map[string]string{"amibump:delete-after": "0"}, Settings{Keep: 5, SetDefault: true}, 0},
+		{"negative delete-after keeps the default and warns", map[string]string{"amibump:delete-after": "-1"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
+		{"delete-after beyond a year warns", map[string]string{"amibump:delete-after": "366"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
+		{"delete-after in weeks warns", map[string]string{"amibump:delete-after": "2w"}, Settings{Keep: 5, SetDefault: true, DeleteAfter: 14}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,8 +69,9 @@ const retainedExtra = 2
 // settled (removed, reported); the newest available AMI newer than the one
 // $Latest carries is promoted (checked against the versions first when
 // $Latest is not amibump's); else a $Default left behind by an interrupted
-// promotion is moved; else a template holding more AMIs than retention keeps
-// is tidied; and a template whose parameters should hold the release $Latest
+// promotion is moved; else a template holding more AMIs than retention keeps,
+// or with a retired AMI due for deletion or a live AMI not yet protected
+// (RetireDue), is tidied; and a template whose parameters should hold the release $Latest
 // carries, and that has nothing else due, has them checked.
 func Reconcile(t ReconcileTemplate, now time.Time, pendingLimit time.Duration) ReconcilePlan {
 	var p ReconcilePlan
@@ -103,7 +104,7 @@ func Reconcile(t ReconcileTemplate, now time.Time, pendingLimit time.Duration) R
 	case carried != nil && defaultBehind(t, *carried):
 		// Promoted, but $Default was not moved yet (a promoter stopped between the two).
 		p.Jobs = append(p.Jobs, Job{Kind: Settle, Image: AgedImage{Image: *carried}})
-	case settled > t.Settings.Keep+retainedExtra:
+	case settled > t.Settings.Keep+retainedExtra || RetireDue(t, now):
 		p.Jobs = append(p.Jobs, Job{Kind: Tidy})
 	}
 	if carried != nil && newest == nil && t.Parameters && !settling(p.Jobs) {

@@ -8,12 +8,21 @@ import (
 )
 
 func TestReconcile(t *testing.T) {
+	// An available image here is protected, as promotion leaves the live ones.
 	aged := func(id, state string, minutes int) AgedImage {
-		return AgedImage{Image: Image{ID: id, Deploy: dep(minutes, id), State: state}, Created: t0.Add(time.Duration(minutes) * time.Minute)}
+		return AgedImage{Image: Image{ID: id, Deploy: dep(minutes, id), State: state, Life: Lifecycle{Protected: state == "available"}},
+			Created: t0.Add(time.Duration(minutes) * time.Minute)}
 	}
 	ptr := func(a AgedImage) *Image { return &a.Image }
 	old, mid, top := aged("ami-old", "available", 1), aged("ami-mid", "available", 2), aged("ami-top", "available", 3)
-	keep := Settings{Keep: 2, SetDefault: true}
+	keep := Settings{Keep: 2, SetDefault: true, DeleteAfter: 14}
+	unprotected := aged("ami-new", "available", 4)
+	unprotected.Life.Protected = false
+	retired := func(at time.Time) AgedImage {
+		img := aged("ami-retired", "disabled", 0)
+		img.Life.Deprecated = at
+		return img
+	}
 	ours := func(img AgedImage, n int64) Version { return Version{Number: n, ImageID: img.ID, Marked: true} }
 	now := t0.Add(10 * time.Hour)
 	tests := []struct {
@@ -55,6 +64,15 @@ func TestReconcile(t *testing.T) {
 		{"more than keep + 2 settled images: tidy",
 			ReconcileTemplate{Settings: keep, Images: []AgedImage{old, mid, top, aged("ami-0", "available", 0), aged("ami-00", "available", -1)}, Latest: ours(top, 5), Default: Version{Number: 5}, Carried: ptr(top), DefaultCarried: ptr(top)},
 			ReconcilePlan{Jobs: []Job{{Kind: Tidy}}}},
+		{"the live AMI not protected yet: tidy",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{unprotected}, Latest: ours(unprotected, 2), Default: Version{Number: 2}, Carried: ptr(unprotected), DefaultCarried: ptr(unprotected)},
+			ReconcilePlan{Jobs: []Job{{Kind: Tidy}}}},
+		{"a retired AMI whose deletion is due: tidy",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{retired(now.AddDate(0, 0, -14)), top}, Latest: ours(top, 4), Default: Version{Number: 4}, Carried: ptr(top), DefaultCarried: ptr(top)},
+			ReconcilePlan{Jobs: []Job{{Kind: Tidy}}}},
+		{"a retired AMI not due yet: nothing due",
+			ReconcileTemplate{Settings: keep, Images: []AgedImage{retired(now.AddDate(0, 0, -13)), top}, Latest: ours(top, 4), Default: Version{Number: 4}, Carried: ptr(top), DefaultCarried: ptr(top)},
+			ReconcilePlan{}},
 		{"parameters checked when nothing else is due",
 			ReconcileTemplate{Settings: keep, Images: []AgedImage{top}, Latest: ours(top, 2), Default: Version{Number: 2}, Carried: ptr(top), DefaultCarried: ptr(top), Parameters: true},
 			ReconcilePlan{Jobs: []Job{{Kind: Parameters, Image: AgedImage{Image: top.Image}}}}},

@@ -103,8 +103,12 @@ func TestPlanChangesNothingAndShowsEverything(t *testing.T) {
 	// Two earlier deploys: the plan's retention would delete the second's version and AMI.
 	for i, at := range []time.Time{time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)} {
 		f := w.eventFile("deploy-finished-web.json", map[string]any{"time": awsfake.Shift(at).Format(time.RFC3339), "detail.build.id": "jenkins-shop-deploy-" + strconv.Itoa(140+i)})
-		if code, stdout, stderr := w.amibump("run", f); code != exitOK {
+		code, stdout, stderr := w.amibump("run", f)
+		if code != exitOK {
 			t.Fatalf("seeding deploy %d: exit %d\n%s%s", i, code, stdout, stderr)
+		}
+		if i == 1 && !strings.Contains(stdout, "1 AMIs retired, 0 AMIs and 0 snapshots deregistered") {
+			t.Errorf("the second deploy's output does not say it retired the first AMI:\n%s", stdout)
 		}
 	}
 	_, _, kept := w.head()
@@ -123,7 +127,7 @@ func TestPlanChangesNothingAndShowsEverything(t *testing.T) {
 		"shop-web-prod-a at $Latest",
 		"shop-web-prod-a-canary at 1",
 		"WARNING: group shop-web-prod-a-canary is pinned to launch template version 1",
-		"retention (keep 1): delete versions [3]; deregister AMIs [" + kept + "]",
+		"retention (keep 1, delete-after 14 days): delete versions [3]; retire AMIs [" + kept + "] (deprecate and disable now, deregister later); deregister AMIs []",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan does not say %q:\n%s", want, stdout)

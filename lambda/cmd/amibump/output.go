@@ -63,7 +63,7 @@ func (c *cli) printResults(cmd string, raw []byte, resp event.Response, failed b
 			row("build", b)
 		}
 		if r.Pruned != nil {
-			row("pruned", fmt.Sprintf("%d versions, %d AMIs, %d snapshots", r.Pruned.Versions, r.Pruned.Images, r.Pruned.Snapshots))
+			row("pruned", fmt.Sprintf("%d versions, %d AMIs retired, %d AMIs and %d snapshots deregistered", r.Pruned.Versions, r.Pruned.Retired, r.Pruned.Images, r.Pruned.Snapshots))
 		}
 		if len(r.Plan) > 0 {
 			say("  plan:\n")

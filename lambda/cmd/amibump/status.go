@@ -32,7 +32,10 @@ groups scaled out now. Read-only: it only describes templates, AMIs, groups and 
 
 Per template: $Latest and $Default, each with its AMI; the release $Latest carries (build,
 commit, deployed at, age); amibump AMIs still pending or failed; the SSM parameter, if the
-template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:. A template
+template is tagged amibump:ssm-parameter or resolves its AMI with resolve:ssm:; the build a
+rollback holds it back from (amibump:hold); the AMIs protected from deregistration; the AMIs
+retired (deprecated and disabled when they left the keep window) with the time from which
+reconcile deregisters them; disabled AMIs amibump did not retire. A template
 tagged amibump:replicate-from=REGION (a disaster-recovery region's) also shows the source
 release its $Latest follows (the source AMI, build and deploy time its copy's tags name) and
 each copy still pending.
@@ -86,15 +89,35 @@ type templateStatus struct {
 	Latest             latestStatus  `json:"latest"`
 	Default            versionStatus `json:"default"`
 	// Pending and Failed are amibump's AMIs for the template in those states.
-	Pending      []string      `json:"pending"`
-	Failed       []string      `json:"failed"`
-	SSMParameter string        `json:"ssmParameter,omitempty"`
-	Groups       []groupStatus `json:"groups"`
+	Pending      []string `json:"pending"`
+	Failed       []string `json:"failed"`
+	SSMParameter string   `json:"ssmParameter,omitempty"`
+	// Hold is the build a rollback holds the template back from (the tag
+	// amibump:hold), "" when none.
+	Hold string `json:"hold,omitempty"`
+	// Disabled are amibump's disabled AMIs of the template; Retired those it
+	// deprecated, waiting for their deregistration; Protected those with
+	// deregistration protection.
+	Disabled  []string        `json:"disabled"`
+	Retired   []retiredStatus `json:"retired"`
+	Protected []string        `json:"protected"`
+	Groups    []groupStatus   `json:"groups"`
 	// Replica is a disaster-recovery template's (amibump:replicate-from);
 	// nil for any other.
 	Replica *drStatus `json:"replica"`
 	// Warnings is what MarshalJSON writes of templateWarnings; read back by tests.
 	Warnings []string `json:"warnings"`
+}
+
+// retiredStatus is an AMI that left the keep window: deprecated (retired) at
+// RetiredAt, deregistered by reconcile from DeletionDue on (the template's
+// amibump:delete-after days later, or the end of its protection's cooldown).
+type retiredStatus struct {
+	ImageID     string    `json:"imageId"`
+	BuildID     string    `json:"buildId"`
+	State       string    `json:"state"`
+	RetiredAt   time.Time `json:"retiredAt"`
+	DeletionDue time.Time `json:"deletionDue"`
 }
 
 type versionStatus struct {
@@ -149,25 +172,30 @@ func (t templateStatus) MarshalJSON() ([]byte, error) {
 		ImageID *string `json:"imageId"`
 	}
 	return json.Marshal(struct {
-		LaunchTemplateID   string        `json:"launchTemplateId"`
-		LaunchTemplateName string        `json:"launchTemplateName"`
-		App                string        `json:"app"`
-		Env                *string       `json:"env"`
-		Layer              *string       `json:"layer"`
-		Group              *string       `json:"group"`
-		Latest             latestJSON    `json:"latest"`
-		Default            versionJSON   `json:"default"`
-		Pending            []string      `json:"pending"`
-		Failed             []string      `json:"failed"`
-		SSMParameter       *string       `json:"ssmParameter"`
-		Groups             []groupStatus `json:"groups"`
-		Replica            *drStatus     `json:"replica"`
-		Warnings           []string      `json:"warnings"`
+		LaunchTemplateID   string          `json:"launchTemplateId"`
+		LaunchTemplateName string          `json:"launchTemplateName"`
+		App                string          `json:"app"`
+		Env                *string         `json:"env"`
+		Layer              *string         `json:"layer"`
+		Group              *string         `json:"group"`
+		Latest             latestJSON      `json:"latest"`
+		Default            versionJSON     `json:"default"`
+		Pending            []string        `json:"pending"`
+		Failed             []string        `json:"failed"`
+		SSMParameter       *string         `json:"ssmParameter"`
+		Hold               *string         `json:"hold"`
+		Disabled           []string        `json:"disabled"`
+		Retired            []retiredStatus `json:"retired"`
+		Protected          []string        `json:"protected"`
+		Groups             []groupStatus   `json:"groups"`
+		Replica            *drStatus       `json:"replica"`
+		Warnings           []string        `json:"warnings"`
 	}{
 		t.LaunchTemplateID, t.LaunchTemplateName, t.App, orNull(t.Env), orNull(t.Layer), orNull(t.Group),
 		latestJSON{t.Latest.Version, orNull(t.Latest.ImageID), orNull(t.Latest.BuildID), orNull(t.Latest.Commit), t.Latest.DeployedAt},
 		versionJSON{t.Default.Version, orNull(t.Default.ImageID)},
-		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orEmpty(t.Groups), t.Replica, templateWarnings(t),
+		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orNull(t.Hold),
+		orEmpty(t.Disabled), orEmpty(t.Retired), orEmpty(t.Protected), orEmpty(t.Groups), t.Replica, templateWarnings(t),
 	})
 }
 
@@ -542,6 +570,9 @@ func (inv *inventory) templateStatus(lt ec2types.LaunchTemplate, getenv func(str
 	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: inv.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
 	st.Pending, st.Failed = inv.unfinished(id)
 	st.Replica = inv.replica(id, tags, st.Latest.ImageID)
+	st.Hold = tags[event.TagHold]
+	settings, _ := plan.ReadSettings(tags)
+	st.Disabled, st.Retired, st.Protected = inv.lifecycles(id, settings.DeleteAfter)
 	st.SSMParameter = ssmParameter(st.Latest.ImageID, tags[event.TagSSMParameter], name, cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix))
 	for _, u := range inv.uses(lt) {
 		st.Groups = append(st.Groups, inv.groupStatus(id, latest, u))
@@ -577,6 +608,46 @@ func (inv *inventory) imageOf(templateID string, version int64) string {
 // unfinished lists the template's amibump AMIs still pending, and failed,
 // oldest first.
 func (inv *inventory) unfinished(templateID string) (pending, failed []string) {
+	pending, failed = []string{}, []string{}
+	for _, img := range inv.ofTemplate(templateID) {
+		switch img.State {
+		case ec2types.ImageStatePending:
+			pending = append(pending, aws.ToString(img.ImageId))
+		case ec2types.ImageStateFailed:
+			failed = append(failed, aws.ToString(img.ImageId))
+		}
+	}
+	return pending, failed
+}
+
+// lifecycles lists the template's amibump AMIs by what happened to them
+// after they were available: disabled, retired (deprecated: with when their
+// deregistration is due, for a template that deletes deleteAfter days after
+// retirement), protected from deregistration. Oldest first.
+func (inv *inventory) lifecycles(templateID string, deleteAfter int) (disabled []string, retired []retiredStatus, protected []string) {
+	disabled, retired, protected = []string{}, []retiredStatus{}, []string{}
+	for _, img := range inv.ofTemplate(templateID) {
+		id, l := aws.ToString(img.ImageId), bump.LifecycleOf(img)
+		if img.State == ec2types.ImageStateDisabled {
+			disabled = append(disabled, id)
+		}
+		if l.Protected {
+			protected = append(protected, id)
+		}
+		if l.Deprecated.IsZero() || (img.State != ec2types.ImageStateDisabled && img.State != ec2types.ImageStateAvailable) {
+			continue
+		}
+		due := plan.DeleteDue(l.Deprecated, deleteAfter)
+		if l.CoolingUntil.After(due) {
+			due = l.CoolingUntil
+		}
+		retired = append(retired, retiredStatus{ImageID: id, BuildID: tagMap(img.Tags)[event.TagBuildID], State: string(img.State), RetiredAt: l.Deprecated, DeletionDue: due})
+	}
+	return disabled, retired, protected
+}
+
+// ofTemplate are the template's amibump AMIs, oldest first.
+func (inv *inventory) ofTemplate(templateID string) []ec2types.Image {
 	var mine []ec2types.Image
 	for _, img := range inv.images {
 		if tagMap(img.Tags)[event.TagLaunchTemplate] == templateID {
@@ -586,16 +657,7 @@ func (inv *inventory) unfinished(templateID string) (pending, failed []string) {
 	slices.SortFunc(mine, func(a, b ec2types.Image) int {
 		return cmp.Or(cmp.Compare(aws.ToString(a.CreationDate), aws.ToString(b.CreationDate)), cmp.Compare(aws.ToString(a.ImageId), aws.ToString(b.ImageId)))
 	})
-	pending, failed = []string{}, []string{}
-	for _, img := range mine {
-		switch img.State {
-		case ec2types.ImageStatePending:
-			pending = append(pending, aws.ToString(img.ImageId))
-		case ec2types.ImageStateFailed:
-			failed = append(failed, aws.ToString(img.ImageId))
-		}
-	}
-	return pending, failed
+	return mine
 }
 
 // groupStatus counts a group's instances, and those on another AMI than the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -66,6 +67,7 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 	if t.SSMParameter != "" {
 		row("  ssm", t.SSMParameter)
 	}
+	writeLifecycles(row, t)
 	if len(t.Groups) == 0 {
 		row("  no Auto Scaling group launches from it")
 		return warnings
@@ -86,6 +88,31 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 	return warnings
 }
 
+// writeLifecycles writes the template's hold, its protected AMIs, the AMIs
+// retired and when they go, and the disabled ones amibump did not retire.
+func writeLifecycles(row func(...string), t templateStatus) {
+	if t.Hold != "" {
+		row("  hold", "build "+t.Hold, "rolled back from: no deploy of it or an older build is promoted")
+	}
+	if len(t.Protected) > 0 {
+		row("  protected", strings.Join(t.Protected, " "), "from deregistration")
+	}
+	retired := map[string]bool{}
+	for _, r := range t.Retired {
+		retired[r.ImageID] = true
+		row("  retired", r.ImageID, fmt.Sprintf("build %s, %s, retired %s; deregistered from %s", r.BuildID, r.State, r.RetiredAt.Format(time.RFC3339), r.DeletionDue.Format(time.RFC3339)))
+	}
+	var other []string
+	for _, id := range t.Disabled {
+		if !retired[id] {
+			other = append(other, id)
+		}
+	}
+	if len(other) > 0 {
+		row("  disabled", strings.Join(other, " "), "not retired by amibump")
+	}
+}
+
 // templateWarnings are what a person should act on, for one template: the
 // "!" lines of the text, "warnings" in JSON.
 func templateWarnings(t templateStatus) []string {
@@ -94,6 +121,11 @@ func templateWarnings(t templateStatus) []string {
 		warnings = append(warnings, fmt.Sprintf("AMI %s failed; the next reconcile removes it, and the next deploy makes a fresh one", id))
 	}
 	warnings = append(warnings, replicaWarnings(t)...)
+	for _, head := range []struct{ name, id string }{{"$Latest", t.Latest.ImageID}, {"$Default", t.Default.ImageID}} {
+		if slices.Contains(t.Disabled, head.id) {
+			warnings = append(warnings, fmt.Sprintf("%s carries AMI %s, which is disabled: launches from it fail; enable it (aws ec2 enable-image --image-id %s) or roll back", head.name, head.id, head.id))
+		}
+	}
 	for _, g := range t.Groups {
 		warnings = append(warnings, groupWarnings(t, g)...)
 	}

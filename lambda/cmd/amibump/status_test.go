@@ -28,7 +28,9 @@ var statusNow = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
 // statusWorld is the world's account after a few releases, on a stopped clock,
 // with EC2 and Auto Scaling answering one item a page:
 //   - shop-web-prod-a: v1 the base AMI, v2 build 141, v3 build 142 ($Latest and
-//     $Default); build 143's AMI pending, build 140's failed. Group
+//     $Default, protected from deregistration); build 143's AMI pending, build
+//     140's failed, build 139's retired three days ago (deprecated, disabled),
+//     build 138's disabled by a person; held back from build 144 by a rollback. Group
 //     shop-web-prod-a launches $Latest with three instances (base, 141, 142);
 //     shop-web-prod-a-canary is pinned to v2, its instance on 141.
 //   - shop-worker-prod: resolves its AMI from SSM (amibump:ssm-parameter=true),
@@ -60,6 +62,10 @@ func newStatusWorld(t *testing.T) *statusWorld {
 	if _, err := cloud.EC2().ModifyLaunchTemplate(context.Background(), &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(w.lt), DefaultVersion: aws.String("3")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cloud.EC2().EnableImageDeregistrationProtection(context.Background(), &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(w.ami["142"]), WithCooldown: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagHold: "jenkins-shop-deploy-144"})
 	on141 := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000a141", ImageID: w.ami["141"]})
 	on142 := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000a142", ImageID: w.ami["142"]})
 	canary := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000c141", ImageID: w.ami["141"]})
@@ -72,6 +78,12 @@ func newStatusWorld(t *testing.T) *statusWorld {
 
 	legacy := cloud.AddLaunchTemplate("legacy-web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.baseAMI)})
 	w.groupOf(legacy, "legacy-web", "$Latest", cloud.AddInstance(awsfake.Instance{ImageID: w.baseAMI}))
+	// Seeded last, so that the ids above stay as they were.
+	cloud.AddImage(awsfake.Image{Name: "shop-web-prod-a-139", State: ec2types.ImageStateDisabled, CreationDate: statusNow.Add(-100 * time.Hour),
+		DeprecationTime: statusNow.Add(-72 * time.Hour), Tags: map[string]string{
+			event.TagLaunchTemplate: w.lt, event.TagBuildID: "jenkins-shop-deploy-139", event.TagDeployedAt: statusNow.Add(-100 * time.Hour).Format(time.RFC3339),
+		}})
+	release("138", 120*time.Hour, ec2types.ImageStateDisabled)
 	return w
 }
 
@@ -114,7 +126,8 @@ func (w *statusWorld) snapshot() string {
 }
 
 // mutations are the calls that change an account, of those the fakes serve.
-var mutations = []string{"CreateImage", "DeregisterImage", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplateVersions", "StartInstanceRefresh", "PutEvents"}
+var mutations = []string{"CreateImage", "DeregisterImage", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplateVersions", "StartInstanceRefresh", "PutEvents",
+	"EnableImageDeprecation", "DisableImage", "EnableImage", "EnableImageDeregistrationProtection", "DisableImageDeregistrationProtection"}
 
 // TestStatusGolden pins both outputs of amibump status over the status world,
 // and proves the command read-only: nothing in the account changed and no
@@ -435,5 +448,17 @@ func TestStatusReadsTheFunctionsRules(t *testing.T) {
 				t.Errorf("pending %v, want none: the function does not count an AMI without amibump's build tags", got.Pending)
 			}
 		})
+	}
+}
+
+// A template whose $Latest or $Default carries a disabled AMI launches
+// nothing: status says so, and how to get out of it.
+func TestStatusWarnsOfADisabledRelease(t *testing.T) {
+	st := templateStatus{Latest: latestStatus{Version: 3, ImageID: "ami-0000000000000000c"}, Default: versionStatus{Version: 2, ImageID: "ami-0000000000000000a"},
+		Disabled: []string{"ami-0000000000000000c"}}
+	got := strings.Join(templateWarnings(st), "\n")
+	if !strings.Contains(got, "$Latest carries AMI ami-0000000000000000c, which is disabled") || !strings.Contains(got, "aws ec2 enable-image --image-id ami-0000000000000000c") ||
+		strings.Contains(got, "$Default") {
+		t.Errorf("warnings %q, want one for $Latest's disabled AMI saying how to enable it, none for $Default", got)
 	}
 }
