@@ -225,6 +225,24 @@
 //     with another request, IdempotentParameterMismatch. (API reference,
 //     CreateLaunchTemplateVersion; "Ensuring idempotency".) conformance
 //     ClientToken; TestCreateLaunchTemplateVersion.
+//   - A rollback makes a version from an older one (SourceVersion = its
+//     number) with a ClientToken of its own, from the template, the AMI and
+//     the rollback's event id: the token of the AMI's first promotion would
+//     answer that first version (deleted or not) or, with another
+//     SourceVersion, IdempotentParameterMismatch (the rule above, "Ensuring
+//     idempotency"). plan's TestRollbackToken; bump's
+//     TestRollbackReplayMakesOneVersion.
+//   - DeleteTags: a tag given with a value is removed only when the value
+//     matches, one given without a value whatever its value, and a request
+//     that names no tags removes every user tag (not aws: ones); authorized
+//     as ec2:DeleteTags on the resource, with its tags and aws:TagKeys of the
+//     request (API reference, DeleteTags, Tag.N; Service Authorization
+//     Reference, Amazon EC2, DeleteTags). The fake models it on launch
+//     templates only (amibump removes amibump:hold). As for CreateTags, AWS
+//     says nothing of a call naming a missing resource beside existing ones:
+//     the fake, the harsher reading, fails the whole call and changes
+//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire
+//     (awssim).
 //   - At most 10,000 versions per launch template. AWS documents no error code:
 //     VersionLimitExceeded, a client error. ("Restrictions for Amazon EC2 launch
 //     templates".) TestVersionQuota (fake only: 10,000 versions).

@@ -273,6 +273,18 @@ func (c ec2Probe) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.Dele
 	})
 }
 
+func (c ec2Probe) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, o ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	return track(c.p, "DeleteTags", func() (*ec2.DeleteTagsOutput, error) {
+		return c.p.ec2.DeleteTags(ctx, in, o...)
+	})
+}
+
+func (c ec2Probe) EnableImage(ctx context.Context, in *ec2.EnableImageInput, o ...func(*ec2.Options)) (*ec2.EnableImageOutput, error) {
+	return track(c.p, "EnableImage", func() (*ec2.EnableImageOutput, error) {
+		return c.p.ec2.EnableImage(ctx, in, o...)
+	})
+}
+
 func (c ec2Probe) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, o ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
 	return track(c.p, "CreateTags", func() (*ec2.CreateTagsOutput, error) { return c.p.ec2.CreateTags(ctx, in, o...) })
 }

@@ -139,6 +139,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			}
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
+			pv.Rollback = plan.ParseRollback(aws.ToString(v.VersionDescription))
 			pv.ImageID = versionImageID(v)
 			if versionAlias(v) != "" {
 				resolving[pv.Number] = true
@@ -156,7 +157,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Alias: alias, Resolving: resolving}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}, Hold: t.Tags[event.TagHold]}, Images: images, Alias: alias, Resolving: resolving}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

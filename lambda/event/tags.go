@@ -20,6 +20,10 @@ const (
 	// TagDriftReported is written by reconcile on a template: the number of the
 	// version it last reported as drifted, so that each is reported once.
 	TagDriftReported = "amibump:drift-reported"
+	// TagHold is written by a rollback on a template: the build id rolled
+	// back from. No deploy of that build or an older one is promoted again;
+	// the first newer deploy is, and removes the tag.
+	TagHold = "amibump:hold"
 
 	TagLaunchTemplate = "amibump:launch-template"
 	TagBuildID        = "amibump:build-id"
