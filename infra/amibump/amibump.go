@@ -34,16 +34,18 @@ type Amibump struct {
 	// at all (all three rules): never a throttled one, which Lambda has queued.
 	DeadLetterQueue awssqs.Queue
 	Topic           awssns.Topic
-	// Rules: deploy-finished on the bus, AMI state change on the default bus,
-	// the reconcile schedule.
-	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
-	Alarms                                  []awscloudwatch.Alarm
+	// Rules: deploy-finished and rollback-requested on the bus, AMI state
+	// change on the default bus, the reconcile schedule.
+	DeployRule, AMIStateRule, ReconcileRule, RollbackRule awsevents.Rule
+	Alarms                                                []awscloudwatch.Alarm
 	// Dashboard graphs amibump's metrics, the function, the queues and the
 	// alarms' states.
 	Dashboard awscloudwatch.Dashboard
 	// Schema is the deploy-finished event's JSON Schema in the registry
 	// named after the bus, shown by the EventBridge console.
 	Schema awseventschemas.CfnSchema
+	// RollbackSchema is the rollback-requested event's, beside it.
+	RollbackSchema awseventschemas.CfnSchema
 	// ReadOnlyRole is amibump-readonly, what amibump status needs, for the
 	// principals of readOnlyTrust; nil when that is empty.
 	ReadOnlyRole awsiam.Role

@@ -171,6 +171,17 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false"},
 				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagDriftReported}},
 			}),
+		// A rollback holds the template (amibump:hold), and the next newer
+		// deploy lifts the hold: that tag key only, managed templates only.
+		allow("HoldRolledBackTemplates", []string{"ec2:CreateTags", "ec2:DeleteTags"}, []*string{r.launchTemplates},
+			map[string]any{
+				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false"},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagHold}},
+			}),
+		// A rollback to a disabled AMI enables it again: only AMIs amibump
+		// made (they carry amibump:launch-template).
+		allow("EnableOwnImages", []string{"ec2:EnableImage"},
+			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
 		// Retention: only AMIs amibump made (they carry amibump:launch-template),
 		// with their snapshots: DeregisterImage with DeleteAssociatedSnapshots
 		// deletes each snapshot as ec2:DeleteSnapshot on the function's

@@ -13,10 +13,11 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newTriggers adds the three rules that invoke the function, one per kind of
-// event.Kinds, matching the kind's detail type and source: deploy-finished on
-// the bus (from the stack's CI source), AMI state changes on the default bus,
-// the reconcile schedule (whose Scheduled Event EventBridge sends itself).
+// newTriggers adds the rules that invoke the function, one per kind of
+// event.Kinds, matching the kind's detail type and source: deploy-finished and
+// rollback-requested on the bus (from the stack's CI source), AMI state
+// changes on the default bus, the reconcile schedule (whose Scheduled Event
+// EventBridge sends itself).
 //
 // EventBridge invokes the function asynchronously, and Lambda accepts the
 // event into its own queue whether or not concurrency is free: a throttled
@@ -46,6 +47,15 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 			Source:     jsii.Strings(event.KindAMIState.Source),
 			DetailType: jsii.Strings(event.KindAMIState.DetailType),
 			Detail:     &map[string]any{"State": []string{string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed)}},
+		},
+		Targets: target(day, 185),
+	})
+	a.RollbackRule = awsevents.NewRule(scope, jsii.String("RollbackRequestedRule"), &awsevents.RuleProps{
+		Description: jsii.String("amibump: rollback-requested from CI or amibump rollback"),
+		EventBus:    a.Bus,
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(props.CISource),
+			DetailType: jsii.Strings(event.KindRollback.DetailType),
 		},
 		Targets: target(day, 185),
 	})

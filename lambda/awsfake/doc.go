@@ -116,7 +116,11 @@
 //     launches nothing). conformance Images/Lifecycle/Disabled;
 //     TestDisabledImage (deregistering a disabled AMI, and IncorrectState of
 //     DisableImage twice: fake only, the suite's one AMI goes on to
-//     Teardown/Deregister).
+//     Teardown/Deregister). A rollback finds the disabled AMIs of a template
+//     by its tag with IncludeDisabled (the state filter's documented values
+//     are available, pending and failed: amibump filters by state itself)
+//     and enables the one it puts back before a version carries it (bump's
+//     TestRollbackToANamedDisabledBuild; the role's EnableOwnImages).
 //   - Deregistration protection: while enabled, DeregisterImage is refused
 //     with a code AWS does not document: OperationNotPermitted, EC2's code for
 //     the like refusal of an instance's termination protection. Enabled

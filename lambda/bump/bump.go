@@ -104,6 +104,7 @@ var handlers = map[*event.Kind]func(*run, context.Context) ([]event.Result, erro
 	event.KindDeploy:    (*run).deploy,
 	event.KindAMIState:  (*run).amiState,
 	event.KindReconcile: (*run).reconcileTick,
+	event.KindRollback:  (*run).rollback,
 }
 
 // errSkipped is a handler's answer for an event it skips altogether: no

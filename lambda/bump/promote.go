@@ -80,6 +80,9 @@ type release struct {
 	groups    []astypes.AutoScalingGroup
 	groupsErr error // the groups could not be listed
 	res       *event.Result
+	// back: a rollback's release, an older deploy than the one the
+	// parameters may hold, written all the same.
+	back bool
 }
 
 // superseded reports that version carries a newer deploy than the image.
@@ -123,7 +126,7 @@ func (rel *release) liftHold(ctx context.Context) {
 // finds the promotion done follows an attempt that may have written the
 // parameters already.
 func (rel *release) publish(ctx context.Context) error {
-	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed})
+	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed, back: rel.back})
 	rel.res.Warnings = append(rel.res.Warnings, warnings...)
 	return err
 }
@@ -143,7 +146,7 @@ func (rel *release) reportGroups(ctx context.Context) error {
 	// A deploy event refreshes even when a retry finds the promotion done:
 	// the attempt before may have stopped short of it (SkipMatching makes
 	// a second refresh cheap).
-	due := rel.changed || rel.env.Classify() == event.KindDeploy
+	due := rel.changed || rel.env.Classify() == event.KindDeploy || rel.env.Classify() == event.KindRollback
 	if !rel.t.Settings.InstanceRefresh || !due {
 		return nil
 	}
