@@ -44,8 +44,9 @@
 //     it: new AMIs and launch template versions are not found, deletions are
 //     still listed, a moved $Default and changed tags read as before. AWS gives
 //     no bound. (Amazon EC2 Developer Guide, "Eventual consistency in the Amazon
-//     EC2 API".) WithEventualConsistency, WithVisibilityDelay,
-//     WithDeregisteredLinger; TestEventualConsistency, TestVisibilityDelay,
+//     EC2 API".) WithEventualConsistency (StartEventualConsistency, for a
+//     cloud seeded first), WithVisibilityDelay,
+//     WithDeregisteredLinger; TestEventualConsistency, TestStartEventualConsistency, TestVisibilityDelay,
 //     TestDeregisteredLinger (fake only: a real account lags when it will,
 //     and the conformance suite's reads retry for as long as it may).
 //   - CreateImage names: 3–128 characters of letters, digits and ( ) [ ] space
