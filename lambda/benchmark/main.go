@@ -62,7 +62,7 @@ func run(verbose, asJSON bool) error {
 	step := func(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
 
 	step("scenario benchmarks (figures 1-4, about 100s)")
-	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkThrottledFanOut|BenchmarkReconcile", "1x")
+	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkThrottledFanOut|BenchmarkReconcile|BenchmarkRollback", "1x")
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,7 @@ func run(verbose, asJSON bool) error {
 	}
 	rep.handler(hand)
 	rep.organisation(org)
+	rep.rollback(scen)
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -157,6 +158,15 @@ func (r *report) organisation(org map[string]map[string]float64) {
 	r.figures["statusSecondsAccounts50Regions3"] = m["s/status"]
 	r.add("7", "status, 50 accounts x 3 regions", fmt.Sprintf("%.1f s: 40 templates each, 50 ms a call, AWS's buckets", m["s/status"]),
 		"<= 10 s", yes(m["s/status"] <= 10))
+}
+
+// rollback adds figure 8: a rollback of 20 templates, until every one has
+// its new version and $Default, at AWS's pace (realLatency).
+func (r *report) rollback(scen map[string]map[string]float64) {
+	m := scen["Rollback"]
+	r.figures["rollbackSecondsFanout20"] = m["s/rollback"]
+	r.add("8", "rollback, 20 templates", fmt.Sprintf("%.1f s to new versions and $Default (%.1f s with the results); %d calls",
+		m["s/rollback"], m["s/event"], int(m["calls"])), "< 3 s", yes(m["s/rollback"] < 3))
 }
 
 // throttled adds the fan-outs under AWS's buckets (figure 3, continued).

@@ -119,6 +119,13 @@ type templateState struct {
 // readTemplate reads a template's versions, and its amibump AMIs unless the
 // ones already known cover every marked version.
 func (r *run) readTemplate(ctx context.Context, t target, known map[string]image) (templateState, error) {
+	return r.readTemplateThen(ctx, t, func(context.Context) (map[string]image, error) { return known, nil })
+}
+
+// readTemplateThen is readTemplate with the known AMIs asked for after the
+// versions are read (a listing shared by the event's targets, which their
+// reads of versions need not wait for).
+func (r *run) readTemplateThen(ctx context.Context, t target, knownFn func(context.Context) (map[string]image, error)) (templateState, error) {
 	var versions []plan.Version
 	var alias string
 	var latest int64
@@ -150,9 +157,11 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			versions = append(versions, pv)
 		}
 	}
-	images := known
+	images, err := knownFn(ctx)
+	if err != nil {
+		return templateState{}, err
+	}
 	if images == nil || unknownMarked(versions, images) {
-		var err error
 		if images, err = r.templateImages(ctx, t.ID); err != nil {
 			return templateState{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,38 +40,108 @@ func (r *run) rollback(ctx context.Context) ([]event.Result, error) {
 		return nil, err
 	}
 	r.log.InfoContext(ctx, "rollback targets resolved", "count", len(targets), "toBuild", rb.ToBuild, "reason", rb.Reason)
+	r.reads.targets = targets // one listing of the targets' AMIs (eventReads)
 	req := plan.RollbackRequest{EventID: r.env.ID, ToBuild: rb.ToBuild, At: r.env.Time.UTC()}
-	results := make([]event.Result, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i := range targets {
-		wg.Go(func() { results[i], errs[i] = r.rollbackOne(ctx, rb, req, targets[i]) })
+	jobs := make([]*rollbackJob, len(targets))
+	for i, t := range targets {
+		jobs[i] = &rollbackJob{run: r, log: r.log.With("launchTemplateId", t.ID), rb: rb, req: req, t: t}
+		if rb.DryRun {
+			jobs[i].dry = &dryRunner{run: r, t: t, res: &jobs[i].res}
+		}
 	}
-	wg.Wait()
+	// Read and decide for every target, hold them all (one CreateTags per
+	// build held), then make the versions: the hold comes first.
+	var groups sync.WaitGroup
+	// Read beside the templates' versions: the groups, which every release
+	// needs (a failure is asked again), and the targets' AMIs, one listing.
+	groups.Go(func() { _, _ = r.autoScalingGroups(ctx) })
+	groups.Go(func() { _, _ = r.templateImagesOnce(ctx, targets[0]) })
+	eachJob(jobs, func(j *rollbackJob) { j.runSteps(ctx, prepareSteps) })
+	r.holdAll(ctx, jobs)
+	eachJob(jobs, func(j *rollbackJob) { j.runSteps(ctx, applySteps) })
+	groups.Wait()
+	results := make([]event.Result, len(jobs))
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		results[i], errs[i] = j.result(ctx)
+	}
 	return withStatus(results), joinTransient(errs)
 }
 
-// rollbackOne rolls back one target and turns the outcome into its result,
-// as bumpOne does.
-func (r *run) rollbackOne(ctx context.Context, rb *event.Rollback, req plan.RollbackRequest, t target) (event.Result, error) {
-	log := r.log.With("launchTemplateId", t.ID)
-	j := &rollbackJob{run: r, log: log, rb: rb, req: req, t: t}
-	if rb.DryRun {
-		j.dry = &dryRunner{run: r, t: t, res: &j.res}
+// eachJob runs f for every job concurrently (the run's gate bounds the calls).
+func eachJob(jobs []*rollbackJob, f func(*rollbackJob)) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { f(j) })
 	}
-	err := j.rollBack(ctx)
+	wg.Wait()
+}
+
+// result turns a job's outcome into its result, as bumpOne does.
+func (j *rollbackJob) result(ctx context.Context) (event.Result, error) {
+	err := j.err
+	if err == nil && j.dry != nil {
+		err = j.dry.deniedErr()
+	}
 	res := j.res
-	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName = r.env.ID, t.ID, t.Name
-	res.Warnings = append(append([]string{}, t.Warnings...), res.Warnings...)
+	res.EventID, res.LaunchTemplateID, res.LaunchTemplateName = j.env.ID, j.t.ID, j.t.Name
+	res.Warnings = append(append([]string{}, j.t.Warnings...), res.Warnings...)
 	switch {
 	case err != nil && IsPermanent(err):
-		return rejected(ctx, log, res, err), nil
+		return rejected(ctx, j.log, res, err), nil
 	case err != nil:
-		log.WarnContext(ctx, "rollback failed, to be retried", "error", err)
+		j.log.WarnContext(ctx, "rollback failed, to be retried", "error", err)
 	default:
-		log.InfoContext(ctx, "rollback finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
+		j.log.InfoContext(ctx, "rollback finished", "status", res.Status, "imageId", res.ImageID, "version", res.Version)
 	}
 	return res, err
+}
+
+// holdAll tags the templates that are not held at their hold yet: one
+// CreateTags for all the templates held at the same build (EC2 takes up to
+// 1,000 resources a call). A call that fails (one template deleted meanwhile
+// fails them all) is made again per template, so that each gets its own
+// answer. A dry run checks each template's tag on its own.
+func (r *run) holdAll(ctx context.Context, jobs []*rollbackJob) {
+	byHold := map[string][]*rollbackJob{}
+	var holds []string
+	for _, j := range jobs {
+		switch {
+		case j.done || j.err != nil || (j.dry == nil && j.t.Tags[event.TagHold] == j.p.Hold):
+			continue
+		case j.dry != nil:
+			_, j.err = j.hold(ctx)
+			continue
+		}
+		if byHold[j.p.Hold] == nil {
+			holds = append(holds, j.p.Hold)
+		}
+		byHold[j.p.Hold] = append(byHold[j.p.Hold], j)
+	}
+	for _, hold := range holds {
+		for batch := range slices.Chunk(byHold[hold], 1000) {
+			r.holdBatch(ctx, hold, batch)
+		}
+	}
+}
+
+// holdBatch tags a batch of templates held at the same build.
+func (r *run) holdBatch(ctx context.Context, hold string, batch []*rollbackJob) {
+	ids := make([]string, len(batch))
+	for i, j := range batch {
+		ids[i] = j.t.ID
+	}
+	_, err := r.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(hold)}}})
+	for _, j := range batch {
+		switch {
+		case err != nil && len(batch) > 1:
+			_, j.err = j.hold(ctx)
+		case err != nil:
+			j.err = templateErr(j.t, fmt.Errorf("tag %s %s=%s: %w", j.t.Name, event.TagHold, hold, err))
+		default:
+			j.log.InfoContext(ctx, "template held", "hold", hold)
+		}
+	}
 }
 
 // rollbackJob is one target's share of a rollback: what its steps read and
@@ -88,46 +159,50 @@ type rollbackJob struct {
 	made    *promotion // the version this attempt created, for $Default
 	res     event.Result
 	dry     *dryRunner // nil: a real run
+	done    bool       // a step ended the target
+	err     error      // a step failed
 }
 
-// rollbackSteps is a rollback's pipeline for one template, in order. The hold
-// is written before the version: a reader that sees the version above the
-// newest deploy without the hold would take it for a stale one (the version's
-// own mark holds too, once it is visible).
-var rollbackSteps = []struct {
+// rollbackStep is one named step of a target's rollback.
+type rollbackStep struct {
 	name string
 	do   func(*rollbackJob, context.Context) (outcome, error)
-}{
-	{"read the template", (*rollbackJob).read},
-	{"decide", (*rollbackJob).decide},
-	{"enable the AMI", (*rollbackJob).enable},
-	{"hold the template", (*rollbackJob).hold},
-	{"make the version", (*rollbackJob).makeVersion},
-	{"move $Default", (*rollbackJob).moveDefault},
-	{"publish and refresh", (*rollbackJob).release},
 }
 
-// rollBack runs the steps until one ends the target.
-func (j *rollbackJob) rollBack(ctx context.Context) error {
-	for _, s := range rollbackSteps {
+// A rollback's pipeline for one template, in two parts: prepareSteps, then
+// the hold (holdAll, for every target at once), then applySteps. The hold is
+// written before the version: a reader that sees the version above the
+// newest deploy without the hold would take it for a stale one (the version's
+// own mark holds too, once it is visible).
+var (
+	prepareSteps = []rollbackStep{
+		{"read the template", (*rollbackJob).read},
+		{"decide", (*rollbackJob).decide},
+		{"enable the AMI", (*rollbackJob).enable},
+	}
+	applySteps = []rollbackStep{
+		{"make the version", (*rollbackJob).makeVersion},
+		{"move $Default", (*rollbackJob).moveDefault},
+		{"publish and refresh", (*rollbackJob).release},
+	}
+)
+
+// runSteps runs steps until one ends the target or fails; a job already
+// ended or failed runs none.
+func (j *rollbackJob) runSteps(ctx context.Context, steps []rollbackStep) {
+	for _, s := range steps {
+		if j.done || j.err != nil {
+			return
+		}
 		end, err := s.do(j, ctx)
-		if err != nil {
-			return err
-		}
-		if end == finished {
-			break
-		}
+		j.done, j.err = end == finished, err
 	}
-	if j.dry != nil {
-		return j.dry.deniedErr()
-	}
-	return nil
 }
 
 // read reads the template, its amibump AMIs, and the disabled ones its
 // versions carry (listings leave disabled AMIs out).
 func (j *rollbackJob) read(ctx context.Context) (outcome, error) {
-	st, err := j.run.readTemplate(ctx, j.t, nil)
+	st, err := j.run.readTemplateThen(ctx, j.t, func(ctx context.Context) (map[string]image, error) { return j.templateImagesOnce(ctx, j.t) })
 	if err == nil {
 		err = checkLatestImage(j.t, st.Plan)
 	}
@@ -233,11 +308,10 @@ func (j *rollbackJob) enable(ctx context.Context) (outcome, error) {
 	return next, nil
 }
 
-// hold tags the template amibump:hold=<build held>.
+// hold tags one template amibump:hold=<build held> (holdAll tags them
+// together; this is the dry run's check, and the way a failed batch is made
+// again one template at a time).
 func (j *rollbackJob) hold(ctx context.Context) (outcome, error) {
-	if j.t.Tags[event.TagHold] == j.p.Hold && j.dry == nil {
-		return next, nil
-	}
 	in := &ec2.CreateTagsInput{Resources: []string{j.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(j.p.Hold)}}}
 	if j.dry != nil {
 		j.dry.say("tag %s %s=%s: no deploy of build %s or an older one is promoted again until a newer deploy", j.t.Name, event.TagHold, j.p.Hold, j.p.Hold)
