@@ -60,8 +60,9 @@ func ParseRollback(description string) RollbackMark {
 
 // RollbackToken is the ClientToken of a rollback's version: from the template,
 // the AMI put back and the rollback's event id. A replay of the same event
-// (EventBridge's retries, an archive replay: the event keeps its id) gives the
-// same token for the same request, and EC2 answers it with the version the
+// (Lambda's retries of a failed invocation, EventBridge's retries of a
+// hand-over: the event keeps its id) gives the same token for the same
+// request, and EC2 answers it with the version the
 // first attempt made instead of a second one. Another rollback to the same
 // AMI gets a token of its own: ClientToken(template, image) would answer the
 // version of the AMI's first promotion (perhaps deleted since) or, with
