@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 )
@@ -222,4 +223,69 @@ func (h hidingVersion) DescribeLaunchTemplateVersions(ctx context.Context, in *e
 	}
 	out.LaunchTemplateVersions = kept
 	return out, nil
+}
+
+// TestRollbackWritesTheParameterBack: the SSM parameter of a template that
+// publishes releases takes the older AMI, although never-backwards keeps a
+// deploy from writing it.
+func TestRollbackWritesTheParameterBack(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	first := w.deployAt(clock, "e1", "build-1")
+	w.deployAt(clock, "e2", "build-2")
+	clock.Advance(time.Minute)
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", clock.Now()))))
+	if got, _ := w.paramValue(param); res.Status != event.RolledBack || got != first.ImageID {
+		t.Errorf("%s: %s; parameter holds %s, want %s", res.Status, res.Reason, got, first.ImageID)
+	}
+}
+
+// TestRollbackOfATemplateThatResolvesAParameter is rejected, saying what to do.
+func TestRollbackOfATemplateThatResolvesAParameter(t *testing.T) {
+	w, clock := resolveWorld(t, param)
+	w.deployAt(clock, "e1", "build-1")
+	w.deployAt(clock, "e2", "build-2")
+	clock.Advance(time.Minute)
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", clock.Now()))))
+	if res.Status != event.Rejected || !strings.Contains(res.Reason, "reads its AMI from SSM parameter "+param) {
+		t.Errorf("%s: %s; want rejected, naming the parameter", res.Status, res.Reason)
+	}
+}
+
+// TestRollbackOfSeveralTemplates holds them with one CreateTags and puts each
+// one's release back.
+func TestRollbackOfSeveralTemplates(t *testing.T) {
+	w := newWorld(t)
+	other := awsfaketest.AddTarget(w.cloud, w.baseAMI, awsfaketest.Target{Name: "shop-web-prod-b", Layer: "web", Group: "b"})
+	var first []string
+	for i, b := range []string{"build-1", "build-2"} {
+		resp := w.must(w.handle(edit(t, deployEvent(t, "deploy-"+b, b, at(2, 10*i)), map[string]any{"detail.group": nil})))
+		if len(resp.Results) != 2 {
+			t.Fatalf("deploy %s: %+v", b, resp.Results)
+		}
+		if i == 0 {
+			for _, r := range resp.Results {
+				first = append(first, r.ImageID)
+			}
+		}
+	}
+	before := w.cloud.Calls("CreateTags")
+	resp := w.must(w.handle(edit(t, rollbackEvent(t, "rb-1", "", at(3, 0)), map[string]any{"detail.group": nil})))
+	if len(resp.Results) != 2 {
+		t.Fatalf("%d results: %+v", len(resp.Results), resp.Results)
+	}
+	for i, r := range resp.Results {
+		if r.Status != event.RolledBack || r.ImageID != first[i] {
+			t.Errorf("%s: %s with %s: %s; want rolled-back to %s", r.LaunchTemplateName, r.Status, r.ImageID, r.Reason, first[i])
+		}
+	}
+	if n := w.cloud.Calls("CreateTags") - before; n != 1 {
+		t.Errorf("%d CreateTags calls, want 1 for both templates", n)
+	}
+	for _, lt := range []string{w.lt, other} {
+		got, _ := w.cloud.LaunchTemplate(lt)
+		if tag(got.Tags, event.TagHold) != "build-2" {
+			t.Errorf("%s: hold %q, want build-2", lt, tag(got.Tags, event.TagHold))
+		}
+	}
 }
