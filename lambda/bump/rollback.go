@@ -202,7 +202,7 @@ func (j *rollbackJob) runSteps(ctx context.Context, steps []rollbackStep) {
 // read reads the template, its amibump AMIs, and the disabled ones its
 // versions carry (listings leave disabled AMIs out).
 func (j *rollbackJob) read(ctx context.Context) (outcome, error) {
-	st, err := j.run.readTemplateThen(ctx, j.t, func(ctx context.Context) (map[string]image, error) { return j.templateImagesOnce(ctx, j.t) })
+	st, err := j.readTemplateThen(ctx, j.t, func(ctx context.Context) (map[string]image, error) { return j.templateImagesOnce(ctx, j.t) })
 	if err == nil {
 		err = checkLatestImage(j.t, st.Plan)
 	}
