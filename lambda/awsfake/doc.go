@@ -121,7 +121,11 @@
 //     by its tag with IncludeDisabled (the state filter's documented values
 //     are available, pending and failed: amibump filters by state itself)
 //     and enables the one it puts back before a version carries it (bump's
-//     TestRollbackToANamedDisabledBuild; the role's EnableOwnImages).
+//     TestRollbackToANamedDisabledBuild; local's TestRollbackAndHold, under
+//     the role's EnableOwnImages). EnableImage marks it available ("can be
+//     used for instance launches, appears in describe operations"); accounts
+//     that lost access when it was disabled do not regain it (API reference,
+//     EnableImage): amibump's AMIs are not shared.
 //   - Deregistration protection: while enabled, DeregisterImage is refused
 //     with a code AWS does not document: OperationNotPermitted, EC2's code for
 //     the like refusal of an instance's termination protection. Enabled

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/event"
@@ -41,6 +44,20 @@ func (e *env) mustInvokeRaw(raw []byte) event.Result {
 	return one(e.t, resp)
 }
 
+// disable disables an AMI as a person would, outside the function's role.
+func (e *env) disable(id string) {
+	e.t.Helper()
+	role, err := awsfaketest.FunctionRole()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.cloud.SetPolicy(nil)
+	defer e.cloud.SetPolicy(&role)
+	if _, err := e.cloud.EC2().DisableImage(context.Background(), &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // hold is the amibump:hold tag of a template.
 func (e *env) hold(template string) string {
 	lt, _ := e.cloud.LaunchTemplate(e.account.Templates[template])
@@ -63,9 +80,15 @@ func TestRollbackAndHold(t *testing.T) {
 	if bad.Status != event.Promoted || len(good) != 1 {
 		t.Fatalf("deploy of 142: %+v; AMIs of 139: %d", bad, len(good))
 	}
+	// Someone disabled 139's AMI (as staged retirement does): the rollback
+	// enables it, under the stack's role.
+	e.disable(aws.ToString(good[0].ImageId))
 	res := one(t, e.mustInvoke("rollback-requested.json"))
 	if res.Status != event.RolledBack || res.ImageID != aws.ToString(good[0].ImageId) || res.RolledBackFrom == nil || res.RolledBackFrom.ID != "jenkins-shop-deploy-142" {
 		t.Fatalf("rollback: %+v", res)
+	}
+	if img, ok := e.cloud.Image(res.ImageID); !ok || img.State != ec2types.ImageStateAvailable {
+		t.Errorf("the AMI put back is %s, want available", img.State)
 	}
 	check := func(when string) {
 		t.Helper()
