@@ -399,8 +399,12 @@ func (j *rollbackJob) release(ctx context.Context) (outcome, error) {
 
 // reason says what the rollback did, naming both releases.
 func (j *rollbackJob) reason() string {
-	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, made from version %d; held at build %s (%s=%s) until a newer deploy",
-		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, j.p.Source.Number, j.p.Hold, event.TagHold, j.p.Hold)
+	made := fmt.Sprintf("made from version %d", j.p.Source.Number)
+	if j.p.Kind == plan.RollbackResume {
+		made = "made before (nothing new was made)"
+	}
+	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, %s; held at build %s (%s=%s) until a newer deploy",
+		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, made, j.p.Hold, event.TagHold, j.p.Hold)
 	if j.p.To.State == string(ec2types.ImageStateDisabled) {
 		s += fmt.Sprintf("; %s was disabled and is enabled again", j.p.To.ID)
 	}

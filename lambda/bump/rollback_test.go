@@ -126,6 +126,11 @@ func TestRollbackToANamedDisabledBuild(t *testing.T) {
 	if h := w.holdTag(); h != "build-3" {
 		t.Errorf("hold %q, want build-3", h)
 	}
+	// Sent again, as a new event: already there, nothing more is made.
+	again := one(t, w.must(w.handle(rollbackEvent(t, "rb-2", "build-1", at(3, 5)))))
+	if again.Status != event.RolledBack || again.Version != res.Version || !strings.Contains(again.Reason, "nothing new was made") {
+		t.Errorf("the same rollback sent again: %s version %d: %s; want rolled-back version %d, nothing made", again.Status, again.Version, again.Reason, res.Version)
+	}
 }
 
 // TestRollbackWithNothingToRollBackTo is rejected, saying what exists, and

@@ -25,7 +25,8 @@ const (
 	// RollbackMake: make a version from Source carrying To, $Default to it,
 	// hold the template at Hold.
 	RollbackMake RollbackKind = iota
-	// RollbackResume: this rollback's version (Source) exists: finish it
+	// RollbackResume: this rollback's version (Source) exists, or the
+	// template is already rolled back to the build asked for: finish it
 	// ($Default, the hold, the parameters), make nothing.
 	RollbackResume
 	// RollbackSuperseded: a later deploy or rollback replaced this one.
@@ -77,8 +78,13 @@ func PlanRollback(t Template, req RollbackRequest) RollbackPlan {
 			topImg.Deploy.BuildID, topImg.Deploy.At.Format(time.RFC3339), req.At.UTC().Format(time.RFC3339))}
 	}
 	hold := topImg.Deploy
-	if held, holding := t.Holding(); holding && held.Compare(hold) > 0 {
+	held, holding := t.Holding()
+	if holding && held.Compare(hold) > 0 {
 		hold = held
+	}
+	if holding && cur.Rollback.IsRollback() && req.ToBuild != "" && curImg.Deploy.BuildID == req.ToBuild {
+		// Sent again (a new event for the same build): already rolled back there.
+		return RollbackPlan{Kind: RollbackResume, Source: cur, To: curImg, From: fromOf(t, cur), Hold: hold.BuildID}
 	}
 	src, to, found := rollbackSource(t, req, curImg)
 	if !found {
@@ -102,19 +108,25 @@ func resumeRollback(t Template, req RollbackRequest, cur Version) (RollbackPlan,
 	if mine.Number != cur.Number {
 		return RollbackPlan{Kind: RollbackSuperseded, To: img, Reason: fmt.Sprintf("version %d, which this rollback made, is no longer the one the template launches (version %d is: a later deploy or rollback); nothing was changed", mine.Number, cur.Number)}, true
 	}
-	from := Image{Deploy: Deploy{BuildID: mine.Rollback.From}}
-	if d, ok := t.deployOf(mine.Rollback.From); ok {
+	hold := mine.Rollback.From
+	if held, holding := t.Holding(); holding {
+		hold = held.BuildID
+	}
+	return RollbackPlan{Kind: RollbackResume, Source: *mine, To: img, From: fromOf(t, *mine), Hold: hold}, true
+}
+
+// fromOf is the release a rollback's version rolled back from: its AMI when
+// one of the template's tells the build, else the build alone.
+func fromOf(t Template, v Version) Image {
+	from := Image{Deploy: Deploy{BuildID: v.Rollback.From}}
+	if d, ok := t.deployOf(v.Rollback.From); ok {
 		for _, im := range t.Images {
 			if im.Deploy == d {
 				from = im
 			}
 		}
 	}
-	hold := mine.Rollback.From
-	if held, holding := t.Holding(); holding {
-		hold = held.BuildID
-	}
-	return RollbackPlan{Kind: RollbackResume, Source: *mine, To: img, From: from, Hold: hold}, true
+	return from
 }
 
 // rollbackSource picks the version to make the rollback's from.

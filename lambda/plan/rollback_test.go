@@ -49,6 +49,7 @@ func TestPlanRollback(t *testing.T) {
 		{"nothing earlier kept", tmpl(images, v(3, "ami-c", true, true)), req("e1", ""), RollbackRejected, 0, "", "", "no other release is kept"},
 		{"the earlier AMI is gone", tmpl(images, v(2, "ami-gone", true, false), v(3, "ami-c", true, true)), req("e1", ""), RollbackRejected, 0, "", "", "whose AMI no longer exists: version 2 (ami-gone)"},
 		{"a named build that is the current one", three, req("e1", "ami-c"), RollbackRejected, 0, "", "", "version 3 already carries build ami-c"},
+		{"a new event for the build already rolled back to finishes that rollback", rolled, req("e2", "ami-b"), RollbackResume, 4, "ami-b", "ami-c", ""},
 		{"a named build that is not kept", three, req("e1", "nope"), RollbackRejected, 0, "", "", "kept: build ami-b in version 2 (ami-b, available), build ami-a in version 1"},
 		{"a pending AMI cannot be rolled back to", with(three, func(t *Template) { t.Images["ami-b"] = Image{ID: "ami-b", Deploy: dep(2, "ami-b"), State: "pending"} }), req("e1", ""), RollbackMake, 1, "ami-a", "ami-c", ""},
 	}
