@@ -49,13 +49,13 @@ func (r *run) rollback(ctx context.Context) ([]event.Result, error) {
 			jobs[i].dry = &dryRunner{run: r, t: t, res: &jobs[i].res}
 		}
 	}
-	// Read and decide for every target, hold them all (one CreateTags per
-	// build held), then make the versions: the hold comes first.
-	var groups sync.WaitGroup
 	// Read beside the templates' versions: the groups, which every release
 	// needs (a failure is asked again), and the targets' AMIs, one listing.
+	var groups sync.WaitGroup
 	groups.Go(func() { _, _ = r.autoScalingGroups(ctx) })
 	groups.Go(func() { _, _ = r.templateImagesOnce(ctx, targets[0]) })
+	// Read and decide for every target, hold them all (one CreateTags per
+	// build held), then make the versions: the hold comes first.
 	eachJob(jobs, func(j *rollbackJob) { j.runSteps(ctx, prepareSteps) })
 	r.holdAll(ctx, jobs)
 	eachJob(jobs, func(j *rollbackJob) { j.runSteps(ctx, applySteps) })
