@@ -35,9 +35,9 @@ type Amibump struct {
 	// at all (all four rules): never a throttled one, which Lambda has queued.
 	DeadLetterQueue awssqs.Queue
 	Topic           awssns.Topic
-	// Rules: deploy-finished on the bus, AMI state change on the default bus,
-	// the reconcile schedule.
-	DeployRule, AMIStateRule, ReconcileRule awsevents.Rule
+	// Rules: deploy-finished and rollback-requested on the bus, AMI state
+	// change on the default bus, the reconcile schedule.
+	DeployRule, AMIStateRule, ReconcileRule, RollbackRule awsevents.Rule
 	// SourcePromotedRule: promotions forwarded from other regions (event.KindSourcePromoted).
 	SourcePromotedRule awsevents.Rule
 	Alarms             []awscloudwatch.Alarm
@@ -47,6 +47,8 @@ type Amibump struct {
 	// Schema is the deploy-finished event's JSON Schema in the registry
 	// named after the bus, shown by the EventBridge console.
 	Schema awseventschemas.CfnSchema
+	// RollbackSchema is the rollback-requested event's, beside it.
+	RollbackSchema awseventschemas.CfnSchema
 	// ReadOnlyRole is amibump-readonly, what amibump status needs, for the
 	// principals of readOnlyTrust; nil when that is empty.
 	ReadOnlyRole awsiam.Role

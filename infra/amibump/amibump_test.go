@@ -35,10 +35,10 @@ func TestDefaultResourceCounts(t *testing.T) {
 		{"AWS::Events::EventBus", 1},
 		{"AWS::Events::EventBusPolicy", 0}, // no CI principals: this account only
 		{"AWS::Events::Archive", 1},
-		{"AWS::Events::Rule", 4},
+		{"AWS::Events::Rule", 5},
 		{"AWS::Lambda::Function", 1}, // no CDK helper functions (log retention)
 		{"AWS::Lambda::EventInvokeConfig", 1},
-		{"AWS::Lambda::Permission", 4},
+		{"AWS::Lambda::Permission", 5},
 		{"AWS::Logs::LogGroup", 1},
 		{"AWS::IAM::Role", 1},
 		{"AWS::SQS::Queue", 2},
@@ -49,7 +49,7 @@ func TestDefaultResourceCounts(t *testing.T) {
 		{"AWS::CloudWatch::Alarm", 4},
 		{"AWS::CloudWatch::Dashboard", 1},
 		{"AWS::EventSchemas::Registry", 1},
-		{"AWS::EventSchemas::Schema", 1},
+		{"AWS::EventSchemas::Schema", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {

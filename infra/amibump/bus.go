@@ -32,8 +32,12 @@ func newBus(scope constructs.Construct, a *Amibump, props *Props) {
 		a.Bus.AddToResourcePolicy(onlyCIPutsDeployEvents(a.Bus, props))
 	}
 	a.Archive = newArchive(a.Bus, props)
-	a.Schema = newSchema(scope, props)
+	a.Schema, a.RollbackSchema = newSchemas(scope, props)
 }
+
+// ciDetailTypes are the detail types CI (and whoever it lets) puts on the bus:
+// deploy-finished and rollback-requested.
+var ciDetailTypes = []string{event.KindDeploy.DetailType, event.KindRollback.DetailType}
 
 // ciPutEvents lets the CI principals put deploy-finished events of the CI
 // source on the bus, and nothing else.
@@ -54,7 +58,7 @@ func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{
 				"events:source":      props.CISource,
-				"events:detail-type": event.DeployFinished,
+				"events:detail-type": ciDetailTypes,
 			},
 		},
 	})
@@ -75,7 +79,7 @@ func orgPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 			"StringEquals": map[string]any{
 				"aws:PrincipalOrgID": props.CIOrgID,
 				"events:source":      props.CISource,
-				"events:detail-type": event.DeployFinished,
+				"events:detail-type": ciDetailTypes,
 			},
 		},
 	})
@@ -104,7 +108,7 @@ func onlyCIPutsDeployEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyS
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
 		Resources:  jsii.Strings(*bus.EventBusArn()),
 		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"events:detail-type": event.DeployFinished},
+			"StringEquals": map[string]any{"events:detail-type": ciDetailTypes},
 			"ArnNotLike":   map[string]any{"aws:PrincipalArn": allowed},
 		},
 	})
@@ -136,29 +140,32 @@ func newArchive(bus awsevents.EventBus, props *Props) awsevents.Archive {
 	return archive
 }
 
-// newSchema registers the deploy-finished event's schema, from the one
-// document the function's validation is tested against, with the CI source of
-// this stack.
-func newSchema(scope constructs.Construct, props *Props) awseventschemas.CfnSchema {
+// newSchemas registers the schemas of the events CI puts on the bus
+// (deploy-finished, rollback-requested), from the documents the function's
+// validation is tested against, with the CI source of this stack.
+func newSchemas(scope constructs.Construct, props *Props) (deploy, rollback awseventschemas.CfnSchema) {
 	registry := awseventschemas.NewCfnRegistry(scope, jsii.String("SchemaRegistry"), &awseventschemas.CfnRegistryProps{
 		RegistryName: jsii.String(props.BusName),
 		Description:  jsii.String("amibump: the events CI puts on the " + props.BusName + " bus"),
 	})
-	return awseventschemas.NewCfnSchema(scope, jsii.String("DeployFinishedSchema"), &awseventschemas.CfnSchemaProps{
-		RegistryName: registry.AttrRegistryName(),
-		SchemaName:   jsii.String(event.KindDeploy.DetailType),
-		Type:         jsii.String(event.DeployFinishedSchemaType),
-		Content:      jsii.String(schemaFor(props.CISource)),
-		Description:  jsii.String("amibump: a deploy-finished event as the function receives it"),
-	})
+	schema := func(id string, k *event.Kind) awseventschemas.CfnSchema {
+		return awseventschemas.NewCfnSchema(scope, jsii.String(id), &awseventschemas.CfnSchemaProps{
+			RegistryName: registry.AttrRegistryName(),
+			SchemaName:   jsii.String(k.DetailType),
+			Type:         jsii.String(event.DeployFinishedSchemaType),
+			Content:      jsii.String(schemaFor(k, props.CISource)),
+			Description:  jsii.String("amibump: a " + k.DetailType + " event as the function receives it"),
+		})
+	}
+	return schema("DeployFinishedSchema", event.KindDeploy), schema("RollbackRequestedSchema", event.KindRollback)
 }
 
-// schemaFor returns the deploy-finished schema with the stack's CI source in
-// its x-amazon-events-source.
-func schemaFor(source string) string {
+// schemaFor returns a kind's schema with the stack's CI source in its
+// x-amazon-events-source.
+func schemaFor(k *event.Kind, source string) string {
 	var doc map[string]any
-	if err := json.Unmarshal(event.KindDeploy.Schema, &doc); err != nil {
-		panic(fmt.Sprintf("amibump: the deploy-finished schema is not JSON: %v", err))
+	if err := json.Unmarshal(k.Schema, &doc); err != nil {
+		panic(fmt.Sprintf("amibump: the %s schema is not JSON: %v", k.DetailType, err))
 	}
 	doc["x-amazon-events-source"] = source
 	out, err := json.Marshal(doc)

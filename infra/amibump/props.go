@@ -46,7 +46,7 @@ type Props struct {
 	// multiplied by the number of invocations running at once.
 	ReservedConcurrency int
 	// restrictDeployEvents: only the ciPrincipals may put deploy-finished
-	// events on the bus, principals of this account included (a Deny on
+	// (and rollback-requested) events on the bus, principals of this account included (a Deny on
 	// aws:PrincipalArn in the bus's policy); false: any principal of this
 	// account with events:PutEvents on the bus may, as well as the ciPrincipals.
 	RestrictDeployEvents bool

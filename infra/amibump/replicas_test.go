@@ -164,7 +164,7 @@ func TestReplicaAndResultsRulesCoexist(t *testing.T) {
 	if s.construct.ResultsRule == nil {
 		t.Fatal("no results rule beside the replica rule")
 	}
-	check(t, func() { s.template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(6)) })
+	check(t, func() { s.template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(7)) })
 	results := s.resources("AWS::Events::Rule")[s.id(s.construct.ResultsRule)]
 	if got := resolved(results["Targets"].([]any)[0].(map[string]any)["Arn"]); got != resolved(resultsBus) {
 		t.Errorf("results rule targets %s, want %s", got, resultsBus)

@@ -24,7 +24,7 @@ func newRole(scope constructs.Construct, a *Amibump, props *Props) awsiam.Role {
 	// Write its own log group, and nothing else in CloudWatch Logs (instead of
 	// the AWSLambdaBasicExecutionRole managed policy, which allows any group).
 	a.LogGroup.GrantWrite(role)
-	for _, s := range apiStatements(awscdk.Stack_Of(scope)) {
+	for _, s := range append(apiStatements(awscdk.Stack_Of(scope)), rollbackStatements(awscdk.Stack_Of(scope))...) {
 		role.AddToPrincipalPolicy(s)
 	}
 	for _, s := range ebsKeyStatements(props.KMSKeyARNs) {
@@ -206,6 +206,23 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			[]*string{r.groups}, map[string]any{
 				"StringEquals": map[string]any{"autoscaling:ResourceTag/" + event.TagInstanceRefresh: "true"},
 			}),
+	}
+}
+
+// rollbackStatements are what a rollback needs beyond a promotion: to hold
+// the template (amibump:hold), which the next newer deploy lifts, that tag key
+// only and on managed templates only; and to enable a disabled AMI it puts
+// back, only AMIs amibump made (they carry amibump:launch-template).
+func rollbackStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
+	r := arnsOf(stack)
+	return []awsiam.PolicyStatement{
+		allow("HoldRolledBackTemplates", []string{"ec2:CreateTags", "ec2:DeleteTags"}, []*string{r.launchTemplates},
+			map[string]any{
+				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false"},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagHold}},
+			}),
+		allow("EnableOwnImages", []string{"ec2:EnableImage"},
+			[]*string{r.images}, tagged(event.TagLaunchTemplate)),
 	}
 }
 

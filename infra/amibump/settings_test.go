@@ -82,7 +82,7 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 				}},
 				"Resource": map[string]any{"Fn::GetAtt": []any{bus, "Arn"}},
 				"Condition": map[string]any{"StringEquals": map[string]any{
-					"events:source": "ci.buildkite", "events:detail-type": "deploy-finished",
+					"events:source": "ci.buildkite", "events:detail-type": []string{"deploy-finished", "rollback-requested"},
 				}},
 			},
 		}},
@@ -110,7 +110,7 @@ func TestEverySettingReachesTheTemplate(t *testing.T) {
 
 func TestCustomResourceCounts(t *testing.T) {
 	s := customStack(t)
-	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 3, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 5} {
+	for typ, want := range map[string]int{"AWS::Events::EventBusPolicy": 3, "AWS::SNS::Subscription": 1, "AWS::Events::Rule": 6} {
 		check(t, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
 }
@@ -172,7 +172,7 @@ func TestRestrictDeployEventsDeniesAllButTheCIPrincipals(t *testing.T) {
 			"Principal": map[string]any{"AWS": "*"},
 			"Resource":  map[string]any{"Fn::GetAtt": []any{bus, "Arn"}},
 			"Condition": map[string]any{
-				"StringEquals": map[string]any{"events:detail-type": "deploy-finished"},
+				"StringEquals": map[string]any{"events:detail-type": []any{"deploy-finished", "rollback-requested"}},
 				"ArnNotLike": map[string]any{"aws:PrincipalArn": []any{
 					map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::" + ciAccount + ":*"}}},
 					ciRole,

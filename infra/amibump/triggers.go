@@ -13,9 +13,9 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newTriggers adds the four rules that invoke the function, one per kind of
-// event.Kinds, matching the kind's detail type and source: deploy-finished on
-// the bus (from the stack's CI source), AMI state changes on the default bus,
+// newTriggers adds the five rules that invoke the function, one per kind of
+// event.Kinds, matching the kind's detail type and source: deploy-finished and
+// rollback-requested on the bus (from the stack's CI source), AMI state changes on the default bus,
 // the reconcile schedule (whose Scheduled Event EventBridge sends itself),
 // and promotions forwarded from other regions on the bus.
 //
@@ -62,6 +62,15 @@ func newTriggers(scope constructs.Construct, a *Amibump, props *Props) {
 			Source:     jsii.Strings(event.KindSourcePromoted.Source),
 			DetailType: jsii.Strings(event.KindSourcePromoted.DetailType),
 			Detail:     ptrTo(event.ForwardedPattern(*awscdk.Aws_REGION())),
+		},
+		Targets: target(day, 185),
+	})
+	a.RollbackRule = awsevents.NewRule(scope, jsii.String("RollbackRequestedRule"), &awsevents.RuleProps{
+		Description: jsii.String("amibump: rollback-requested from CI or amibump rollback"),
+		EventBus:    a.Bus,
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(props.CISource),
+			DetailType: jsii.Strings(event.KindRollback.DetailType),
 		},
 		Targets: target(day, 185),
 	})

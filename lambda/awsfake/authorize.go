@@ -165,6 +165,8 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 		return []request{{action: "autoscaling:DescribeWarmPool", resource: "*"}}, true
 	case *ec2.CreateImageInput:
 		return c.createImageRequests(in), true
+	case *ec2.DeleteTagsInput:
+		return c.deleteTagsRequests(in), true
 	case *ec2.CreateTagsInput:
 		return c.createTagsRequests(in), true
 	case *ec2.CreateLaunchTemplateVersionInput:
@@ -347,6 +349,22 @@ func (c *Cloud) createTagsRequests(in *ec2.CreateTagsInput) []request {
 			continue
 		}
 		out = append(out, request{action: "ec2:CreateTags", resource: c.ec2ARN(kind, id), keys: requestTags(resourceTags("ec2", tags), in.Tags)})
+	}
+	return out
+}
+
+// deleteTagsRequests: ec2:DeleteTags on each existing launch template, with
+// its tags and the keys the request removes (aws:TagKeys; the Service
+// Authorization Reference lists aws:TagKeys and aws:ResourceTag for
+// DeleteTags).
+func (c *Cloud) deleteTagsRequests(in *ec2.DeleteTagsInput) []request {
+	var out []request
+	for _, id := range in.Resources {
+		lt, ok := c.templates[id]
+		if !ok {
+			continue
+		}
+		out = append(out, request{action: "ec2:DeleteTags", resource: c.ec2ARN("launch-template", id), keys: requestTags(resourceTags("ec2", lt.tags), in.Tags)})
 	}
 	return out
 }

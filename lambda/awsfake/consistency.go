@@ -33,6 +33,15 @@ func WithEventualConsistency(seed uint64, maxLag time.Duration) Option {
 	}
 }
 
+// StartEventualConsistency makes reads lag writes from now on, as
+// WithEventualConsistency does from the start: for a test that seeds the
+// cloud first, with every seeded write visible at once.
+func (c *Cloud) StartEventualConsistency(seed uint64, maxLag time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	WithEventualConsistency(seed, maxLag)(c)
+}
+
 // lag draws how long the write being made stays invisible to reads (0 when
 // the cloud is consistent). Called with c.mu held.
 func (c *Cloud) lag() time.Duration {

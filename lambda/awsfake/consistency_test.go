@@ -149,3 +149,45 @@ func TestConsistentByDefault(t *testing.T) {
 		t.Errorf("$Latest reads %d right after the write, want 2", n)
 	}
 }
+
+// TestStartEventualConsistency: what was written before is visible at once;
+// a write after it lags.
+func TestStartEventualConsistency(t *testing.T) {
+	ctx := context.Background()
+	clock := awsfake.NewManualClock(t0)
+	c := awsfake.New(awsfake.WithClock(clock))
+	lt := c.AddLaunchTemplate("web", nil, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-12345678")})
+	before := createVersion(t, c, lt)
+	c.StartEventualConsistency(1, time.Hour)
+	var after int64
+	for range 5 { // each write draws its lag: one of five is far from 0
+		after = createVersion(t, c, lt)
+	}
+	out, err := c.EC2().DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, v := range out.LaunchTemplateVersions {
+		seen[aws.ToInt64(v.VersionNumber)] = true
+	}
+	hidden := 0
+	for n := before + 1; n <= after; n++ {
+		if !seen[n] {
+			hidden++
+		}
+	}
+	if !seen[before] || hidden == 0 {
+		t.Errorf("versions seen %v: want %d (made before) and some of %d-%d hidden", seen, before, before+1, after)
+	}
+}
+
+func createVersion(t *testing.T, c *awsfake.Cloud, lt string) int64 {
+	t.Helper()
+	out, err := c.EC2().CreateLaunchTemplateVersion(context.Background(), &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt),
+		SourceVersion: aws.String("$Latest"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
+}

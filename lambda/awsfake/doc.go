@@ -44,8 +44,9 @@
 //     it: new AMIs and launch template versions are not found, deletions are
 //     still listed, a moved $Default and changed tags read as before. AWS gives
 //     no bound. (Amazon EC2 Developer Guide, "Eventual consistency in the Amazon
-//     EC2 API".) WithEventualConsistency, WithVisibilityDelay,
-//     WithDeregisteredLinger; TestEventualConsistency, TestVisibilityDelay,
+//     EC2 API".) WithEventualConsistency (StartEventualConsistency, for a
+//     cloud seeded first), WithVisibilityDelay,
+//     WithDeregisteredLinger; TestEventualConsistency, TestStartEventualConsistency, TestVisibilityDelay,
 //     TestDeregisteredLinger (fake only: a real account lags when it will,
 //     and the conformance suite's reads retry for as long as it may).
 //   - CreateImage names: 3–128 characters of letters, digits and ( ) [ ] space
@@ -116,7 +117,15 @@
 //     launches nothing). conformance Images/Lifecycle/Disabled;
 //     TestDisabledImage (deregistering a disabled AMI, and IncorrectState of
 //     DisableImage twice: fake only, the suite's one AMI goes on to
-//     Teardown/Deregister).
+//     Teardown/Deregister). A rollback finds the disabled AMIs of a template
+//     by its tag with IncludeDisabled (the state filter's documented values
+//     are available, pending and failed: amibump filters by state itself)
+//     and enables the one it puts back before a version carries it (bump's
+//     TestRollbackToANamedDisabledBuild; local's TestRollbackAndHold, under
+//     the role's EnableOwnImages). EnableImage marks it available ("can be
+//     used for instance launches, appears in describe operations"); accounts
+//     that lost access when it was disabled do not regain it (API reference,
+//     EnableImage): amibump's AMIs are not shared.
 //   - Deregistration protection: while enabled, DeregisterImage is refused
 //     with a code AWS does not document: OperationNotPermitted, EC2's code for
 //     the like refusal of an instance's termination protection. Enabled
@@ -277,6 +286,24 @@
 //     with another request, IdempotentParameterMismatch. (API reference,
 //     CreateLaunchTemplateVersion; "Ensuring idempotency".) conformance
 //     ClientToken; TestCreateLaunchTemplateVersion.
+//   - A rollback makes a version from an older one (SourceVersion = its
+//     number) with a ClientToken of its own, from the template, the AMI and
+//     the rollback's event id: the token of the AMI's first promotion would
+//     answer that first version (deleted or not) or, with another
+//     SourceVersion, IdempotentParameterMismatch (the rule above, "Ensuring
+//     idempotency"). plan's TestRollbackToken; bump's
+//     TestRollbackReplayMakesOneVersion.
+//   - DeleteTags: a tag given with a value is removed only when the value
+//     matches, one given without a value whatever its value, and a request
+//     that names no tags removes every user tag (not aws: ones); authorized
+//     as ec2:DeleteTags on the resource, with its tags and aws:TagKeys of the
+//     request (API reference, DeleteTags, Tag.N; Service Authorization
+//     Reference, Amazon EC2, DeleteTags). The fake models it on launch
+//     templates only (amibump removes amibump:hold). As for CreateTags, AWS
+//     says nothing of a call naming a missing resource beside existing ones:
+//     the fake, the harsher reading, fails the whole call and changes
+//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire
+//     (awssim).
 //   - At most 10,000 versions per launch template. AWS documents no error code:
 //     VersionLimitExceeded, a client error. ("Restrictions for Amazon EC2 launch
 //     templates".) TestVersionQuota (fake only: 10,000 versions).

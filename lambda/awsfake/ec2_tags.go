@@ -61,3 +61,50 @@ func (c *Cloud) createTags(in *ec2.CreateTagsInput) (*ec2.CreateTagsOutput, erro
 	}
 	return &ec2.CreateTagsOutput{}, nil
 }
+
+// DeleteTags removes tags from launch templates (the only resource type
+// amibump untags; other ids are refused with InvalidParameterValue). A tag
+// given with a value is removed only when the value matches; a tag given
+// without one is removed whatever its value; no tags at all removes every
+// tag but the aws: ones. Like CreateTags, all or nothing: every resource
+// must exist.
+func (e *EC2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	return serve(ctx, e.c, svcEC2, "DeleteTags", in, e.c.deleteTags)
+}
+
+func (c *Cloud) deleteTags(in *ec2.DeleteTagsInput) (*ec2.DeleteTagsOutput, error) {
+	if len(in.Resources) == 0 {
+		return nil, errorf("MissingParameter", "The request must contain the parameter resourceIdSet")
+	}
+	var templates []*template
+	for _, id := range in.Resources {
+		if !strings.HasPrefix(id, "lt-") {
+			return nil, errorf("InvalidParameterValue", "awsfake models DeleteTags on launch templates only, not %s", id)
+		}
+		lt, err := c.lookupTemplateID(id)
+		if err != nil {
+			return nil, err
+		}
+		templates = append(templates, lt)
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, dryRunError()
+	}
+	for _, lt := range templates {
+		if len(in.Tags) == 0 {
+			for k := range lt.tags {
+				if !strings.HasPrefix(k, "aws:") {
+					delete(lt.tags, k)
+				}
+			}
+			continue
+		}
+		for _, t := range in.Tags {
+			k := derefString(t.Key)
+			if v, ok := lt.tags[k]; ok && (t.Value == nil || *t.Value == v) {
+				delete(lt.tags, k)
+			}
+		}
+	}
+	return &ec2.DeleteTagsOutput{}, nil
+}

@@ -247,3 +247,46 @@ func TestParameterTier(t *testing.T) {
 		t.Errorf("new, Intelligent-Tiering, at the standard quota: %+v, %v; want Advanced", out, err)
 	}
 }
+
+// DeleteTags removes a tag given with a value only when the value matches,
+// one given without a value whatever it is, and, with no tags, every tag but
+// aws: ones; a resource that does not exist fails the whole call.
+func TestDeleteTagsOnLaunchTemplates(t *testing.T) {
+	ctx := context.Background()
+	c := awsfake.New()
+	lt := c.AddLaunchTemplate("web", map[string]string{"a": "1", "b": "2", "c": "3"}, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-12345678")})
+	del := func(resources []string, tags ...ec2types.Tag) error {
+		_, err := c.EC2().DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: resources, Tags: tags})
+		return err
+	}
+	keys := func() map[string]string {
+		got, _ := c.LaunchTemplate(lt)
+		m := map[string]string{}
+		for _, tg := range got.Tags {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		return m
+	}
+	if err := del([]string{lt}, ec2types.Tag{Key: aws.String("a"), Value: aws.String("other")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := keys()["a"]; !ok {
+		t.Errorf("tags %v: a=1 removed by a request naming a=other", keys())
+	}
+	wantCode(t, del([]string{lt, "lt-0123456789abcdef0"}, ec2types.Tag{Key: aws.String("a")}), "InvalidLaunchTemplateId.NotFound")
+	if _, ok := keys()["a"]; !ok {
+		t.Errorf("tags %v: a failed call must change nothing", keys())
+	}
+	if err := del([]string{lt}, ec2types.Tag{Key: aws.String("a"), Value: aws.String("1")}, ec2types.Tag{Key: aws.String("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(); len(got) != 1 || got["c"] != "3" {
+		t.Errorf("tags %v, want only c=3", got)
+	}
+	if err := del([]string{lt}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(); len(got) != 0 {
+		t.Errorf("tags %v, want none after a request naming no tags", got)
+	}
+}

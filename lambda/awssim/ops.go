@@ -48,6 +48,7 @@ var (
 		"ModifyLaunchTemplate":           ec2Op((*awsfake.EC2).ModifyLaunchTemplate),
 		"DeleteLaunchTemplateVersions":   ec2Op((*awsfake.EC2).DeleteLaunchTemplateVersions),
 		"CreateTags":                     ec2Op((*awsfake.EC2).CreateTags),
+		"DeleteTags":                     ec2Op((*awsfake.EC2).DeleteTags),
 		// An AMI's lifecycle (ec2_image_lifecycle.go in awsfake).
 		"EnableImageDeprecation":               ec2Op((*awsfake.EC2).EnableImageDeprecation),
 		"DisableImageDeprecation":              ec2Op((*awsfake.EC2).DisableImageDeprecation),

@@ -54,6 +54,7 @@ var ec2QueryNames = map[string]string{
 
 	"ModifyLaunchTemplateInput.DefaultVersion": "SetDefaultVersion",
 	"CreateTagsInput.Resources":                "ResourceId",
+	"DeleteTagsInput.Resources":                "ResourceId",
 }
 
 // ec2XMLNames are the EC2 response members whose locationName is not their Go

@@ -91,3 +91,15 @@ func TestCreateTagsOverTheWire(t *testing.T) {
 		t.Errorf("tags %+v, %v", got.Tags, err)
 	}
 }
+
+func TestDeleteTagsOverTheWire(t *testing.T) {
+	c := awsfake.New()
+	lt := c.AddLaunchTemplate("web", map[string]string{"amibump:hold": "b-1", "keep": "x"}, ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-12345678")})
+	_, cl := startSim(t, c)
+	_, err := cl.ec2.DeleteTags(context.Background(), &ec2.DeleteTagsInput{Resources: []string{lt},
+		Tags: []ec2types.Tag{{Key: aws.String("amibump:hold"), Value: aws.String("b-1")}}})
+	got, _ := c.LaunchTemplate(lt)
+	if err != nil || len(got.Tags) != 1 || aws.ToString(got.Tags[0].Key) != "keep" {
+		t.Errorf("tags %+v, %v; want only keep", got.Tags, err)
+	}
+}

@@ -62,7 +62,7 @@ func run(verbose, asJSON bool) error {
 	step := func(s string) { fmt.Fprintf(os.Stderr, "bench: %s\n", s) }
 
 	step("scenario benchmarks (figures 1-4, about 100s)")
-	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkThrottledFanOut|BenchmarkReconcile", "1x")
+	scen, err := goBench(ctx, verbose, "BenchmarkAvailableToVersion|BenchmarkCallsPerBump|BenchmarkFanOut|BenchmarkThrottledFanOut|BenchmarkReconcile|BenchmarkRollback", "1x")
 	if err != nil {
 		return err
 	}
@@ -88,6 +88,7 @@ func run(verbose, asJSON bool) error {
 	rep.handler(hand)
 	rep.organisation(org)
 	rep.replica(dr)
+	rep.rollback(scen)
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -174,6 +175,15 @@ func (r *report) replica(dr map[string]map[string]float64) {
 	r.add("8", "DR region promoted after the source, push", fmt.Sprintf("%.0f s (p50 %.0f s); copy 300 s, 3 s poll", push["max-s"], push["p50-s"]),
 		"<= 306 s", yes(push["max-s"] <= 306))
 	r.add("", "  pull (reconcile every 10 min)", fmt.Sprintf("%.0f s (p50 %.0f s)", pull["max-s"], pull["p50-s"]), "<= 900 s", yes(pull["max-s"] <= 900))
+}
+
+// rollback adds figure 9: a rollback of 20 templates, until every one has
+// its new version and $Default, at AWS's pace (realLatency).
+func (r *report) rollback(scen map[string]map[string]float64) {
+	m := scen["Rollback"]
+	r.figures["rollbackSecondsFanout20"] = m["s/rollback"]
+	r.add("9", "rollback, 20 templates", fmt.Sprintf("%.1f s to new versions and $Default (%.1f s with the results); %d calls",
+		m["s/rollback"], m["s/event"], int(m["calls"])), "< 3 s", yes(m["s/rollback"] < 3))
 }
 
 // throttled adds the fan-outs under AWS's buckets (figure 3, continued).

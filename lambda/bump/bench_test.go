@@ -143,6 +143,7 @@ type probe struct {
 	imaged         bool
 	imageAt        time.Time // start of the last CreateImage
 	versionAt      time.Time // end of the first CreateLaunchTemplateVersion
+	defaultAt      time.Time // end of the last ModifyLaunchTemplate
 }
 
 type probeCall struct {
@@ -163,7 +164,7 @@ func (p *probe) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls, p.inFlight, p.peak, p.imaged = nil, 0, 0, false
-	p.imageAt, p.versionAt = time.Time{}, time.Time{}
+	p.imageAt, p.versionAt, p.defaultAt = time.Time{}, time.Time{}, time.Time{}
 }
 
 func track[Out any](p *probe, op string, f func() (Out, error)) (Out, error) {
@@ -182,6 +183,9 @@ func track[Out any](p *probe, op string, f func() (Out, error)) (Out, error) {
 	p.inFlight--
 	if op == "CreateLaunchTemplateVersion" && err == nil && p.versionAt.IsZero() {
 		p.versionAt = end
+	}
+	if op == "ModifyLaunchTemplate" && err == nil && end.After(p.defaultAt) {
+		p.defaultAt = end
 	}
 	p.mu.Unlock()
 	return out, err
@@ -296,6 +300,18 @@ func (c ec2Probe) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunch
 func (c ec2Probe) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, o ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
 	return track(c.p, "DeleteLaunchTemplateVersions", func() (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
 		return c.p.ec2.DeleteLaunchTemplateVersions(ctx, in, o...)
+	})
+}
+
+func (c ec2Probe) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, o ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	return track(c.p, "DeleteTags", func() (*ec2.DeleteTagsOutput, error) {
+		return c.p.ec2.DeleteTags(ctx, in, o...)
+	})
+}
+
+func (c ec2Probe) EnableImage(ctx context.Context, in *ec2.EnableImageInput, o ...func(*ec2.Options)) (*ec2.EnableImageOutput, error) {
+	return track(c.p, "EnableImage", func() (*ec2.EnableImageOutput, error) {
+		return c.p.ec2.EnableImage(ctx, in, o...)
 	})
 }
 
@@ -496,6 +512,58 @@ func BenchmarkFanOut(b *testing.B) {
 				b.ReportMetric(float64(len(p.calls)), "calls")
 			}
 		})
+	}
+}
+
+// BenchmarkRollback (figure 9): a rollback of 20 templates, each with two
+// releases, at realLatency's pace (scaled): s/rollback is the real seconds of
+// AWS calls until every template has its new version and $Default (the last
+// ModifyLaunchTemplate answered), s/event until the handler returned (the
+// groups and the results too). It is used during an incident.
+//
+// Its calls are scaled by 10, not timeScale: at a few milliseconds a call the
+// timers and the scheduler of a busy machine would weigh more than the calls.
+func BenchmarkRollback(b *testing.B) {
+	const templates, scale = 20, 10
+	latency := func(op string) time.Duration { return realLatency(op) / scale }
+	for b.Loop() {
+		b.StopTimer()
+		a := newAccount(awsfake.WithImageDelay(scaled(time.Second)), awsfake.WithLatency(latency))
+		for i := range templates {
+			a.target(fmt.Sprintf("shop-rb-prod-%02d", i), "rb", fmt.Sprint(i))
+		}
+		p := newProbe(a.cloud)
+		bm := p.bumper(benchConfig(3*time.Second, 15*time.Second, 8), nil)
+		for i, build := range []string{"b-good", "b-bad"} {
+			resp, err := handleWithin(bm, deployFinished(build, benchStart.Add(time.Duration(i)*time.Hour), "rb", ""), lambdaTimeout)
+			allPromoted(b, resp, err, templates)
+		}
+		raw, err := json.Marshal(map[string]any{
+			"version": "0", "id": "ev-rollback", "detail-type": event.RollbackRequested, "source": "ci.jenkins",
+			"account": awsfake.Account, "time": benchStart.Add(3 * time.Hour).Format(time.RFC3339), "region": awsfake.Region, "resources": []string{},
+			"detail": map[string]any{"app": "shop", "env": "prod", "layer": "rb", "reason": "bench"},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.reset()
+		b.StartTimer()
+		start := time.Now()
+		resp, err := handleWithin(bm, raw, lambdaTimeout)
+		wall := time.Since(start)
+		b.StopTimer()
+		if err != nil || len(resp.Results) != templates {
+			b.Fatalf("%d results, %v; want %d", len(resp.Results), err, templates)
+		}
+		for _, r := range resp.Results {
+			if r.Status != event.RolledBack {
+				b.Fatalf("%s: %s: %s", r.LaunchTemplateName, r.Status, r.Reason)
+			}
+		}
+		b.ReportMetric(p.defaultAt.Sub(start).Seconds()*scale, "s/rollback")
+		b.ReportMetric(wall.Seconds()*scale, "s/event")
+		b.ReportMetric(float64(len(p.calls)), "calls")
+		b.StartTimer()
 	}
 }
 

@@ -110,6 +110,10 @@ var handlers = map[*event.Kind]func(*run, context.Context) ([]event.Result, erro
 	event.KindAMIState:       (*run).amiState,
 	event.KindReconcile:      (*run).reconcileTick,
 	event.KindSourcePromoted: (*run).sourcePromoted,
+	event.KindDeploy:         (*run).deploy,
+	event.KindAMIState:       (*run).amiState,
+	event.KindReconcile:      (*run).reconcileTick,
+	event.KindRollback:       (*run).rollback,
 }
 
 // errSkipped is a handler's answer for an event it skips altogether: no

@@ -121,6 +121,14 @@ func (c gatedEC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts 
 	return call(ctx, c.g, c.b, c.scope, "EC2", "CreateTags", c.api.CreateTags, in, opts)
 }
 
+func (c gatedEC2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, opts ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	return call(ctx, c.g, c.b, c.scope, "EC2", "DeleteTags", c.api.DeleteTags, in, opts)
+}
+
+func (c gatedEC2) EnableImage(ctx context.Context, in *ec2.EnableImageInput, opts ...func(*ec2.Options)) (*ec2.EnableImageOutput, error) {
+	return call(ctx, c.g, c.b, c.scope, "EC2", "EnableImage", c.api.EnableImage, in, opts)
+}
+
 type gatedSSM struct {
 	b     *Budget
 	scope Scope

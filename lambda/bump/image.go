@@ -124,6 +124,13 @@ type templateState struct {
 // readTemplate reads a template's versions, and its amibump AMIs unless the
 // ones already known cover every marked version.
 func (r *run) readTemplate(ctx context.Context, t target, known map[string]image) (templateState, error) {
+	return r.readTemplateThen(ctx, t, func(context.Context) (map[string]image, error) { return known, nil })
+}
+
+// readTemplateThen is readTemplate with the known AMIs asked for after the
+// versions are read (a listing shared by the event's targets, which their
+// reads of versions need not wait for).
+func (r *run) readTemplateThen(ctx context.Context, t target, knownFn func(context.Context) (map[string]image, error)) (templateState, error) {
 	var versions []plan.Version
 	var alias string
 	var latest int64
@@ -144,6 +151,7 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			}
 			pv := plan.Version{Number: aws.ToInt64(v.VersionNumber), Default: aws.ToBool(v.DefaultVersion)}
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
+			pv.Rollback = plan.ParseRollback(aws.ToString(v.VersionDescription))
 			pv.ImageID = versionImageID(v)
 			if versionAlias(v) != "" {
 				resolving[pv.Number] = true
@@ -154,14 +162,16 @@ func (r *run) readTemplate(ctx context.Context, t target, known map[string]image
 			versions = append(versions, pv)
 		}
 	}
-	images := known
+	images, err := knownFn(ctx)
+	if err != nil {
+		return templateState{}, err
+	}
 	if images == nil || unknownMarked(versions, images) {
-		var err error
 		if images, err = r.templateImages(ctx, t.ID); err != nil {
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}}, Images: images, Alias: alias, Resolving: resolving}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}, Hold: t.Tags[event.TagHold]}, Images: images, Alias: alias, Resolving: resolving}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

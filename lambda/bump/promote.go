@@ -46,10 +46,14 @@ func (r *run) promoteAndTidy(ctx context.Context, log *slog.Logger, t target, im
 	rel := &release{run: r, log: log, t: t, img: img, st: st, changed: changed, res: &res}
 	rel.groups, rel.groupsErr = r.autoScalingGroups(ctx)
 	var refreshErr error
-	if step.Kind == plan.Superseded {
+	switch step.Kind {
+	case plan.Superseded:
 		rel.superseded(ctx, step.Version)
-	} else {
+	case plan.Held:
+		rel.held(ctx, step.Version)
+	default:
 		res.Status = event.Promoted
+		rel.liftHold(ctx)
 		if err := rel.publish(ctx); err != nil {
 			// Transient: the retry finds the promotion done and writes again.
 			return res, changed, err
@@ -76,6 +80,9 @@ type release struct {
 	groups    []astypes.AutoScalingGroup
 	groupsErr error // the groups could not be listed
 	res       *event.Result
+	// back: a rollback's release, an older deploy than the one the
+	// parameters may hold, written all the same.
+	back bool
 }
 
 // superseded reports that version carries a newer deploy than the image.
@@ -87,11 +94,39 @@ func (rel *release) superseded(ctx context.Context, version int64) {
 	rel.log.InfoContext(ctx, "superseded before promoting", "imageId", rel.img.ID, "version", version)
 }
 
+// held reports that the template holds the image's deploy (a rollback).
+func (rel *release) held(ctx context.Context, version int64) {
+	heldDeploy, _ := rel.st.Plan.Holding()
+	rel.res.Status = event.Superseded
+	rel.res.Reason = fmt.Sprintf("%s holds build %s (%s=%s, a rollback): no deploy of it or an older one is promoted again, and version %d stays; %s (build %s) was not promoted. A newer deploy lifts the hold",
+		rel.t.Name, heldDeploy.BuildID, event.TagHold, heldDeploy.BuildID, version, rel.img.ID, rel.img.Deploy.BuildID)
+	rel.log.InfoContext(ctx, "held: not promoted", "imageId", rel.img.ID, "version", version, "hold", heldDeploy.BuildID)
+}
+
+// liftHold removes the template's hold tag once a deploy newer than the hold
+// is promoted. A failure is a warning: the tag no longer holds anything (a
+// newer deploy is on top), and the next promotion removes it.
+func (rel *release) liftHold(ctx context.Context) {
+	hold := rel.t.Tags[event.TagHold]
+	if hold == "" {
+		return
+	}
+	if _, holding := rel.st.Plan.Holding(); holding {
+		return
+	}
+	_, err := rel.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{rel.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(hold)}}})
+	if err != nil {
+		rel.res.Warnings = append(rel.res.Warnings, fmt.Sprintf("the hold %s=%s on %s, which this newer deploy ended, was not removed: %v; the next promotion removes it", event.TagHold, hold, rel.t.Name, err))
+		return
+	}
+	rel.log.InfoContext(ctx, "hold lifted", "hold", hold)
+}
+
 // publish writes the release to the template's SSM parameters. A retry that
 // finds the promotion done follows an attempt that may have written the
 // parameters already.
 func (rel *release) publish(ctx context.Context) error {
-	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed})
+	warnings, err := rel.writeParameters(ctx, rel.log, rel.t, rel.img, rel.st, paramWrite{confirm: true, earlier: !rel.changed, back: rel.back})
 	rel.res.Warnings = append(rel.res.Warnings, warnings...)
 	return err
 }
@@ -111,7 +146,7 @@ func (rel *release) reportGroups(ctx context.Context) error {
 	// A deploy event refreshes even when a retry finds the promotion done:
 	// the attempt before may have stopped short of it (SkipMatching makes
 	// a second refresh cheap).
-	due := rel.changed || rel.env.Classify() == event.KindDeploy
+	due := rel.changed || rel.env.Classify() == event.KindDeploy || rel.env.Classify() == event.KindRollback
 	if !rel.t.Settings.InstanceRefresh || !due {
 		return nil
 	}
@@ -184,7 +219,7 @@ func (r *run) promote(ctx context.Context, log *slog.Logger, t target, img image
 		p.last = step
 		var did bool
 		switch step.Kind {
-		case plan.Done, plan.Superseded:
+		case plan.Done, plan.Superseded, plan.Held:
 			return st, step, changed, nil
 		case plan.Create:
 			did, err = r.createVersion(ctx, log, t, img, st, &p)

@@ -122,9 +122,10 @@ func (a inventory) view(t target) plan.ReconcileTemplate {
 	h := a.heads[t.ID]
 	v := plan.ReconcileTemplate{
 		Settings:   t.Settings,
-		Latest:     plan.Version{Number: h.latestVersion, ImageID: h.latestImage, Marked: h.latestMarked},
+		Latest:     plan.Version{Number: h.latestVersion, ImageID: h.latestImage, Marked: h.latestMarked, Rollback: h.latestRollback},
 		Default:    plan.Version{Number: h.defaultVersion, ImageID: h.defaultImage, Default: true},
 		Parameters: hasParameters(t, h.latestAlias),
+		Hold:       t.Tags[event.TagHold],
 	}
 	for _, img := range a.byTemplate[t.ID] {
 		v.Images = append(v.Images, plan.AgedImage{Image: img.Image, Created: img.Created})
@@ -201,6 +202,7 @@ type head struct {
 	latestVersion, defaultVersion int64
 	latestImage, defaultImage     string
 	latestMarked                  bool
+	latestRollback                plan.RollbackMark
 	latestAlias                   string // $Latest's ImageId when resolve:ssm:
 }
 
@@ -222,6 +224,7 @@ func (r *run) templateHeads(ctx context.Context) (map[string]head, error) {
 			if n >= h.latestVersion {
 				h.latestVersion, h.latestImage = n, imageID
 				h.latestMarked = plan.Marked(aws.ToString(v.VersionDescription))
+				h.latestRollback = plan.ParseRollback(aws.ToString(v.VersionDescription))
 				h.latestAlias = versionAlias(v)
 			}
 			if aws.ToBool(v.DefaultVersion) {

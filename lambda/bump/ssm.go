@@ -127,6 +127,10 @@ type paramWrite struct {
 	// earlier: an earlier write of amibump's (a deploy's attempt before, or
 	// the promotion reconcile puts right) may still be validating.
 	earlier bool
+	// back: a rollback: img replaces whatever the parameter holds, a newer
+	// deploy's AMI included (never backwards holds for deploys, not for a
+	// person's rollback).
+	back bool
 }
 
 // writeParameters publishes img, the newest release of t, to its parameters.
@@ -181,7 +185,11 @@ func (r *run) writeParameter(ctx context.Context, log *slog.Logger, t target, na
 		if err != nil {
 			return fmt.Errorf("read image %s held by parameter %s: %w", current, name, err)
 		}
-		switch plan.ParameterStep(current, held, img.Image) {
+		step := plan.ParameterStep(current, held, img.Image)
+		if mode.back && step == plan.Newer {
+			step = plan.Write
+		}
+		switch step {
 		case plan.Keep:
 			return nil
 		case plan.Newer:

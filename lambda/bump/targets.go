@@ -28,7 +28,11 @@ type target struct {
 
 // resolve finds every launch template whose amibump tags match the event.
 func (r *run) resolve(ctx context.Context, d *event.Deploy) ([]target, error) {
-	sel := d.Selector()
+	return r.resolveSelector(ctx, d.Selector())
+}
+
+// resolveSelector finds every launch template carrying the tags of sel.
+func (r *run) resolveSelector(ctx context.Context, sel []event.TagValue) ([]target, error) {
 	filters := make([]ec2types.Filter, 0, len(sel))
 	for _, tv := range sel {
 		filters = append(filters, ec2types.Filter{Name: aws.String("tag:" + tv.Key), Values: []string{tv.Value}})

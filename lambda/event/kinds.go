@@ -33,7 +33,7 @@ type Kind struct {
 }
 
 // Kinds is every kind of event amibump handles, in the order messages list them.
-var Kinds = []*Kind{KindDeploy, KindAMIState, KindReconcile, KindSourcePromoted}
+var Kinds = []*Kind{KindDeploy, KindAMIState, KindReconcile, KindRollback, KindSourcePromoted}
 
 // Plannable reports whether the kind has a dry run.
 func (k *Kind) Plannable() bool { return k.DryRun != nil }

@@ -20,25 +20,31 @@ const (
 	// reconcile tries again. Reported once per run and source region, never
 	// failed or rejected: a region outage is no fault of amibump's.
 	Unreachable Status = "unreachable"
+	// RolledBack: a rollback put an older release back on the template (a
+	// new version of it, $Default on it) and holds the template there.
+	RolledBack Status = "rolled-back"
 )
 
 // Result is what amibump did for one launch template: returned by the function
 // and published on the bus as a bump-finished event.
 type Result struct {
-	Status             Status   `json:"status"`
-	EventID            string   `json:"eventId,omitempty"`
-	Account            string   `json:"account,omitempty"` // the account and region of the launch template
-	Region             string   `json:"region,omitempty"`
-	LaunchTemplateID   string   `json:"launchTemplateId,omitempty"`
-	LaunchTemplateName string   `json:"launchTemplateName,omitempty"`
-	Version            int64    `json:"version,omitempty"`
-	ImageID            string   `json:"imageId,omitempty"`
-	SourceInstance     string   `json:"sourceInstance,omitempty"`
-	Build              *Build   `json:"build,omitempty"`
-	Warnings           []string `json:"warnings,omitempty"`
-	Reason             string   `json:"reason,omitempty"`
-	Plan               []string `json:"plan,omitempty"`
-	Pruned             *Pruned  `json:"pruned,omitempty"`
+	Status             Status `json:"status"`
+	EventID            string `json:"eventId,omitempty"`
+	Account            string `json:"account,omitempty"` // the account and region of the launch template
+	Region             string `json:"region,omitempty"`
+	LaunchTemplateID   string `json:"launchTemplateId,omitempty"`
+	LaunchTemplateName string `json:"launchTemplateName,omitempty"`
+	Version            int64  `json:"version,omitempty"`
+	ImageID            string `json:"imageId,omitempty"`
+	SourceInstance     string `json:"sourceInstance,omitempty"`
+	Build              *Build `json:"build,omitempty"`
+	// RolledBackFrom is the release a rollback took the template off; Build
+	// is the one it put back.
+	RolledBackFrom *Build   `json:"rolledBackFrom,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
+	Reason         string   `json:"reason,omitempty"`
+	Plan           []string `json:"plan,omitempty"`
+	Pruned         *Pruned  `json:"pruned,omitempty"`
 }
 
 // Pruned counts what retention removed after a promotion.

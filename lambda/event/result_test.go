@@ -41,6 +41,9 @@ func TestResultRoundTrip(t *testing.T) {
 		{"drifted", Result{Status: Drifted, EventID: "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f", Account: "123456789012", Region: "us-east-1", LaunchTemplateID: "lt-0123456789abcdef0",
 			LaunchTemplateName: "shop-web-prod-a", Version: 9, ImageID: "ami-0aaaaaaaaaaaaaaaa",
 			Reason: "version 9 of shop-web-prod-a was made by someone else and carries ami-0aaaaaaaaaaaaaaaa, older than ami-0123456789abcdef0 (build jenkins-shop-deploy-142) that amibump promoted"}},
+		{"rolled-back", Result{Status: RolledBack, EventID: "5e2b7c1d-3f4a-4b8e-9d6c-0a1b2c3d4e5f", Account: "123456789012", Region: "us-east-1", LaunchTemplateID: "lt-0123456789abcdef0",
+			LaunchTemplateName: "shop-web-prod-a", Version: 9, ImageID: "ami-0fedcba9876543210", Build: &Build{ID: "jenkins-shop-deploy-141", Commit: "1a2b3c4d"}, RolledBackFrom: build,
+			Reason: "rolled back from build jenkins-shop-deploy-142 (ami-0123456789abcdef0) to build jenkins-shop-deploy-141 (ami-0fedcba9876543210): version 9 of shop-web-prod-a, made from version 6; held at build jenkins-shop-deploy-142 (amibump:hold=jenkins-shop-deploy-142) until a newer deploy; reason given: 5xx on checkout after build 142"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

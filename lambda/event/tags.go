@@ -28,8 +28,9 @@ const (
 	// deprecated and disabled before amibump deregisters it (default 14; 0:
 	// at once).
 	TagDeleteAfter = "amibump:delete-after"
-	// TagHold: written by a rollback on a template, the build rolled back
-	// from; amibump status shows it.
+	// TagHold is written by a rollback on a template: the build id rolled
+	// back from. No deploy of that build or an older one is promoted again;
+	// the first newer deploy is, and removes the tag.
 	TagHold = "amibump:hold"
 
 	TagLaunchTemplate = "amibump:launch-template"

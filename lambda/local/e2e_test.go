@@ -58,12 +58,13 @@ type env struct {
 	fn      *local.Function
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...awsfake.Option) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the function under the emulator")
 	}
-	world := awsfaketest.New(awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300*time.Millisecond)) // the bootstrap reads the system clock
+	opts = append([]awsfake.Option{awsfake.WithClock(awsfake.WallClock{}), awsfake.WithImageDelay(300 * time.Millisecond)}, opts...) // the bootstrap reads the system clock
+	world := awsfaketest.New(opts...)
 	e := &env{t: t, cloud: world.Cloud}
 	e.account = awsfaketest.SeedFleet(e.cloud)
 	// The function runs under the stack's own role, as synthesized: a grant
@@ -103,6 +104,12 @@ func (e *env) invoke(name string) (event.Response, error) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return e.invokeRaw(raw)
+}
+
+// invokeRaw sends an event to the function.
+func (e *env) invokeRaw(raw []byte) (event.Response, error) {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	body, err := e.fn.Invoke(ctx, raw)

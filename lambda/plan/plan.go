@@ -157,6 +157,8 @@ type Version struct {
 	Default bool
 	// Marked: the description starts with VersionMark.
 	Marked bool
+	// Rollback: the version was made by a rollback (ParseRollback).
+	Rollback RollbackMark
 }
 
 // Image is one amibump AMI of a template.
@@ -172,6 +174,8 @@ type Image struct {
 type Template struct {
 	Versions []Version
 	Images   map[string]Image
+	// Hold is the build id of the template's amibump:hold tag ("" for none).
+	Hold string
 }
 
 // ours reports whether a version is amibump's: marked and carrying an amibump
@@ -267,10 +271,13 @@ const (
 	Done
 	// Superseded: a newer deploy is carried by Step.Version and everything is in order.
 	Superseded
+	// Held: the template holds this deploy (a rollback, amibump:hold): the
+	// rollback's version, Step.Version, stays, and everything is in order.
+	Held
 )
 
 func (k StepKind) String() string {
-	return [...]string{"create", "delete", "set-default", "done", "superseded"}[k]
+	return [...]string{"create", "delete", "set-default", "done", "superseded", "held"}[k]
 }
 
 // Step is one decision of Next.
@@ -289,8 +296,18 @@ type Step struct {
 //     (a promoter that lost a race) is deleted, after moving $Default off it;
 //   - $Default is moved to the newest deploy's version.
 //
+// A deploy the template holds (a rollback; no deploy newer than the hold is
+// promoted) is never promoted: Held, after the rollback's version is put back
+// in order (nextHeld). A rollback's version above the newest deploy is
+// therefore kept while the hold is in force; once a newer deploy is promoted
+// it is below it, and only a hold lifted by hand (tag and version marks
+// both) leaves it above the newest as a stale version.
+//
 // Versions amibump did not make are never deleted or judged.
 func Next(t Template, ours Image, setDefault bool) Step {
+	if held, holding := t.Holding(); holding && ours.Deploy.Compare(held) <= 0 {
+		return nextHeld(t, setDefault)
+	}
 	top, topImg, ok := t.Top()
 	if !ok || ours.Deploy.Compare(topImg.Deploy) > 0 {
 		return Step{Kind: Create}

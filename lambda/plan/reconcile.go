@@ -24,6 +24,8 @@ type ReconcileTemplate struct {
 	// Parameters: the template has SSM parameters to keep (it is tagged
 	// amibump:ssm-parameter, or its $Latest resolves one).
 	Parameters bool
+	// Hold is the build id of the template's amibump:hold tag ("" for none).
+	Hold string
 }
 
 // JobKind says what a reconcile job does.
@@ -72,19 +74,26 @@ const retainedExtra = 2
 // promotion is moved; else a template holding more AMIs than retention keeps,
 // or with a retired AMI due for deletion or a live AMI not yet protected
 // (RetireDue), is tidied; and a template whose parameters should hold the release $Latest
-// carries, and that has nothing else due, has them checked.
+// carries, and that has nothing else due, has them checked. Under a hold (a
+// rollback), no image of the held build or an older one is promoted, and a
+// hold whose build no AMI of the template tells lets reconcile promote
+// nothing: the next deploy event decides (Next).
 func Reconcile(t ReconcileTemplate, now time.Time, pendingLimit time.Duration) ReconcilePlan {
 	var p ReconcilePlan
 	carried := t.Carried
 	if carried != nil && !t.Latest.Marked {
 		carried = nil // an amibump AMI in someone else's version: not a promotion amibump made
 	}
+	held, holding, resolved := t.held()
 	var newest *AgedImage
 	settled := 0
 	for i, img := range t.Images {
 		switch img.State {
 		case "available":
 			settled++
+			if holding && (!resolved || img.Deploy.Compare(held) <= 0) {
+				continue
+			}
 			if (carried == nil || img.Deploy.Compare(carried.Deploy) > 0) && (newest == nil || img.Deploy.Compare(newest.Deploy) > 0) {
 				newest = &t.Images[i]
 			}
@@ -124,6 +133,37 @@ func defaultBehind(t ReconcileTemplate, carried Image) bool {
 		def = t.DefaultCarried.Deploy
 	}
 	return def.Compare(carried.Deploy) < 0
+}
+
+// held is the newest deploy the template holds, from its hold tag and the
+// mark of its $Latest when that is a rollback's version (reconcile reads no
+// other version); resolved is false when the build of one of them is none of
+// the template's AMIs.
+func (t ReconcileTemplate) held() (d Deploy, holding, resolved bool) {
+	builds := []string{}
+	if t.Hold != "" {
+		builds = append(builds, t.Hold)
+	}
+	if t.Latest.Marked && t.Latest.Rollback.From != "" {
+		builds = append(builds, t.Latest.Rollback.From)
+	}
+	if len(builds) == 0 {
+		return Deploy{}, false, true
+	}
+	resolved = true
+	for _, b := range builds {
+		found := false
+		for _, img := range t.Images {
+			if img.Deploy.BuildID == b {
+				found = true
+				if img.Deploy.Compare(d) > 0 {
+					d = img.Deploy
+				}
+			}
+		}
+		resolved = resolved && found
+	}
+	return d, true, resolved
 }
 
 // settling reports whether a job settles an image (its promotion writes the

@@ -20,7 +20,7 @@ import (
 
 // Exit codes, the same for every subcommand (also in the usage text and the README).
 const (
-	exitOK          = 0   // done: sent; promoted, superseded, pending or dry-run
+	exitOK          = 0   // done: sent; promoted, rolled back, superseded, pending or dry-run
 	exitInvalid     = 2   // invalid input: bad flags, an invalid event, no usable credentials; nothing was sent or changed
 	exitRejected    = 3   // rejected: a retry of the same input will not help (see the reason)
 	exitFailure     = 4   // failure: an AWS error, a failed AMI, a transient problem; a retry may help
@@ -86,29 +86,31 @@ func (c *cli) printf(w io.Writer, format string, args ...any) {
 }
 
 const usage = `amibump: emit, plan and run amibump's deploy-finished events from a pipeline or a laptop,
-and see what every managed launch template launches now.
+roll back, and see what every managed launch template launches now.
 
 Usage:
   amibump emit --app APP --env ENV [--layer L] [--group G] [--instance-id ID] [--dry-run] [--print]
   amibump plan EVENT.json | --app APP --env ENV [...]
   amibump run  EVENT.json | --app APP --env ENV [...]
+  amibump rollback --app APP --env ENV [--layer L] [--group G] [--to-build ID] [--reason TEXT] [--dry-run] [--local]
   amibump status [--app APP] [--env ENV] [--layer L] [--group G] [--json]
   amibump status --accounts ID,ID --regions R,R [--role amibump-readonly] [--json]
   amibump help COMMAND        flags of a command (also: amibump COMMAND -h)
   amibump --version           the release of this binary
 
 Commands:
-  emit   put a deploy-finished event on the bus (--print: print the PutEvents entry instead)
-  plan   run the function's dry run locally and print what it would do; changes nothing
-  run    process an event locally, exactly as the function would (break-glass when it is down)
-  status what each managed launch template and its groups launch now; read-only
+  emit     put a deploy-finished event on the bus (--print: print the PutEvents entry instead)
+  plan     run the function's dry run locally and print what it would do; changes nothing
+  run      process an event locally, exactly as the function would (break-glass when it is down)
+  rollback put the previous release (or --to-build's) back and hold it (--local: run it here)
+  status   what each managed launch template and its groups launch now; read-only
 
 Build id, URL and commit default to Jenkins' BUILD_TAG, BUILD_URL and GIT_COMMIT.
 AWS credentials and region come from the standard chain; --profile and --region override.
 Output is for people; --json prints JSON.
 
 Exit codes:
-  0    ok: the event was sent; or every target was promoted, superseded, pending or dry-run
+  0    ok: the event was sent; or every target was promoted, rolled back, superseded, pending or dry-run
   2    invalid input: bad flags, an invalid event, or no usable AWS credentials (the message
        says what to do); nothing was sent or changed
   3    rejected: EventBridge refused the event, or amibump rejected it (no matching template,
@@ -161,7 +163,7 @@ func wantsJSON(args []string) bool {
 }
 
 // commands are amibump's commands, in the order the usage lists them.
-var commands = []string{"emit", "plan", "run", "status"}
+var commands = []string{"emit", "plan", "run", "rollback", "status"}
 
 func (c *cli) dispatch(ctx context.Context, args []string) int {
 	if len(args) == 0 {
@@ -181,6 +183,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) int {
 		return c.local(ctx, "plan", args[1:])
 	case "run":
 		return c.local(ctx, "run", args[1:])
+	case "rollback":
+		return c.rollback(ctx, args[1:])
 	case "status":
 		return c.status(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
@@ -190,7 +194,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) int {
 		c.printf(c.stdout, "%s\n", versionLine())
 		return exitOK
 	}
-	c.printf(c.stderr, "amibump: unknown command %q; use emit, plan, run or status%s\n\n%s", args[0], didYouMean(args[0], commands, ""), usage)
+	c.printf(c.stderr, "amibump: unknown command %q; use emit, plan, run, rollback or status%s\n\n%s", args[0], didYouMean(args[0], commands, ""), usage)
 	return exitInvalid
 }
 

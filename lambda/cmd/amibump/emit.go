@@ -90,7 +90,22 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 			return code
 		}
 	}
-	out, err := clients.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+	id, code, ok := c.putEntry(ctx, "emit", clients.Events, entry)
+	if !ok {
+		return code
+	}
+	if *jsonOut {
+		return c.printJSON(emitResult{EventID: id})
+	}
+	c.printf(c.stdout, "%s\n", id)
+	c.printf(c.stderr, "amibump emit: deploy-finished for %s, build %s, put on bus %s\n", describe(deploy), deploy.Build.ID, entry.EventBusName)
+	return exitOK
+}
+
+// putEntry puts one entry on the bus and returns the event id; ok is false
+// (with the exit code, the failure told) when EventBridge did not take it.
+func (c *cli) putEntry(ctx context.Context, cmd string, events bump.Events, entry putEntry) (id string, code int, ok bool) {
+	out, err := events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 		Source:       aws.String(entry.Source),
 		DetailType:   aws.String(entry.DetailType),
 		EventBusName: aws.String(entry.EventBusName),
@@ -100,7 +115,7 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 	}}})
 	if err != nil {
 		if t := timedOut(ctx, err); t != nil {
-			return c.fail("emit", fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, t), exitFailure)
+			return "", c.fail(cmd, fmt.Errorf("put the event on bus %s: %w", entry.EventBusName, t), exitFailure), false
 		}
 		code, hint := exitFailure, ""
 		var apiErr smithy.APIError
@@ -110,7 +125,7 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 				code = exitRejected
 			}
 		}
-		return c.fail("emit", fmt.Errorf("put the event on bus %s: %w%s", entry.EventBusName, err, hint), code)
+		return "", c.fail(cmd, fmt.Errorf("put the event on bus %s: %w%s", entry.EventBusName, err, hint), code), false
 	}
 	// PutEvents answers HTTP 200 when entries fail: the failure is in the entry.
 	if out.FailedEntryCount > 0 || len(out.Entries) == 0 || out.Entries[0].EventId == nil {
@@ -118,16 +133,10 @@ func (c *cli) emit(ctx context.Context, args []string) int {
 		if len(out.Entries) > 0 {
 			failed = entryError{code: aws.ToString(out.Entries[0].ErrorCode), message: aws.ToString(out.Entries[0].ErrorMessage)}
 		}
-		return c.fail("emit", fmt.Errorf("EventBridge did not accept the event on bus %s: %s: %s%s: %w",
-			entry.EventBusName, failed.code, failed.message, entryHint(failed.code), failed), entryExitCode(failed.code))
+		return "", c.fail(cmd, fmt.Errorf("EventBridge did not accept the event on bus %s: %s: %s%s: %w",
+			entry.EventBusName, failed.code, failed.message, entryHint(failed.code), failed), entryExitCode(failed.code)), false
 	}
-	id := aws.ToString(out.Entries[0].EventId)
-	if *jsonOut {
-		return c.printJSON(emitResult{EventID: id})
-	}
-	c.printf(c.stdout, "%s\n", id)
-	c.printf(c.stderr, "amibump emit: deploy-finished for %s, build %s, put on bus %s\n", describe(deploy), deploy.Build.ID, entry.EventBusName)
-	return exitOK
+	return aws.ToString(out.Entries[0].EventId), exitOK, true
 }
 
 // checkTemplates tells whether a launch template is tagged for the deploy, as
@@ -207,6 +216,14 @@ func newEntry(d event.Deploy, source, bus string) (putEntry, error) {
 	if _, err := event.ParseDeploy(detail); err != nil {
 		return putEntry{}, usageError{flagNames(err)}
 	}
+	if err := checkSourceAndBus(source, bus); err != nil {
+		return putEntry{}, err
+	}
+	return putEntry{Source: source, DetailType: event.DeployFinished, EventBusName: bus, Detail: string(detail)}, nil
+}
+
+// checkSourceAndBus checks an entry's source and bus before anything is sent.
+func checkSourceAndBus(source, bus string) error {
 	var problems []string
 	if strings.TrimSpace(source) == "" || strings.HasPrefix(source, "aws.") {
 		problems = append(problems, fmt.Sprintf("--source %q is not allowed: use the source the stack admits, such as %s", source, event.DefaultCISource))
@@ -217,9 +234,9 @@ func newEntry(d event.Deploy, source, bus string) (putEntry, error) {
 		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
-		return putEntry{}, usageError{errors.New(strings.Join(problems, "\n"))}
+		return usageError{errors.New(strings.Join(problems, "\n"))}
 	}
-	return putEntry{Source: source, DetailType: event.DeployFinished, EventBusName: bus, Detail: string(detail)}, nil
+	return nil
 }
 
 // flagNames adds, to a validation error about the detail, the flag (or

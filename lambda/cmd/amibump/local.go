@@ -97,6 +97,12 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if publish != nil && *publish {
 		cfg.EventBus = *bus
 	}
+	return c.handleLocally(ctx, cmd, raw, cfg, a, *jsonOut, *verbose)
+}
+
+// handleLocally hands an event to the function's own pipeline, in this
+// process, with the caller's credentials, and prints the results.
+func (c *cli) handleLocally(ctx context.Context, cmd string, raw []byte, cfg bump.Config, a awsFlags, jsonOut, verbose bool) int {
 	ctx, cancel := withTimeout(ctx, a)
 	defer cancel()
 	clients, err := c.awsClients(ctx, a)
@@ -114,7 +120,7 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 		clients.EC2 = c.newHeartbeat(clients.EC2, cfg.MaxWait)
 	}
 	var log *slog.Logger
-	if *verbose {
+	if verbose {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 	}
 	// A template that replicates from another region reads its source there,
@@ -127,12 +133,12 @@ func (c *cli) local(ctx context.Context, cmd string, args []string) int {
 	if err != nil && len(resp.Results) == 0 {
 		return c.fail(cmd, err, exitFailure) // nothing to print but the error (as JSON with --json)
 	}
-	if *jsonOut {
+	if jsonOut {
 		c.printJSON(resp)
 	} else {
 		c.printResults(cmd, raw, resp, err != nil, c.where(ctx))
 	}
-	code = exitCode(resp, err)
+	code := exitCode(resp, err)
 	if err != nil {
 		code = c.fail(cmd, err, code)
 	}

@@ -226,7 +226,7 @@ func TestLocalInvalidInput(t *testing.T) {
 		{"no such file", []string{"run", "nope.json"}, "nope.json"},
 		{"not JSON", []string{"run", "world_test.go"}, "not an EventBridge event"},
 		{"unsupported event", []string{"run", sample(t, "unsupported.json")}, "unsupported event"},
-		{"plan of a reconcile", []string{"plan", sample(t, "scheduled-reconcile.json")}, "plan takes a deploy-finished event"},
+		{"plan of a reconcile", []string{"plan", sample(t, "scheduled-reconcile.json")}, "plan takes a deploy-finished or rollback-requested event"},
 		{"poll delays upside down", []string{"run", "--poll-min", "1s", "--poll-max", "10ms", sample(t, "deploy-finished.json")}, "--poll-min"},
 	}
 	for _, tt := range tests {

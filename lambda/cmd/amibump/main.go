@@ -2,7 +2,8 @@
 // emit puts a deploy-finished event on the bus, plan runs the function's dry
 // run locally and prints what it would do, and run processes an event locally
 // with the caller's credentials, exactly as the function would (the
-// break-glass path when the function is down); status shows, read-only, what
+// break-glass path when the function is down); rollback puts a
+// rollback-requested event on the bus (or, --local, runs it); status shows, read-only, what
 // every managed launch template and its groups launch now. It shares the event types and
 // their validation with the function (package event) and runs the function's
 // own pipeline (package bump).

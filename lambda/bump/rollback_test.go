@@ -1,0 +1,296 @@
+package bump_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
+	"github.com/amibump/amibump/lambda/bump"
+	"github.com/amibump/amibump/lambda/event"
+)
+
+// rollbackEvent is a rollback-requested event for the world's template.
+func rollbackEvent(t *testing.T, id, toBuild string, at time.Time) []byte {
+	changes := map[string]any{"id": id, "time": at.UTC().Format(time.RFC3339), "detail.toBuild": nil}
+	if toBuild != "" {
+		changes["detail.toBuild"] = toBuild
+	}
+	return edit(t, sample(t, "rollback-requested.json"), changes)
+}
+
+// deployed deploys builds one after another, each promoted, and returns
+// their AMIs.
+func (w *world) deployed(builds ...string) []string {
+	w.t.Helper()
+	var amis []string
+	for i, b := range builds {
+		res := one(w.t, w.must(w.handle(deployEvent(w.t, "deploy-"+b, b, at(2, 10*i)))))
+		if res.Status != event.Promoted {
+			w.t.Fatalf("deploy %s: %s: %s", b, res.Status, res.Reason)
+		}
+		amis = append(amis, res.ImageID)
+	}
+	return amis
+}
+
+func (w *world) must(resp event.Response, err error) event.Response {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp
+}
+
+// holdTag is the template's amibump:hold.
+func (w *world) holdTag() string {
+	lt, _ := w.cloud.LaunchTemplate(w.lt)
+	return tag(lt.Tags, event.TagHold)
+}
+
+// TestRollbackPutsThePreviousReleaseBack: a rollback makes a version of the
+// release before, moves $Default, holds the template; a replay of the bad
+// deploy is superseded, a replay of the rollback makes nothing more, and the
+// next deploy promotes and lifts the hold.
+func TestRollbackPutsThePreviousReleaseBack(t *testing.T) {
+	w := newWorld(t)
+	amis := w.deployed("build-1", "build-2")
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.RolledBack || res.ImageID != amis[0] || res.Build.ID != "build-1" || res.RolledBackFrom.ID != "build-2" {
+		t.Fatalf("rollback: %+v", res)
+	}
+	for _, want := range []string{"rolled back from build build-2", "to build build-1", "amibump:hold=build-2", "reason given: 5xx on checkout"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q does not say %q", res.Reason, want)
+		}
+	}
+	latest, def := w.head(w.lt)
+	if imageOf(latest) != amis[0] || aws.ToInt64(def.VersionNumber) != res.Version || aws.ToInt64(latest.VersionNumber) != res.Version {
+		t.Fatalf("after the rollback: $Latest %d (%s), $Default %d; want version %d with %s", aws.ToInt64(latest.VersionNumber), imageOf(latest), aws.ToInt64(def.VersionNumber), res.Version, amis[0])
+	}
+	if h := w.holdTag(); h != "build-2" {
+		t.Errorf("hold tag %q, want build-2", h)
+	}
+	versions := len(w.cloud.Versions(w.lt))
+
+	replay := one(t, w.must(w.handle(deployEvent(t, "deploy-build-2", "build-2", at(2, 10)))))
+	if replay.Status != event.Superseded || !strings.Contains(replay.Reason, "holds build build-2") {
+		t.Errorf("replay of the held deploy: %s: %s", replay.Status, replay.Reason)
+	}
+	again := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if again.Status != event.RolledBack || again.Version != res.Version {
+		t.Errorf("replay of the rollback: %s version %d, want rolled-back version %d", again.Status, again.Version, res.Version)
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != versions {
+		t.Errorf("%d versions after the replays, want %d", n, versions)
+	}
+	if latest, _ := w.head(w.lt); imageOf(latest) != amis[0] {
+		t.Errorf("$Latest carries %s after the replays, want %s", imageOf(latest), amis[0])
+	}
+
+	fix := one(t, w.must(w.handle(deployEvent(t, "deploy-build-3", "build-3", at(3, 30)))))
+	if fix.Status != event.Promoted {
+		t.Fatalf("the fix: %s: %s", fix.Status, fix.Reason)
+	}
+	if latest, def := w.head(w.lt); imageOf(latest) != fix.ImageID || imageOf(def) != fix.ImageID {
+		t.Errorf("after the fix: $Latest %s, $Default %s; want %s", imageOf(latest), imageOf(def), fix.ImageID)
+	}
+	if h := w.holdTag(); h != "" {
+		t.Errorf("hold tag %q after a newer deploy, want none", h)
+	}
+}
+
+// TestRollbackToANamedDisabledBuild: --to-build names an older release whose
+// AMI was disabled: it is enabled, then put back.
+func TestRollbackToANamedDisabledBuild(t *testing.T) {
+	w := newWorld(t)
+	amis := w.deployed("build-1", "build-2", "build-3")
+	if _, err := w.cloud.EC2().DisableImage(context.Background(), &ec2.DisableImageInput{ImageId: aws.String(amis[0])}); err != nil {
+		t.Fatal(err)
+	}
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "build-1", at(3, 0)))))
+	if res.Status != event.RolledBack || res.ImageID != amis[0] || !strings.Contains(res.Reason, "was disabled and is enabled again") {
+		t.Fatalf("rollback: %s: %s", res.Status, res.Reason)
+	}
+	out, err := w.cloud.EC2().DescribeImages(context.Background(), &ec2.DescribeImagesInput{ImageIds: []string{amis[0]}})
+	if err != nil || len(out.Images) != 1 || out.Images[0].State != "available" {
+		t.Errorf("image %s after the rollback: %+v, %v; want available", amis[0], out, err)
+	}
+	if latest, _ := w.head(w.lt); imageOf(latest) != amis[0] {
+		t.Errorf("$Latest carries %s, want %s", imageOf(latest), amis[0])
+	}
+	if h := w.holdTag(); h != "build-3" {
+		t.Errorf("hold %q, want build-3", h)
+	}
+	// Sent again, as a new event: already there, nothing more is made.
+	again := one(t, w.must(w.handle(rollbackEvent(t, "rb-2", "build-1", at(3, 5)))))
+	if again.Status != event.RolledBack || again.Version != res.Version || !strings.Contains(again.Reason, "nothing new was made") {
+		t.Errorf("the same rollback sent again: %s version %d: %s; want rolled-back version %d, nothing made", again.Status, again.Version, again.Reason, res.Version)
+	}
+}
+
+// TestRollbackWithNothingToRollBackTo is rejected, saying what exists, and
+// changes nothing.
+func TestRollbackWithNothingToRollBackTo(t *testing.T) {
+	w := newWorld(t)
+	w.deployed("build-1")
+	before := len(w.cloud.Versions(w.lt))
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.Rejected || !strings.Contains(res.Reason, "no other release is kept") {
+		t.Errorf("got %s: %s; want rejected, saying no other release is kept", res.Status, res.Reason)
+	}
+	named := one(t, w.must(w.handle(rollbackEvent(t, "rb-2", "build-0", at(3, 0)))))
+	if named.Status != event.Rejected || !strings.Contains(named.Reason, "no version amibump made carries build build-0") {
+		t.Errorf("got %s: %s; want rejected for the unknown build", named.Status, named.Reason)
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != before || w.holdTag() != "" {
+		t.Errorf("%d versions (want %d), hold %q: a rejected rollback changed the template", n, before, w.holdTag())
+	}
+}
+
+// TestRollbackDryRunChangesNothing plans the rollback and checks each change.
+func TestRollbackDryRunChangesNothing(t *testing.T) {
+	w := newWorld(t)
+	w.deployed("build-1", "build-2")
+	before := len(w.cloud.Versions(w.lt))
+	raw := edit(t, rollbackEvent(t, "rb-1", "", at(3, 0)), map[string]any{"detail.dryRun": true})
+	res := one(t, w.must(w.handle(raw)))
+	if res.Status != event.DryRun {
+		t.Fatalf("got %s: %s", res.Status, res.Reason)
+	}
+	plan := strings.Join(res.Plan, "\n")
+	for _, want := range []string{"tag shop-web-prod-a amibump:hold=build-2", "roll back from build build-2", "set $Default"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan %q does not say %q", plan, want)
+		}
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != before || w.holdTag() != "" {
+		t.Errorf("%d versions (want %d), hold %q after a dry run", n, before, w.holdTag())
+	}
+}
+
+// TestRollbackTellsWhatAPinnedGroupMustDo: a group pinned to the bad version
+// keeps launching it; the result says how to move it.
+func TestRollbackTellsWhatAPinnedGroupMustDo(t *testing.T) {
+	w := newWorld(t)
+	w.deployed("build-1", "build-2")
+	latest, _ := w.head(w.lt)
+	w.group("shop-web-prod-pinned", w.lt, itoa(int(aws.ToInt64(latest.VersionNumber))))
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	want := "group shop-web-prod-pinned is pinned to version " + itoa(int(aws.ToInt64(latest.VersionNumber)))
+	if res.Status != event.RolledBack || !strings.Contains(strings.Join(res.Warnings, "\n"), want) {
+		t.Errorf("got %s, warnings %q; want one saying %q", res.Status, res.Warnings, want)
+	}
+}
+
+// TestRollbackReplayMakesOneVersion: a replay that does not see the
+// rollback's version yet (EC2 is eventually consistent) makes the same
+// request with the same ClientToken, and EC2 answers the first version.
+func TestRollbackReplayMakesOneVersion(t *testing.T) {
+	w := newWorld(t)
+	amis := w.deployed("build-1", "build-2")
+	first := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	// The replay reads the template as it was: its reads do not show the version.
+	lagging := hidingVersion{EC2: w.cloud.EC2(), version: first.Version}
+	b := bump.New(lagging, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	again := one(t, w.must(b.Handle(ctx, rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if again.Status != event.RolledBack || again.Version != first.Version || again.ImageID != amis[0] {
+		t.Errorf("replay: %s, version %d with %s, want version %d with %s", again.Status, again.Version, again.ImageID, first.Version, amis[0])
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != 4 {
+		t.Errorf("%d versions, want 4 (the base, two deploys, one rollback)", n)
+	}
+}
+
+// hidingVersion is EC2 whose version listings leave one version out, as a
+// read made right after its creation may.
+type hidingVersion struct {
+	bump.EC2
+	version int64
+}
+
+func (h hidingVersion) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	out, err := h.EC2.DescribeLaunchTemplateVersions(ctx, in, opts...)
+	if err != nil {
+		return out, err
+	}
+	kept := out.LaunchTemplateVersions[:0]
+	for _, v := range out.LaunchTemplateVersions {
+		if aws.ToInt64(v.VersionNumber) != h.version {
+			kept = append(kept, v)
+		}
+	}
+	out.LaunchTemplateVersions = kept
+	return out, nil
+}
+
+// TestRollbackWritesTheParameterBack: the SSM parameter of a template that
+// publishes releases takes the older AMI, although never-backwards keeps a
+// deploy from writing it.
+func TestRollbackWritesTheParameterBack(t *testing.T) {
+	w, clock := ssmWorld(t)
+	w.tagTemplate(map[string]string{event.TagSSMParameter: "true"})
+	first := w.deployAt(clock, "e1", "build-1")
+	w.deployAt(clock, "e2", "build-2")
+	clock.Advance(time.Minute)
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", clock.Now()))))
+	if got, _ := w.paramValue(param); res.Status != event.RolledBack || got != first.ImageID {
+		t.Errorf("%s: %s; parameter holds %s, want %s", res.Status, res.Reason, got, first.ImageID)
+	}
+}
+
+// TestRollbackOfATemplateThatResolvesAParameter is rejected, saying what to do.
+func TestRollbackOfATemplateThatResolvesAParameter(t *testing.T) {
+	w, clock := resolveWorld(t, param)
+	w.deployAt(clock, "e1", "build-1")
+	w.deployAt(clock, "e2", "build-2")
+	clock.Advance(time.Minute)
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", clock.Now()))))
+	if res.Status != event.Rejected || !strings.Contains(res.Reason, "reads its AMI from SSM parameter "+param) {
+		t.Errorf("%s: %s; want rejected, naming the parameter", res.Status, res.Reason)
+	}
+}
+
+// TestRollbackOfSeveralTemplates holds them with one CreateTags and puts each
+// one's release back.
+func TestRollbackOfSeveralTemplates(t *testing.T) {
+	w := newWorld(t)
+	other := awsfaketest.AddTarget(w.cloud, w.baseAMI, awsfaketest.Target{Name: "shop-web-prod-b", Layer: "web", Group: "b"})
+	var first []string
+	for i, b := range []string{"build-1", "build-2"} {
+		resp := w.must(w.handle(edit(t, deployEvent(t, "deploy-"+b, b, at(2, 10*i)), map[string]any{"detail.group": nil})))
+		if len(resp.Results) != 2 {
+			t.Fatalf("deploy %s: %+v", b, resp.Results)
+		}
+		if i == 0 {
+			for _, r := range resp.Results {
+				first = append(first, r.ImageID)
+			}
+		}
+	}
+	before := w.cloud.Calls("CreateTags")
+	resp := w.must(w.handle(edit(t, rollbackEvent(t, "rb-1", "", at(3, 0)), map[string]any{"detail.group": nil})))
+	if len(resp.Results) != 2 {
+		t.Fatalf("%d results: %+v", len(resp.Results), resp.Results)
+	}
+	for i, r := range resp.Results {
+		if r.Status != event.RolledBack || r.ImageID != first[i] {
+			t.Errorf("%s: %s with %s: %s; want rolled-back to %s", r.LaunchTemplateName, r.Status, r.ImageID, r.Reason, first[i])
+		}
+	}
+	if n := w.cloud.Calls("CreateTags") - before; n != 1 {
+		t.Errorf("%d CreateTags calls, want 1 for both templates", n)
+	}
+	for _, lt := range []string{w.lt, other} {
+		got, _ := w.cloud.LaunchTemplate(lt)
+		if tag(got.Tags, event.TagHold) != "build-2" {
+			t.Errorf("%s: hold %q, want build-2", lt, tag(got.Tags, event.TagHold))
+		}
+	}
+}
