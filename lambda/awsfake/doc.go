@@ -195,12 +195,18 @@
 //     AWS does not say which key (a key is regional), the destination's AWS
 //     managed key, as "Copy an Amazon EC2 AMI" does with no key given; the
 //     AMI's block devices and the snapshots tell Encrypted and KmsKeyId.
-//     Copies in flight into a
-//     region are capped, 50 in all and 25 from one source region (the
-//     former "Copying an AMI" page; the current one names no number), and
-//     a copy beyond it is ResourceLimitExceeded (the code the Service Quotas
-//     pages were not found to name: EC2's code for a resource limit);
-//     WithCopyQuota sets both. Authorization: ec2:CopyImage on the source
+//     Snapshot copies in
+//     flight into a region are capped: EBS's quota "Concurrent snapshot
+//     copies per destination Region" is 20, not adjustable, whatever the
+//     source region (Amazon EBS User Guide, "Quotas for Amazon EBS",
+//     https://docs.aws.amazon.com/ebs/latest/userguide/ebs-resource-quotas.html;
+//     an AMI copy copies each of its snapshots, so it holds one place per
+//     snapshot; the former "Copying an AMI" numbers, 50 AMIs and 25 from
+//     one source, are gone from AWS's pages). A copy whose snapshots do not
+//     fit is refused whole with ResourceLimitExceeded (AWS names no code and
+//     does not say whether it queues the rest: the harsher reading, EC2's
+//     code for a resource limit and nothing started); WithCopyQuota sets
+//     the number. TestCopyImageQuota. Authorization: ec2:CopyImage on the source
 //     AMI (its tags, its region's ARN), on the new AMI and on its snapshots
 //     (the request's tags), and ec2:CreateTags with ec2:CreateAction =
 //     CopyImage when tagged. With a customer managed key the caller needs

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,12 +18,10 @@ import (
 // source Cloud under its lock, lets go, and then writes the destination
 // Cloud under its own: never both locks at once.
 
-// Copy quotas: AMI copies in flight (pending) into one destination region,
-// and of those from one source region.
-const (
-	CopiesPerDestination = 50
-	CopiesPerSource      = 25
-)
+// CopySnapshotsPerDestination is EBS's quota "Concurrent snapshot copies per
+// destination Region" (20, not adjustable): an AMI copy copies each of its
+// snapshots, so a copy in flight holds one place per snapshot.
+const CopySnapshotsPerDestination = 20
 
 // WithCopyTime sets how long an AMI copy stays pending before it becomes
 // available (or failed), on the World's clock (default: WithImageDelay's).
@@ -30,10 +29,10 @@ func WithCopyTime(d time.Duration) Option {
 	return func(cl *Cloud) { cl.copyTime, cl.copyTimeSet = d, true }
 }
 
-// WithCopyQuota sets the copies in flight a destination region takes, in all
-// and from one source region (default CopiesPerDestination, CopiesPerSource).
-func WithCopyQuota(perDestination, perSource int) Option {
-	return func(cl *Cloud) { cl.copyQuota = [2]int{perDestination, perSource} }
+// WithCopyQuota sets the snapshot copies in flight a destination region
+// takes (default CopySnapshotsPerDestination).
+func WithCopyQuota(snapshots int) Option {
+	return func(cl *Cloud) { cl.copyQuota = snapshots }
 }
 
 // copySource is what a copy reads of its source AMI, under the source
@@ -115,7 +114,7 @@ func (c *Cloud) copyFrom(in *ec2.CopyImageInput, src copySource) (*ec2.CopyImage
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	if err := c.copyQuotaLeft(src.region, now); err != nil {
+	if err := c.copyQuotaLeft(len(src.snapshots), now); err != nil {
 		return nil, err
 	}
 	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: *in.Name, description: derefString(in.Description),
@@ -189,28 +188,19 @@ func (c *Cloud) checkCopy(in *ec2.CopyImageInput, src copySource, now time.Time)
 	return imageTags, snapshotTags, nil
 }
 
-// copyQuotaLeft refuses a copy beyond the copies in flight the region takes:
-// ResourceLimitExceeded.
-func (c *Cloud) copyQuotaLeft(sourceRegion string, now time.Time) error {
-	perDestination, perSource := CopiesPerDestination, CopiesPerSource
-	if c.copyQuota != [2]int{} {
-		perDestination, perSource = c.copyQuota[0], c.copyQuota[1]
-	}
-	all, fromSource := 0, 0
+// copyQuotaLeft refuses a copy whose snapshots do not fit beside the
+// snapshot copies in flight into the region (those of pending copies from
+// any source region): ResourceLimitExceeded.
+func (c *Cloud) copyQuotaLeft(snapshots int, now time.Time) error {
+	quota := cmp.Or(c.copyQuota, CopySnapshotsPerDestination)
+	inFlight := 0
 	for _, img := range c.images {
-		if img.copiedFrom == "" || img.state != ec2types.ImageStatePending || !now.Before(img.readyAt) {
-			continue
-		}
-		all++
-		if strings.HasPrefix(img.copiedFrom, sourceRegion+"/") {
-			fromSource++
+		if img.copiedFrom != "" && img.state == ec2types.ImageStatePending && now.Before(img.readyAt) {
+			inFlight += len(img.snapshots)
 		}
 	}
-	switch {
-	case all >= perDestination:
-		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent AMI copies into %s", perDestination, c.scope.Region)
-	case fromSource >= perSource:
-		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent AMI copies from %s into %s", perSource, sourceRegion, c.scope.Region)
+	if inFlight+snapshots > quota {
+		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent snapshot copies into %s (%d in flight; this AMI has %d snapshots)", quota, c.scope.Region, inFlight, snapshots)
 	}
 	return nil
 }

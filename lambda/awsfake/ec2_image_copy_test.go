@@ -148,32 +148,36 @@ func TestCopyImageRefusals(t *testing.T) {
 	}
 }
 
-// TestCopyImageQuota: copies in flight into a region are capped, in all and
-// from one source region (ResourceLimitExceeded); a copy that completes
-// frees its place.
+// TestCopyImageQuota: snapshot copies in flight into a region are capped
+// (EBS's "Concurrent snapshot copies per destination Region", 20), whatever
+// the source region: a copy whose snapshots do not fit is
+// ResourceLimitExceeded; a copy that completes frees its places.
 func TestCopyImageQuota(t *testing.T) {
-	w, clock, east, west := twoRegions(t, awsfake.WithCopyQuota(3, 2))
+	if awsfake.CopySnapshotsPerDestination != 20 {
+		t.Errorf("CopySnapshotsPerDestination = %d, want EBS's 20", awsfake.CopySnapshotsPerDestination)
+	}
+	w, clock, east, west := twoRegions(t, awsfake.WithCopyQuota(3))
 	ctx := context.Background()
 	west.AddImage(awsfake.Image{Name: "local"})
 	var srcs []string
 	for i := range 4 {
-		srcs = append(srcs, east.AddImage(awsfake.Image{Name: "web-" + itoa(i)}))
+		srcs = append(srcs, east.AddImage(awsfake.Image{Name: "web-" + itoa(i)})) // one snapshot each
 	}
 	for i := range 2 {
 		if _, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[i], "dr-"+itoa(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2"))
-	wantCode(t, err, "ResourceLimitExceeded")
 	local := &ec2.CopyImageInput{SourceImageId: west.Images()[0].ImageId,
 		SourceRegion: aws.String("us-west-2"), Name: aws.String("local-copy")}
 	if _, err := w.CopyImage(ctx, west.Scope(), local); err != nil {
-		t.Fatalf("a copy from another source region within the total: %v", err)
+		t.Fatalf("the third snapshot copy, from another source region: %v", err)
 	}
-	local.Name = aws.String("local-copy-2")
-	_, err = w.CopyImage(ctx, west.Scope(), local)
+	_, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2"))
 	wantCode(t, err, "ResourceLimitExceeded")
+	if len(west.Images()) != 4 {
+		t.Errorf("%d images in the destination, want 4 (the refused copy makes none)", len(west.Images()))
+	}
 	clock.Advance(10 * time.Minute)
 	if _, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2")); err != nil {
 		t.Errorf("after the copies completed: %v", err)
@@ -345,7 +349,7 @@ func TestCopyImageEncryption(t *testing.T) {
 // same time finish (the World takes one Cloud's lock at a time: two Clouds
 // each waiting for the other would hang here), each in its destination.
 func TestCopyImageBothWaysAtOnce(t *testing.T) {
-	w, _, east, west := twoRegions(t, awsfake.WithCopyQuota(1000, 1000))
+	w, _, east, west := twoRegions(t, awsfake.WithCopyQuota(1000))
 	srcs := map[*awsfake.Cloud]string{east: east.AddImage(awsfake.Image{Name: "east-1"}), west: west.AddImage(awsfake.Image{Name: "west-1"})}
 	const n = 40
 	errs := make(chan error, 2*n)
