@@ -23,6 +23,8 @@ type image struct {
 	Reason  string // EC2's reason when failed
 	Tags    map[string]string
 	Created time.Time
+	// Snapshots counts its EBS snapshots (a copy copies each).
+	Snapshots int
 }
 
 // amibumpImage reads an EC2 image's amibump tags; ok is false for an image
@@ -45,6 +47,11 @@ func amibumpImage(img ec2types.Image) (image, bool) {
 		out.Reason = stateReason(img.StateReason)
 	}
 	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
+	for _, m := range img.BlockDeviceMappings {
+		if m.Ebs != nil && aws.ToString(m.Ebs.SnapshotId) != "" {
+			out.Snapshots++
+		}
+	}
 	out.Life = LifecycleOf(img)
 	return out, true
 }

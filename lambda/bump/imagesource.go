@@ -208,7 +208,7 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 		_, err := j.ec2.CopyImage(ctx, in)
 		return image{Image: plan.Image{ID: "(new AMI)", Deploy: j.deploy, State: string(ec2types.ImageStateAvailable)}}, j.dry.check("ec2:CopyImage", err)
 	}
-	out, err := j.callCopyImage(ctx, in)
+	out, err := j.ec2.CopyImage(ctx, in)
 	switch {
 	case err == nil:
 		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: j.deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
@@ -225,6 +225,11 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 		// release is promoted there: that release's forward, or the next
 		// reconcile, copies it.
 		return image{}, &sourceOvertakenError{fmt.Errorf("the source AMI %s in %s is no longer available (removed once a newer release was promoted there, or disabled); nothing was copied: the newest release is copied by its own forward or the next reconcile (%w)", c.src.ID, c.region, err)}
+	case hasCode(err, "ResourceLimitExceeded"):
+		// EBS's snapshot copies in flight into the region are at its quota
+		// (other tools' copies count too): not retried here, which would
+		// only ask again while the copies run for minutes.
+		return image{}, &copyWaitsError{fmt.Errorf("the copy of %s from %s waits: EC2 refused it, at the quota of %d snapshot copies in flight into %s (Concurrent snapshot copies per destination Region); nothing was started, the next reconcile starts it (%w)", c.src.ID, c.region, plan.CopySnapshotsPerRegion, j.scope.Region, err)}
 	case isKMSKeyCode(errorCode(err)):
 		return image{}, rejectf("copy AMI %s from %s for %s with KMS key %s: %w; %s", c.src.ID, c.region, j.t.Name, cmp.Or(j.cfg.CopyKMSKey, "(the region's default EBS key)"), err, kmsKeyAdvice)
 	}
@@ -273,23 +278,6 @@ func copyTags(c regionCopy, t target, name string) []ec2types.Tag {
 	return out
 }
 
-// callCopyImage calls CopyImage. A copy refused because too many are in
-// flight (ResourceLimitExceeded: EC2 limits the concurrent copies into a
-// region, and from one region) is tried again after a pause, maxStaleReads
-// times within the invocation; what then remains is transient, for the
-// event's retry or the next reconcile.
-func (r *run) callCopyImage(ctx context.Context, in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) {
-	for attempt := 1; ; attempt++ {
-		out, err := r.ec2.CopyImage(ctx, in)
-		if !hasCode(err, "ResourceLimitExceeded") || attempt > maxStaleReads {
-			return out, err
-		}
-		if perr := r.pause(ctx, attempt); perr != nil {
-			return out, err
-		}
-	}
-}
-
 // resumeByName is the image of this deploy for the template that an earlier
 // attempt made under name (a name already taken); a name taken by another
 // template's AMI is rejected.
@@ -315,3 +303,10 @@ type sourceOvertakenError struct{ err error }
 
 func (e *sourceOvertakenError) Error() string { return e.err.Error() }
 func (e *sourceOvertakenError) Unwrap() error { return e.err }
+
+// copyWaitsError: EC2 refused a copy at the quota of snapshot copies in
+// flight into the region; the job's result is pending, nothing started.
+type copyWaitsError struct{ err error }
+
+func (e *copyWaitsError) Error() string { return e.err.Error() }
+func (e *copyWaitsError) Unwrap() error { return e.err }

@@ -165,8 +165,13 @@ func (j *job) ensureImage(ctx context.Context) (outcome, error) {
 	}
 	img, err := j.source.makeImage(ctx, j)
 	var overtaken *sourceOvertakenError
-	if errors.As(err, &overtaken) {
+	var waits *copyWaitsError
+	switch {
+	case errors.As(err, &overtaken):
 		j.res.Status, j.res.Reason = event.Superseded, overtaken.Error()
+		return finished, nil
+	case errors.As(err, &waits):
+		j.res.Status, j.res.Reason = event.Pending, waits.Error()
 		return finished, nil
 	}
 	if err != nil {

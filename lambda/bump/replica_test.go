@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // drRegion is the disaster-recovery region of the DR tests; the source is
@@ -222,15 +225,117 @@ func TestDRSourceUnreachable(t *testing.T) {
 	}
 }
 
-// TestDRCopyQuotaRetried: CopyImage refused with ResourceLimitExceeded
-// (too many copies in flight) is tried again.
-func TestDRCopyQuotaRetried(t *testing.T) {
+// TestDRCopyRefusedAtTheQuotaWaits: CopyImage refused with
+// ResourceLimitExceeded (EBS's snapshot copies in flight into the region,
+// other tools' among them) is a pending result, not failed and not asked
+// again within the event; the next reconcile copies.
+func TestDRCopyRefusedAtTheQuotaWaits(t *testing.T) {
 	d := newDRWorld(t)
 	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
-	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "You have reached the limit of 50 concurrent AMI copies"})
-	if got := one(t, must(d.handleDR(forwarded(t, src, "fwd-1")))); got.Status != event.Promoted {
-		t.Errorf("%+v, want promoted after the retry", got)
+	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "You have reached the limit of 20 concurrent snapshot copies"})
+	resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+	if err != nil {
+		t.Fatalf("error %v, want none (nothing to retry)", err)
 	}
+	if got := one(t, resp); got.Status != event.Pending || !strings.Contains(got.Reason, "waits") || d.dr.Calls("CopyImage") != 1 || len(d.amibumpImagesIn(d.dr)) != 0 {
+		t.Fatalf("%+v after %d CopyImage calls, want one pending result saying the copy waits, asked once, nothing made", got, d.dr.Calls("CopyImage"))
+	}
+	if got := one(t, must(d.handleDR(d.tick(t, "tick-1")))); got.Status != event.Promoted {
+		t.Errorf("next reconcile: %+v, want promoted", got)
+	}
+}
+
+// TestDRCopiesKeepToTheQuota: a reconcile with more copies to make than EBS
+// takes into a region at once (20 snapshot copies) starts those that fit
+// and reports the others pending, nothing started and nothing failed, with
+// no CopyImage refused; a later reconcile, once the copies in flight are
+// done, starts the rest. Every DR template ends on its copy.
+func TestDRCopiesKeepToTheQuota(t *testing.T) {
+	const n = plan.CopySnapshotsPerRegion + 2
+	d := newDRWorld(t, awsfake.WithCopyTime(2*time.Second))
+	drLTs := map[string]string{}
+	for i := range n {
+		group := fmt.Sprintf("q%02d", i)
+		sel := map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: group}
+		lt := d.cloud.AddLaunchTemplate("shop-web-prod-"+group, sel, ec2types.RequestLaunchTemplateData{ImageId: aws.String(d.baseAMI)})
+		tags := map[string]string{event.TagLaunchTemplate: lt, event.TagBuildID: "build-" + group, event.TagDeployedAt: t0.Add(-time.Hour).Format(time.RFC3339)}
+		maps.Copy(tags, sel)
+		d.cloud.AddImage(awsfake.Image{Name: "shop-web-prod-" + group + "-1", Tags: tags, SnapshotTags: tags})
+		drSel := maps.Clone(sel)
+		drSel[event.TagReplicateFrom] = awsfake.Region
+		drLTs[d.dr.AddLaunchTemplate("shop-web-prod-"+group+"-dr", drSel, ec2types.RequestLaunchTemplateData{ImageId: aws.String(d.drDefault())})] = group
+	}
+	d.deadline = time.Second
+	resp, err := d.handleDR(d.tick(t, "tick-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, waiting int
+	for _, r := range resp.Results {
+		switch {
+		case r.Status == event.Pending && r.ImageID != "":
+			started++
+		case r.Status == event.Pending && strings.Contains(r.Reason, "waits"):
+			waiting++
+		default:
+			t.Errorf("%+v, want pending", r)
+		}
+	}
+	if started != plan.CopySnapshotsPerRegion || waiting != 2 || d.dr.Calls("CopyImage") != plan.CopySnapshotsPerRegion {
+		t.Fatalf("%d copies started, %d waiting, %d CopyImage calls; want 20 started, 2 waiting, 20 calls (none refused)", started, waiting, d.dr.Calls("CopyImage"))
+	}
+	for range 300 { // the copy time, on the world's running clock
+		if pending := d.dr.Calls("CopyImage") - availableCopies(d); pending == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.deadline = 10 * time.Second
+	resp = must(d.handleDR(d.tick(t, "tick-2")))
+	for _, r := range resp.Results {
+		if r.Status != event.Promoted {
+			t.Errorf("tick-2: %+v, want promoted", r)
+		}
+	}
+	if d.dr.Calls("CopyImage") != n {
+		t.Errorf("%d CopyImage calls, want %d: one a copy", d.dr.Calls("CopyImage"), n)
+	}
+	for lt, group := range drLTs {
+		if def := defaultOf(d.dr, lt); !strings.HasPrefix(tagMap(mustImageIn(t, d.dr, def).Tags)[event.TagCopyOf], awsfake.Region+"/") {
+			t.Errorf("DR template of %s is on %s, want a copy", group, def)
+		}
+	}
+}
+
+// availableCopies counts the available copies in the DR region.
+func availableCopies(d *drWorld) int {
+	n := 0
+	for _, img := range d.amibumpImagesIn(d.dr) {
+		if img.State == ec2types.ImageStateAvailable {
+			n++
+		}
+	}
+	return n
+}
+
+// defaultOf is the AMI of a template's $Default in c.
+func defaultOf(c *awsfake.Cloud, lt string) string {
+	for _, v := range c.Versions(lt) {
+		if aws.ToBool(v.DefaultVersion) {
+			return aws.ToString(v.LaunchTemplateData.ImageId)
+		}
+	}
+	return ""
+}
+
+// mustImageIn is the image id of c.
+func mustImageIn(t *testing.T, c *awsfake.Cloud, id string) ec2types.Image {
+	t.Helper()
+	img, ok := c.Image(id)
+	if !ok {
+		t.Fatalf("no image %s", id)
+	}
+	return img
 }
 
 // TestDRBadTags: amibump:replicate-from must name another region of the

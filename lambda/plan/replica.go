@@ -130,3 +130,25 @@ func CopyDue(have []Image, newest Image) bool {
 	}
 	return true
 }
+
+// CopySnapshotsPerRegion is EBS's quota "Concurrent snapshot copies per
+// destination Region" (20, not adjustable): the snapshot copies in flight
+// into one region, whatever their source. A copy of an AMI copies each of
+// its snapshots.
+const CopySnapshotsPerRegion = 20
+
+// CopiesThatFit tells, in order, which of the copies wanted (their snapshot
+// counts) start now beside inFlight snapshot copies: each that fits in the
+// room left takes it; one that does not waits for a later run, and a smaller
+// one after it may still fit. An AMI with no snapshot counts as one.
+func CopiesThatFit(inFlight int, wanted []int) []bool {
+	room := CopySnapshotsPerRegion - inFlight
+	fit := make([]bool, len(wanted))
+	for i, n := range wanted {
+		n = max(n, 1)
+		if n <= room {
+			fit[i], room = true, room-n
+		}
+	}
+	return fit
+}
