@@ -219,8 +219,14 @@
 //     (AWS documents no reason for an AMI: the code is the instance
 //     StateReason's for a key it cannot use, Client.InvalidKMSKey.InvalidState,
 //     the wording the fake's). World.EC2(scope) is a scope's EC2 client
-//     whose CopyImage the World serves. The fake emits no AMI state-change
-//     events for copies, as for any AMI. (API reference, CopyImage; EC2
+//     whose CopyImage the World serves. EC2 sends an EC2 AMI State
+//     Change event when a copy becomes available or failed, as for
+//     CreateImage ("CopyImage | Yes | Yes", best effort: EC2 User Guide,
+//     "Monitor AMI events using Amazon EventBridge",
+//     https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-ami-events.html);
+//     the fake sends no events for any AMI, the tests deliver them
+//     (TestDRCopyStateEventDuringTheWait: the event during the forward's
+//     wait; TestDRCopyPromotedByItsStateChange: after it). (API reference, CopyImage; EC2
 //     User Guide, "Copy an Amazon EC2 AMI", "How Amazon EC2 AMI copy
 //     works", "Grant permissions to copy Amazon EC2 AMIs"; EBS User Guide,
 //     "Requirements for Amazon EBS encryption"; "Ensuring idempotency".)

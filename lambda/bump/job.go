@@ -340,12 +340,13 @@ func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason stri
 	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "reason", reason)
 }
 
-// copyGone judges a copy that EC2 answered CopyImage with but that is gone:
-// a copy whose deploy a newer one overtook (superseded, retention removed
-// it); not listed yet, a read that lags (a retry decides); else deregistered
-// before it was available: the copy a request with the same ClientToken made
-// earlier and that failed (EC2 answers a token with its first result), or
-// one a person removed. The next reconcile or forward copies afresh.
+// copyGone judges a copy that EC2 answered CopyImage with but that is gone
+// while the job waited: a copy whose deploy a newer one overtook is
+// superseded (retention removed it). Else it failed and whoever removed it
+// reported it (the AMI state change event of its failure, or an earlier
+// attempt of this event whose ClientToken EC2 answers with the removed
+// copy), or a person deregistered it, or a read lags: no result here, so a
+// failure is reported once, and no error: the next reconcile copies afresh.
 func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *imageGoneError, err error) error {
 	st, rerr := j.run.readTemplate(ctx, j.t, nil)
 	if rerr != nil {
@@ -355,9 +356,7 @@ func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *
 		s.fill(&j.res)
 		return nil
 	}
-	if gone.State == "" {
-		return fmt.Errorf("%w; a retry decides (EC2 is eventually consistent)", err)
-	}
-	j.copyFailed(ctx, c, imageID, "the copy was deregistered before it was available (a failed copy of the same request, removed, or a person)")
+	j.res.Status = ""
+	j.log.InfoContext(ctx, "copy gone while waiting; the next reconcile copies afresh", "imageId", imageID, "sourceImageId", c.src.ID, "state", gone.State, "error", err)
 	return nil
 }

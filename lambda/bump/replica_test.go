@@ -551,3 +551,66 @@ func TestDRSourceGoneIsSuperseded(t *testing.T) {
 		t.Errorf("%+v, want superseded naming %s, nothing copied", got, src.ImageID)
 	}
 }
+
+// TestDRCopyStateEventDuringTheWait: EC2 sends AMI state change events for
+// CopyImage as for CreateImage (available, failed): one delivered while the
+// forward's invocation still waits for its copy leaves exactly one result
+// for the copy between the two invocations: promoted when the copy became
+// available, failed when EC2 could not make it (a KMS key the role may not
+// use).
+func TestDRCopyStateEventDuringTheWait(t *testing.T) {
+	for _, tc := range []struct {
+		state ec2types.ImageState
+		want  event.Status
+	}{
+		{ec2types.ImageStateAvailable, event.Promoted},
+		{ec2types.ImageStateFailed, event.Failed},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			clock := awsfake.NewManualClock(t0)
+			d := newDRWorld(t, awsfake.WithClock(clock), awsfake.WithImageDelay(0), awsfake.WithCopyTime(5*time.Minute))
+			src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			if tc.state == ec2types.ImageStateFailed {
+				d.cfg.CopyKMSKey = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+				role := functionRole(t).InRegion(drRegion)
+				d.dr.SetPolicy(&role)
+			}
+			fwd := make(chan event.Response, 1)
+			go func() { fwd <- must(d.handleDR(forwarded(t, src, "fwd-1"))) }()
+			var copyID string
+			for range 2000 {
+				if imgs := d.amibumpImagesIn(d.dr); len(imgs) == 1 {
+					copyID = aws.ToString(imgs[0].ImageId)
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if copyID == "" {
+				t.Fatal("no copy requested")
+			}
+			clock.Advance(5 * time.Minute) // the copy is done (or failed) while the forward waits
+			state := edit(t, sample(t, "ami-state-available.json"), map[string]any{"region": drRegion, "detail.ImageId": copyID, "detail.State": string(tc.state)})
+			byEvent := must(d.handleDR(state))
+			byFwd := <-fwd
+			if len(byFwd.Results) > 1 || len(byEvent.Results) > 1 {
+				t.Fatalf("forward %+v, state event %+v: want at most one result each", byFwd.Results, byEvent.Results)
+			}
+			all := append(byFwd.Results, byEvent.Results...)
+			switch tc.want {
+			case event.Failed: // reported once, by whichever removed the copy
+				if len(all) != 1 || all[0].Status != event.Failed || !strings.Contains(all[0].Reason, "KMS key") {
+					t.Fatalf("results %+v, want exactly one failed naming the KMS key", all)
+				}
+			case event.Promoted: // one promotion; a second trigger reports it again, as for any AMI
+				for _, r := range all {
+					if r.Status != event.Promoted || r.ImageID != copyID || r.Version != all[0].Version {
+						t.Errorf("result %+v, want promoted %s as version %d", r, copyID, all[0].Version)
+					}
+				}
+				if len(all) == 0 || d.drDefault() != copyID || len(d.dr.Versions(d.drLT)) != 2 {
+					t.Errorf("%d results, DR $Default on %s with %d versions; want the copy %s promoted once", len(all), d.drDefault(), len(d.dr.Versions(d.drLT)), copyID)
+				}
+			}
+		})
+	}
+}
