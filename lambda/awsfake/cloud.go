@@ -75,6 +75,7 @@ type Cloud struct {
 	copyTime        time.Duration
 	copyTimeSet     bool
 	copyQuota       int
+	ebsDefaultKey   string // EBS encryption by default: the region's default key ("": off)
 	copyTokens      map[string]copyRecord
 	visibilityDelay time.Duration
 	pageSize        int

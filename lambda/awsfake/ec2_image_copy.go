@@ -219,36 +219,65 @@ func (c *Cloud) copyDelay() time.Duration {
 var kmsActions = []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
 	"kms:ReEncryptFrom", "kms:ReEncryptTo"}
 
+// SetEBSEncryptionByDefault turns on EBS encryption by default in the
+// cloud's region with key as the region's default KMS key for EBS (an ARN;
+// "alias/aws/ebs" the AWS managed key), as EnableEbsEncryptionByDefault and
+// ModifyEbsDefaultKmsKeyId do; "" turns it off.
+func (c *Cloud) SetEBSEncryptionByDefault(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ebsDefaultKey = ""
+	if key != "" {
+		c.ebsDefaultKey = c.kmsKeyARN(key)
+	}
+}
+
 // copyKey is the key ARN a copy is encrypted with ("": unencrypted), and
 // why the copy fails when the caller may not use a customer managed key
-// (StateReason code and message). With KmsKeyId, that key; Encrypted
-// without it, or a source that is encrypted (a copy of an encrypted
-// snapshot is encrypted), the source's key within its region, the
-// destination's AWS managed key alias/aws/ebs across regions (a key is
-// regional). EC2 reads the key asynchronously, so the call succeeds and the
-// copy goes to failed.
+// (StateReason code and message). With KmsKeyId, that key; else a source
+// that is encrypted within its region keeps the source's key; else, when the
+// source is encrypted (a copy of an encrypted snapshot is encrypted),
+// Encrypted is asked, or EBS encryption by default is on in the destination,
+// the destination's default KMS key for EBS (alias/aws/ebs unless set
+// otherwise: a key is regional). The caller must be allowed to use a
+// customer managed key on both sides: the source's, to read its snapshots,
+// and the copy's. EC2 reads the keys asynchronously, so the call succeeds
+// and the copy goes to failed.
 func (c *Cloud) copyKey(in *ec2.CopyImageInput, src copySource) (key, failCode, failReason string) {
 	switch {
 	case in.KmsKeyId != nil:
 		key = c.kmsKeyARN(*in.KmsKeyId)
 	case src.kmsKey != "" && src.region == c.scope.Region:
-		return src.kmsKey, "", ""
-	case src.kmsKey != "" || derefBool(in.Encrypted):
-		return c.kmsKeyARN("alias/aws/ebs"), "", ""
-	default:
-		return "", "", ""
+		key = src.kmsKey
+	case src.kmsKey != "" || derefBool(in.Encrypted) || c.ebsDefaultKey != "":
+		key = cmp.Or(c.ebsDefaultKey, c.kmsKeyARN("alias/aws/ebs"))
+	}
+	for _, k := range []string{src.kmsKey, key} {
+		if action := c.deniedKeyAction(k); action != "" {
+			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", k, action)
+		}
+	}
+	return key, "", ""
+}
+
+// deniedKeyAction is the first KMS action of EBS encryption the caller may
+// not take on customer managed key k ("" when all are allowed, k is none
+// or an AWS managed key, whose key policy lets the account's EBS use it).
+func (c *Cloud) deniedKeyAction(k string) string {
+	if k == "" || strings.HasSuffix(k, ":alias/aws/ebs") {
+		return ""
 	}
 	for _, action := range kmsActions {
-		r := request{action: action, resource: key}
+		r := request{action: action, resource: k}
 		if action == "kms:CreateGrant" {
 			// EC2 creates the grant for the copy on the caller's behalf.
 			r.keys = map[string][]string{"kms:grantisforawsresource": {"true"}}
 		}
 		if !c.permits("CopyImage", r) {
-			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", key, action)
+			return action
 		}
 	}
-	return key, "", ""
+	return ""
 }
 
 // kmsKeyARN is the ARN of a key named by id, alias/name or ARN, in the

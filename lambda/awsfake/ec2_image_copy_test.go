@@ -373,3 +373,56 @@ func TestCopyImageBothWaysAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyImageKeysOnBothSides: with EBS encryption by default on in the
+// destination, a copy given no key is encrypted with the region's default
+// KMS key for EBS, which may be a customer managed key; the caller must be
+// allowed to use a customer managed key on both sides (the source's and
+// the copy's), else the copy fails naming the key. The AWS managed key
+// needs no grant.
+func TestCopyImageKeysOnBothSides(t *testing.T) {
+	const (
+		drDefault = "arn:aws:kms:us-west-2:123456789012:key/dr-default"
+		srcKey    = "arn:aws:kms:us-east-1:123456789012:key/source"
+	)
+	copyAll := `{"Effect":"Allow","Action":"ec2:CopyImage","Resource":"*"}`
+	useKey := func(k string) string {
+		return `,{"Effect":"Allow","Action":["kms:CreateGrant","kms:Decrypt","kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:ReEncrypt*"],"Resource":"` + k + `"}`
+	}
+	for _, tc := range []struct {
+		name, srcKMS, dstDefault, grants string
+		wantKey, wantFailNaming          string
+	}{
+		{"default on, AWS managed key", "", "alias/aws/ebs", "", "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", ""},
+		{"default on, a CMK the caller may not use", "", drDefault, "", drDefault, drDefault},
+		{"default on, a CMK the caller may use", "", drDefault, useKey(drDefault), drDefault, ""},
+		{"source CMK the caller may not use", srcKey, "", "", "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", srcKey},
+		{"source CMK the caller may use", srcKey, "", useKey(srcKey), "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, clock, east, west := twoRegions(t)
+			src := east.AddImage(awsfake.Image{Name: "web-1", KMSKey: tc.srcKMS})
+			west.SetEBSEncryptionByDefault(tc.dstDefault)
+			p, err := awsfake.ParsePolicy([]byte(`{"Statement":[` + copyAll + tc.grants + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			west.SetPolicy(&p)
+			out, err := w.CopyImage(context.Background(), west.Scope(), copyInput(src, "dr-1"))
+			if err != nil {
+				t.Fatalf("CopyImage: %v (EC2 reads keys after it answers)", err)
+			}
+			clock.Advance(10 * time.Minute)
+			img, _ := west.Image(aws.ToString(out.ImageId))
+			if got := aws.ToString(img.BlockDeviceMappings[0].Ebs.KmsKeyId); got != tc.wantKey {
+				t.Errorf("copy encrypted with %q, want %q", got, tc.wantKey)
+			}
+			switch {
+			case tc.wantFailNaming == "" && img.State != ec2types.ImageStateAvailable:
+				t.Errorf("copy %s (%v), want available", img.State, img.StateReason)
+			case tc.wantFailNaming != "" && (img.State != ec2types.ImageStateFailed || !strings.Contains(aws.ToString(img.StateReason.Message), tc.wantFailNaming)):
+				t.Errorf("copy %s (%v), want failed naming %s", img.State, img.StateReason, tc.wantFailNaming)
+			}
+		})
+	}
+}

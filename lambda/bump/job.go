@@ -1,11 +1,11 @@
 package bump
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -325,19 +325,33 @@ func (j *job) imageGone(ctx context.Context, imageID string, gone *imageGoneErro
 }
 
 // copyFailed reports a copy that EC2 could not make (most often a KMS key
-// the role may not use: EC2 reads the key after CopyImage answered) and
+// the role may not use: EC2 reads the keys after CopyImage answered) and
 // removes it. Not retried within the event (a retry would fail the same
 // way): the next reconcile or forward copies afresh, so the copy follows
-// as soon as the key can be used.
+// as soon as the keys can be used.
 func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason string) {
-	key := cmp.Or(j.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN): the source's encryption, with the region's default EBS key")
 	j.res.Status = event.Failed
-	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s; KMS key %s. The failed copy was removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
-		c.src.ID, c.region, imageID, reason, key)
+	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s. The KMS keys a copy uses: %s. The failed copy was removed; let the function's role use each customer managed key (kmsKeyArns, or copyKmsKeyArn for the copy's key) and check the keys' policies: the next reconcile copies again",
+		c.src.ID, c.region, imageID, reason, copyKeys(j.cfg.CopyKMSKey, c, j.scope.Region))
 	if _, err := j.deregister(ctx, imageID); err != nil {
 		j.log.WarnContext(ctx, "failed copy not removed", "imageId", imageID, "error", err)
 	}
-	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "reason", reason)
+	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "sourceKeys", c.src.KMSKeys, "reason", reason)
+}
+
+// copyKeys names the KMS keys a copy uses: the copy's (copyKmsKeyArn, else
+// the region's default KMS key for EBS, used when EBS encryption by default
+// is on or the source is encrypted) and the source's.
+func copyKeys(copyKey string, c regionCopy, region string) string {
+	dst := "copyKmsKeyArn " + copyKey
+	if copyKey == "" {
+		dst = "no copyKmsKeyArn, so " + region + "'s default KMS key for EBS (used when EBS encryption by default is on there or the source is encrypted; it may be a customer managed key)"
+	}
+	src := "unencrypted"
+	if len(c.src.KMSKeys) > 0 {
+		src = strings.Join(c.src.KMSKeys, ", ")
+	}
+	return fmt.Sprintf("the copy's, %s; the source's in %s, %s", dst, c.region, src)
 }
 
 // copyGone judges a copy that EC2 answered CopyImage with but that is gone

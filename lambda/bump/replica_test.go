@@ -614,3 +614,47 @@ func TestDRCopyStateEventDuringTheWait(t *testing.T) {
 		})
 	}
 }
+
+// TestDRCopyKeysNamed: without copyKmsKeyArn a copy still uses KMS keys: the
+// DR region's default KMS key for EBS when EBS encryption by default is on
+// there (it may be a customer managed key), and the source's key. A key the
+// role may not use fails the copy; the result names the keys and what to
+// set, and once the role may use the key (kmsKeyArns) the next reconcile
+// promotes the copy.
+func TestDRCopyKeysNamed(t *testing.T) {
+	const (
+		drDefault = "arn:aws:kms:us-west-2:123456789012:key/dr-default"
+		srcKey    = "arn:aws:kms:us-east-1:123456789012:key/source"
+	)
+	for _, tc := range []struct {
+		name, key string
+		setup     func(d *drWorld)
+	}{
+		{"the DR region's default EBS key", drDefault, func(d *drWorld) {
+			one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			d.dr.SetEBSEncryptionByDefault(drDefault)
+		}},
+		{"the source's key", srcKey, func(d *drWorld) {
+			tags := map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: "a",
+				event.TagLaunchTemplate: d.lt, event.TagBuildID: "jenkins-shop-deploy-1", event.TagDeployedAt: t0.Add(-time.Hour).Format(time.RFC3339)}
+			d.cloud.AddImage(awsfake.Image{Name: "shop-web-prod-a-1", Tags: tags, SnapshotTags: tags, KMSKey: srcKey})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDRWorld(t)
+			tc.setup(d)
+			role := functionRole(t).InRegion(drRegion)
+			d.dr.SetPolicy(&role)
+			got := one(t, must(d.handleDR(d.tick(t, "tick-1"))))
+			if got.Status != event.Failed || !strings.Contains(got.Reason, tc.key) || !strings.Contains(got.Reason, "default KMS key for EBS") || !strings.Contains(got.Reason, "kmsKeyArns") {
+				t.Fatalf("%+v, want failed naming %s, the default EBS key and kmsKeyArns", got, tc.key)
+			}
+			role.Statement = append(role.Statement, awsfake.Statement{Effect: "Allow", Resource: []string{tc.key}, Action: []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+				"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}})
+			d.dr.SetPolicy(&role)
+			if got := one(t, must(d.handleDR(d.tick(t, "tick-2")))); got.Status != event.Promoted {
+				t.Errorf("once the role may use the key: %+v, want promoted", got)
+			}
+		})
+	}
+}
