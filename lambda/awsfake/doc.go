@@ -188,13 +188,18 @@
 //     other; another request with it is IdempotentParameterMismatch.
 //     KmsKeyId needs Encrypted (AWS: "you must also set the encrypted state
 //     to true"; the code is undocumented: InvalidParameterCombination).
-//     Encryption: KmsKeyId's key; Encrypted alone, the destination's AWS
-//     managed key (alias/aws/ebs); a copy of an encrypted AMI is encrypted
-//     ("you cannot create an unencrypted copy of an encrypted snapshot"),
-//     with the source's key within its region and, across regions, where
-//     AWS does not say which key (a key is regional), the destination's AWS
-//     managed key, as "Copy an Amazon EC2 AMI" does with no key given; the
-//     AMI's block devices and the snapshots tell Encrypted and KmsKeyId.
+//     Encryption: KmsKeyId's key; else "the default KMS key for Amazon EBS"
+//     of the destination (API reference, CopyImage, Encrypted), which is
+//     alias/aws/ebs unless the account made a customer managed key the
+//     region's default (ModifyEbsDefaultKmsKeyId), for Encrypted, for a copy
+//     of an encrypted AMI ("you cannot create an unencrypted copy of an
+//     encrypted snapshot"; within its region the source's key), and for any
+//     copy when EBS encryption by default is on in the destination ("the
+//     encryption outcome ... depends on the Amazon EBS encryption by default
+//     setting for the destination Region": API reference, CopySnapshot);
+//     Cloud.SetEBSEncryptionByDefault sets both. The AMI's block devices and
+//     the snapshots tell Encrypted and KmsKeyId. TestCopyImageEncryption,
+//     TestCopyImageKeysOnBothSides.
 //     Snapshot copies in
 //     flight into a region are capped: EBS's quota "Concurrent snapshot
 //     copies per destination Region" is 20, not adjustable, whatever the
@@ -211,7 +216,12 @@
 //     (the request's tags), and ec2:CreateTags with ec2:CreateAction =
 //     CopyImage when tagged. With a customer managed key the caller needs
 //     kms:CreateGrant, kms:Decrypt, kms:DescribeKey,
-//     kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it; AWS
+//     kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it, on
+//     both sides: the copy's key and the source snapshots' key (AWS: "You
+//     must in all cases have permission to use the selected key"; of the
+//     source's key across regions it says nothing for the same account: the
+//     harsher reading, the caller must be allowed it too; the AWS managed
+//     key needs no IAM grant, its key policy lets the account's EBS use it); AWS
 //     parses the key asynchronously ("the action ... may appear to complete
 //     even though you provided an invalid identifier. This action will
 //     eventually report failure"), so a key the caller may not use makes
