@@ -259,7 +259,13 @@
 //     making two copies. Copying needs ec2:CopyImage on the source AMI in
 //     its own region, which IAM names by arn:<partition>:ec2:<region>::image/
 //     (resource-level permissions on the source AMI since October 28, 2024:
-//     "Grant permissions to copy Amazon EC2 AMIs"). TestCopyImageAuthorization
+//     "Grant permissions to copy Amazon EC2 AMIs"). That page's example also
+//     grants arn:aws:ec2:*::snapshot/* and does not say whether EC2 asks
+//     for the source's snapshots: the harsher reading, it does, so the fake
+//     authorizes ec2:CopyImage on each source snapshot (its ARN in the
+//     source's region, its tags) and the role grants it on snapshots tagged
+//     amibump:launch-template in any region of the partition; to confirm on
+//     a real deploy (conformance Images/Copy). TestCopyImageAuthorization
 //     (the key granted with the condition), TestPolicyInRegion; bump
 //     TestDRCopyKMSKey, TestDRCopyUnderTheRole (the stack's role in the DR
 //     region: Policy.InRegion).

@@ -41,7 +41,14 @@ type copySource struct {
 	region, id, arn string
 	tags            map[string]string
 	snapshots       []string
-	kmsKey          string // the source's key ARN ("": unencrypted)
+	snapshotRefs    []copyRef // each snapshot's ARN and tags, for authorization
+	kmsKey          string    // the source's key ARN ("": unencrypted)
+}
+
+// copyRef is a source resource as CopyImage authorizes it.
+type copyRef struct {
+	arn  string
+	tags map[string]string
 }
 
 // copyRecord is a ClientToken's first request and its answer.
@@ -58,7 +65,18 @@ func (c *Cloud) readCopySource(id *string) (copySource, error) {
 		return copySource{}, err
 	}
 	return copySource{region: c.scope.Region, id: img.id, arn: c.ec2ARN("image", img.id),
-		tags: copyTags(img.tags), snapshots: clone(img.snapshots), kmsKey: img.kmsKey}, nil
+		tags: copyTags(img.tags), snapshots: clone(img.snapshots), snapshotRefs: c.snapshotRefs(img), kmsKey: img.kmsKey}, nil
+}
+
+// snapshotRefs are img's snapshots as CopyImage authorizes them, with c.mu held.
+func (c *Cloud) snapshotRefs(img *image) []copyRef {
+	var out []copyRef
+	for _, id := range img.snapshots {
+		if s, ok := c.snapshots[id]; ok {
+			out = append(out, copyRef{arn: c.ec2ARN("snapshot", id), tags: copyTags(s.tags)})
+		}
+	}
+	return out
 }
 
 // CopyImage copies an available AMI of the account within the cloud's region
@@ -292,7 +310,8 @@ func (c *Cloud) kmsKeyARN(ref string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", c.Partition(), c.scope.Region, c.scope.Account, ref)
 }
 
-// copyImageRequests: ec2:CopyImage on the source AMI (its tags), and on the
+// copyImageRequests: ec2:CopyImage on the source AMI and its snapshots (their
+// tags, in the source's region: the harsher reading), and on the
 // new AMI and its snapshots (the tags the request gives each); when the
 // request tags them, ec2:CreateTags on each with ec2:CreateAction =
 // CopyImage (EC2 User Guide, "Grant permissions to copy Amazon EC2 AMIs";
@@ -304,13 +323,16 @@ func (c *Cloud) copyImageRequests(req *imageCopy) []request {
 	src := req.src
 	if src == nil && derefString(req.in.SourceRegion) == c.scope.Region {
 		if img, ok := c.images[derefString(req.in.SourceImageId)]; ok {
-			src = &copySource{arn: c.ec2ARN("image", img.id), tags: img.tags}
+			src = &copySource{arn: c.ec2ARN("image", img.id), tags: img.tags, snapshotRefs: c.snapshotRefs(img)}
 		}
 	}
 	if src == nil {
 		return nil // a source not found is not authorized: the call answers its not-found error
 	}
 	out := []request{{action: "ec2:CopyImage", resource: src.arn, keys: resourceTags("ec2", src.tags)}}
+	for _, s := range src.snapshotRefs {
+		out = append(out, request{action: "ec2:CopyImage", resource: s.arn, keys: resourceTags("ec2", s.tags)})
+	}
 	for _, kind := range []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot} {
 		var tags []ec2types.Tag
 		for _, spec := range req.in.TagSpecifications {

@@ -184,14 +184,14 @@ func TestCopyImageQuota(t *testing.T) {
 	}
 }
 
-// TestCopyImageAuthorization: ec2:CopyImage on the source AMI (its tags,
-// in its region) and on the new AMI and snapshots (the request's tags), and
+// TestCopyImageAuthorization: ec2:CopyImage on the source AMI and its
+// snapshots (their tags, in their region) and on the new AMI and snapshots (the request's tags), and
 // ec2:CreateTags with ec2:CreateAction = CopyImage for the tags; a copy
 // encrypted with a customer managed key the caller may not use is accepted
 // and fails, its StateReason naming the key.
 func TestCopyImageAuthorization(t *testing.T) {
 	doc := `{"Statement":[
-	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":"arn:aws:ec2:us-east-1::image/*","Condition":{"StringEquals":{"aws:ResourceTag/amibump:app":"shop"}}},
+	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":["arn:aws:ec2:us-east-1::image/*","arn:aws:ec2:us-east-1::snapshot/*"],"Condition":{"StringEquals":{"aws:ResourceTag/amibump:app":"shop"}}},
 	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":["arn:aws:ec2:us-west-2::image/*","arn:aws:ec2:us-west-2::snapshot/*"],"Condition":{"StringEquals":{"aws:RequestTag/amibump:app":"shop"}}}
 	TAGS]}`
 	allow := func(extra string) *awsfake.Policy {
@@ -203,8 +203,10 @@ func TestCopyImageAuthorization(t *testing.T) {
 	}
 	w, clock, east, west := twoRegions(t)
 	ctx := context.Background()
-	ours := east.AddImage(awsfake.Image{Name: "shop-1", Tags: map[string]string{"amibump:app": "shop"}})
-	theirs := east.AddImage(awsfake.Image{Name: "blog-1", Tags: map[string]string{"amibump:app": "blog"}})
+	shop, blog := map[string]string{"amibump:app": "shop"}, map[string]string{"amibump:app": "blog"}
+	ours := east.AddImage(awsfake.Image{Name: "shop-1", Tags: shop, SnapshotTags: shop})
+	theirs := east.AddImage(awsfake.Image{Name: "blog-1", Tags: blog, SnapshotTags: blog})
+	bareSnapshot := east.AddImage(awsfake.Image{Name: "shop-2", Tags: shop})
 	tagged := func(src, name string) *ec2.CopyImageInput {
 		in := copyInput(src, name)
 		tags := []ec2types.Tag{{Key: aws.String("amibump:app"), Value: aws.String("shop")}}
@@ -219,6 +221,8 @@ func TestCopyImageAuthorization(t *testing.T) {
 	wantCode(t, err, "UnauthorizedOperation") // the source's tags
 	_, err = w.CopyImage(ctx, west.Scope(), copyInput(ours, "shop-1-untagged"))
 	wantCode(t, err, "UnauthorizedOperation") // the request's tags
+	_, err = w.CopyImage(ctx, west.Scope(), tagged(bareSnapshot, "shop-2-dr"))
+	wantCode(t, err, "UnauthorizedOperation") // the source snapshot's tags
 	if n := len(west.Images()); n != 0 {
 		t.Fatalf("refused copies made %d images", n)
 	}
