@@ -179,9 +179,12 @@
 //     source AMI's user tags (not aws: ones) to the AMI, the request's
 //     tags winning a clash (AWS does not say: the fake's reading). The
 //     source must be available: a pending, failed or disabled one is
-//     InvalidAMIID.Unavailable (AWS documents the disabled case, not the
-//     pending one: the harsher reading), a deregistered one
-//     InvalidAMIID.NotFound. Cross-account copies need the AMI shared;
+//     InvalidAMIID.Unavailable (AWS documents neither: DisableImage
+//     says a disabled AMI "can't be used for instance launches" and "can't
+//     be shared", nothing of copying; "Disable an AMI" lists no copy
+//     restriction either: the harsher reading, refused), a deregistered one
+//     InvalidAMIID.NotFound (amibump: superseded when the source template
+//     has a newer release, else failed; bump TestDRSourceGone). Cross-account copies need the AMI shared;
 //     the fake shares none, so another account's AMI is not found. Names:
 //     CreateImage's rules, unique in the destination. ClientToken: the
 //     same token and request answers the first copy's id and makes no

@@ -166,12 +166,16 @@ func (j *job) ensureImage(ctx context.Context) (outcome, error) {
 	img, err := j.source.makeImage(ctx, j)
 	var overtaken *sourceOvertakenError
 	var waits *copyWaitsError
+	var lost *sourceLostError
 	switch {
 	case errors.As(err, &overtaken):
 		j.res.Status, j.res.Reason = event.Superseded, overtaken.Error()
 		return finished, nil
 	case errors.As(err, &waits):
 		j.res.Status, j.res.Reason = event.Pending, waits.Error()
+		return finished, nil
+	case errors.As(err, &lost):
+		j.res.Status, j.res.Reason = event.Failed, lost.Error()
 		return finished, nil
 	}
 	if err != nil {

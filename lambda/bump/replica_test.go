@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ type drWorld struct {
 	drScope awsfake.Scope
 	// down makes the source region unreachable for the DR function.
 	down error
+	// wrapSource, when set, wraps the DR function's client of the source region.
+	wrapSource func(bump.EC2) bump.EC2
 }
 
 func newDRWorld(t *testing.T, opts ...awsfake.Option) *drWorld {
@@ -65,6 +68,9 @@ func (d *drWorld) drBumperDown(down error) *bump.Bumper {
 		var api bump.EC2 = d.env.World.EC2(s)
 		if down != nil {
 			api = downEC2{api, down}
+		}
+		if d.wrapSource != nil {
+			api = d.wrapSource(api)
 		}
 		return bump.Clients{Scope: bump.Scope{Account: s.Account, Region: region}, EC2: api}, nil
 	})
@@ -538,18 +544,56 @@ func TestDRCopyPromotedByItsStateChange(t *testing.T) {
 }
 
 // A source AMI gone from its region when the copy starts (retention there
-// after a newer release) is superseded: nothing copied, no retry.
-func TestDRSourceGoneIsSuperseded(t *testing.T) {
-	d := newDRWorld(t)
-	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
-	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: "The image id '[" + src.ImageID + "]' does not exist"})
-	resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
-	if err != nil {
-		t.Fatalf("error %v, want none", err)
+// after a newer release) is superseded when the source template has a newer
+// release, nothing copied, no retry; gone with nothing newer (a person
+// deregistered or disabled the release itself) it is failed, naming it.
+func TestDRSourceGone(t *testing.T) {
+	t.Run("a newer release: superseded", func(t *testing.T) {
+		d := newDRWorld(t)
+		old := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-9*time.Minute)))))
+		newer := one(t, must(d.handle(deployEvent(t, "event-2", "jenkins-shop-deploy-2", t0.Add(-5*time.Minute)))))
+		reads := 0 // the DR function's first read of the source misses the newer release
+		d.wrapSource = func(api bump.EC2) bump.EC2 { return hideImage{api, newer.ImageID, &reads} }
+		d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: "The image id '[" + old.ImageID + "]' does not exist"})
+		resp, err := d.handleDR(forwarded(t, old, "fwd-1"))
+		if err != nil {
+			t.Fatalf("error %v, want none", err)
+		}
+		if got := one(t, resp); got.Status != event.Superseded || !strings.Contains(got.Reason, old.ImageID) || !strings.Contains(got.Reason, newer.ImageID) || len(d.amibumpImagesIn(d.dr)) != 0 {
+			t.Errorf("%+v, want superseded naming %s and the newer %s, nothing copied", got, old.ImageID, newer.ImageID)
+		}
+	})
+	t.Run("nothing newer: failed", func(t *testing.T) {
+		d := newDRWorld(t)
+		src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+		before := d.drDefault()
+		d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.Unavailable", Message: "The image id '[" + src.ImageID + "]' is no longer available"})
+		resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+		if err != nil {
+			t.Fatalf("error %v, want none", err)
+		}
+		if got := one(t, resp); got.Status != event.Failed || !strings.Contains(got.Reason, src.ImageID) || !strings.Contains(got.Reason, "no newer release") || d.drDefault() != before {
+			t.Errorf("%+v, DR on %s; want failed naming %s and no newer release, the DR template unchanged", got, d.drDefault(), src.ImageID)
+		}
+	})
+}
+
+// hideImage leaves an image out of the first DescribeImages answer.
+type hideImage struct {
+	bump.EC2
+	id    string
+	reads *int
+}
+
+func (h hideImage) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	out, err := h.EC2.DescribeImages(ctx, in, opts...)
+	*h.reads++
+	if err != nil || *h.reads > 1 {
+		return out, err
 	}
-	if got := one(t, resp); got.Status != event.Superseded || !strings.Contains(got.Reason, src.ImageID) || len(d.amibumpImagesIn(d.dr)) != 0 {
-		t.Errorf("%+v, want superseded naming %s, nothing copied", got, src.ImageID)
-	}
+	kept := *out
+	kept.Images = slices.DeleteFunc(slices.Clone(out.Images), func(img ec2types.Image) bool { return aws.ToString(img.ImageId) == h.id })
+	return &kept, nil
 }
 
 // TestDRCopyStateEventDuringTheWait: EC2 sends AMI state change events for
