@@ -168,8 +168,8 @@ var (
 	ssmPrefixPattern = regexp.MustCompile(`^/([A-Za-z0-9_.-]+/){1,14}$`)
 	// An AWS Organizations id and an event bus ARN in any partition.
 	orgIDPattern     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	busARNPattern    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:events:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
-	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	busARNPattern    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:events:[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
+	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
 // Validate returns every problem with p, joined, each naming the context key

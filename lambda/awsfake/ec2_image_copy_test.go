@@ -430,3 +430,19 @@ func TestCopyImageKeysOnBothSides(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyImageNotAcrossPartitions: the European Sovereign Cloud and the
+// isolated regions are partitions of their own: no copy from or into them
+// from aws.
+func TestCopyImageNotAcrossPartitions(t *testing.T) {
+	w, _, east, west := twoRegions(t)
+	src := east.AddImage(awsfake.Image{Name: "web-1"})
+	for _, region := range []string{"eusc-de-east-1", "us-isob-east-1"} {
+		in := &ec2.CopyImageInput{SourceImageId: aws.String(src), SourceRegion: aws.String(region), Name: aws.String("web-1-" + region)}
+		_, err := w.CopyImage(context.Background(), west.Scope(), in)
+		wantCode(t, err, "InvalidParameterValue")
+		if err != nil && !strings.Contains(err.Error(), "partition") {
+			t.Errorf("from %s: %v, want the partitions named", region, err)
+		}
+	}
+}

@@ -13,6 +13,8 @@ func TestCheckReplicateFrom(t *testing.T) {
 	}{
 		{"another region", "us-east-1", "us-west-2", ""},
 		{"China to China", "cn-north-1", "cn-northwest-1", ""},
+		{"the European Sovereign Cloud from aws", "eusc-de-east-1", "eu-central-1", "partition aws-eusc"},
+		{"aws from an isolated region", "us-east-1", "us-isob-east-1", "partition aws"},
 		{"own region", "us-west-2", "us-west-2", "own region"},
 		{"another partition", "cn-north-1", "us-west-2", "partition aws-cn"},
 		{"GovCloud from aws", "us-gov-west-1", "us-east-1", "partition aws-us-gov"},
