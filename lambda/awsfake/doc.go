@@ -654,12 +654,25 @@
 //     nothing: the harsher reading, aws only). replicaRegions is refused
 //     elsewhere, pull only there: TestValidateIn, TestChinaRefusesReplicaRegions
 //     (infra/amibump), TestBadContextValues (infra).
-//   - A rule that puts events on another bus of the same account needs
-//     either a role on the sender allowed events:PutEvents on the receiver
-//     or the receiver's policy, not both; EventBridge does not route an
-//     event it received from another bus on to a third. ("Sending and
-//     receiving Amazon EventBridge events between event buses in the same
-//     account and Region", EventBridge user guide.) The replica rule's role
-//     may put events on the DR buses only, and the DR bus has no policy for
-//     it: TestReplicaForwardingRole (infra/amibump).
+//   - A rule that puts events on a bus of another Region of the same
+//     account has a role on the sender allowed events:PutEvents on the
+//     receiver (EventBridge User Guide, "Sending and receiving events between
+//     AWS Regions", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html;
+//     AWS re:Post Knowledge Center, "eventbridge-centralized-bus-to-bus":
+//     the role's PutEvents on the destination bus ARN, and the destination
+//     "configured to receive"). That the destination bus needs no policy of
+//     its own for a sender in the same account is inferred, not documented
+//     for Regions: the same-Region page ("Sending and receiving Amazon
+//     EventBridge events between event buses in the same account and
+//     Region") takes either the sender's role or the receiver's policy. The
+//     harsher reading is that the DR bus may need a policy: to confirm on a
+//     real deploy (an event refused lands in the dead-letter queue with
+//     ERROR_CODE CROSS_REGION_INGESTION_FAILED or NO_PERMISSIONS, and its
+//     alarm fires). One hop: that EventBridge does not route an event it
+//     received from another bus on to a third Region is inferred too (the DLQ
+//     error codes include THIRD_REGION_HOP_DETECTED: "Using dead-letter
+//     queues", EventBridge User Guide, rule-dlq.html); amibump does not rely
+//     on it, since the rule forwards only results naming its own region. The
+//     replica rule's role may put events on the DR buses only, and the DR bus
+//     has no policy for it: TestReplicaForwardingRole (infra/amibump).
 package awsfake
