@@ -185,16 +185,25 @@ func (r *run) follow(ctx context.Context, region string, followers []target, fwd
 // copies in flight into this region (plan.CopiesThatFit: EBS copies at most
 // 20 at once into a region), in template name order; each other one is a
 // pending result, nothing started: the next reconcile or forward starts it.
+// Copies that fit the quota by themselves start without the read of those
+// in flight (the push's usual one copy): EC2 refuses those that find no
+// room, each once, pending too (regionCopy), so a run asks at most the
+// quota's worth of copies, never a storm.
 func (r *run) startable(ctx context.Context, jobs []copyJob, have map[string][]image) ([]copyJob, []event.Result, error) {
-	if len(jobs) == 0 {
-		return nil, nil, nil
+	wanted := make([]int, len(jobs))
+	total := 0
+	for i, j := range jobs {
+		wanted[i] = j.copy.src.Snapshots
+		total += max(wanted[i], 1)
+	}
+	if total <= plan.CopySnapshotsPerRegion {
+		return jobs, nil, nil
 	}
 	inFlight, err := r.copiesInFlight(ctx, have)
 	if err != nil {
 		return nil, nil, err
 	}
 	slices.SortFunc(jobs, func(a, b copyJob) int { return cmp.Compare(a.t.Name, b.t.Name) })
-	wanted := make([]int, len(jobs))
 	for i, j := range jobs {
 		wanted[i] = j.copy.src.Snapshots
 	}
