@@ -68,9 +68,12 @@ var (
 		"concurrency full). Each message is an invocation record holding the event. Deploy-finished events: fix the cause, "+
 		"then replay them from the bus's archive over the time window of the records' events. AMI state changes and "+
 		"reconcile ticks need no replay: the next reconcile covers them. Then purge the queue", asyncRetries+1, maxEventAgeHours)
-	deadLetterQueueAlarm = "amibump: EventBridge could not hand an event to the function at all: the function or the rule's " +
-		"permission to invoke it is missing (sent here at once, without retries), or Lambda's Invoke API failed for the " +
-		"rule's whole retry policy. Fix the stack (cdk deploy); then replay deploy-finished events from the bus's archive. " +
+	deadLetterQueueAlarm = "amibump: EventBridge could not hand an event to the function at all, or a forward to another bus " +
+		"(resultsBusArn, replicaRegions): the target or the permission to reach it is missing (sent here at once, without " +
+		"retries: a DR region's stack not deployed yet, or another busName there), or the target's API failed for the rule's " +
+		"whole retry policy; the message's ERROR_CODE and RULE_ARN say which. Fix the stack (cdk deploy; deploy a DR region's " +
+		"stack before the source's replicaRegions names it); then replay deploy-finished events from the bus's archive. " +
+		"Forwarded results need no replay: a DR region's reconcile copies the release anyway, and the results bus is a report. " +
 		"AMI state changes and reconcile ticks need no replay: the next reconcile covers them. Then purge the queue"
 	functionErrorsAlarm = fmt.Sprintf("amibump: the function returned errors (transient: throttling by EC2, 5xx, a failed AMI "+
 		"to make again); Lambda retries each such event %s, then sends it to the failure queue. See the function's log group",

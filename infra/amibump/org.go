@@ -37,7 +37,7 @@ var CallAsValues = []string{"SELF", "DELEGATED_ADMIN"}
 
 var (
 	ouPattern     = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 )
 
 // Validate returns every problem of the organisation's settings, each naming

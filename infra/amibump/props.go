@@ -33,6 +33,9 @@ type Props struct {
 	LogLevel             string   // logLevel: the function's application log level
 	// kmsKeyArns: customer managed KMS keys that encrypt the EBS volumes of the
 	// instances amibump images; the role may use them as CreateImage needs.
+	// In a DR region also the keys a copy uses: the source region's keys of
+	// its AMIs and this region's default KMS key for EBS when that is a
+	// customer managed key (keys of any region of the partition).
 	// Empty: the role has no KMS permission at all.
 	KMSKeyARNs []string
 	// ssmParameterPrefix: the SSM parameters amibump may write the current
@@ -74,8 +77,10 @@ type Props struct {
 	// copyKmsKeyArn: the customer managed KMS key, of this stack's partition
 	// and region, that encrypts the copies this region's function makes of
 	// another region's release (templates tagged amibump:replicate-from);
-	// empty = none: a copy keeps the source's encryption state, an encrypted
-	// one with the region's default key for EBS. Passed to the function as
+	// empty = none: EC2 picks the copy's key, the region's default KMS key
+	// for EBS for an encrypted source or with EBS encryption by default on
+	// (list it in KMSKeyARNs when that default is a customer managed key,
+	// and the source region's keys too). Passed to the function as
 	// AMIBUMP_COPY_KMS_KEY_ARN; the role may use this key as copying needs.
 	CopyKmsKeyARN string
 
@@ -163,8 +168,8 @@ var (
 	ssmPrefixPattern = regexp.MustCompile(`^/([A-Za-z0-9_.-]+/){1,14}$`)
 	// An AWS Organizations id and an event bus ARN in any partition.
 	orgIDPattern     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	busARNPattern    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:events:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
-	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	busARNPattern    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:events:[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
+	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
 // Validate returns every problem with p, joined, each naming the context key

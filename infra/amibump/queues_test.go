@@ -34,6 +34,7 @@ func TestQueuesAndTheirAlarmsSayWhatAWSDoes(t *testing.T) {
 			nil},
 		{"DeadLetterQueueAlarm",
 			[]string{"could not hand an event to the function at all", "permission", "without retries", "retry policy",
+				"resultsBusArn, replicaRegions", "Forwarded results need no replay", "deploy a DR region's stack before",
 				"AMI state changes and reconcile ticks need no replay"},
 			[]string{"throttl"}}, // Lambda keeps throttled events in its own queue
 		{"FunctionErrorsAlarm", []string{"retries each such event twice, then sends it to the failure queue"}, nil},

@@ -1,10 +1,13 @@
 package amibump
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // PushPartition is the one partition where a stack may forward its promoted
@@ -22,18 +25,10 @@ const PushPartition = "aws"
 
 // PartitionOf is the partition of a region name: aws-cn for the China
 // Regions (cn-north-1 Beijing, cn-northwest-1 Ningxia), aws-us-gov for
-// AWS GovCloud (US), the isolated partitions by their prefixes, else aws.
-func PartitionOf(region string) string {
-	for _, p := range []struct{ prefix, partition string }{
-		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-isof-", "aws-iso-f"},
-		{"eu-isoe-", "aws-iso-e"}, {"us-iso-", "aws-iso"},
-	} {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
-	}
-	return "aws"
-}
+// AWS GovCloud (US), aws-eusc for the European Sovereign Cloud, the
+// isolated partitions by their prefixes, else aws: the function's table
+// (plan.PartitionOf), so the stacks and the function agree.
+func PartitionOf(region string) string { return cmp.Or(plan.PartitionOf(region), "aws") }
 
 // validateRegions checks the settings that name regions whatever the
 // stack's own region: replicaRegions and copyKmsKeyArn.

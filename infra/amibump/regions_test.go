@@ -12,6 +12,7 @@ func TestPartitionOf(t *testing.T) {
 		"us-east-1": "aws", "eu-west-1": "aws", "ap-southeast-5": "aws", "il-central-1": "aws",
 		"cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "us-gov-east-1": "aws-us-gov",
 		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f",
+		"eusc-de-east-1": "aws-eusc",
 	} {
 		if got := amibump.PartitionOf(region); got != want {
 			t.Errorf("PartitionOf(%q) = %q, want %q", region, got, want)
@@ -36,6 +37,8 @@ func TestValidateIn(t *testing.T) {
 			"routes no events between regions", "use pull only", "amibump:replicate-from=cn-north-1"}},
 		{"a stack in GovCloud", "us-gov-west-1", []string{"us-west-2"}, "", []string{"replicaRegions: not allowed in us-gov-west-1 (the aws-us-gov partition)"}},
 		{"a copy key of the stack's region", "us-west-2", nil, "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", nil},
+		{"a stack in the European Sovereign Cloud", "eusc-de-east-1", []string{"us-west-2"}, "", []string{"replicaRegions: not allowed in eusc-de-east-1 (the aws-eusc partition)"}},
+		{"a copy key of the European Sovereign Cloud there", "eusc-de-east-1", nil, "arn:aws-eusc:kms:eusc-de-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", nil},
 		{"a copy key of Ningxia in Ningxia", "cn-northwest-1", nil, "arn:aws-cn:kms:cn-northwest-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", nil},
 		{"a copy key of another region", "us-west-2", nil, "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 			[]string{"copyKmsKeyArn", "is a key of us-east-1, and the stack's region is us-west-2", "want a key of us-west-2"}},

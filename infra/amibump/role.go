@@ -303,16 +303,22 @@ func ssmStatement(stack awscdk.Stack, prefix string) awsiam.PolicyStatement {
 // Guide, "Copy an Amazon EC2 AMI", permissions; Service Authorization
 // Reference, CopyImage): the source only when it carries
 // amibump:launch-template, the copy only when the request tags it so, as
-// CreateImage's statements do. Tags only as part of CopyImage
-// (ec2:CreateAction). The copy key's statements are copyKeyStatements'.
+// CreateImage's statements do. AWS's example policy also grants CopyImage on
+// snapshots in any region, and does not say whether the source snapshots
+// are asked: the harsher reading, they are, so the source statement covers
+// the source's snapshots too (amibump tags them as it tags the AMI). Tags
+// only as part of CopyImage (ec2:CreateAction). The copy key's statements
+// are copyKeyStatements'.
 func copyStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 	r := arnsOf(stack)
-	sources := stack.FormatArn(&awscdk.ArnComponents{
-		Region: jsii.String("*"), Account: jsii.String(""), Service: jsii.String("ec2"),
-		Resource: jsii.String("image"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-	})
+	anyRegion := func(resource string) *string {
+		return stack.FormatArn(&awscdk.ArnComponents{
+			Region: jsii.String("*"), Account: jsii.String(""), Service: jsii.String("ec2"),
+			Resource: jsii.String(resource), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})
+	}
 	return []awsiam.PolicyStatement{
-		allow("CopyImagesAmibumpMade", []string{"ec2:CopyImage"}, []*string{sources}, tagged(event.TagLaunchTemplate)),
+		allow("CopyImagesAmibumpMade", []string{"ec2:CopyImage"}, []*string{anyRegion("image"), anyRegion("snapshot")}, tagged(event.TagLaunchTemplate)),
 		allow("CopiesTaggedForATemplate", []string{"ec2:CopyImage"}, []*string{r.images, r.snapshots}, requestTagged(event.TagLaunchTemplate)),
 		allow("TagOnCopyImage", []string{"ec2:CreateTags"}, []*string{r.images, r.snapshots},
 			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CopyImage"}}),

@@ -57,6 +57,10 @@ func suppressions(a *Amibump, props *Props) {
 			"CopyImage's source: an AMI of another region of the account, which a template tagged "+
 				"amibump:replicate-from names at run time (any region of the partition); the grant is "+
 				"conditioned on the AMI carrying amibump:launch-template, so only AMIs amibump made are copied"),
+		wildcard("arn:<AWS::Partition>:ec2:*::snapshot/*",
+			"CopyImage's source snapshots: those of an AMI of another region of the account (any region of "+
+				"the partition), conditioned on the snapshot carrying amibump:launch-template, as amibump tags "+
+				"the snapshots of the AMIs it makes"),
 		wildcard("arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*",
 			"managed launch templates are found by tag at run time; every action is conditioned on the "+
 				"template carrying amibump:app"),

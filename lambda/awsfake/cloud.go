@@ -74,7 +74,8 @@ type Cloud struct {
 	// copyTime, copyQuota and copyTokens: CopyImage (ec2_image_copy.go).
 	copyTime        time.Duration
 	copyTimeSet     bool
-	copyQuota       [2]int
+	copyQuota       int
+	ebsDefaultKey   string // EBS encryption by default: the region's default key ("": off)
 	copyTokens      map[string]copyRecord
 	visibilityDelay time.Duration
 	pageSize        int

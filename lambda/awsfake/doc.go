@@ -188,33 +188,52 @@
 //     source AMI's user tags (not aws: ones) to the AMI, the request's
 //     tags winning a clash (AWS does not say: the fake's reading). The
 //     source must be available: a pending, failed or disabled one is
-//     InvalidAMIID.Unavailable (AWS documents the disabled case, not the
-//     pending one: the harsher reading), a deregistered one
-//     InvalidAMIID.NotFound. Cross-account copies need the AMI shared;
+//     InvalidAMIID.Unavailable (AWS documents neither: DisableImage
+//     says a disabled AMI "can't be used for instance launches" and "can't
+//     be shared", nothing of copying; "Disable an AMI" lists no copy
+//     restriction either: the harsher reading, refused), a deregistered one
+//     InvalidAMIID.NotFound (amibump: superseded when the source template
+//     has a newer release, else failed; bump TestDRSourceGone). Cross-account copies need the AMI shared;
 //     the fake shares none, so another account's AMI is not found. Names:
 //     CreateImage's rules, unique in the destination. ClientToken: the
 //     same token and request answers the first copy's id and makes no
 //     other; another request with it is IdempotentParameterMismatch.
 //     KmsKeyId needs Encrypted (AWS: "you must also set the encrypted state
 //     to true"; the code is undocumented: InvalidParameterCombination).
-//     Encryption: KmsKeyId's key; Encrypted alone, the destination's AWS
-//     managed key (alias/aws/ebs); a copy of an encrypted AMI is encrypted
-//     ("you cannot create an unencrypted copy of an encrypted snapshot"),
-//     with the source's key within its region and, across regions, where
-//     AWS does not say which key (a key is regional), the destination's AWS
-//     managed key, as "Copy an Amazon EC2 AMI" does with no key given; the
-//     AMI's block devices and the snapshots tell Encrypted and KmsKeyId.
-//     Copies in flight into a
-//     region are capped, 50 in all and 25 from one source region (the
-//     former "Copying an AMI" page; the current one names no number), and
-//     a copy beyond it is ResourceLimitExceeded (the code the Service Quotas
-//     pages were not found to name: EC2's code for a resource limit);
-//     WithCopyQuota sets both. Authorization: ec2:CopyImage on the source
+//     Encryption: KmsKeyId's key; else "the default KMS key for Amazon EBS"
+//     of the destination (API reference, CopyImage, Encrypted), which is
+//     alias/aws/ebs unless the account made a customer managed key the
+//     region's default (ModifyEbsDefaultKmsKeyId), for Encrypted, for a copy
+//     of an encrypted AMI ("you cannot create an unencrypted copy of an
+//     encrypted snapshot"; within its region the source's key), and for any
+//     copy when EBS encryption by default is on in the destination ("the
+//     encryption outcome ... depends on the Amazon EBS encryption by default
+//     setting for the destination Region": API reference, CopySnapshot);
+//     Cloud.SetEBSEncryptionByDefault sets both. The AMI's block devices and
+//     the snapshots tell Encrypted and KmsKeyId. TestCopyImageEncryption,
+//     TestCopyImageKeysOnBothSides.
+//     Snapshot copies in
+//     flight into a region are capped: EBS's quota "Concurrent snapshot
+//     copies per destination Region" is 20, not adjustable, whatever the
+//     source region (Amazon EBS User Guide, "Quotas for Amazon EBS",
+//     https://docs.aws.amazon.com/ebs/latest/userguide/ebs-resource-quotas.html;
+//     an AMI copy copies each of its snapshots, so it holds one place per
+//     snapshot; the former "Copying an AMI" numbers, 50 AMIs and 25 from
+//     one source, are gone from AWS's pages). A copy whose snapshots do not
+//     fit is refused whole with ResourceLimitExceeded (AWS names no code and
+//     does not say whether it queues the rest: the harsher reading, EC2's
+//     code for a resource limit and nothing started); WithCopyQuota sets
+//     the number. TestCopyImageQuota. Authorization: ec2:CopyImage on the source
 //     AMI (its tags, its region's ARN), on the new AMI and on its snapshots
 //     (the request's tags), and ec2:CreateTags with ec2:CreateAction =
 //     CopyImage when tagged. With a customer managed key the caller needs
 //     kms:CreateGrant, kms:Decrypt, kms:DescribeKey,
-//     kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it; AWS
+//     kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it, on
+//     both sides: the copy's key and the source snapshots' key (AWS: "You
+//     must in all cases have permission to use the selected key"; of the
+//     source's key across regions it says nothing for the same account: the
+//     harsher reading, the caller must be allowed it too; the AWS managed
+//     key needs no IAM grant, its key policy lets the account's EBS use it); AWS
 //     parses the key asynchronously ("the action ... may appear to complete
 //     even though you provided an invalid identifier. This action will
 //     eventually report failure"), so a key the caller may not use makes
@@ -222,8 +241,14 @@
 //     (AWS documents no reason for an AMI: the code is the instance
 //     StateReason's for a key it cannot use, Client.InvalidKMSKey.InvalidState,
 //     the wording the fake's). World.EC2(scope) is a scope's EC2 client
-//     whose CopyImage the World serves. The fake emits no AMI state-change
-//     events for copies, as for any AMI. (API reference, CopyImage; EC2
+//     whose CopyImage the World serves. EC2 sends an EC2 AMI State
+//     Change event when a copy becomes available or failed, as for
+//     CreateImage ("CopyImage | Yes | Yes", best effort: EC2 User Guide,
+//     "Monitor AMI events using Amazon EventBridge",
+//     https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-ami-events.html);
+//     the fake sends no events for any AMI, the tests deliver them
+//     (TestDRCopyStateEventDuringTheWait: the event during the forward's
+//     wait; TestDRCopyPromotedByItsStateChange: after it). (API reference, CopyImage; EC2
 //     User Guide, "Copy an Amazon EC2 AMI", "How Amazon EC2 AMI copy
 //     works", "Grant permissions to copy Amazon EC2 AMIs"; EBS User Guide,
 //     "Requirements for Amazon EBS encryption"; "Ensuring idempotency".)
@@ -246,7 +271,13 @@
 //     making two copies. Copying needs ec2:CopyImage on the source AMI in
 //     its own region, which IAM names by arn:<partition>:ec2:<region>::image/
 //     (resource-level permissions on the source AMI since October 28, 2024:
-//     "Grant permissions to copy Amazon EC2 AMIs"). TestCopyImageAuthorization
+//     "Grant permissions to copy Amazon EC2 AMIs"). That page's example also
+//     grants arn:aws:ec2:*::snapshot/* and does not say whether EC2 asks
+//     for the source's snapshots: the harsher reading, it does, so the fake
+//     authorizes ec2:CopyImage on each source snapshot (its ARN in the
+//     source's region, its tags) and the role grants it on snapshots tagged
+//     amibump:launch-template in any region of the partition; to confirm on
+//     a real deploy (conformance Images/Copy). TestCopyImageAuthorization
 //     (the key granted with the condition), TestPolicyInRegion; bump
 //     TestDRCopyKMSKey, TestDRCopyUnderTheRole (the stack's role in the DR
 //     region: Policy.InRegion).
@@ -650,12 +681,25 @@
 //     nothing: the harsher reading, aws only). replicaRegions is refused
 //     elsewhere, pull only there: TestValidateIn, TestChinaRefusesReplicaRegions
 //     (infra/amibump), TestBadContextValues (infra).
-//   - A rule that puts events on another bus of the same account needs
-//     either a role on the sender allowed events:PutEvents on the receiver
-//     or the receiver's policy, not both; EventBridge does not route an
-//     event it received from another bus on to a third. ("Sending and
-//     receiving Amazon EventBridge events between event buses in the same
-//     account and Region", EventBridge user guide.) The replica rule's role
-//     may put events on the DR buses only, and the DR bus has no policy for
-//     it: TestReplicaForwardingRole (infra/amibump).
+//   - A rule that puts events on a bus of another Region of the same
+//     account has a role on the sender allowed events:PutEvents on the
+//     receiver (EventBridge User Guide, "Sending and receiving events between
+//     AWS Regions", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html;
+//     AWS re:Post Knowledge Center, "eventbridge-centralized-bus-to-bus":
+//     the role's PutEvents on the destination bus ARN, and the destination
+//     "configured to receive"). That the destination bus needs no policy of
+//     its own for a sender in the same account is inferred, not documented
+//     for Regions: the same-Region page ("Sending and receiving Amazon
+//     EventBridge events between event buses in the same account and
+//     Region") takes either the sender's role or the receiver's policy. The
+//     harsher reading is that the DR bus may need a policy: to confirm on a
+//     real deploy (an event refused lands in the dead-letter queue with
+//     ERROR_CODE CROSS_REGION_INGESTION_FAILED or NO_PERMISSIONS, and its
+//     alarm fires). One hop: that EventBridge does not route an event it
+//     received from another bus on to a third Region is inferred too (the DLQ
+//     error codes include THIRD_REGION_HOP_DETECTED: "Using dead-letter
+//     queues", EventBridge User Guide, rule-dlq.html); amibump does not rely
+//     on it, since the rule forwards only results naming its own region. The
+//     replica rule's role may put events on the DR buses only, and the DR bus
+//     has no policy for it: TestReplicaForwardingRole (infra/amibump).
 package awsfake

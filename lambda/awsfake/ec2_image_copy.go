@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,12 +18,10 @@ import (
 // source Cloud under its lock, lets go, and then writes the destination
 // Cloud under its own: never both locks at once.
 
-// Copy quotas: AMI copies in flight (pending) into one destination region,
-// and of those from one source region.
-const (
-	CopiesPerDestination = 50
-	CopiesPerSource      = 25
-)
+// CopySnapshotsPerDestination is EBS's quota "Concurrent snapshot copies per
+// destination Region" (20, not adjustable): an AMI copy copies each of its
+// snapshots, so a copy in flight holds one place per snapshot.
+const CopySnapshotsPerDestination = 20
 
 // WithCopyTime sets how long an AMI copy stays pending before it becomes
 // available (or failed), on the World's clock (default: WithImageDelay's).
@@ -30,10 +29,10 @@ func WithCopyTime(d time.Duration) Option {
 	return func(cl *Cloud) { cl.copyTime, cl.copyTimeSet = d, true }
 }
 
-// WithCopyQuota sets the copies in flight a destination region takes, in all
-// and from one source region (default CopiesPerDestination, CopiesPerSource).
-func WithCopyQuota(perDestination, perSource int) Option {
-	return func(cl *Cloud) { cl.copyQuota = [2]int{perDestination, perSource} }
+// WithCopyQuota sets the snapshot copies in flight a destination region
+// takes (default CopySnapshotsPerDestination).
+func WithCopyQuota(snapshots int) Option {
+	return func(cl *Cloud) { cl.copyQuota = snapshots }
 }
 
 // copySource is what a copy reads of its source AMI, under the source
@@ -42,7 +41,14 @@ type copySource struct {
 	region, id, arn string
 	tags            map[string]string
 	snapshots       []string
-	kmsKey          string // the source's key ARN ("": unencrypted)
+	snapshotRefs    []copyRef // each snapshot's ARN and tags, for authorization
+	kmsKey          string    // the source's key ARN ("": unencrypted)
+}
+
+// copyRef is a source resource as CopyImage authorizes it.
+type copyRef struct {
+	arn  string
+	tags map[string]string
 }
 
 // copyRecord is a ClientToken's first request and its answer.
@@ -59,7 +65,18 @@ func (c *Cloud) readCopySource(id *string) (copySource, error) {
 		return copySource{}, err
 	}
 	return copySource{region: c.scope.Region, id: img.id, arn: c.ec2ARN("image", img.id),
-		tags: copyTags(img.tags), snapshots: clone(img.snapshots), kmsKey: img.kmsKey}, nil
+		tags: copyTags(img.tags), snapshots: clone(img.snapshots), snapshotRefs: c.snapshotRefs(img), kmsKey: img.kmsKey}, nil
+}
+
+// snapshotRefs are img's snapshots as CopyImage authorizes them, with c.mu held.
+func (c *Cloud) snapshotRefs(img *image) []copyRef {
+	var out []copyRef
+	for _, id := range img.snapshots {
+		if s, ok := c.snapshots[id]; ok {
+			out = append(out, copyRef{arn: c.ec2ARN("snapshot", id), tags: copyTags(s.tags)})
+		}
+	}
+	return out
 }
 
 // CopyImage copies an available AMI of the account within the cloud's region
@@ -115,7 +132,7 @@ func (c *Cloud) copyFrom(in *ec2.CopyImageInput, src copySource) (*ec2.CopyImage
 	if derefBool(in.DryRun) {
 		return nil, dryRunError()
 	}
-	if err := c.copyQuotaLeft(src.region, now); err != nil {
+	if err := c.copyQuotaLeft(len(src.snapshots), now); err != nil {
 		return nil, err
 	}
 	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: *in.Name, description: derefString(in.Description),
@@ -189,28 +206,19 @@ func (c *Cloud) checkCopy(in *ec2.CopyImageInput, src copySource, now time.Time)
 	return imageTags, snapshotTags, nil
 }
 
-// copyQuotaLeft refuses a copy beyond the copies in flight the region takes:
-// ResourceLimitExceeded.
-func (c *Cloud) copyQuotaLeft(sourceRegion string, now time.Time) error {
-	perDestination, perSource := CopiesPerDestination, CopiesPerSource
-	if c.copyQuota != [2]int{} {
-		perDestination, perSource = c.copyQuota[0], c.copyQuota[1]
-	}
-	all, fromSource := 0, 0
+// copyQuotaLeft refuses a copy whose snapshots do not fit beside the
+// snapshot copies in flight into the region (those of pending copies from
+// any source region): ResourceLimitExceeded.
+func (c *Cloud) copyQuotaLeft(snapshots int, now time.Time) error {
+	quota := cmp.Or(c.copyQuota, CopySnapshotsPerDestination)
+	inFlight := 0
 	for _, img := range c.images {
-		if img.copiedFrom == "" || img.state != ec2types.ImageStatePending || !now.Before(img.readyAt) {
-			continue
-		}
-		all++
-		if strings.HasPrefix(img.copiedFrom, sourceRegion+"/") {
-			fromSource++
+		if img.copiedFrom != "" && img.state == ec2types.ImageStatePending && now.Before(img.readyAt) {
+			inFlight += len(img.snapshots)
 		}
 	}
-	switch {
-	case all >= perDestination:
-		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent AMI copies into %s", perDestination, c.scope.Region)
-	case fromSource >= perSource:
-		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent AMI copies from %s into %s", perSource, sourceRegion, c.scope.Region)
+	if inFlight+snapshots > quota {
+		return errorf("ResourceLimitExceeded", "You have reached the limit of %d concurrent snapshot copies into %s (%d in flight; this AMI has %d snapshots)", quota, c.scope.Region, inFlight, snapshots)
 	}
 	return nil
 }
@@ -229,36 +237,65 @@ func (c *Cloud) copyDelay() time.Duration {
 var kmsActions = []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
 	"kms:ReEncryptFrom", "kms:ReEncryptTo"}
 
+// SetEBSEncryptionByDefault turns on EBS encryption by default in the
+// cloud's region with key as the region's default KMS key for EBS (an ARN;
+// "alias/aws/ebs" the AWS managed key), as EnableEbsEncryptionByDefault and
+// ModifyEbsDefaultKmsKeyId do; "" turns it off.
+func (c *Cloud) SetEBSEncryptionByDefault(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ebsDefaultKey = ""
+	if key != "" {
+		c.ebsDefaultKey = c.kmsKeyARN(key)
+	}
+}
+
 // copyKey is the key ARN a copy is encrypted with ("": unencrypted), and
 // why the copy fails when the caller may not use a customer managed key
-// (StateReason code and message). With KmsKeyId, that key; Encrypted
-// without it, or a source that is encrypted (a copy of an encrypted
-// snapshot is encrypted), the source's key within its region, the
-// destination's AWS managed key alias/aws/ebs across regions (a key is
-// regional). EC2 reads the key asynchronously, so the call succeeds and the
-// copy goes to failed.
+// (StateReason code and message). With KmsKeyId, that key; else a source
+// that is encrypted within its region keeps the source's key; else, when the
+// source is encrypted (a copy of an encrypted snapshot is encrypted),
+// Encrypted is asked, or EBS encryption by default is on in the destination,
+// the destination's default KMS key for EBS (alias/aws/ebs unless set
+// otherwise: a key is regional). The caller must be allowed to use a
+// customer managed key on both sides: the source's, to read its snapshots,
+// and the copy's. EC2 reads the keys asynchronously, so the call succeeds
+// and the copy goes to failed.
 func (c *Cloud) copyKey(in *ec2.CopyImageInput, src copySource) (key, failCode, failReason string) {
 	switch {
 	case in.KmsKeyId != nil:
 		key = c.kmsKeyARN(*in.KmsKeyId)
 	case src.kmsKey != "" && src.region == c.scope.Region:
-		return src.kmsKey, "", ""
-	case src.kmsKey != "" || derefBool(in.Encrypted):
-		return c.kmsKeyARN("alias/aws/ebs"), "", ""
-	default:
-		return "", "", ""
+		key = src.kmsKey
+	case src.kmsKey != "" || derefBool(in.Encrypted) || c.ebsDefaultKey != "":
+		key = cmp.Or(c.ebsDefaultKey, c.kmsKeyARN("alias/aws/ebs"))
+	}
+	for _, k := range []string{src.kmsKey, key} {
+		if action := c.deniedKeyAction(k); action != "" {
+			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", k, action)
+		}
+	}
+	return key, "", ""
+}
+
+// deniedKeyAction is the first KMS action of EBS encryption the caller may
+// not take on customer managed key k ("" when all are allowed, k is none
+// or an AWS managed key, whose key policy lets the account's EBS use it).
+func (c *Cloud) deniedKeyAction(k string) string {
+	if k == "" || strings.HasSuffix(k, ":alias/aws/ebs") {
+		return ""
 	}
 	for _, action := range kmsActions {
-		r := request{action: action, resource: key}
+		r := request{action: action, resource: k}
 		if action == "kms:CreateGrant" {
 			// EC2 creates the grant for the copy on the caller's behalf.
 			r.keys = map[string][]string{"kms:grantisforawsresource": {"true"}}
 		}
 		if !c.permits("CopyImage", r) {
-			return key, "Client.InvalidKMSKey.InvalidState", fmt.Sprintf("The caller may not use KMS key %s: %s is not allowed", key, action)
+			return action
 		}
 	}
-	return key, "", ""
+	return ""
 }
 
 // kmsKeyARN is the ARN of a key named by id, alias/name or ARN, in the
@@ -273,7 +310,8 @@ func (c *Cloud) kmsKeyARN(ref string) string {
 	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", c.Partition(), c.scope.Region, c.scope.Account, ref)
 }
 
-// copyImageRequests: ec2:CopyImage on the source AMI (its tags), and on the
+// copyImageRequests: ec2:CopyImage on the source AMI and its snapshots (their
+// tags, in the source's region: the harsher reading), and on the
 // new AMI and its snapshots (the tags the request gives each); when the
 // request tags them, ec2:CreateTags on each with ec2:CreateAction =
 // CopyImage (EC2 User Guide, "Grant permissions to copy Amazon EC2 AMIs";
@@ -285,13 +323,16 @@ func (c *Cloud) copyImageRequests(req *imageCopy) []request {
 	src := req.src
 	if src == nil && derefString(req.in.SourceRegion) == c.scope.Region {
 		if img, ok := c.images[derefString(req.in.SourceImageId)]; ok {
-			src = &copySource{arn: c.ec2ARN("image", img.id), tags: img.tags}
+			src = &copySource{arn: c.ec2ARN("image", img.id), tags: img.tags, snapshotRefs: c.snapshotRefs(img)}
 		}
 	}
 	if src == nil {
 		return nil // a source not found is not authorized: the call answers its not-found error
 	}
 	out := []request{{action: "ec2:CopyImage", resource: src.arn, keys: resourceTags("ec2", src.tags)}}
+	for _, s := range src.snapshotRefs {
+		out = append(out, request{action: "ec2:CopyImage", resource: s.arn, keys: resourceTags("ec2", s.tags)})
+	}
 	for _, kind := range []ec2types.ResourceType{ec2types.ResourceTypeImage, ec2types.ResourceTypeSnapshot} {
 		var tags []ec2types.Tag
 		for _, spec := range req.in.TagSpecifications {

@@ -148,46 +148,50 @@ func TestCopyImageRefusals(t *testing.T) {
 	}
 }
 
-// TestCopyImageQuota: copies in flight into a region are capped, in all and
-// from one source region (ResourceLimitExceeded); a copy that completes
-// frees its place.
+// TestCopyImageQuota: snapshot copies in flight into a region are capped
+// (EBS's "Concurrent snapshot copies per destination Region", 20), whatever
+// the source region: a copy whose snapshots do not fit is
+// ResourceLimitExceeded; a copy that completes frees its places.
 func TestCopyImageQuota(t *testing.T) {
-	w, clock, east, west := twoRegions(t, awsfake.WithCopyQuota(3, 2))
+	if awsfake.CopySnapshotsPerDestination != 20 {
+		t.Errorf("CopySnapshotsPerDestination = %d, want EBS's 20", awsfake.CopySnapshotsPerDestination)
+	}
+	w, clock, east, west := twoRegions(t, awsfake.WithCopyQuota(3))
 	ctx := context.Background()
 	west.AddImage(awsfake.Image{Name: "local"})
 	var srcs []string
 	for i := range 4 {
-		srcs = append(srcs, east.AddImage(awsfake.Image{Name: "web-" + itoa(i)}))
+		srcs = append(srcs, east.AddImage(awsfake.Image{Name: "web-" + itoa(i)})) // one snapshot each
 	}
 	for i := range 2 {
 		if _, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[i], "dr-"+itoa(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2"))
-	wantCode(t, err, "ResourceLimitExceeded")
 	local := &ec2.CopyImageInput{SourceImageId: west.Images()[0].ImageId,
 		SourceRegion: aws.String("us-west-2"), Name: aws.String("local-copy")}
 	if _, err := w.CopyImage(ctx, west.Scope(), local); err != nil {
-		t.Fatalf("a copy from another source region within the total: %v", err)
+		t.Fatalf("the third snapshot copy, from another source region: %v", err)
 	}
-	local.Name = aws.String("local-copy-2")
-	_, err = w.CopyImage(ctx, west.Scope(), local)
+	_, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2"))
 	wantCode(t, err, "ResourceLimitExceeded")
+	if len(west.Images()) != 4 {
+		t.Errorf("%d images in the destination, want 4 (the refused copy makes none)", len(west.Images()))
+	}
 	clock.Advance(10 * time.Minute)
 	if _, err := w.CopyImage(ctx, west.Scope(), copyInput(srcs[2], "dr-2")); err != nil {
 		t.Errorf("after the copies completed: %v", err)
 	}
 }
 
-// TestCopyImageAuthorization: ec2:CopyImage on the source AMI (its tags,
-// in its region) and on the new AMI and snapshots (the request's tags), and
+// TestCopyImageAuthorization: ec2:CopyImage on the source AMI and its
+// snapshots (their tags, in their region) and on the new AMI and snapshots (the request's tags), and
 // ec2:CreateTags with ec2:CreateAction = CopyImage for the tags; a copy
 // encrypted with a customer managed key the caller may not use is accepted
 // and fails, its StateReason naming the key.
 func TestCopyImageAuthorization(t *testing.T) {
 	doc := `{"Statement":[
-	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":"arn:aws:ec2:us-east-1::image/*","Condition":{"StringEquals":{"aws:ResourceTag/amibump:app":"shop"}}},
+	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":["arn:aws:ec2:us-east-1::image/*","arn:aws:ec2:us-east-1::snapshot/*"],"Condition":{"StringEquals":{"aws:ResourceTag/amibump:app":"shop"}}},
 	{"Effect":"Allow","Action":"ec2:CopyImage","Resource":["arn:aws:ec2:us-west-2::image/*","arn:aws:ec2:us-west-2::snapshot/*"],"Condition":{"StringEquals":{"aws:RequestTag/amibump:app":"shop"}}}
 	TAGS]}`
 	allow := func(extra string) *awsfake.Policy {
@@ -199,8 +203,10 @@ func TestCopyImageAuthorization(t *testing.T) {
 	}
 	w, clock, east, west := twoRegions(t)
 	ctx := context.Background()
-	ours := east.AddImage(awsfake.Image{Name: "shop-1", Tags: map[string]string{"amibump:app": "shop"}})
-	theirs := east.AddImage(awsfake.Image{Name: "blog-1", Tags: map[string]string{"amibump:app": "blog"}})
+	shop, blog := map[string]string{"amibump:app": "shop"}, map[string]string{"amibump:app": "blog"}
+	ours := east.AddImage(awsfake.Image{Name: "shop-1", Tags: shop, SnapshotTags: shop})
+	theirs := east.AddImage(awsfake.Image{Name: "blog-1", Tags: blog, SnapshotTags: blog})
+	bareSnapshot := east.AddImage(awsfake.Image{Name: "shop-2", Tags: shop})
 	tagged := func(src, name string) *ec2.CopyImageInput {
 		in := copyInput(src, name)
 		tags := []ec2types.Tag{{Key: aws.String("amibump:app"), Value: aws.String("shop")}}
@@ -215,6 +221,8 @@ func TestCopyImageAuthorization(t *testing.T) {
 	wantCode(t, err, "UnauthorizedOperation") // the source's tags
 	_, err = w.CopyImage(ctx, west.Scope(), copyInput(ours, "shop-1-untagged"))
 	wantCode(t, err, "UnauthorizedOperation") // the request's tags
+	_, err = w.CopyImage(ctx, west.Scope(), tagged(bareSnapshot, "shop-2-dr"))
+	wantCode(t, err, "UnauthorizedOperation") // the source snapshot's tags
 	if n := len(west.Images()); n != 0 {
 		t.Fatalf("refused copies made %d images", n)
 	}
@@ -345,7 +353,7 @@ func TestCopyImageEncryption(t *testing.T) {
 // same time finish (the World takes one Cloud's lock at a time: two Clouds
 // each waiting for the other would hang here), each in its destination.
 func TestCopyImageBothWaysAtOnce(t *testing.T) {
-	w, _, east, west := twoRegions(t, awsfake.WithCopyQuota(1000, 1000))
+	w, _, east, west := twoRegions(t, awsfake.WithCopyQuota(1000))
 	srcs := map[*awsfake.Cloud]string{east: east.AddImage(awsfake.Image{Name: "east-1"}), west: west.AddImage(awsfake.Image{Name: "west-1"})}
 	const n = 40
 	errs := make(chan error, 2*n)
@@ -366,6 +374,75 @@ func TestCopyImageBothWaysAtOnce(t *testing.T) {
 	for _, c := range []*awsfake.Cloud{east, west} {
 		if got := len(c.Images()); got != n+1 {
 			t.Errorf("%s: %d images, want its own and %d copies", c.Scope().Region, got, n)
+		}
+	}
+}
+
+// TestCopyImageKeysOnBothSides: with EBS encryption by default on in the
+// destination, a copy given no key is encrypted with the region's default
+// KMS key for EBS, which may be a customer managed key; the caller must be
+// allowed to use a customer managed key on both sides (the source's and
+// the copy's), else the copy fails naming the key. The AWS managed key
+// needs no grant.
+func TestCopyImageKeysOnBothSides(t *testing.T) {
+	const (
+		drDefault = "arn:aws:kms:us-west-2:123456789012:key/dr-default"
+		srcKey    = "arn:aws:kms:us-east-1:123456789012:key/source"
+	)
+	copyAll := `{"Effect":"Allow","Action":"ec2:CopyImage","Resource":"*"}`
+	useKey := func(k string) string {
+		return `,{"Effect":"Allow","Action":["kms:CreateGrant","kms:Decrypt","kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:ReEncrypt*"],"Resource":"` + k + `"}`
+	}
+	for _, tc := range []struct {
+		name, srcKMS, dstDefault, grants string
+		wantKey, wantFailNaming          string
+	}{
+		{"default on, AWS managed key", "", "alias/aws/ebs", "", "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", ""},
+		{"default on, a CMK the caller may not use", "", drDefault, "", drDefault, drDefault},
+		{"default on, a CMK the caller may use", "", drDefault, useKey(drDefault), drDefault, ""},
+		{"source CMK the caller may not use", srcKey, "", "", "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", srcKey},
+		{"source CMK the caller may use", srcKey, "", useKey(srcKey), "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, clock, east, west := twoRegions(t)
+			src := east.AddImage(awsfake.Image{Name: "web-1", KMSKey: tc.srcKMS})
+			west.SetEBSEncryptionByDefault(tc.dstDefault)
+			p, err := awsfake.ParsePolicy([]byte(`{"Statement":[` + copyAll + tc.grants + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			west.SetPolicy(&p)
+			out, err := w.CopyImage(context.Background(), west.Scope(), copyInput(src, "dr-1"))
+			if err != nil {
+				t.Fatalf("CopyImage: %v (EC2 reads keys after it answers)", err)
+			}
+			clock.Advance(10 * time.Minute)
+			img, _ := west.Image(aws.ToString(out.ImageId))
+			if got := aws.ToString(img.BlockDeviceMappings[0].Ebs.KmsKeyId); got != tc.wantKey {
+				t.Errorf("copy encrypted with %q, want %q", got, tc.wantKey)
+			}
+			switch {
+			case tc.wantFailNaming == "" && img.State != ec2types.ImageStateAvailable:
+				t.Errorf("copy %s (%v), want available", img.State, img.StateReason)
+			case tc.wantFailNaming != "" && (img.State != ec2types.ImageStateFailed || !strings.Contains(aws.ToString(img.StateReason.Message), tc.wantFailNaming)):
+				t.Errorf("copy %s (%v), want failed naming %s", img.State, img.StateReason, tc.wantFailNaming)
+			}
+		})
+	}
+}
+
+// TestCopyImageNotAcrossPartitions: the European Sovereign Cloud and the
+// isolated regions are partitions of their own: no copy from or into them
+// from aws.
+func TestCopyImageNotAcrossPartitions(t *testing.T) {
+	w, _, east, west := twoRegions(t)
+	src := east.AddImage(awsfake.Image{Name: "web-1"})
+	for _, region := range []string{"eusc-de-east-1", "us-isob-east-1"} {
+		in := &ec2.CopyImageInput{SourceImageId: aws.String(src), SourceRegion: aws.String(region), Name: aws.String("web-1-" + region)}
+		_, err := w.CopyImage(context.Background(), west.Scope(), in)
+		wantCode(t, err, "InvalidParameterValue")
+		if err != nil && !strings.Contains(err.Error(), "partition") {
+			t.Errorf("from %s: %v, want the partitions named", region, err)
 		}
 	}
 }

@@ -25,6 +25,8 @@ type Image struct {
 	// SnapshotTags tags its snapshot (amibump tags an AMI's snapshots as it
 	// tags the AMI).
 	SnapshotTags map[string]string
+	// KMSKey encrypts its snapshot with that key's ARN ("": unencrypted).
+	KMSKey string
 }
 
 type image struct {
@@ -93,7 +95,7 @@ func (c *Cloud) AddImage(in Image) string {
 		in.State = ec2types.ImageStateAvailable
 	}
 	img := &image{id: c.newID("ami"), owner: c.scope.Account, name: in.Name, created: in.CreationDate.UTC(),
-		readyAt: in.CreationDate, visibleAt: in.CreationDate, state: in.State, tags: copyTags(in.Tags)}
+		readyAt: in.CreationDate, visibleAt: in.CreationDate, state: in.State, tags: copyTags(in.Tags), kmsKey: in.KMSKey}
 	switch in.State {
 	case ec2types.ImageStatePending:
 		img.readyAt = now.Add(c.imageDelay)

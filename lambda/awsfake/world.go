@@ -36,13 +36,16 @@ var DefaultScope = Scope{Account: Account, Region: Region}
 const DefaultAccessKey = "AKIDLOCALAMIBUMP"
 
 // Partition is the partition of the scope's region: aws-cn for the China
-// regions, aws-us-gov for GovCloud, aws elsewhere.
+// regions, aws-us-gov for GovCloud, aws-eusc for the European Sovereign
+// Cloud, the isolated partitions, aws elsewhere.
 func (s Scope) Partition() string {
-	switch {
-	case strings.HasPrefix(s.Region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(s.Region, "us-gov-"):
-		return "aws-us-gov"
+	// The AWS SDKs' partition metadata, by region name prefix; kept apart
+	// from amibump's own table (plan.PartitionOf) so the two check each other.
+	for _, p := range [][2]string{{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-isof-", "aws-iso-f"},
+		{"eu-isoe-", "aws-iso-e"}, {"us-iso-", "aws-iso"}, {"eusc-", "aws-eusc"}} {
+		if strings.HasPrefix(s.Region, p[0]) {
+			return p[1]
+		}
 	}
 	return "aws"
 }

@@ -42,8 +42,9 @@ func (s Scope) Or(other Scope) Scope {
 	}
 }
 
-// PartitionOf is the partition of a region: aws-cn for the China regions,
-// aws-us-gov for GovCloud, aws for the others ("" for no region).
+// PartitionOf is the partition of a region (plan.PartitionOf): aws-cn,
+// aws-us-gov, aws-eusc, the isolated partitions, aws for the others ("" for
+// no region).
 func PartitionOf(region string) string { return plan.PartitionOf(region) }
 
 // EC2 is the part of the EC2 API that amibump calls. *ec2.Client fits as is, and

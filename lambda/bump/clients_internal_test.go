@@ -9,7 +9,8 @@ import (
 )
 
 func TestPartitionOf(t *testing.T) {
-	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "": ""} {
+	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
+		"eusc-de-east-1": "aws-eusc", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "": ""} {
 		if got := PartitionOf(region); got != want {
 			t.Errorf("PartitionOf(%q) = %q, want %q", region, got, want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/amibump/amibump/lambda/event"
@@ -107,7 +108,24 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, checkCopyKeyRegion(c.CopyKMSKey, getenv("AWS_REGION"))
+}
+
+// checkCopyKeyRegion: the copy key must be a key of the function's region
+// (AWS_REGION, which Lambda sets): CopyImage encrypts in the destination
+// region, with a key of that region ("The specified KMS key must exist in
+// the Region that the AMI is being copied to"). No key, or no region known,
+// is nothing to check.
+func checkCopyKeyRegion(key, region string) error {
+	parts := strings.Split(key, ":")
+	if key == "" || region == "" || len(parts) < 4 || parts[3] == region {
+		return nil
+	}
+	return fmt.Errorf("AMIBUMP_COPY_KMS_KEY_ARN=%q is a key of %s, and the function runs in %s (AWS_REGION): a copy is encrypted in its destination region, with a key of that region; want a key ARN of %s, or nothing",
+		key, parts[3], region, region)
 }
 
 // Validate checks settings that depend on each other.
@@ -138,4 +156,4 @@ func (c Config) Validate() error {
 
 // kmsKeyARN is what a KMS key's ARN looks like: a single-Region key (a UUID)
 // or a multi-Region one (mrk-).
-var kmsKeyARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var kmsKeyARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)

@@ -35,6 +35,12 @@ func TestConfigFromEnv(t *testing.T) {
 			func(c *bump.Config) {
 				c.CopyKMSKey = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			}, nil},
+		{"copy key of the function's region", map[string]string{"AWS_REGION": "eusc-de-east-1", "AMIBUMP_COPY_KMS_KEY_ARN": "arn:aws-eusc:kms:eusc-de-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+			func(c *bump.Config) {
+				c.CopyKMSKey = "arn:aws-eusc:kms:eusc-de-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			}, nil},
+		{"copy key of another region", map[string]string{"AWS_REGION": "us-west-2", "AMIBUMP_COPY_KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, nil,
+			[]string{`AMIBUMP_COPY_KMS_KEY_ARN="arn:aws:kms:us-east-1:`, "is a key of us-east-1, and the function runs in us-west-2", "want a key ARN of us-west-2"}},
 		{"copy key as an alias", map[string]string{"AMIBUMP_COPY_KMS_KEY_ARN": "alias/dr"}, nil, []string{`AMIBUMP_COPY_KMS_KEY_ARN="alias/dr": want a KMS key ARN`}},
 		{"reserved prefix", map[string]string{"AMIBUMP_SSM_PREFIX": "/aws/amibump/"}, nil, []string{"AMIBUMP_SSM_PREFIX", "reserved by AWS"}},
 		{"minimum above maximum", map[string]string{"AMIBUMP_POLL_MIN": "20s"}, nil, []string{"AMIBUMP_POLL_MIN=20s is longer than AMIBUMP_POLL_MAX=15s"}},

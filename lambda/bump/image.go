@@ -23,6 +23,10 @@ type image struct {
 	Reason  string // EC2's reason when failed
 	Tags    map[string]string
 	Created time.Time
+	// Snapshots counts its EBS snapshots (a copy copies each); KMSKeys are
+	// the keys that encrypt them.
+	Snapshots int
+	KMSKeys   []string
 }
 
 // amibumpImage reads an EC2 image's amibump tags; ok is false for an image
@@ -45,6 +49,17 @@ func amibumpImage(img ec2types.Image) (image, bool) {
 		out.Reason = stateReason(img.StateReason)
 	}
 	out.Created, _ = time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
+	for _, m := range img.BlockDeviceMappings {
+		if m.Ebs == nil {
+			continue
+		}
+		if aws.ToString(m.Ebs.SnapshotId) != "" {
+			out.Snapshots++
+		}
+		if k := aws.ToString(m.Ebs.KmsKeyId); k != "" && !slices.Contains(out.KMSKeys, k) {
+			out.KMSKeys = append(out.KMSKeys, k)
+		}
+	}
 	out.Life = LifecycleOf(img)
 	return out, true
 }

@@ -208,7 +208,7 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 		_, err := j.ec2.CopyImage(ctx, in)
 		return image{Image: plan.Image{ID: "(new AMI)", Deploy: j.deploy, State: string(ec2types.ImageStateAvailable)}}, j.dry.check("ec2:CopyImage", err)
 	}
-	out, err := j.callCopyImage(ctx, in)
+	out, err := j.ec2.CopyImage(ctx, in)
 	switch {
 	case err == nil:
 		img := image{Image: plan.Image{ID: aws.ToString(out.ImageId), Deploy: j.deploy, State: string(ec2types.ImageStatePending)}, Name: name, Tags: map[string]string{}}
@@ -221,14 +221,39 @@ func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 	case hasCode(err, "InvalidAMIName.Duplicate"):
 		return j.resumeByName(ctx, name)
 	case hasCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
-		// Retention in the source region removes an AMI once a newer
-		// release is promoted there: that release's forward, or the next
-		// reconcile, copies it.
-		return image{}, &sourceOvertakenError{fmt.Errorf("the source AMI %s in %s is no longer available (removed once a newer release was promoted there, or disabled); nothing was copied: the newest release is copied by its own forward or the next reconcile (%w)", c.src.ID, c.region, err)}
+		return image{}, c.sourceGone(ctx, j, err)
+	case hasCode(err, "ResourceLimitExceeded"):
+		// EBS's snapshot copies in flight into the region are at its quota
+		// (other tools' copies count too): not retried here, which would
+		// only ask again while the copies run for minutes.
+		return image{}, &copyWaitsError{fmt.Errorf("the copy of %s from %s waits: EC2 refused it, at the quota of %d snapshot copies in flight into %s (Concurrent snapshot copies per destination Region); nothing was started, the next reconcile starts it (%w)", c.src.ID, c.region, plan.CopySnapshotsPerRegion, j.scope.Region, err)}
 	case isKMSKeyCode(errorCode(err)):
 		return image{}, rejectf("copy AMI %s from %s for %s with KMS key %s: %w; %s", c.src.ID, c.region, j.t.Name, cmp.Or(j.cfg.CopyKMSKey, "(the region's default EBS key)"), err, kmsKeyAdvice)
 	}
 	return image{}, fmt.Errorf("copy AMI %s from %s for %s: %w", c.src.ID, c.region, j.t.Name, err)
+}
+
+// sourceGone judges a source AMI that EC2 no longer copies (deregistered or
+// disabled in its region). Retention there removes an AMI once a newer
+// release is promoted: when the source template has a newer available
+// release, this copy is superseded (that release's forward, or the next
+// reconcile, copies it). Else a person or another tool removed or disabled
+// the source's release itself: failed, naming it, nothing copied.
+func (c regionCopy) sourceGone(ctx context.Context, j *job, err error) error {
+	sr, rerr := j.inRegion(c.region)
+	if rerr != nil {
+		return fmt.Errorf("copy AMI %s from %s: %w (and reading the source again: %w)", c.src.ID, c.region, err, rerr)
+	}
+	images, rerr := sr.templateImages(ctx, c.src.Tags[event.TagLaunchTemplate])
+	if rerr != nil {
+		return fmt.Errorf("copy AMI %s from %s: %w (and reading the source again: %w)", c.src.ID, c.region, err, rerr)
+	}
+	if newest, ok := newestOf(slices.Collect(maps.Values(images))); ok && newest.Deploy.Compare(c.src.Deploy) > 0 {
+		return &sourceOvertakenError{fmt.Errorf("the source AMI %s in %s is no longer available, and %s has a newer release there (%s, build %s); nothing was copied: the newest release is copied by its own forward or the next reconcile (%w)",
+			c.src.ID, c.region, c.src.Tags[event.TagLaunchTemplate], newest.ID, newest.Deploy.BuildID, err)}
+	}
+	return &sourceLostError{fmt.Errorf("the source AMI %s in %s is no longer available (deregistered or disabled there, by a person or another tool) and its template %s has no newer release; nothing was copied and %s stays on its last release: enable the AMI again, or deploy a new release in %s (%w)",
+		c.src.ID, c.region, c.src.Tags[event.TagLaunchTemplate], j.t.Name, c.region, err)}
 }
 
 // input is the CopyImage request: its ClientToken from the source AMI, the
@@ -273,23 +298,6 @@ func copyTags(c regionCopy, t target, name string) []ec2types.Tag {
 	return out
 }
 
-// callCopyImage calls CopyImage. A copy refused because too many are in
-// flight (ResourceLimitExceeded: EC2 limits the concurrent copies into a
-// region, and from one region) is tried again after a pause, maxStaleReads
-// times within the invocation; what then remains is transient, for the
-// event's retry or the next reconcile.
-func (r *run) callCopyImage(ctx context.Context, in *ec2.CopyImageInput) (*ec2.CopyImageOutput, error) {
-	for attempt := 1; ; attempt++ {
-		out, err := r.ec2.CopyImage(ctx, in)
-		if !hasCode(err, "ResourceLimitExceeded") || attempt > maxStaleReads {
-			return out, err
-		}
-		if perr := r.pause(ctx, attempt); perr != nil {
-			return out, err
-		}
-	}
-}
-
 // resumeByName is the image of this deploy for the template that an earlier
 // attempt made under name (a name already taken); a name taken by another
 // template's AMI is rejected.
@@ -315,3 +323,17 @@ type sourceOvertakenError struct{ err error }
 
 func (e *sourceOvertakenError) Error() string { return e.err.Error() }
 func (e *sourceOvertakenError) Unwrap() error { return e.err }
+
+// copyWaitsError: EC2 refused a copy at the quota of snapshot copies in
+// flight into the region; the job's result is pending, nothing started.
+type copyWaitsError struct{ err error }
+
+func (e *copyWaitsError) Error() string { return e.err.Error() }
+func (e *copyWaitsError) Unwrap() error { return e.err }
+
+// sourceLostError: the AMI a copy was to be made of is gone from its region
+// and nothing newer replaced it; the job's result is failed.
+type sourceLostError struct{ err error }
+
+func (e *sourceLostError) Error() string { return e.err.Error() }
+func (e *sourceLostError) Unwrap() error { return e.err }

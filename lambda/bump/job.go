@@ -1,11 +1,11 @@
 package bump
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -165,8 +165,17 @@ func (j *job) ensureImage(ctx context.Context) (outcome, error) {
 	}
 	img, err := j.source.makeImage(ctx, j)
 	var overtaken *sourceOvertakenError
-	if errors.As(err, &overtaken) {
+	var waits *copyWaitsError
+	var lost *sourceLostError
+	switch {
+	case errors.As(err, &overtaken):
 		j.res.Status, j.res.Reason = event.Superseded, overtaken.Error()
+		return finished, nil
+	case errors.As(err, &waits):
+		j.res.Status, j.res.Reason = event.Pending, waits.Error()
+		return finished, nil
+	case errors.As(err, &lost):
+		j.res.Status, j.res.Reason = event.Failed, lost.Error()
 		return finished, nil
 	}
 	if err != nil {
@@ -320,27 +329,42 @@ func (j *job) imageGone(ctx context.Context, imageID string, gone *imageGoneErro
 }
 
 // copyFailed reports a copy that EC2 could not make (most often a KMS key
-// the role may not use: EC2 reads the key after CopyImage answered) and
+// the role may not use: EC2 reads the keys after CopyImage answered) and
 // removes it. Not retried within the event (a retry would fail the same
 // way): the next reconcile or forward copies afresh, so the copy follows
-// as soon as the key can be used.
+// as soon as the keys can be used.
 func (j *job) copyFailed(ctx context.Context, c regionCopy, imageID, reason string) {
-	key := cmp.Or(j.cfg.CopyKMSKey, "none set (AMIBUMP_COPY_KMS_KEY_ARN): the source's encryption, with the region's default EBS key")
 	j.res.Status = event.Failed
-	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s; KMS key %s. The failed copy was removed; check that the function's role (copyKmsKeyArn) and the key's policy let it use the key: the next reconcile copies again",
-		c.src.ID, c.region, imageID, reason, key)
+	j.res.Reason = fmt.Sprintf("EC2 could not copy %s from %s as %s: %s. The KMS keys a copy uses: %s. The failed copy was removed; let the function's role use each customer managed key (kmsKeyArns, or copyKmsKeyArn for the copy's key) and check the keys' policies: the next reconcile copies again",
+		c.src.ID, c.region, imageID, reason, copyKeys(j.cfg.CopyKMSKey, c, j.scope.Region))
 	if _, err := j.deregister(ctx, imageID); err != nil {
 		j.log.WarnContext(ctx, "failed copy not removed", "imageId", imageID, "error", err)
 	}
-	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "reason", reason)
+	j.log.ErrorContext(ctx, "copy failed", "imageId", imageID, "sourceImageId", c.src.ID, "kmsKey", j.cfg.CopyKMSKey, "sourceKeys", c.src.KMSKeys, "reason", reason)
 }
 
-// copyGone judges a copy that EC2 answered CopyImage with but that is gone:
-// a copy whose deploy a newer one overtook (superseded, retention removed
-// it); not listed yet, a read that lags (a retry decides); else deregistered
-// before it was available: the copy a request with the same ClientToken made
-// earlier and that failed (EC2 answers a token with its first result), or
-// one a person removed. The next reconcile or forward copies afresh.
+// copyKeys names the KMS keys a copy uses: the copy's (copyKmsKeyArn, else
+// the region's default KMS key for EBS, used when EBS encryption by default
+// is on or the source is encrypted) and the source's.
+func copyKeys(copyKey string, c regionCopy, region string) string {
+	dst := "copyKmsKeyArn " + copyKey
+	if copyKey == "" {
+		dst = "no copyKmsKeyArn, so " + region + "'s default KMS key for EBS (used when EBS encryption by default is on there or the source is encrypted; it may be a customer managed key)"
+	}
+	src := "unencrypted"
+	if len(c.src.KMSKeys) > 0 {
+		src = strings.Join(c.src.KMSKeys, ", ")
+	}
+	return fmt.Sprintf("the copy's, %s; the source's in %s, %s", dst, c.region, src)
+}
+
+// copyGone judges a copy that EC2 answered CopyImage with but that is gone
+// while the job waited: a copy whose deploy a newer one overtook is
+// superseded (retention removed it). Else it failed and whoever removed it
+// reported it (the AMI state change event of its failure, or an earlier
+// attempt of this event whose ClientToken EC2 answers with the removed
+// copy), or a person deregistered it, or a read lags: no result here, so a
+// failure is reported once, and no error: the next reconcile copies afresh.
 func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *imageGoneError, err error) error {
 	st, rerr := j.run.readTemplate(ctx, j.t, nil)
 	if rerr != nil {
@@ -350,9 +374,7 @@ func (j *job) copyGone(ctx context.Context, c regionCopy, imageID string, gone *
 		s.fill(&j.res)
 		return nil
 	}
-	if gone.State == "" {
-		return fmt.Errorf("%w; a retry decides (EC2 is eventually consistent)", err)
-	}
-	j.copyFailed(ctx, c, imageID, "the copy was deregistered before it was available (a failed copy of the same request, removed, or a person)")
+	j.res.Status = ""
+	j.log.InfoContext(ctx, "copy gone while waiting; the next reconcile copies afresh", "imageId", imageID, "sourceImageId", c.src.ID, "state", gone.State, "error", err)
 	return nil
 }

@@ -166,6 +166,11 @@ func (r *run) follow(ctx context.Context, region string, followers []target, fwd
 			jobs = append(jobs, *j)
 		}
 	}
+	jobs, waiting, err := r.startable(ctx, jobs, have)
+	if err != nil {
+		return results, err
+	}
+	results = append(results, waiting...)
 	out := make([]event.Result, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -174,6 +179,83 @@ func (r *run) follow(ctx context.Context, region string, followers []target, fwd
 	}
 	wg.Wait()
 	return append(results, withStatus(out)...), joinTransient(errs)
+}
+
+// startable keeps the copy jobs whose snapshots fit beside the snapshot
+// copies in flight into this region (plan.CopiesThatFit: EBS copies at most
+// 20 at once into a region), in template name order; each other one is a
+// pending result, nothing started: the next reconcile or forward starts it.
+// Copies that fit the quota by themselves start without the read of those
+// in flight (the push's usual one copy): EC2 refuses those that find no
+// room, each once, pending too (regionCopy), so a run asks at most the
+// quota's worth of copies, never a storm.
+func (r *run) startable(ctx context.Context, jobs []copyJob, have map[string][]image) ([]copyJob, []event.Result, error) {
+	wanted := make([]int, len(jobs))
+	total := 0
+	for i, j := range jobs {
+		wanted[i] = j.copy.src.Snapshots
+		total += max(wanted[i], 1)
+	}
+	if total <= plan.CopySnapshotsPerRegion {
+		return jobs, nil, nil
+	}
+	inFlight, err := r.copiesInFlight(ctx, have)
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(jobs, func(a, b copyJob) int { return cmp.Compare(a.t.Name, b.t.Name) })
+	for i, j := range jobs {
+		wanted[i] = j.copy.src.Snapshots
+	}
+	var start []copyJob
+	var waiting []event.Result
+	for i, fit := range plan.CopiesThatFit(inFlight, wanted) {
+		if fit {
+			start = append(start, jobs[i])
+			continue
+		}
+		why := fmt.Sprintf("%d snapshot copies are in flight into %s and this AMI has %d", inFlight, r.scope.Region, max(wanted[i], 1))
+		waiting = append(waiting, r.copyWaits(ctx, jobs[i], why))
+	}
+	return start, waiting, nil
+}
+
+// copiesInFlight counts the snapshots of amibump's copies pending in this
+// region: from the caller's read (reconcile), else listed.
+func (r *run) copiesInFlight(ctx context.Context, have map[string][]image) (int, error) {
+	var images []image
+	if have != nil {
+		for _, imgs := range have {
+			images = append(images, imgs...)
+		}
+	} else {
+		found, err := r.listImages(ctx, []ec2types.Filter{
+			{Name: aws.String("tag-key"), Values: []string{event.TagCopyOf}},
+			{Name: aws.String("state"), Values: []string{string(ec2types.ImageStatePending)}},
+		})
+		if err != nil {
+			return 0, err
+		}
+		images = slices.Collect(maps.Values(found))
+	}
+	n := 0
+	for _, img := range images {
+		if img.State == string(ec2types.ImageStatePending) && img.Tags[event.TagCopyOf] != "" {
+			n += max(img.Snapshots, 1)
+		}
+	}
+	return n, nil
+}
+
+// copyWaits is the pending result of a copy not started for EBS's quota of
+// snapshot copies into a region: not failed, nothing to retry; the next
+// reconcile (or forward) starts it once copies in flight complete.
+func (r *run) copyWaits(ctx context.Context, j copyJob, why string) event.Result {
+	r.log.InfoContext(ctx, "copy waits for room", "launchTemplate", j.t.Name, "sourceImageId", j.copy.src.ID, "why", why)
+	return event.Result{Status: event.Pending, EventID: r.env.ID, Account: r.scope.Account, Region: r.scope.Region,
+		LaunchTemplateID: j.t.ID, LaunchTemplateName: j.t.Name, Build: &j.d.Build,
+		Reason: fmt.Sprintf("the copy of %s from %s waits: %s, and EBS copies at most %d snapshots into a region at once (Concurrent snapshot copies per destination Region); nothing was started, the next reconcile starts it",
+			j.copy.src.ID, j.copy.region, why, plan.CopySnapshotsPerRegion)}
 }
 
 // copyJob is a follower's copy of its source's release.

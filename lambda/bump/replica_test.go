@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 // drRegion is the disaster-recovery region of the DR tests; the source is
@@ -33,6 +37,8 @@ type drWorld struct {
 	drScope awsfake.Scope
 	// down makes the source region unreachable for the DR function.
 	down error
+	// wrapSource, when set, wraps the DR function's client of the source region.
+	wrapSource func(bump.EC2) bump.EC2
 }
 
 func newDRWorld(t *testing.T, opts ...awsfake.Option) *drWorld {
@@ -62,6 +68,9 @@ func (d *drWorld) drBumperDown(down error) *bump.Bumper {
 		var api bump.EC2 = d.env.World.EC2(s)
 		if down != nil {
 			api = downEC2{api, down}
+		}
+		if d.wrapSource != nil {
+			api = d.wrapSource(api)
 		}
 		return bump.Clients{Scope: bump.Scope{Account: s.Account, Region: region}, EC2: api}, nil
 	})
@@ -222,15 +231,117 @@ func TestDRSourceUnreachable(t *testing.T) {
 	}
 }
 
-// TestDRCopyQuotaRetried: CopyImage refused with ResourceLimitExceeded
-// (too many copies in flight) is tried again.
-func TestDRCopyQuotaRetried(t *testing.T) {
+// TestDRCopyRefusedAtTheQuotaWaits: CopyImage refused with
+// ResourceLimitExceeded (EBS's snapshot copies in flight into the region,
+// other tools' among them) is a pending result, not failed and not asked
+// again within the event; the next reconcile copies.
+func TestDRCopyRefusedAtTheQuotaWaits(t *testing.T) {
 	d := newDRWorld(t)
 	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
-	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "You have reached the limit of 50 concurrent AMI copies"})
-	if got := one(t, must(d.handleDR(forwarded(t, src, "fwd-1")))); got.Status != event.Promoted {
-		t.Errorf("%+v, want promoted after the retry", got)
+	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "You have reached the limit of 20 concurrent snapshot copies"})
+	resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+	if err != nil {
+		t.Fatalf("error %v, want none (nothing to retry)", err)
 	}
+	if got := one(t, resp); got.Status != event.Pending || !strings.Contains(got.Reason, "waits") || d.dr.Calls("CopyImage") != 1 || len(d.amibumpImagesIn(d.dr)) != 0 {
+		t.Fatalf("%+v after %d CopyImage calls, want one pending result saying the copy waits, asked once, nothing made", got, d.dr.Calls("CopyImage"))
+	}
+	if got := one(t, must(d.handleDR(d.tick(t, "tick-1")))); got.Status != event.Promoted {
+		t.Errorf("next reconcile: %+v, want promoted", got)
+	}
+}
+
+// TestDRCopiesKeepToTheQuota: a reconcile with more copies to make than EBS
+// takes into a region at once (20 snapshot copies) starts those that fit
+// and reports the others pending, nothing started and nothing failed, with
+// no CopyImage refused; a later reconcile, once the copies in flight are
+// done, starts the rest. Every DR template ends on its copy.
+func TestDRCopiesKeepToTheQuota(t *testing.T) {
+	const n = plan.CopySnapshotsPerRegion + 2
+	d := newDRWorld(t, awsfake.WithCopyTime(2*time.Second))
+	drLTs := map[string]string{}
+	for i := range n {
+		group := fmt.Sprintf("q%02d", i)
+		sel := map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: group}
+		lt := d.cloud.AddLaunchTemplate("shop-web-prod-"+group, sel, ec2types.RequestLaunchTemplateData{ImageId: aws.String(d.baseAMI)})
+		tags := map[string]string{event.TagLaunchTemplate: lt, event.TagBuildID: "build-" + group, event.TagDeployedAt: t0.Add(-time.Hour).Format(time.RFC3339)}
+		maps.Copy(tags, sel)
+		d.cloud.AddImage(awsfake.Image{Name: "shop-web-prod-" + group + "-1", Tags: tags, SnapshotTags: tags})
+		drSel := maps.Clone(sel)
+		drSel[event.TagReplicateFrom] = awsfake.Region
+		drLTs[d.dr.AddLaunchTemplate("shop-web-prod-"+group+"-dr", drSel, ec2types.RequestLaunchTemplateData{ImageId: aws.String(d.drDefault())})] = group
+	}
+	d.deadline = time.Second
+	resp, err := d.handleDR(d.tick(t, "tick-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, waiting int
+	for _, r := range resp.Results {
+		switch {
+		case r.Status == event.Pending && r.ImageID != "":
+			started++
+		case r.Status == event.Pending && strings.Contains(r.Reason, "waits"):
+			waiting++
+		default:
+			t.Errorf("%+v, want pending", r)
+		}
+	}
+	if started != plan.CopySnapshotsPerRegion || waiting != 2 || d.dr.Calls("CopyImage") != plan.CopySnapshotsPerRegion {
+		t.Fatalf("%d copies started, %d waiting, %d CopyImage calls; want 20 started, 2 waiting, 20 calls (none refused)", started, waiting, d.dr.Calls("CopyImage"))
+	}
+	for range 300 { // the copy time, on the world's running clock
+		if pending := d.dr.Calls("CopyImage") - availableCopies(d); pending == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.deadline = 10 * time.Second
+	resp = must(d.handleDR(d.tick(t, "tick-2")))
+	for _, r := range resp.Results {
+		if r.Status != event.Promoted {
+			t.Errorf("tick-2: %+v, want promoted", r)
+		}
+	}
+	if d.dr.Calls("CopyImage") != n {
+		t.Errorf("%d CopyImage calls, want %d: one a copy", d.dr.Calls("CopyImage"), n)
+	}
+	for lt, group := range drLTs {
+		if def := defaultOf(d.dr, lt); !strings.HasPrefix(tagMap(mustImageIn(t, d.dr, def).Tags)[event.TagCopyOf], awsfake.Region+"/") {
+			t.Errorf("DR template of %s is on %s, want a copy", group, def)
+		}
+	}
+}
+
+// availableCopies counts the available copies in the DR region.
+func availableCopies(d *drWorld) int {
+	n := 0
+	for _, img := range d.amibumpImagesIn(d.dr) {
+		if img.State == ec2types.ImageStateAvailable {
+			n++
+		}
+	}
+	return n
+}
+
+// defaultOf is the AMI of a template's $Default in c.
+func defaultOf(c *awsfake.Cloud, lt string) string {
+	for _, v := range c.Versions(lt) {
+		if aws.ToBool(v.DefaultVersion) {
+			return aws.ToString(v.LaunchTemplateData.ImageId)
+		}
+	}
+	return ""
+}
+
+// mustImageIn is the image id of c.
+func mustImageIn(t *testing.T, c *awsfake.Cloud, id string) ec2types.Image {
+	t.Helper()
+	img, ok := c.Image(id)
+	if !ok {
+		t.Fatalf("no image %s", id)
+	}
+	return img
 }
 
 // TestDRBadTags: amibump:replicate-from must name another region of the
@@ -433,16 +544,161 @@ func TestDRCopyPromotedByItsStateChange(t *testing.T) {
 }
 
 // A source AMI gone from its region when the copy starts (retention there
-// after a newer release) is superseded: nothing copied, no retry.
-func TestDRSourceGoneIsSuperseded(t *testing.T) {
-	d := newDRWorld(t)
-	src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
-	d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: "The image id '[" + src.ImageID + "]' does not exist"})
-	resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
-	if err != nil {
-		t.Fatalf("error %v, want none", err)
+// after a newer release) is superseded when the source template has a newer
+// release, nothing copied, no retry; gone with nothing newer (a person
+// deregistered or disabled the release itself) it is failed, naming it.
+func TestDRSourceGone(t *testing.T) {
+	t.Run("a newer release: superseded", func(t *testing.T) {
+		d := newDRWorld(t)
+		old := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-9*time.Minute)))))
+		newer := one(t, must(d.handle(deployEvent(t, "event-2", "jenkins-shop-deploy-2", t0.Add(-5*time.Minute)))))
+		reads := 0 // the DR function's first read of the source misses the newer release
+		d.wrapSource = func(api bump.EC2) bump.EC2 { return hideImage{api, newer.ImageID, &reads} }
+		d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: "The image id '[" + old.ImageID + "]' does not exist"})
+		resp, err := d.handleDR(forwarded(t, old, "fwd-1"))
+		if err != nil {
+			t.Fatalf("error %v, want none", err)
+		}
+		if got := one(t, resp); got.Status != event.Superseded || !strings.Contains(got.Reason, old.ImageID) || !strings.Contains(got.Reason, newer.ImageID) || len(d.amibumpImagesIn(d.dr)) != 0 {
+			t.Errorf("%+v, want superseded naming %s and the newer %s, nothing copied", got, old.ImageID, newer.ImageID)
+		}
+	})
+	t.Run("nothing newer: failed", func(t *testing.T) {
+		d := newDRWorld(t)
+		src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+		before := d.drDefault()
+		d.dr.FailNext("CopyImage", &smithy.GenericAPIError{Code: "InvalidAMIID.Unavailable", Message: "The image id '[" + src.ImageID + "]' is no longer available"})
+		resp, err := d.handleDR(forwarded(t, src, "fwd-1"))
+		if err != nil {
+			t.Fatalf("error %v, want none", err)
+		}
+		if got := one(t, resp); got.Status != event.Failed || !strings.Contains(got.Reason, src.ImageID) || !strings.Contains(got.Reason, "no newer release") || d.drDefault() != before {
+			t.Errorf("%+v, DR on %s; want failed naming %s and no newer release, the DR template unchanged", got, d.drDefault(), src.ImageID)
+		}
+	})
+}
+
+// hideImage leaves an image out of the first DescribeImages answer.
+type hideImage struct {
+	bump.EC2
+	id    string
+	reads *int
+}
+
+func (h hideImage) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	out, err := h.EC2.DescribeImages(ctx, in, opts...)
+	*h.reads++
+	if err != nil || *h.reads > 1 {
+		return out, err
 	}
-	if got := one(t, resp); got.Status != event.Superseded || !strings.Contains(got.Reason, src.ImageID) || len(d.amibumpImagesIn(d.dr)) != 0 {
-		t.Errorf("%+v, want superseded naming %s, nothing copied", got, src.ImageID)
+	kept := *out
+	kept.Images = slices.DeleteFunc(slices.Clone(out.Images), func(img ec2types.Image) bool { return aws.ToString(img.ImageId) == h.id })
+	return &kept, nil
+}
+
+// TestDRCopyStateEventDuringTheWait: EC2 sends AMI state change events for
+// CopyImage as for CreateImage (available, failed): one delivered while the
+// forward's invocation still waits for its copy leaves exactly one result
+// for the copy between the two invocations: promoted when the copy became
+// available, failed when EC2 could not make it (a KMS key the role may not
+// use).
+func TestDRCopyStateEventDuringTheWait(t *testing.T) {
+	for _, tc := range []struct {
+		state ec2types.ImageState
+		want  event.Status
+	}{
+		{ec2types.ImageStateAvailable, event.Promoted},
+		{ec2types.ImageStateFailed, event.Failed},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			clock := awsfake.NewManualClock(t0)
+			d := newDRWorld(t, awsfake.WithClock(clock), awsfake.WithImageDelay(0), awsfake.WithCopyTime(5*time.Minute))
+			src := one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			if tc.state == ec2types.ImageStateFailed {
+				d.cfg.CopyKMSKey = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+				role := functionRole(t).InRegion(drRegion)
+				d.dr.SetPolicy(&role)
+			}
+			fwd := make(chan event.Response, 1)
+			go func() { fwd <- must(d.handleDR(forwarded(t, src, "fwd-1"))) }()
+			var copyID string
+			for range 2000 {
+				if imgs := d.amibumpImagesIn(d.dr); len(imgs) == 1 {
+					copyID = aws.ToString(imgs[0].ImageId)
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if copyID == "" {
+				t.Fatal("no copy requested")
+			}
+			clock.Advance(5 * time.Minute) // the copy is done (or failed) while the forward waits
+			state := edit(t, sample(t, "ami-state-available.json"), map[string]any{"region": drRegion, "detail.ImageId": copyID, "detail.State": string(tc.state)})
+			byEvent := must(d.handleDR(state))
+			byFwd := <-fwd
+			if len(byFwd.Results) > 1 || len(byEvent.Results) > 1 {
+				t.Fatalf("forward %+v, state event %+v: want at most one result each", byFwd.Results, byEvent.Results)
+			}
+			all := append(byFwd.Results, byEvent.Results...)
+			switch tc.want {
+			case event.Failed: // reported once, by whichever removed the copy
+				if len(all) != 1 || all[0].Status != event.Failed || !strings.Contains(all[0].Reason, "KMS key") {
+					t.Fatalf("results %+v, want exactly one failed naming the KMS key", all)
+				}
+			case event.Promoted: // one promotion; a second trigger reports it again, as for any AMI
+				for _, r := range all {
+					if r.Status != event.Promoted || r.ImageID != copyID || r.Version != all[0].Version {
+						t.Errorf("result %+v, want promoted %s as version %d", r, copyID, all[0].Version)
+					}
+				}
+				if len(all) == 0 || d.drDefault() != copyID || len(d.dr.Versions(d.drLT)) != 2 {
+					t.Errorf("%d results, DR $Default on %s with %d versions; want the copy %s promoted once", len(all), d.drDefault(), len(d.dr.Versions(d.drLT)), copyID)
+				}
+			}
+		})
+	}
+}
+
+// TestDRCopyKeysNamed: without copyKmsKeyArn a copy still uses KMS keys: the
+// DR region's default KMS key for EBS when EBS encryption by default is on
+// there (it may be a customer managed key), and the source's key. A key the
+// role may not use fails the copy; the result names the keys and what to
+// set, and once the role may use the key (kmsKeyArns) the next reconcile
+// promotes the copy.
+func TestDRCopyKeysNamed(t *testing.T) {
+	const (
+		drDefault = "arn:aws:kms:us-west-2:123456789012:key/dr-default"
+		srcKey    = "arn:aws:kms:us-east-1:123456789012:key/source"
+	)
+	for _, tc := range []struct {
+		name, key string
+		setup     func(d *drWorld)
+	}{
+		{"the DR region's default EBS key", drDefault, func(d *drWorld) {
+			one(t, must(d.handle(deployEvent(t, "event-1", "jenkins-shop-deploy-1", t0.Add(-5*time.Minute)))))
+			d.dr.SetEBSEncryptionByDefault(drDefault)
+		}},
+		{"the source's key", srcKey, func(d *drWorld) {
+			tags := map[string]string{event.TagApp: "shop", event.TagEnv: "prod", event.TagLayer: "web", event.TagGroup: "a",
+				event.TagLaunchTemplate: d.lt, event.TagBuildID: "jenkins-shop-deploy-1", event.TagDeployedAt: t0.Add(-time.Hour).Format(time.RFC3339)}
+			d.cloud.AddImage(awsfake.Image{Name: "shop-web-prod-a-1", Tags: tags, SnapshotTags: tags, KMSKey: srcKey})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDRWorld(t)
+			tc.setup(d)
+			role := functionRole(t).InRegion(drRegion)
+			d.dr.SetPolicy(&role)
+			got := one(t, must(d.handleDR(d.tick(t, "tick-1"))))
+			if got.Status != event.Failed || !strings.Contains(got.Reason, tc.key) || !strings.Contains(got.Reason, "default KMS key for EBS") || !strings.Contains(got.Reason, "kmsKeyArns") {
+				t.Fatalf("%+v, want failed naming %s, the default EBS key and kmsKeyArns", got, tc.key)
+			}
+			role.Statement = append(role.Statement, awsfake.Statement{Effect: "Allow", Resource: []string{tc.key}, Action: []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+				"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}})
+			d.dr.SetPolicy(&role)
+			if got := one(t, must(d.handleDR(d.tick(t, "tick-2")))); got.Status != event.Promoted {
+				t.Errorf("once the role may use the key: %+v, want promoted", got)
+			}
+		})
 	}
 }

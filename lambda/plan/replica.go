@@ -9,19 +9,34 @@ import (
 )
 
 // regionName is what a region name looks like: us-east-1, cn-north-1,
-// us-gov-west-1, ap-southeast-5.
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+// us-gov-west-1, ap-southeast-5, us-isob-east-1, eusc-de-east-1.
+var regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// IsRegionName tells whether s looks like a region name (of any partition).
+func IsRegionName(s string) bool { return regionName.MatchString(s) }
+
+// partitions are the partitions other than aws by their regions' name
+// prefix, as the AWS SDKs' partition metadata (partitions.json) matches
+// them: aws-cn (China), aws-us-gov (GovCloud (US)), the isolated
+// partitions, and aws-eusc (the AWS European Sovereign Cloud,
+// eusc-de-east-1). The longer prefix first: us-isob- before us-iso-.
+var partitions = []struct{ prefix, partition string }{
+	{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-isof-", "aws-iso-f"},
+	{"eu-isoe-", "aws-iso-e"}, {"us-iso-", "aws-iso"}, {"eusc-", "aws-eusc"},
+}
 
 // PartitionOf is the partition of a region: aws-cn for the China regions,
-// aws-us-gov for GovCloud, aws for the others ("" for no region).
+// aws-us-gov for GovCloud, aws-eusc for the European Sovereign Cloud, the
+// isolated partitions by their prefixes, aws for the others ("" for no
+// region). The stacks (infra) use the same table.
 func PartitionOf(region string) string {
-	switch {
-	case region == "":
+	if region == "" {
 		return ""
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
+	}
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
 	}
 	return "aws"
 }
@@ -129,4 +144,26 @@ func CopyDue(have []Image, newest Image) bool {
 		}
 	}
 	return true
+}
+
+// CopySnapshotsPerRegion is EBS's quota "Concurrent snapshot copies per
+// destination Region" (20, not adjustable): the snapshot copies in flight
+// into one region, whatever their source. A copy of an AMI copies each of
+// its snapshots.
+const CopySnapshotsPerRegion = 20
+
+// CopiesThatFit tells, in order, which of the copies wanted (their snapshot
+// counts) start now beside inFlight snapshot copies: each that fits in the
+// room left takes it; one that does not waits for a later run, and a smaller
+// one after it may still fit. An AMI with no snapshot counts as one.
+func CopiesThatFit(inFlight int, wanted []int) []bool {
+	room := CopySnapshotsPerRegion - inFlight
+	fit := make([]bool, len(wanted))
+	for i, n := range wanted {
+		n = max(n, 1)
+		if n <= room {
+			fit[i], room = true, room-n
+		}
+	}
+	return fit
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ func TestCheckReplicateFrom(t *testing.T) {
 	}{
 		{"another region", "us-east-1", "us-west-2", ""},
 		{"China to China", "cn-north-1", "cn-northwest-1", ""},
+		{"the European Sovereign Cloud from aws", "eusc-de-east-1", "eu-central-1", "partition aws-eusc"},
+		{"aws from an isolated region", "us-east-1", "us-isob-east-1", "partition aws"},
 		{"own region", "us-west-2", "us-west-2", "own region"},
 		{"another partition", "cn-north-1", "us-west-2", "partition aws-cn"},
 		{"GovCloud from aws", "us-gov-west-1", "us-east-1", "partition aws-us-gov"},
@@ -93,5 +96,26 @@ func TestNewestReleaseAndCopyDue(t *testing.T) {
 		token == CopyToken("us-east-1/ami-2", "lt-1", "arn:aws:kms:us-west-2:123456789012:key/k", "event-1") ||
 		token == CopyToken("us-east-1/ami-2", "lt-1", "", "event-2") {
 		t.Error("CopyToken: the same for a retry of the event, another for a key change or another event, within 64 characters")
+	}
+}
+
+// TestCopiesThatFit: copies start in order while their snapshots fit beside
+// those in flight (EBS: 20 per destination region); the rest wait.
+func TestCopiesThatFit(t *testing.T) {
+	for _, tc := range []struct {
+		inFlight int
+		wanted   []int
+		want     []bool
+	}{
+		{0, []int{1, 1, 1}, []bool{true, true, true}},
+		{18, []int{1, 1, 1}, []bool{true, true, false}},
+		{20, []int{1}, []bool{false}},
+		{15, []int{4, 3, 1}, []bool{true, false, true}},
+		{0, []int{0, 21}, []bool{true, false}},
+		{25, []int{1}, []bool{false}}, // more in flight than the quota (another tool's, or a stale read)
+	} {
+		if got := CopiesThatFit(tc.inFlight, tc.wanted); !slices.Equal(got, tc.want) {
+			t.Errorf("CopiesThatFit(%d, %v) = %v, want %v", tc.inFlight, tc.wanted, got, tc.want)
+		}
 	}
 }
