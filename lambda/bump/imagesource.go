@@ -202,6 +202,7 @@ type regionCopy struct {
 
 func (c regionCopy) makeImage(ctx context.Context, j *job) (image, error) {
 	name := plan.AMIName(j.t.Name, j.deploy)
+	j.res.CopyOf = c.region + "/" + c.src.ID
 	in := c.input(j, name)
 	if j.dry != nil {
 		j.dry.say("copy AMI %s from %s as AMI %s", c.src.ID, c.region, name)

@@ -142,6 +142,9 @@ func TestDRPushCopiesAndPromotes(t *testing.T) {
 	if got.Status != event.Promoted || got.LaunchTemplateID != d.drLT || got.Region != drRegion {
 		t.Fatalf("DR: %+v, want promoted on %s in %s", got, d.drLT, drRegion)
 	}
+	if want := awsfake.Region + "/" + src.ImageID; got.CopyOf != want {
+		t.Errorf("DR result's copyOf = %q, want %q", got.CopyOf, want)
+	}
 	copied, ok := d.dr.Image(got.ImageID)
 	if !ok || d.drDefault() != got.ImageID {
 		t.Fatalf("DR $Default carries %s, want the copy %s (found %v)", d.drDefault(), got.ImageID, ok)

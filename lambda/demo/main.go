@@ -227,7 +227,9 @@ func describeResult(w printer, r event.Result) {
 	if r.Version != 0 {
 		line += fmt.Sprintf(" version %d", r.Version)
 	}
-	if r.SourceInstance != "" && r.Status == event.Promoted {
+	if r.CopyOf != "" && r.Status == event.Promoted {
+		line += " copy of " + r.CopyOf
+	} else if r.SourceInstance != "" && r.Status == event.Promoted {
 		line += " from " + r.SourceInstance
 	}
 	w.printf("%s\n", line)

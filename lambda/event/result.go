@@ -37,7 +37,11 @@ type Result struct {
 	Version            int64  `json:"version,omitempty"`
 	ImageID            string `json:"imageId,omitempty"`
 	SourceInstance     string `json:"sourceInstance,omitempty"`
-	Build              *Build `json:"build,omitempty"`
+	// CopyOf is, for a template that follows another region
+	// (amibump:replicate-from), the AMI its image is a copy of:
+	// <region>/<AMI id>, as the copy's amibump:copy-of tag says.
+	CopyOf string `json:"copyOf,omitempty"`
+	Build  *Build `json:"build,omitempty"`
 	// RolledBackFrom is the release a rollback took the template off; Build
 	// is the one it put back.
 	RolledBackFrom *Build   `json:"rolledBackFrom,omitempty"`

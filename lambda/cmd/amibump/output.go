@@ -55,6 +55,7 @@ func (c *cli) printResults(cmd string, raw []byte, resp event.Response, failed b
 			row("version", fmt.Sprint(r.Version))
 		}
 		row("source", r.SourceInstance)
+		row("copy of", r.CopyOf)
 		if r.Build != nil && cmd == "run" {
 			b := r.Build.ID
 			if r.Build.Commit != "" {
