@@ -28,6 +28,9 @@ var sandboxSteps = map[string]string{
 	"post": "pipeline-model-definition", "success": "pipeline-model-definition",
 	"failure": "pipeline-model-definition", "always": "pipeline-model-definition",
 	"script": "pipeline-model-definition",
+	// A parameterized job: its parameters, and a stage that runs only when one is ticked.
+	"parameters": "pipeline-model-definition", "when": "pipeline-model-definition",
+	"expression": "pipeline-model-definition", "booleanParam": "Jenkins core (BooleanParameterDefinition; string( in parameters is StringParameterDefinition)",
 	// The matrix directive (Declarative Pipeline 1.5.0 and later) and its parts.
 	"matrix": "pipeline-model-definition", "axes": "pipeline-model-definition",
 	"axis": "pipeline-model-definition", "name": "pipeline-model-definition",
@@ -352,6 +355,9 @@ func TestSandboxCheck(t *testing.T) {
 		{"a constructor", `def f = new java.io.File('x')`, "constructors are not checked"},
 		{"an unknown step", `httpRequest url: 'https://example.com'`, "httpRequest is not a step"},
 		{"a call hidden in an interpolation", `sh "echo ${groovy.json.JsonOutput.toJson([a: 1])}"`, "keep calls out of interpolations"},
+		{"a stage run when a parameter is ticked", "stage('Dry run') {\n  when { expression { params.DRY_RUN } }\n  steps {\n    sh 'amibump rollback --app \"$APP\" --dry-run --local'\n  }\n}", ""},
+		{"a call in the when expression", "when { expression { params.DRY_RUN.toBoolean() } }", "call on an object"},
+		{"parameters pass", "parameters {\n  string(name: 'APP', description: 'amibump:app')\n  booleanParam(name: 'DRY_RUN', defaultValue: true)\n}", ""},
 		{"steps and properties pass", "post {\n  success {\n    withCredentials([aws(credentialsId: 'c', accessKeyVariable: 'AWS_ACCESS_KEY_ID')]) {\n      sh 'amibump emit'\n    }\n  }\n}", ""},
 	}
 	for _, tt := range tests {
