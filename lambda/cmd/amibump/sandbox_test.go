@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -28,6 +29,9 @@ var sandboxSteps = map[string]string{
 	"post": "pipeline-model-definition", "success": "pipeline-model-definition",
 	"failure": "pipeline-model-definition", "always": "pipeline-model-definition",
 	"script": "pipeline-model-definition",
+	// A parameterized job: its parameters, and a stage that runs only when one is ticked.
+	"parameters": "pipeline-model-definition", "when": "pipeline-model-definition",
+	"expression": "pipeline-model-definition", "booleanParam": "Jenkins core (BooleanParameterDefinition; string( in parameters is StringParameterDefinition)",
 	// The matrix directive (Declarative Pipeline 1.5.0 and later) and its parts.
 	"matrix": "pipeline-model-definition", "axes": "pipeline-model-definition",
 	"axis": "pipeline-model-definition", "name": "pipeline-model-definition",
@@ -323,8 +327,10 @@ func TestReadmeGroovySandbox(t *testing.T) {
 	whitelist, blacklist := readSignatures(t, "generic-whitelist"), readSignatures(t, "blacklist")
 	for path, doc := range readmes(t) {
 		blocks := groovyBlocks(doc)
-		if len(blocks) < 2 {
-			t.Fatalf("%s: %d Groovy blocks; want the emit Jenkinsfile and the put-events one at least", path, len(blocks))
+		for _, name := range []string{"jenkins-emit", "put-events-jenkins", "jenkins-rollback"} {
+			if !slices.Contains(blocks, block(t, doc, name)) {
+				t.Errorf("%s: the example marked <!-- tested: %s --> is not a ```groovy block, so this test would not check it", path, name)
+			}
 		}
 		for i, b := range blocks {
 			for _, p := range sandboxCheck(b, whitelist, blacklist) {
@@ -352,6 +358,9 @@ func TestSandboxCheck(t *testing.T) {
 		{"a constructor", `def f = new java.io.File('x')`, "constructors are not checked"},
 		{"an unknown step", `httpRequest url: 'https://example.com'`, "httpRequest is not a step"},
 		{"a call hidden in an interpolation", `sh "echo ${groovy.json.JsonOutput.toJson([a: 1])}"`, "keep calls out of interpolations"},
+		{"a stage run when a parameter is ticked", "stage('Dry run') {\n  when { expression { params.DRY_RUN } }\n  steps {\n    sh 'amibump rollback --app \"$APP\" --dry-run --local'\n  }\n}", ""},
+		{"a call in the when expression", "when { expression { params.DRY_RUN.toBoolean() } }", "call on an object"},
+		{"parameters pass", "parameters {\n  string(name: 'APP', description: 'amibump:app')\n  booleanParam(name: 'DRY_RUN', defaultValue: true)\n}", ""},
 		{"steps and properties pass", "post {\n  success {\n    withCredentials([aws(credentialsId: 'c', accessKeyVariable: 'AWS_ACCESS_KEY_ID')]) {\n      sh 'amibump emit'\n    }\n  }\n}", ""},
 	}
 	for _, tt := range tests {
