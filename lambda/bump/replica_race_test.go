@@ -87,7 +87,13 @@ func TestDRConverges(t *testing.T) {
 	}
 }
 
-// retried handles an event as Lambda would: again on an error, up to 4 times.
+// retried handles an event as Lambda would: again on an error, up to 4
+// times, after a pause. Lambda waits a minute, then two, before it retries an
+// asynchronous invocation; here the pause is several times the world's read
+// lag (3 ms), so that a retry, like Lambda's, comes after EC2's reads have
+// caught up. Retrying at once would ask EC2 four times within its lag and
+// fail on a loaded machine (it did, once: "AMI name … is taken but the image
+// is not visible yet").
 func retried(t *testing.T, seed uint64, what string, handle func() ([]event.Result, error)) ([]event.Result, bool) {
 	for attempt := range 4 {
 		res, err := handle()
@@ -96,7 +102,9 @@ func retried(t *testing.T, seed uint64, what string, handle func() ([]event.Resu
 		}
 		if attempt == 3 {
 			t.Errorf("seed %d: %s still failing after retries: %v", seed, what, err)
+			break
 		}
+		time.Sleep(10 * time.Millisecond << attempt)
 	}
 	return nil, false
 }
