@@ -14,9 +14,10 @@ import (
 	"github.com/amibump/amibump/lambda/event"
 )
 
-// newBus adds the bus CI puts deploy-finished events on, with the listed CI
-// principals allowed to put exactly those events; its archive of those events
-// for console replay; and the event's schema in a registry named after the bus.
+// newBus adds the bus CI puts deploy-finished and rollback-requested events
+// on, with the listed CI principals allowed to put exactly those events; its
+// archive of the deploy-finished events for console replay; and both events'
+// schemas in a registry named after the bus.
 func newBus(scope constructs.Construct, a *Amibump, props *Props) {
 	a.Bus = awsevents.NewEventBus(scope, jsii.String("Bus"), &awsevents.EventBusProps{
 		EventBusName: jsii.String(props.BusName),
@@ -39,8 +40,10 @@ func newBus(scope constructs.Construct, a *Amibump, props *Props) {
 // deploy-finished and rollback-requested.
 var ciDetailTypes = []string{event.KindDeploy.DetailType, event.KindRollback.DetailType}
 
-// ciPutEvents lets the CI principals put deploy-finished events of the CI
-// source on the bus, and nothing else.
+// ciPutEvents lets the CI principals put deploy-finished and
+// rollback-requested events (ciDetailTypes) of the CI source on the bus, and
+// nothing else. The statement id predates rollback-requested and is kept, so
+// that an update changes the policy's conditions only.
 func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 	var principals []awsiam.IPrincipal
 	for _, p := range props.CIPrincipals {
@@ -65,7 +68,7 @@ func ciPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 }
 
 // orgPutEvents lets every principal of the ciOrgId organisation put
-// deploy-finished events of the CI source on the bus, and nothing else: the
+// ciDetailTypes events of the CI source on the bus, and nothing else: the
 // conditions of ciPutEvents, and aws:PrincipalOrgID. With
 // restrictDeployEvents, onlyCIPutsDeployEvents still denies those of the
 // organisation's principals that are not ciPrincipals: a Deny wins.
@@ -85,7 +88,7 @@ func orgPutEvents(bus awsevents.EventBus, props *Props) awsiam.PolicyStatement {
 	})
 }
 
-// onlyCIPutsDeployEvents denies putting deploy-finished events on the bus to
+// onlyCIPutsDeployEvents denies putting ciDetailTypes events on the bus to
 // every principal that is not one of the CI principals: an explicit Deny in a
 // resource policy wins over any Allow, the identity policies of this account's
 // principals included. A listed account admits its every principal
