@@ -168,6 +168,16 @@
 //     TestStagedRetirement,
 //     TestRetirementExclusions, TestDisabledImageIsNeverPromoted,
 //     TestLiveReleaseIsProtected.
+//     A rollback and retention may run at once (two invocations). AWS's reads
+//     lag its writes ("eventual consistency model", DescribeImages), and
+//     DescribeImageReferences may not show the version a rollback just made,
+//     whose AMI it just enabled. So a rollback protects the AMI it puts back
+//     (WithCooldown) before EnableImage, and retention, just before it
+//     disables or deregisters an AMI, reads the template's $Latest and
+//     $Default and the AMI again, and leaves one they carry or whose state or
+//     protection changed since its read. bump's
+//     TestRetentionLeavesWhatARollbackPutBack (a rollback while retention
+//     prunes, its references read stale).
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
 //     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
 //     with its tags (Service Authorization Reference, Amazon EC2: resource type
@@ -302,7 +312,14 @@
 //     templates only (amibump removes amibump:hold). As for CreateTags, AWS
 //     says nothing of a call naming a missing resource beside existing ones:
 //     the fake, the harsher reading, fails the whole call and changes
-//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire
+//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire.
+//     A request naming no tags carries no aws:TagKeys, and ForAllValues is
+//     true of a request without the key ("The ForAllValues set operator also
+//     returns true if there are no context keys in the request"; IAM User
+//     Guide, "Multivalued context key examples", which names the fix: a Null
+//     condition with false): the role's hold grant requires the key, so the
+//     function may remove amibump:hold and nothing else. bump's
+//     TestHoldGrantRemovesOnlyTheHold, under the synthesized role.
 //     (awssim).
 //   - At most 10,000 versions per launch template. AWS documents no error code:
 //     VersionLimitExceeded, a client error. ("Restrictions for Amazon EC2 launch

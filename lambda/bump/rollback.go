@@ -178,7 +178,7 @@ var (
 	prepareSteps = []rollbackStep{
 		{"read the template", (*rollbackJob).read},
 		{"decide", (*rollbackJob).decide},
-		{"enable the AMI", (*rollbackJob).enable},
+		{"protect and enable the AMI", (*rollbackJob).enable},
 	}
 	applySteps = []rollbackStep{
 		{"make the version", (*rollbackJob).makeVersion},
@@ -284,9 +284,17 @@ func (j *rollbackJob) buildOf(img plan.Image) *event.Build {
 	return b
 }
 
-// enable makes a disabled AMI available again: a version may carry it, but no
-// instance launches from a disabled AMI.
+// enable protects the AMI put back from deregistration, then makes it
+// available again if it is disabled: a version may carry a disabled AMI, but
+// no instance launches from it. The protection comes first, with its
+// cooldown: retention in a concurrent invocation, whose read of the AMI's
+// references may not show the rollback's version yet, reads the AMI again
+// before it disables or deregisters it, and leaves one whose state or
+// protection changed (changedSinceRead); DeregisterImage is refused meanwhile.
 func (j *rollbackJob) enable(ctx context.Context) (outcome, error) {
+	if err := j.protect(ctx); err != nil {
+		return next, err
+	}
 	if j.p.To.State != string(ec2types.ImageStateDisabled) {
 		return next, nil
 	}
@@ -306,6 +314,26 @@ func (j *rollbackJob) enable(ctx context.Context) (outcome, error) {
 	}
 	j.log.InfoContext(ctx, "image enabled", "imageId", j.p.To.ID)
 	return next, nil
+}
+
+// protect enables the deregistration protection of the AMI put back, with
+// its cooldown, unless the read shows it so protected already.
+func (j *rollbackJob) protect(ctx context.Context) error {
+	if j.p.To.Life.Protected && j.p.To.Life.Cooldown {
+		return nil
+	}
+	in := &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(j.p.To.ID), WithCooldown: aws.Bool(true)}
+	if j.dry != nil {
+		j.dry.say("protect %s (build %s) from deregistration, with cooldown", j.p.To.ID, j.p.To.Deploy.BuildID)
+		in.DryRun = aws.Bool(true)
+		_, err := j.ec2.EnableImageDeregistrationProtection(ctx, in)
+		return j.dry.check("ec2:EnableImageDeregistrationProtection", err)
+	}
+	if _, err := j.ec2.EnableImageDeregistrationProtection(ctx, in); err != nil {
+		return fmt.Errorf("protect image %s of %s from deregistration: %w", j.p.To.ID, j.t.Name, err)
+	}
+	j.log.InfoContext(ctx, "image protected from deregistration", "imageId", j.p.To.ID)
+	return nil
 }
 
 // hold tags one template amibump:hold=<build held> (holdAll tags them
