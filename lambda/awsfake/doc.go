@@ -178,6 +178,16 @@
 //     protection changed since its read. bump's
 //     TestRetentionLeavesWhatARollbackPutBack (a rollback while retention
 //     prunes, its references read stale).
+//     CreateLaunchTemplateVersion answers a Warning (ValidationWarning, its
+//     Errors: "parameters or parameter combinations that are not valid")
+//     beside the version it made; the fake answers none (AWS documents no
+//     case amibump's versions meet), and a version may carry a disabled AMI,
+//     from which launches fail ("Disable an AMI"). So a rollback reports the
+//     warning's errors in its result, and reads the AMI put back again once
+//     its version exists: unless it is available, the rollback fails, to be
+//     retried (API reference, CreateLaunchTemplateVersion, ValidationWarning).
+//     bump's TestRollbackChecksTheAMIAfterItsVersion,
+//     TestRollbackReportsEC2sWarning.
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
 //     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
 //     with its tags (Service Authorization Reference, Amazon EC2: resource type

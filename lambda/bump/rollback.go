@@ -182,6 +182,7 @@ var (
 	}
 	applySteps = []rollbackStep{
 		{"make the version", (*rollbackJob).makeVersion},
+		{"check the AMI", (*rollbackJob).checkImage},
 		{"move $Default", (*rollbackJob).moveDefault},
 		{"publish and refresh", (*rollbackJob).release},
 	}
@@ -380,6 +381,35 @@ func (j *rollbackJob) makeVersion(ctx context.Context) (outcome, error) {
 	j.version = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
 	j.made = &promotion{created: j.version, createdAt: aws.ToTime(out.LaunchTemplateVersion.CreateTime)}
 	j.log.InfoContext(ctx, "rollback version created", "version", j.version, "imageId", j.p.To.ID)
+	if out.Warning != nil {
+		for _, e := range out.Warning.Errors {
+			j.res.Warnings = append(j.res.Warnings, fmt.Sprintf("EC2 warns of version %d of %s: %s: %s", j.version, j.t.Name, aws.ToString(e.Code), aws.ToString(e.Message)))
+		}
+	}
+	return next, nil
+}
+
+// checkImage reads the AMI put back again once its version exists: a
+// version may carry a disabled or deregistered AMI, from which every launch
+// fails ("Disable an AMI"), and retention or a person may have disabled it
+// since it was enabled. Unless it is available, the rollback fails, to be
+// retried: the retry finds its version and enables the AMI again.
+func (j *rollbackJob) checkImage(ctx context.Context) (outcome, error) {
+	if j.dry != nil {
+		return next, nil
+	}
+	out, err := j.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{j.p.To.ID}, IncludeDisabled: aws.Bool(true)})
+	state := "deregistered"
+	switch {
+	case hasCode(err, "InvalidAMIID.NotFound"):
+	case err != nil:
+		return next, fmt.Errorf("read image %s put back on %s: %w", j.p.To.ID, j.t.Name, err)
+	case len(out.Images) == 1:
+		state = string(out.Images[0].State)
+	}
+	if state != string(ec2types.ImageStateAvailable) {
+		return next, fmt.Errorf("image %s put back on %s by version %d is %s, not available: no instance launches from it; the rollback is retried", j.p.To.ID, j.t.Name, j.version, state)
+	}
 	return next, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
@@ -292,5 +293,71 @@ func TestRollbackOfSeveralTemplates(t *testing.T) {
 		if tag(got.Tags, event.TagHold) != "build-2" {
 			t.Errorf("%s: hold %q, want build-2", lt, tag(got.Tags, event.TagHold))
 		}
+	}
+}
+
+// disablingAfterVersion is EC2 on which the AMI a new version carries is
+// disabled right after the version is made (retention, or a person), and
+// whose CreateLaunchTemplateVersion answers a validation warning.
+type disablingAfterVersion struct {
+	bump.EC2
+	disable func(id string)
+}
+
+func (d *disablingAfterVersion) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, opts ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
+	out, err := d.EC2.CreateLaunchTemplateVersion(ctx, in, opts...)
+	if err == nil && d.disable != nil {
+		d.disable(aws.ToString(in.LaunchTemplateData.ImageId))
+		d.disable = nil
+	}
+	if err == nil {
+		out.Warning = &ec2types.ValidationWarning{Errors: []ec2types.ValidationError{{Code: aws.String("InvalidAMIID.Unavailable"), Message: aws.String("the AMI is disabled")}}}
+	}
+	return out, err
+}
+
+// TestRollbackChecksTheAMIAfterItsVersion: an AMI disabled after the
+// rollback's version was made is not reported rolled back: the invocation
+// fails, to be retried, with EC2's warning logged; the retry enables the AMI
+// again and finishes, making nothing more.
+func TestRollbackChecksTheAMIAfterItsVersion(t *testing.T) {
+	w := newWorld(t)
+	amis := w.deployed("build-1", "build-2")
+	api := &disablingAfterVersion{EC2: w.cloud.EC2(), disable: func(id string) {
+		if _, err := w.cloud.EC2().DisableImage(context.Background(), &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
+			t.Error(err)
+		}
+	}}
+	b := bump.New(api, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	resp, err := b.Handle(ctx, rollbackEvent(t, "rb-1", "", at(3, 0)))
+	if err == nil || !strings.Contains(err.Error(), "is disabled, not available") {
+		t.Fatalf("rollback whose AMI was disabled meanwhile: %+v, %v; want an error to retry", resp, err)
+	}
+	versions := len(w.cloud.Versions(w.lt))
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.RolledBack || res.ImageID != amis[0] {
+		t.Fatalf("the retry: %s: %s", res.Status, res.Reason)
+	}
+	if img, ok := w.lifecycle(amis[0]); !ok || img.State != ec2types.ImageStateAvailable {
+		t.Errorf("image %s after the retry: %v %s, want available", amis[0], ok, img.State)
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != versions {
+		t.Errorf("%d versions after the retry, want %d", n, versions)
+	}
+}
+
+// TestRollbackReportsEC2sWarning: the validation warning CreateLaunchTemplateVersion
+// answers is in the result.
+func TestRollbackReportsEC2sWarning(t *testing.T) {
+	w := newWorld(t)
+	w.deployed("build-1", "build-2")
+	b := bump.New(&disablingAfterVersion{EC2: w.cloud.EC2()}, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	res := one(t, w.must(b.Handle(ctx, rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.RolledBack || !strings.Contains(strings.Join(res.Warnings, "; "), "EC2 warns of version 4 of shop-web-prod-a: InvalidAMIID.Unavailable: the AMI is disabled") {
+		t.Errorf("rollback: %s, warnings %q; want rolled-back with EC2's warning", res.Status, res.Warnings)
 	}
 }
