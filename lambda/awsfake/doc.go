@@ -146,9 +146,13 @@
 //     field: fake only, an AMI disabled with cooldown stays 24 hours beyond
 //     any run's cleanup).
 //   - What staged retirement relies on. A disabled AMI is listed only with
-//     IncludeDisabled, a state filter naming disabled included: amibump lists
-//     its AMIs with both, and its shared poll asks with IncludeDisabled, so a
-//     retired AMI is seen until it is deregistered. Launch templates "can
+//     IncludeDisabled. DescribeImages documents the state filter's values as
+//     available, pending and failed: the fake's state filter matches no
+//     disabled AMI, the harsher reading, and amibump lists its AMIs with
+//     IncludeDisabled and no state filter, picking the states itself (its
+//     shared poll asks with IncludeDisabled too), so a retired AMI is seen
+//     until it is deregistered (API reference, DescribeImages, Filter.N
+//     state, IncludeDisabled). Launch templates "can
 //     continue to reference disabled AMIs", and launches from them fail: so
 //     nothing a version of any template refers to is disabled, and
 //     DescribeImageReferences still reports such a version. A deprecated AMI

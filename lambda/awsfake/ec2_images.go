@@ -187,11 +187,18 @@ func deviceName(i int) string {
 	return "/dev/xvd" + string(rune('a'+i))
 }
 
+// filterable: the state filter's documented values are available, pending
+// and failed (DescribeImages): a disabled AMI matches no state filter, the
+// harsher reading of a value AWS does not name.
 func (img *image) filterable() filterable {
+	state := []string{string(img.state)}
+	if img.state == ec2types.ImageStateDisabled {
+		state = nil
+	}
 	return filterable{
 		attrs: map[string][]string{
 			"name":     {img.name},
-			"state":    {string(img.state)},
+			"state":    state,
 			"image-id": {img.id},
 			"owner-id": {img.owner},
 		},
