@@ -200,8 +200,9 @@ func (j *rollbackJob) runSteps(ctx context.Context, steps []rollbackStep) {
 	}
 }
 
-// read reads the template, its amibump AMIs, and the disabled ones its
-// versions carry (listings leave disabled AMIs out).
+// read reads the template, its amibump AMIs (disabled ones included), and
+// any disabled one its versions carry that the listing did not show (a
+// listing made before it was disabled, shared with the other targets).
 func (j *rollbackJob) read(ctx context.Context) (outcome, error) {
 	st, err := j.readTemplateThen(ctx, j.t, func(ctx context.Context) (map[string]image, error) { return j.templateImagesOnce(ctx, j.t) })
 	if err == nil {

@@ -53,8 +53,8 @@ type RollbackPlan struct {
 func rollbackable(img Image) bool { return img.State == "available" || img.State == "disabled" }
 
 // PlanRollback decides a rollback of one template. t's Images must include
-// the disabled AMIs its amibump versions carry (the caller looks them up by
-// id: listings leave them out).
+// the disabled AMIs its amibump versions carry (the caller lists them with
+// EC2's IncludeDisabled, which a listing otherwise leaves them out without).
 //
 //   - A version this event made that is still the one the template is meant
 //     to launch (Target) is resumed; one that a later deploy or rollback
