@@ -88,7 +88,11 @@
 //   - EnableImageDeprecation: DeprecateAt's seconds are rounded to the nearest
 //     minute; a time in the past, or more than 10 years from now (2 years from
 //     creation for a public AMI: the fake has none), is refused, with a code
-//     AWS does not document (InvalidParameterValue). DescribeImages tells
+//     AWS does not document (InvalidParameterValue): the fake checks the
+//     rounded time against its clock as the request arrives; amibump asks for
+//     a whole minute one to two minutes ahead, so that neither the rounding
+//     nor the request's travel puts it in the past (plan's
+//     TestDeprecateAtIsAhead). DescribeImages tells
 //     DeprecationTime; the owner goes on seeing a deprecated AMI whatever
 //     IncludeDeprecated says (only other accounts' listings hide it);
 //     DisableImageDeprecation takes the time away. (API reference,
