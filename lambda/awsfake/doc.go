@@ -139,10 +139,18 @@
 //     enabled-with-cooldown, or disabled-until-<time> during the cooldown
 //     (AWS documents the field only as a string: the values are the fake's
 //     reading of the three settings AWS names, enabled-without-cooldown
-//     checked against a real account by the conformance suite); both calls
-//     answer Return "true", a string, as their API reference says ("Returns
-//     true if the request succeeds"; the fake answered the field's new value
-//     before, which AWS does not document). (API reference, EnableImageDeregistrationProtection
+//     checked against a real account by the conformance suite). AWS's pages
+//     disagree on what the calls answer: the API reference says "Returns
+//     true if the request succeeds" (Type: String), the CLI's examples show
+//     the new setting ("Return": "enabled-without-cooldown" for
+//     enable-image-deregistration-protection, "disabled" for
+//     disable-image-deregistration-protection: AWS CLI Command Reference,
+//     ec2 enable-/disable-image-deregistration-protection, Examples). The
+//     fake answers the setting, as the examples' captured output does, and
+//     amibump reads neither (it reads DeregistrationProtection). During a
+//     cooldown AWS documents no value: the fake's disabled-until-<time> is
+//     its own, and amibump reads any value it does not know as a cooldown
+//     (LifecycleOf), the harsher reading. (API reference, EnableImageDeregistrationProtection
 //     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
 //     "Protect an AMI from deregistration".) conformance
 //     Images/Lifecycle/Protection (without cooldown: the field, the refusal,

@@ -211,8 +211,8 @@ func TestDeregistrationProtection(t *testing.T) {
 		t.Errorf("a new AMI: DeregistrationProtection %q, want disabled", got)
 	}
 	out, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
-	if err != nil || aws.ToString(out.Return) != "true" || protection() != "enabled-without-cooldown" {
-		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want true and enabled-without-cooldown", out, err, protection())
+	if err != nil || aws.ToString(out.Return) != "enabled-without-cooldown" || protection() != "enabled-without-cooldown" {
+		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want enabled-without-cooldown in both", out, err, protection())
 	}
 	wantCode(t, deregister(), "OperationNotPermitted")
 	if _, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)}); err != nil {
@@ -231,8 +231,8 @@ func TestDeregistrationProtection(t *testing.T) {
 	clock.Advance(time.Hour)
 	off, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
 	until := "disabled-until-" + t0.Add(25*time.Hour).Format("2006-01-02T15:04:05.000Z")
-	if err != nil || aws.ToString(off.Return) != "true" || protection() != until {
-		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want true and %s", off, err, protection(), until)
+	if err != nil || aws.ToString(off.Return) != until || protection() != until {
+		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want %s in both", off, err, protection(), until)
 	}
 	clock.Advance(awsfake.ProtectionCooldown - time.Second)
 	wantCode(t, deregister(), "OperationNotPermitted")
