@@ -371,6 +371,15 @@
 //     conformance InstanceRefresh (one at a time); TestStartInstanceRefresh,
 //     TestInstanceRefreshPreferences (the hour's wait, and launch
 //     configurations, which new accounts cannot create: fake only).
+//     A rollback usually meets the bad release's refresh still running: AWS
+//     refuses another (above), and RollbackInstanceRefresh is "not supported"
+//     when "the Auto Scaling group uses the launch template's $Latest or
+//     $Default version" (Auto Scaling API reference, RollbackInstanceRefresh),
+//     the only groups amibump refreshes; cancelling ("Cancelling", then
+//     "Cancelled": Auto Scaling User Guide, "Cancel an instance refresh") is
+//     left to a person, whom the rollback's result tells the commands (the
+//     role has no CancelInstanceRefresh, the fake no Cancel). bump's
+//     TestRollbackTellsHowToReplaceARunningRefresh.
 //   - A group whose launch template reads an SSM parameter (ImageId
 //     resolve:ssm:, in the version the group launches): AutoRollback is "not
 //     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);

@@ -151,6 +151,9 @@ func (rel *release) reportGroups(ctx context.Context) error {
 		return nil
 	}
 	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "")
+	if rel.back {
+		warnings = rollbackRefreshWarnings(warnings)
+	}
 	rel.res.Warnings = append(rel.res.Warnings, warnings...)
 	return err
 }
@@ -559,7 +562,7 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {
 		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
-			warnings = append(warnings, fmt.Sprintf("group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh", name))
+			warnings = append(warnings, fmt.Sprintf(refreshRunning, name))
 		case err != nil && IsPermanent(err):
 			warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
 		case err != nil:
@@ -569,4 +572,29 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		}
 	}
 	return warnings, errors.Join(errs...)
+}
+
+// refreshRunning is the warning for a group whose instance refresh is already
+// running, with the group's name.
+const refreshRunning = "group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh"
+
+// rollbackRefreshWarnings rewrites a promotion's warning of a running instance
+// refresh for a rollback: the refresh running is likely the bad release's,
+// which may go on launching it. amibump does not cancel it (its role has no
+// CancelInstanceRefresh); RollbackInstanceRefresh does not help a group at
+// $Latest or $Default, the only groups amibump refreshes (Auto Scaling API
+// reference, RollbackInstanceRefresh: not supported when "the Auto Scaling
+// group uses the launch template's $Latest or $Default version").
+func rollbackRefreshWarnings(warnings []string) []string {
+	out := make([]string, len(warnings))
+	for i, w := range warnings {
+		rest, _ := strings.CutPrefix(w, "group ")
+		if group, _, ok := strings.Cut(rest, ": "); ok && fmt.Sprintf(refreshRunning, group) == w {
+			w = fmt.Sprintf("group %s: an instance refresh is already running, likely the release rolled back from's, and may go on launching it; amibump did not start another. "+
+				"Cancel it and start one (aws autoscaling cancel-instance-refresh --auto-scaling-group-name %s, wait until describe-instance-refreshes shows it Cancelled, then aws autoscaling start-instance-refresh --auto-scaling-group-name %s); "+
+				"rollback-instance-refresh does not apply to a group at $Latest or $Default", group, group, group)
+		}
+		out[i] = w
+	}
+	return out
 }

@@ -361,3 +361,25 @@ func TestRollbackReportsEC2sWarning(t *testing.T) {
 		t.Errorf("rollback: %s, warnings %q; want rolled-back with EC2's warning", res.Status, res.Warnings)
 	}
 }
+
+// TestRollbackTellsHowToReplaceARunningRefresh: the bad release's instance
+// refresh still runs when the rollback comes: Auto Scaling refuses another,
+// and RollbackInstanceRefresh does not apply to a group at $Latest; the
+// result says to cancel the running one and start another.
+func TestRollbackTellsHowToReplaceARunningRefresh(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagInstanceRefresh: "true"})
+	w.cloud.TagAutoScalingGroup("shop-web-prod-a", map[string]string{event.TagInstanceRefresh: "true"})
+	w.deployed("build-1", "build-2")
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	all := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{"group shop-web-prod-a: an instance refresh is already running, likely the release rolled back from's",
+		"aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a", "start-instance-refresh", "rollback-instance-refresh does not apply"} {
+		if res.Status != event.RolledBack || !strings.Contains(all, want) {
+			t.Errorf("%s, warnings %q; want one saying %q", res.Status, res.Warnings, want)
+		}
+	}
+	if strings.Contains(all, "instances launched before this AMI stay") {
+		t.Errorf("warnings %q keep the promotion's wording", res.Warnings)
+	}
+}
