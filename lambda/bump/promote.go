@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -96,11 +97,34 @@ func (rel *release) superseded(ctx context.Context, version int64) {
 
 // held reports that the template holds the image's deploy (a rollback).
 func (rel *release) held(ctx context.Context, version int64) {
-	heldDeploy, _ := rel.st.Plan.Holding()
+	h, _ := rel.st.Plan.Holding()
 	rel.res.Status = event.Superseded
-	rel.res.Reason = fmt.Sprintf("%s holds build %s (%s=%s, a rollback): no deploy of it or an older one is promoted again, and version %d stays; %s (build %s) was not promoted. A newer deploy lifts the hold",
-		rel.t.Name, heldDeploy.BuildID, event.TagHold, heldDeploy.BuildID, version, rel.img.ID, rel.img.Deploy.BuildID)
-	rel.log.InfoContext(ctx, "held: not promoted", "imageId", rel.img.ID, "version", version, "hold", heldDeploy.BuildID)
+	rel.res.Reason = holdReason(rel.t.Name, h, rel.img.Deploy) + fmt.Sprintf(", and version %d stays; %s (build %s) was not promoted. %s",
+		version, rel.img.ID, rel.img.Deploy.BuildID, liftedBy(h))
+	rel.log.InfoContext(ctx, "held: not promoted", "imageId", rel.img.ID, "version", version, "hold", h.Deploy.BuildID, "since", h.Since)
+}
+
+// holdReason says why a hold covers deploy d: its build is the held one or
+// older, or it was deployed before the rollback was asked for.
+func holdReason(name string, h plan.Hold, d plan.Deploy) string {
+	if d.Compare(h.Deploy) > 0 {
+		return fmt.Sprintf("%s holds build %s since a rollback asked for at %s (%s=%s): build %s was deployed at %s, before the rollback, and may carry what it rolled back; no deploy made before the rollback is promoted",
+			name, h.Deploy.BuildID, h.Since.Format(time.RFC3339), event.TagHold, plan.HoldTag(h.Deploy.BuildID, h.Since), d.BuildID, d.At.Format(time.RFC3339))
+	}
+	since := ""
+	if !h.Since.IsZero() {
+		since = " since a rollback asked for at " + h.Since.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s holds build %s%s (%s=%s, a rollback): no deploy of it or an older one is promoted again",
+		name, h.Deploy.BuildID, since, event.TagHold, plan.HoldTag(h.Deploy.BuildID, h.Since))
+}
+
+// liftedBy says what lifts a hold.
+func liftedBy(h plan.Hold) string {
+	if h.Since.IsZero() {
+		return "A newer deploy lifts the hold"
+	}
+	return "A deploy of a newer build than " + h.Deploy.BuildID + ", made after " + h.Since.Format(time.RFC3339) + ", lifts the hold"
 }
 
 // liftHold removes the template's hold tag once a deploy newer than the hold

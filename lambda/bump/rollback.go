@@ -106,17 +106,18 @@ func (r *run) holdAll(ctx context.Context, jobs []*rollbackJob) {
 	byHold := map[string][]*rollbackJob{}
 	var holds []string
 	for _, j := range jobs {
+		value := j.holdTag()
 		switch {
-		case j.done || j.err != nil || (j.dry == nil && j.t.Tags[event.TagHold] == j.p.Hold):
+		case j.done || j.err != nil || (j.dry == nil && j.t.Tags[event.TagHold] == value):
 			continue
 		case j.dry != nil:
 			_, j.err = j.hold(ctx)
 			continue
 		}
-		if byHold[j.p.Hold] == nil {
-			holds = append(holds, j.p.Hold)
+		if byHold[value] == nil {
+			holds = append(holds, value)
 		}
-		byHold[j.p.Hold] = append(byHold[j.p.Hold], j)
+		byHold[value] = append(byHold[value], j)
 	}
 	for _, hold := range holds {
 		for batch := range slices.Chunk(byHold[hold], 1000) {
@@ -125,7 +126,11 @@ func (r *run) holdAll(ctx context.Context, jobs []*rollbackJob) {
 	}
 }
 
-// holdBatch tags a batch of templates held at the same build.
+// holdTag is the value of amibump:hold the rollback writes: the build held
+// and when the rollback was asked for (plan.HoldTag).
+func (j *rollbackJob) holdTag() string { return plan.HoldTag(j.p.Hold, j.p.HoldSince) }
+
+// holdBatch tags a batch of templates held at the same build, since the same time.
 func (r *run) holdBatch(ctx context.Context, hold string, batch []*rollbackJob) {
 	ids := make([]string, len(batch))
 	for i, j := range batch {
@@ -338,21 +343,22 @@ func (j *rollbackJob) protect(ctx context.Context) error {
 	return nil
 }
 
-// hold tags one template amibump:hold=<build held> (holdAll tags them
+// hold tags one template amibump:hold=<build held>@<since> (holdAll tags them
 // together; this is the dry run's check, and the way a failed batch is made
 // again one template at a time).
 func (j *rollbackJob) hold(ctx context.Context) (outcome, error) {
-	in := &ec2.CreateTagsInput{Resources: []string{j.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(j.p.Hold)}}}
+	value := j.holdTag()
+	in := &ec2.CreateTagsInput{Resources: []string{j.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(value)}}}
 	if j.dry != nil {
-		j.dry.say("tag %s %s=%s: no deploy of build %s or an older one is promoted again until a newer deploy", j.t.Name, event.TagHold, j.p.Hold, j.p.Hold)
+		j.dry.say("tag %s %s=%s: no deploy of build %s or an older one, nor one made before the rollback, is promoted until a deploy of a newer build made after it", j.t.Name, event.TagHold, value, j.p.Hold)
 		in.DryRun = aws.Bool(true)
 		_, err := j.ec2.CreateTags(ctx, in)
 		return next, j.dry.check("ec2:CreateTags", err)
 	}
 	if _, err := j.ec2.CreateTags(ctx, in); err != nil {
-		return next, templateErr(j.t, fmt.Errorf("tag %s %s=%s: %w", j.t.Name, event.TagHold, j.p.Hold, err))
+		return next, templateErr(j.t, fmt.Errorf("tag %s %s=%s: %w", j.t.Name, event.TagHold, value, err))
 	}
-	j.log.InfoContext(ctx, "template held", "hold", j.p.Hold)
+	j.log.InfoContext(ctx, "template held", "hold", value)
 	return next, nil
 }
 
@@ -366,7 +372,7 @@ func (j *rollbackJob) makeVersion(ctx context.Context) (outcome, error) {
 		LaunchTemplateId:   aws.String(j.t.ID),
 		SourceVersion:      aws.String(strconv.FormatInt(j.p.Source.Number, 10)),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(j.p.To.ID)},
-		VersionDescription: aws.String(plan.RollbackDescription(j.p.To.Deploy.BuildID, j.p.From.Deploy.BuildID, j.req.EventID)),
+		VersionDescription: aws.String(plan.RollbackDescription(j.p.To.Deploy.BuildID, j.p.From.Deploy.BuildID, j.req.EventID, j.req.At)),
 		ClientToken:        aws.String(plan.RollbackToken(j.t.ID, j.p.To.ID, j.req.EventID)),
 	}
 	if j.dry != nil {
@@ -462,8 +468,8 @@ func (j *rollbackJob) reason() string {
 	if j.p.Kind == plan.RollbackResume {
 		made = "made before (nothing new was made)"
 	}
-	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, %s; held at build %s (%s=%s) until a newer deploy",
-		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, made, j.p.Hold, event.TagHold, j.p.Hold)
+	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, %s; held at build %s (%s=%s) until a deploy of a newer build made after %s",
+		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, made, j.p.Hold, event.TagHold, j.holdTag(), j.p.HoldSince.Format(time.RFC3339))
 	if j.p.To.State == string(ec2types.ImageStateDisabled) {
 		s += fmt.Sprintf("; %s was disabled and is enabled again", j.p.To.ID)
 	}

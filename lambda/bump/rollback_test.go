@@ -73,8 +73,8 @@ func TestRollbackPutsThePreviousReleaseBack(t *testing.T) {
 	if imageOf(latest) != amis[0] || aws.ToInt64(def.VersionNumber) != res.Version || aws.ToInt64(latest.VersionNumber) != res.Version {
 		t.Fatalf("after the rollback: $Latest %d (%s), $Default %d; want version %d with %s", aws.ToInt64(latest.VersionNumber), imageOf(latest), aws.ToInt64(def.VersionNumber), res.Version, amis[0])
 	}
-	if h := w.holdTag(); h != "build-2" {
-		t.Errorf("hold tag %q, want build-2", h)
+	if h := w.holdTag(); h != "build-2@2026-11-26T03:00:00Z" {
+		t.Errorf("hold tag %q, want build-2 since the rollback, build-2@2026-11-26T03:00:00Z", h)
 	}
 	versions := len(w.cloud.Versions(w.lt))
 
@@ -124,8 +124,8 @@ func TestRollbackToANamedDisabledBuild(t *testing.T) {
 	if latest, _ := w.head(w.lt); imageOf(latest) != amis[0] {
 		t.Errorf("$Latest carries %s, want %s", imageOf(latest), amis[0])
 	}
-	if h := w.holdTag(); h != "build-3" {
-		t.Errorf("hold %q, want build-3", h)
+	if h := w.holdTag(); h != "build-3@2026-11-26T03:00:00Z" {
+		t.Errorf("hold %q, want build-3@2026-11-26T03:00:00Z", h)
 	}
 	// Sent again, as a new event: already there, nothing more is made.
 	again := one(t, w.must(w.handle(rollbackEvent(t, "rb-2", "build-1", at(3, 5)))))
@@ -290,8 +290,8 @@ func TestRollbackOfSeveralTemplates(t *testing.T) {
 	}
 	for _, lt := range []string{w.lt, other} {
 		got, _ := w.cloud.LaunchTemplate(lt)
-		if tag(got.Tags, event.TagHold) != "build-2" {
-			t.Errorf("%s: hold %q, want build-2", lt, tag(got.Tags, event.TagHold))
+		if tag(got.Tags, event.TagHold) != "build-2@2026-11-26T03:00:00Z" {
+			t.Errorf("%s: hold %q, want build-2@2026-11-26T03:00:00Z", lt, tag(got.Tags, event.TagHold))
 		}
 	}
 }
@@ -381,5 +381,49 @@ func TestRollbackTellsHowToReplaceARunningRefresh(t *testing.T) {
 	}
 	if strings.Contains(all, "instances launched before this AMI stay") {
 		t.Errorf("warnings %q keep the promotion's wording", res.Warnings)
+	}
+}
+
+// TestHoldIgnoresADeployMadeBeforeTheRollback: a deploy in flight during the
+// incident (its AMI pending when the rollback comes, available minutes later)
+// is of a newer build than the one held, but was made before the rollback:
+// it is superseded, saying the hold and the rollback's time, and reconcile
+// promotes it neither. A deploy made after the rollback is promoted and lifts
+// the hold.
+func TestHoldIgnoresADeployMadeBeforeTheRollback(t *testing.T) {
+	w, clock := pendingWorld(t)
+	release := func(build string) event.Result {
+		t.Helper()
+		pending := one(t, must(w.handle(deployEvent(t, "e-"+build, build, clock.Now()))))
+		clock.Advance(31 * time.Minute)
+		res := one(t, must(w.handle(amiStateEvent(t, pending.ImageID, "available"))))
+		if res.Status != event.Promoted {
+			t.Fatalf("release %s: %s: %s", build, res.Status, res.Reason)
+		}
+		return res
+	}
+	first := release("build-1")
+	release("build-2")
+	inFlight := one(t, must(w.handle(deployEvent(t, "e-build-3", "build-3", clock.Now()))))
+	clock.Advance(5 * time.Minute)
+	rolledAt := clock.Now()
+	rolled := one(t, must(w.handle(rollbackEvent(t, "rb-1", "", rolledAt))))
+	if rolled.Status != event.RolledBack || rolled.ImageID != first.ImageID {
+		t.Fatalf("rollback: %s: %s", rolled.Status, rolled.Reason)
+	}
+	clock.Advance(30 * time.Minute)
+	held := one(t, must(w.handle(amiStateEvent(t, inFlight.ImageID, "available"))))
+	for _, want := range []string{"holds build build-2 since a rollback asked for at " + rolledAt.Format(time.RFC3339), "build build-3 was deployed at", "before the rollback"} {
+		if held.Status != event.Superseded || !strings.Contains(held.Reason, want) {
+			t.Errorf("the in-flight deploy: %s: %s; want superseded, saying %q", held.Status, held.Reason, want)
+		}
+	}
+	must(w.handle(sample(t, "scheduled-reconcile.json")))
+	if latest, def := w.head(w.lt); imageOf(latest) != first.ImageID || imageOf(def) != first.ImageID {
+		t.Fatalf("after the in-flight deploy and a reconcile: $Latest %s, $Default %s; want %s", imageOf(latest), imageOf(def), first.ImageID)
+	}
+	fix := release("build-4")
+	if latest, def := w.head(w.lt); imageOf(latest) != fix.ImageID || imageOf(def) != fix.ImageID || w.holdTag() != "" {
+		t.Errorf("after the fix: $Latest %s, $Default %s, hold %q; want %s, no hold", imageOf(latest), imageOf(def), w.holdTag(), fix.ImageID)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "run TestRollbackRandomized with this seed only")
@@ -101,8 +102,8 @@ func TestRollbackAndHold(t *testing.T) {
 		}
 	}
 	check("after the rollback")
-	if h := e.hold("shop-web-prod-a"); h != "jenkins-shop-deploy-142" {
-		t.Errorf("hold %q, want jenkins-shop-deploy-142", h)
+	if b, since := plan.ParseHoldTag(e.hold("shop-web-prod-a")); b != "jenkins-shop-deploy-142" || since.IsZero() {
+		t.Errorf("hold %q, want jenkins-shop-deploy-142 since the rollback", e.hold("shop-web-prod-a"))
 	}
 	if r := one(t, e.mustInvoke("deploy-finished-replay.json")); r.Status != event.Superseded {
 		t.Errorf("replay of 142: %s: %s", r.Status, r.Reason)
