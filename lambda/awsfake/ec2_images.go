@@ -126,6 +126,14 @@ func (c *Cloud) FailSnapshotDeletion(n int, code ec2types.SnapshotReturnCodes) {
 	c.snapshotFailures, c.snapshotFailureCode = n, code
 }
 
+// SetImageDelay sets how long the images created from now on stay pending
+// (WithImageDelay's); images already created keep theirs.
+func (c *Cloud) SetImageDelay(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.imageDelay = d
+}
+
 // FailImagesOf makes images of instanceID go to failed, with reason as the
 // StateReason message, when they would become available.
 func (c *Cloud) FailImagesOf(instanceID, reason string) {
