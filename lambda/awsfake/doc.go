@@ -150,7 +150,10 @@
 //     amibump reads neither (it reads DeregistrationProtection). During a
 //     cooldown AWS documents no value: the fake's disabled-until-<time> is
 //     its own, and amibump reads any value it does not know as a cooldown
-//     (LifecycleOf), the harsher reading. (API reference, EnableImageDeregistrationProtection
+//     (LifecycleOf), the harsher reading. Enabling the protection of an AMI
+//     already protected is not refused, and takes the WithCooldown asked for:
+//     AWS documents nothing either way; a rollback enables it with cooldown
+//     on an AMI that may be protected without. (API reference, EnableImageDeregistrationProtection
 //     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
 //     "Protect an AMI from deregistration".) conformance
 //     Images/Lifecycle/Protection (without cooldown: the field, the refusal,
