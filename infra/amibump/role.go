@@ -218,7 +218,10 @@ func rollbackStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		allow("HoldRolledBackTemplates", []string{"ec2:CreateTags", "ec2:DeleteTags"}, []*string{r.launchTemplates},
 			map[string]any{
-				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false"},
+				// ForAllValues is true of a request with no aws:TagKeys, and a
+				// DeleteTags that names no tag deletes every user tag: the
+				// key must be there (Null false).
+				"Null":                      map[string]any{"aws:ResourceTag/" + event.TagApp: "false", "aws:TagKeys": "false"},
 				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{event.TagHold}},
 			}),
 		allow("EnableOwnImages", []string{"ec2:EnableImage"},

@@ -88,7 +88,11 @@
 //   - EnableImageDeprecation: DeprecateAt's seconds are rounded to the nearest
 //     minute; a time in the past, or more than 10 years from now (2 years from
 //     creation for a public AMI: the fake has none), is refused, with a code
-//     AWS does not document (InvalidParameterValue). DescribeImages tells
+//     AWS does not document (InvalidParameterValue): the fake checks the
+//     rounded time against its clock as the request arrives; amibump asks for
+//     a whole minute one to two minutes ahead, so that neither the rounding
+//     nor the request's travel puts it in the past (plan's
+//     TestDeprecateAtIsAhead). DescribeImages tells
 //     DeprecationTime; the owner goes on seeing a deprecated AMI whatever
 //     IncludeDeprecated says (only other accounts' listings hide it);
 //     DisableImageDeprecation takes the time away. (API reference,
@@ -135,10 +139,21 @@
 //     enabled-with-cooldown, or disabled-until-<time> during the cooldown
 //     (AWS documents the field only as a string: the values are the fake's
 //     reading of the three settings AWS names, enabled-without-cooldown
-//     checked against a real account by the conformance suite); both calls
-//     answer Return "true", a string, as their API reference says ("Returns
-//     true if the request succeeds"; the fake answered the field's new value
-//     before, which AWS does not document). (API reference, EnableImageDeregistrationProtection
+//     checked against a real account by the conformance suite). AWS's pages
+//     disagree on what the calls answer: the API reference says "Returns
+//     true if the request succeeds" (Type: String), the CLI's examples show
+//     the new setting ("Return": "enabled-without-cooldown" for
+//     enable-image-deregistration-protection, "disabled" for
+//     disable-image-deregistration-protection: AWS CLI Command Reference,
+//     ec2 enable-/disable-image-deregistration-protection, Examples). The
+//     fake answers the setting, as the examples' captured output does, and
+//     amibump reads neither (it reads DeregistrationProtection). During a
+//     cooldown AWS documents no value: the fake's disabled-until-<time> is
+//     its own, and amibump reads any value it does not know as a cooldown
+//     (LifecycleOf), the harsher reading. Enabling the protection of an AMI
+//     already protected is not refused, and takes the WithCooldown asked for:
+//     AWS documents nothing either way; a rollback enables it with cooldown
+//     on an AMI that may be protected without. (API reference, EnableImageDeregistrationProtection
 //     WithCooldown, DisableImageDeregistrationProtection; EC2 User Guide,
 //     "Protect an AMI from deregistration".) conformance
 //     Images/Lifecycle/Protection (without cooldown: the field, the refusal,
@@ -146,9 +161,13 @@
 //     field: fake only, an AMI disabled with cooldown stays 24 hours beyond
 //     any run's cleanup).
 //   - What staged retirement relies on. A disabled AMI is listed only with
-//     IncludeDisabled, a state filter naming disabled included: amibump lists
-//     its AMIs with both, and its shared poll asks with IncludeDisabled, so a
-//     retired AMI is seen until it is deregistered. Launch templates "can
+//     IncludeDisabled. DescribeImages documents the state filter's values as
+//     available, pending and failed: the fake's state filter matches no
+//     disabled AMI, the harsher reading, and amibump lists its AMIs with
+//     IncludeDisabled and no state filter, picking the states itself (its
+//     shared poll asks with IncludeDisabled too), so a retired AMI is seen
+//     until it is deregistered (API reference, DescribeImages, Filter.N
+//     state, IncludeDisabled). Launch templates "can
 //     continue to reference disabled AMIs", and launches from them fail: so
 //     nothing a version of any template refers to is disabled, and
 //     DescribeImageReferences still reports such a version. A deprecated AMI
@@ -168,6 +187,26 @@
 //     TestStagedRetirement,
 //     TestRetirementExclusions, TestDisabledImageIsNeverPromoted,
 //     TestLiveReleaseIsProtected.
+//     A rollback and retention may run at once (two invocations). AWS's reads
+//     lag its writes ("eventual consistency model", DescribeImages), and
+//     DescribeImageReferences may not show the version a rollback just made,
+//     whose AMI it just enabled. So a rollback protects the AMI it puts back
+//     (WithCooldown) before EnableImage, and retention, just before it
+//     disables or deregisters an AMI, reads the template's $Latest and
+//     $Default and the AMI again, and leaves one they carry or whose state or
+//     protection changed since its read. bump's
+//     TestRetentionLeavesWhatARollbackPutBack (a rollback while retention
+//     prunes, its references read stale).
+//     CreateLaunchTemplateVersion answers a Warning (ValidationWarning, its
+//     Errors: "parameters or parameter combinations that are not valid")
+//     beside the version it made; the fake answers none (AWS documents no
+//     case amibump's versions meet), and a version may carry a disabled AMI,
+//     from which launches fail ("Disable an AMI"). So a rollback reports the
+//     warning's errors in its result, and reads the AMI put back again once
+//     its version exists: unless it is available, the rollback fails, to be
+//     retried (API reference, CreateLaunchTemplateVersion, ValidationWarning).
+//     bump's TestRollbackChecksTheAMIAfterItsVersion,
+//     TestRollbackReportsEC2sWarning.
 //   - The lifecycle calls (Enable/DisableImageDeprecation, Enable/DisableImage,
 //     Enable/DisableImageDeregistrationProtection) are authorized on the AMI,
 //     with its tags (Service Authorization Reference, Amazon EC2: resource type
@@ -333,7 +372,14 @@
 //     templates only (amibump removes amibump:hold). As for CreateTags, AWS
 //     says nothing of a call naming a missing resource beside existing ones:
 //     the fake, the harsher reading, fails the whole call and changes
-//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire
+//     nothing. TestDeleteTagsOnLaunchTemplates, TestDeleteTagsOverTheWire.
+//     A request naming no tags carries no aws:TagKeys, and ForAllValues is
+//     true of a request without the key ("The ForAllValues set operator also
+//     returns true if there are no context keys in the request"; IAM User
+//     Guide, "Multivalued context key examples", which names the fix: a Null
+//     condition with false): the role's hold grant requires the key, so the
+//     function may remove amibump:hold and nothing else. bump's
+//     TestHoldGrantRemovesOnlyTheHold, under the synthesized role.
 //     (awssim).
 //   - At most 10,000 versions per launch template. AWS documents no error code:
 //     VersionLimitExceeded, a client error. ("Restrictions for Amazon EC2 launch
@@ -359,6 +405,15 @@
 //     conformance InstanceRefresh (one at a time); TestStartInstanceRefresh,
 //     TestInstanceRefreshPreferences (the hour's wait, and launch
 //     configurations, which new accounts cannot create: fake only).
+//     A rollback usually meets the bad release's refresh still running: AWS
+//     refuses another (above), and RollbackInstanceRefresh is "not supported"
+//     when "the Auto Scaling group uses the launch template's $Latest or
+//     $Default version" (Auto Scaling API reference, RollbackInstanceRefresh),
+//     the only groups amibump refreshes; cancelling ("Cancelling", then
+//     "Cancelled": Auto Scaling User Guide, "Cancel an instance refresh") is
+//     left to a person, whom the rollback's result tells the commands (the
+//     role has no CancelInstanceRefresh, the fake no Cancel). bump's
+//     TestRollbackTellsHowToReplaceARunningRefresh.
 //   - A group whose launch template reads an SSM parameter (ImageId
 //     resolve:ssm:, in the version the group launches): AutoRollback is "not
 //     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);

@@ -170,8 +170,10 @@ func (c *Cloud) enableImage(in *ec2.EnableImageInput) (*ec2.EnableImageOutput, e
 
 // EnableImageDeregistrationProtection protects an AMI from DeregisterImage;
 // WithCooldown keeps it protected for ProtectionCooldown after protection is
-// disabled. It answers Return "true" (a string), as the API reference says;
-// the image's DeregistrationProtection tells the setting.
+// disabled. It answers Return with the new setting, as the CLI's example
+// shows ("enabled-without-cooldown"); the API reference says "Returns true"
+// (a String). amibump reads neither: the image's DeregistrationProtection
+// tells the setting.
 func (e *EC2) EnableImageDeregistrationProtection(ctx context.Context, in *ec2.EnableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.EnableImageDeregistrationProtectionOutput, error) {
 	return serve(ctx, e.c, svcEC2, "EnableImageDeregistrationProtection", in, e.c.enableImageDeregistrationProtection)
 }
@@ -180,7 +182,7 @@ func (c *Cloud) enableImageDeregistrationProtection(in *ec2.EnableImageDeregistr
 	if in == nil {
 		in = &ec2.EnableImageDeregistrationProtectionInput{}
 	}
-	img, _, err := c.imageForLifecycle(in.ImageId)
+	img, now, err := c.imageForLifecycle(in.ImageId)
 	if err != nil {
 		return nil, err
 	}
@@ -188,13 +190,14 @@ func (c *Cloud) enableImageDeregistrationProtection(in *ec2.EnableImageDeregistr
 		return nil, dryRunError()
 	}
 	img.protected, img.cooldown, img.protectedUntil = true, derefBool(in.WithCooldown), time.Time{}
-	return &ec2.EnableImageDeregistrationProtectionOutput{Return: ptr("true")}, nil
+	return &ec2.EnableImageDeregistrationProtectionOutput{Return: ptr(img.protection(now))}, nil
 }
 
 // DisableImageDeregistrationProtection lifts an AMI's protection: at once, or,
 // when it was enabled WithCooldown, ProtectionCooldown later on the cloud's
 // clock (DeregistrationProtection reads disabled-until-<time> meanwhile). It
-// answers Return "true".
+// answers Return with the new setting, as the CLI's example shows
+// ("disabled"; during a cooldown the fake's disabled-until-<time>).
 func (e *EC2) DisableImageDeregistrationProtection(ctx context.Context, in *ec2.DisableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.DisableImageDeregistrationProtectionOutput, error) {
 	return serve(ctx, e.c, svcEC2, "DisableImageDeregistrationProtection", in, e.c.disableImageDeregistrationProtection)
 }
@@ -214,7 +217,7 @@ func (c *Cloud) disableImageDeregistrationProtection(in *ec2.DisableImageDeregis
 		img.protectedUntil = now.Add(ProtectionCooldown)
 	}
 	img.protected, img.cooldown = false, false
-	return &ec2.DisableImageDeregistrationProtectionOutput{Return: ptr("true")}, nil
+	return &ec2.DisableImageDeregistrationProtectionOutput{Return: ptr(img.protection(now))}, nil
 }
 
 // deregistrationRefused is DeregisterImage's error for a protected image.

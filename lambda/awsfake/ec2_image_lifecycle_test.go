@@ -211,8 +211,8 @@ func TestDeregistrationProtection(t *testing.T) {
 		t.Errorf("a new AMI: DeregistrationProtection %q, want disabled", got)
 	}
 	out, err := ec.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
-	if err != nil || aws.ToString(out.Return) != "true" || protection() != "enabled-without-cooldown" {
-		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want true and enabled-without-cooldown", out, err, protection())
+	if err != nil || aws.ToString(out.Return) != "enabled-without-cooldown" || protection() != "enabled-without-cooldown" {
+		t.Fatalf("enable without cooldown: got %+v (%v), field %q, want enabled-without-cooldown in both", out, err, protection())
 	}
 	wantCode(t, deregister(), "OperationNotPermitted")
 	if _, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)}); err != nil {
@@ -231,8 +231,8 @@ func TestDeregistrationProtection(t *testing.T) {
 	clock.Advance(time.Hour)
 	off, err := ec.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(id)})
 	until := "disabled-until-" + t0.Add(25*time.Hour).Format("2006-01-02T15:04:05.000Z")
-	if err != nil || aws.ToString(off.Return) != "true" || protection() != until {
-		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want true and %s", off, err, protection(), until)
+	if err != nil || aws.ToString(off.Return) != until || protection() != until {
+		t.Fatalf("disabled with cooldown: got %+v (%v), field %q, want %s in both", off, err, protection(), until)
 	}
 	clock.Advance(awsfake.ProtectionCooldown - time.Second)
 	wantCode(t, deregister(), "OperationNotPermitted")
@@ -285,8 +285,10 @@ func TestLifecycleAuthorizedOnTheImage(t *testing.T) {
 	}
 }
 
-// What staged retirement reads of a disabled AMI: a state filter names it
-// (with IncludeDisabled, as amibump lists), it can still be deprecated, and
+// What staged retirement reads of a disabled AMI: it is listed with
+// IncludeDisabled and no state filter (as amibump lists; a state filter naming
+// disabled matches nothing, the harsher reading of a value DescribeImages
+// does not document), it can still be deprecated, and
 // DescribeImageReferences still finds a launch template version that carries
 // it (launch templates "can continue to reference disabled AMIs").
 func TestDisabledImageAsRetentionSeesIt(t *testing.T) {
@@ -302,8 +304,12 @@ func TestDisabledImageAsRetentionSeesIt(t *testing.T) {
 		t.Errorf("state filter without IncludeDisabled: got %v (%v), want none", out, err)
 	}
 	in.IncludeDisabled = aws.Bool(true)
+	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 0 {
+		t.Errorf("state filter naming disabled, with IncludeDisabled: got %v (%v), want none (the filter's documented values are available, pending and failed)", out, err)
+	}
+	in.Filters = nil
 	if out, err := ec.DescribeImages(ctx, in); err != nil || len(out.Images) != 1 || out.Images[0].State != ec2types.ImageStateDisabled {
-		t.Errorf("state filter with IncludeDisabled: got %v (%v), want the disabled AMI", out, err)
+		t.Errorf("no state filter, IncludeDisabled: got %v (%v), want the disabled AMI", out, err)
 	}
 	if _, err := ec.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(clock.Now().Add(time.Minute))}); err != nil {
 		t.Errorf("deprecate a disabled AMI: %v", err)

@@ -128,6 +128,14 @@ func (c *Cloud) FailSnapshotDeletion(n int, code ec2types.SnapshotReturnCodes) {
 	c.snapshotFailures, c.snapshotFailureCode = n, code
 }
 
+// SetImageDelay sets how long the images created from now on stay pending
+// (WithImageDelay's); images already created keep theirs.
+func (c *Cloud) SetImageDelay(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.imageDelay = d
+}
+
 // FailImagesOf makes images of instanceID go to failed, with reason as the
 // StateReason message, when they would become available.
 func (c *Cloud) FailImagesOf(instanceID, reason string) {
@@ -189,11 +197,18 @@ func deviceName(i int) string {
 	return "/dev/xvd" + string(rune('a'+i))
 }
 
+// filterable: the state filter's documented values are available, pending
+// and failed (DescribeImages): a disabled AMI matches no state filter, the
+// harsher reading of a value AWS does not name.
 func (img *image) filterable() filterable {
+	state := []string{string(img.state)}
+	if img.state == ec2types.ImageStateDisabled {
+		state = nil
+	}
 	return filterable{
 		attrs: map[string][]string{
 			"name":     {img.name},
-			"state":    {string(img.state)},
+			"state":    state,
 			"image-id": {img.id},
 			"owner-id": {img.owner},
 		},

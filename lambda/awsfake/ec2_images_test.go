@@ -177,6 +177,34 @@ func TestImageStates(t *testing.T) {
 	}
 }
 
+// SetImageDelay changes the delay of the images created after it only.
+func TestSetImageDelay(t *testing.T) {
+	clock := awsfake.NewManualClock(t0)
+	cloud := awsfake.New(awsfake.WithClock(clock), awsfake.WithImageDelay(time.Minute))
+	in := cloud.AddInstance(awsfake.Instance{})
+	create := func(name string) string {
+		out, err := cloud.EC2().CreateImage(context.Background(), &ec2.CreateImageInput{InstanceId: aws.String(in), Name: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ImageId)
+	}
+	before := create("web-1")
+	cloud.SetImageDelay(time.Hour)
+	after := create("web-2")
+	clock.Advance(time.Minute)
+	if a, _ := cloud.Image(before); a.State != ec2types.ImageStateAvailable {
+		t.Errorf("the image created before: %s after its minute, want available", a.State)
+	}
+	if b, _ := cloud.Image(after); b.State != ec2types.ImageStatePending {
+		t.Errorf("the image created after: %s after a minute, want pending (an hour's delay)", b.State)
+	}
+	clock.Advance(time.Hour)
+	if b, _ := cloud.Image(after); b.State != ec2types.ImageStateAvailable {
+		t.Errorf("the image created after: %s after its hour, want available", b.State)
+	}
+}
+
 func TestAvailableImageStaysAvailable(t *testing.T) {
 	clock := awsfake.NewManualClock(t0)
 	cloud := awsfake.New(awsfake.WithClock(clock))

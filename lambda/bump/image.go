@@ -102,15 +102,18 @@ func ListImages(ctx context.Context, api ec2.DescribeImagesAPIClient, templateID
 // made (amibumpImage), in the states CreateImage goes through and disabled:
 // EC2 leaves a disabled AMI out unless IncludeDisabled, and retention
 // disables the AMIs it retires, then deregisters them days later, so it must
-// go on seeing them. A disabled AMI is never promoted (only an available one
-// is). A deregistered image, which EC2 may still list for a while, counts as
-// gone.
+// go on seeing them. The states are picked here, not by a state filter, whose
+// documented values are available, pending and failed only (DescribeImages):
+// a filter naming disabled may match nothing. A disabled AMI is never promoted
+// (only an available one is). A deregistered image, which EC2 may still list
+// for a while, counts as gone.
+// listedStates are the states amibumpImages keeps.
+var listedStates = map[ec2types.ImageState]bool{
+	ec2types.ImageStatePending: true, ec2types.ImageStateAvailable: true, ec2types.ImageStateFailed: true, ec2types.ImageStateDisabled: true,
+}
+
 func amibumpImages(ctx context.Context, api ec2.DescribeImagesAPIClient, filters []ec2types.Filter) ([]ec2types.Image, error) {
 	var images []ec2types.Image
-	filters = append(filters, ec2types.Filter{Name: aws.String("state"), Values: []string{
-		string(ec2types.ImageStatePending), string(ec2types.ImageStateAvailable), string(ec2types.ImageStateFailed),
-		string(ec2types.ImageStateDisabled),
-	}})
 	p := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters, IncludeDisabled: aws.Bool(true), MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -118,7 +121,7 @@ func amibumpImages(ctx context.Context, api ec2.DescribeImagesAPIClient, filters
 			return nil, fmt.Errorf("list amibump images: %w", err)
 		}
 		for _, img := range page.Images {
-			if _, ok := amibumpImage(img); ok {
+			if _, ok := amibumpImage(img); ok && listedStates[img.State] {
 				images = append(images, img)
 			}
 		}

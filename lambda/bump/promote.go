@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -96,11 +97,34 @@ func (rel *release) superseded(ctx context.Context, version int64) {
 
 // held reports that the template holds the image's deploy (a rollback).
 func (rel *release) held(ctx context.Context, version int64) {
-	heldDeploy, _ := rel.st.Plan.Holding()
+	h, _ := rel.st.Plan.Holding()
 	rel.res.Status = event.Superseded
-	rel.res.Reason = fmt.Sprintf("%s holds build %s (%s=%s, a rollback): no deploy of it or an older one is promoted again, and version %d stays; %s (build %s) was not promoted. A newer deploy lifts the hold",
-		rel.t.Name, heldDeploy.BuildID, event.TagHold, heldDeploy.BuildID, version, rel.img.ID, rel.img.Deploy.BuildID)
-	rel.log.InfoContext(ctx, "held: not promoted", "imageId", rel.img.ID, "version", version, "hold", heldDeploy.BuildID)
+	rel.res.Reason = holdReason(rel.t.Name, h, rel.img.Deploy) + fmt.Sprintf(", and version %d stays; %s (build %s) was not promoted. %s",
+		version, rel.img.ID, rel.img.Deploy.BuildID, liftedBy(h))
+	rel.log.InfoContext(ctx, "held: not promoted", "imageId", rel.img.ID, "version", version, "hold", h.Deploy.BuildID, "since", h.Since)
+}
+
+// holdReason says why a hold covers deploy d: its build is the held one or
+// older, or it was deployed before the rollback was asked for.
+func holdReason(name string, h plan.Hold, d plan.Deploy) string {
+	if d.Compare(h.Deploy) > 0 {
+		return fmt.Sprintf("%s holds build %s since a rollback asked for at %s (%s=%s): build %s was deployed at %s, before the rollback, and may carry what it rolled back; no deploy made before the rollback is promoted",
+			name, h.Deploy.BuildID, h.Since.Format(time.RFC3339), event.TagHold, plan.HoldTag(h.Deploy.BuildID, h.Since), d.BuildID, d.At.Format(time.RFC3339))
+	}
+	since := ""
+	if !h.Since.IsZero() {
+		since = " since a rollback asked for at " + h.Since.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s holds build %s%s (%s=%s, a rollback): no deploy of it or an older one is promoted again",
+		name, h.Deploy.BuildID, since, event.TagHold, plan.HoldTag(h.Deploy.BuildID, h.Since))
+}
+
+// liftedBy says what lifts a hold.
+func liftedBy(h plan.Hold) string {
+	if h.Since.IsZero() {
+		return "A newer deploy lifts the hold"
+	}
+	return "A deploy of a newer build than " + h.Deploy.BuildID + ", made after " + h.Since.Format(time.RFC3339) + ", lifts the hold"
 }
 
 // liftHold removes the template's hold tag once a deploy newer than the hold
@@ -151,6 +175,9 @@ func (rel *release) reportGroups(ctx context.Context) error {
 		return nil
 	}
 	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "")
+	if rel.back {
+		warnings = rollbackRefreshWarnings(warnings)
+	}
 	rel.res.Warnings = append(rel.res.Warnings, warnings...)
 	return err
 }
@@ -559,7 +586,7 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		var inProgress *astypes.InstanceRefreshInProgressFault
 		switch {
 		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
-			warnings = append(warnings, fmt.Sprintf("group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh", name))
+			warnings = append(warnings, fmt.Sprintf(refreshRunning, name))
 		case err != nil && IsPermanent(err):
 			warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
 		case err != nil:
@@ -569,4 +596,29 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		}
 	}
 	return warnings, errors.Join(errs...)
+}
+
+// refreshRunning is the warning for a group whose instance refresh is already
+// running, with the group's name.
+const refreshRunning = "group %s: an instance refresh is already running; amibump did not start another, so instances launched before this AMI stay until the next refresh"
+
+// rollbackRefreshWarnings rewrites a promotion's warning of a running instance
+// refresh for a rollback: the refresh running is likely the bad release's,
+// which may go on launching it. amibump does not cancel it (its role has no
+// CancelInstanceRefresh); RollbackInstanceRefresh does not help a group at
+// $Latest or $Default, the only groups amibump refreshes (Auto Scaling API
+// reference, RollbackInstanceRefresh: not supported when "the Auto Scaling
+// group uses the launch template's $Latest or $Default version").
+func rollbackRefreshWarnings(warnings []string) []string {
+	out := make([]string, len(warnings))
+	for i, w := range warnings {
+		rest, _ := strings.CutPrefix(w, "group ")
+		if group, _, ok := strings.Cut(rest, ": "); ok && fmt.Sprintf(refreshRunning, group) == w {
+			w = fmt.Sprintf("group %s: an instance refresh is already running, likely the release rolled back from's, and may go on launching it; amibump did not start another. "+
+				"Cancel it and start one (aws autoscaling cancel-instance-refresh --auto-scaling-group-name %s, wait until describe-instance-refreshes shows it Cancelled, then aws autoscaling start-instance-refresh --auto-scaling-group-name %s); "+
+				"rollback-instance-refresh does not apply to a group at $Latest or $Default", group, group, group)
+		}
+		out[i] = w
+	}
+	return out
 }

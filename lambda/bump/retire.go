@@ -130,6 +130,9 @@ func (r *run) retireImages(ctx context.Context, log *slog.Logger, t target, st t
 		return
 	}
 	referenced, err := r.referencedImages(ctx, due)
+	if err == nil {
+		err = r.launchedNow(ctx, t, referenced)
+	}
 	if err != nil {
 		warn(err)
 		return
@@ -156,8 +159,12 @@ func (r *run) retireImages(ctx context.Context, log *slog.Logger, t target, st t
 }
 
 // retireImage lifts an AMI's protection, deprecates it now (the time records
-// the retirement) and disables it.
+// the retirement) and disables it. An AMI that changed since the read (a
+// rollback put it back meanwhile: unchanged) is left for the next run.
 func (r *run) retireImage(ctx context.Context, img plan.Image, now time.Time) error {
+	if changed, err := r.changedSinceRead(ctx, img); err != nil || changed {
+		return err
+	}
 	if err := r.unprotect(ctx, img); err != nil {
 		return err
 	}
@@ -209,6 +216,9 @@ func (r *run) deleteRetired(ctx context.Context, log *slog.Logger, img plan.Imag
 		log.InfoContext(ctx, "image protection lifted; deregistered after its cooldown", "imageId", img.ID)
 		return r.unprotect(ctx, img)
 	}
+	if changed, err := r.changedSinceRead(ctx, img); err != nil || changed {
+		return err
+	}
 	if err := r.unprotect(ctx, img); err != nil {
 		return err
 	}
@@ -228,4 +238,47 @@ func (r *run) deleteRetired(ctx context.Context, log *slog.Logger, img plan.Imag
 	pruned.Snapshots += snaps
 	log.InfoContext(ctx, "image deregistered", "imageId", img.ID, "state", img.State)
 	return err
+}
+
+// changedSinceRead reads an AMI again just before retention disables or
+// deregisters it: one whose state or deregistration protection is not what
+// the run read (a rollback enables the AMI it puts back and protects it, and
+// DescribeImageReferences may not show the rollback's version yet) is left
+// for the next run, which sees the version. An AMI gone meanwhile is changed
+// too: nothing is left to do.
+func (r *run) changedSinceRead(ctx context.Context, img plan.Image) (bool, error) {
+	out, err := r.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{img.ID}, IncludeDisabled: aws.Bool(true)})
+	if hasCode(err, "InvalidAMIID.NotFound") {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read image %s again before retiring it: %w", img.ID, err)
+	}
+	if len(out.Images) != 1 {
+		return true, nil
+	}
+	now := out.Images[0]
+	life := LifecycleOf(now)
+	changed := string(now.State) != img.State || (life.Protected && !img.Life.Protected) || (life.Protected && life.Cooldown && !img.Life.Cooldown)
+	if changed {
+		r.log.InfoContext(ctx, "image changed since the read; left for the next run", "imageId", img.ID, "read", img.State, "now", now.State, "protection", aws.ToString(now.DeregistrationProtection))
+	}
+	return changed, nil
+}
+
+// launchedNow adds the AMIs of the template's $Latest and $Default, read
+// again after the references: a rollback in a concurrent invocation may have
+// put an AMI back since the template was read, in a version that
+// DescribeImageReferences does not show yet.
+func (r *run) launchedNow(ctx context.Context, t target, referenced map[string]bool) error {
+	out, err := r.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID), Versions: []string{"$Latest", "$Default"}})
+	if err != nil {
+		return fmt.Errorf("read $Latest and $Default of %s again before retiring: %w", t.Name, err)
+	}
+	for _, v := range out.LaunchTemplateVersions {
+		if v.LaunchTemplateData != nil && v.LaunchTemplateData.ImageId != nil {
+			referenced[aws.ToString(v.LaunchTemplateData.ImageId)] = true
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
+	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
 	"github.com/amibump/amibump/lambda/plan"
 )
@@ -305,5 +306,61 @@ func TestBadDeleteAfterIsReported(t *testing.T) {
 	}
 	if img, _ := w.lifecycle(first.ImageID); img.State != ec2types.ImageStateDisabled {
 		t.Errorf("first image %s, want it retired under the default", img.State)
+	}
+}
+
+// rollbackDuringPruning is EC2 on which another invocation rolls back while
+// this one prunes the template's versions, and whose DescribeImageReferences
+// then answers what it read before (EC2's reads lag its writes): no
+// reference to the AMIs asked about.
+type rollbackDuringPruning struct {
+	bump.EC2
+	rollback func()
+	lagging  bool
+}
+
+func (r *rollbackDuringPruning) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
+	if r.rollback != nil {
+		r.rollback()
+		r.rollback, r.lagging = nil, true
+	}
+	return r.EC2.DeleteLaunchTemplateVersions(ctx, in, opts...)
+}
+
+func (r *rollbackDuringPruning) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
+	if r.lagging {
+		return &ec2.DescribeImageReferencesOutput{}, nil
+	}
+	return r.EC2.DescribeImageReferences(ctx, in, opts...)
+}
+
+// TestRetentionLeavesWhatARollbackPutBack: retention due to deregister a
+// retired AMI reads its references while a concurrent rollback enables and
+// protects it and makes its version: the AMI is read again before the
+// deregistration and left, available, protected and launched.
+func TestRetentionLeavesWhatARollbackPutBack(t *testing.T) {
+	w := newRetireWorld(t, nil)
+	first := w.release()
+	w.builds++
+	pending := one(t, must(w.handle(deployEvent(t, "e-build-2", "build-2", w.clock.Now()))))
+	w.clock.Advance(31 * time.Minute)
+	var rolled event.Result
+	api := &rollbackDuringPruning{EC2: w.cloud.EC2()}
+	api.rollback = func() {
+		rolled = one(t, must(w.handle(rollbackEvent(t, "rb-1", "build-1", w.clock.Now()))))
+	}
+	b := bump.New(api, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	must(b.Handle(ctx, sample(t, "scheduled-reconcile.json")))
+	if rolled.Status != event.RolledBack || rolled.ImageID != first.ImageID {
+		t.Fatalf("the rollback meanwhile: %s: %s", rolled.Status, rolled.Reason)
+	}
+	img, ok := w.lifecycle(first.ImageID)
+	if !ok || img.State != ec2types.ImageStateAvailable || !strings.HasPrefix(aws.ToString(img.DeregistrationProtection), "enabled") {
+		t.Fatalf("image %s put back: registered %v, %s, protection %q; want available and protected", first.ImageID, ok, img.State, aws.ToString(img.DeregistrationProtection))
+	}
+	if _, def := w.head(w.lt); imageOf(def) != first.ImageID {
+		t.Errorf("$Default carries %s, want %s (pending %s)", imageOf(def), first.ImageID, pending.ImageID)
 	}
 }

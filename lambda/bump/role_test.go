@@ -1,11 +1,15 @@
 package bump_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
@@ -98,4 +102,29 @@ func TestDeployUnderTheRole(t *testing.T) {
 			t.Errorf("$Latest is version %d, want %d: no version made", aws.ToInt64(latest.VersionNumber), aws.ToInt64(before.VersionNumber))
 		}
 	})
+}
+
+// TestHoldGrantRemovesOnlyTheHold: the role's DeleteTags on a managed
+// template is for amibump:hold alone. A DeleteTags that names no tag, which
+// deletes every user tag of the template, is refused: ForAllValues is true of
+// a request with no aws:TagKeys, so the grant also requires the key (Null
+// false).
+func TestHoldGrantRemovesOnlyTheHold(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagHold: "build-1"})
+	role := functionRole(t)
+	w.cloud.SetPolicy(&role)
+	ctx := context.Background()
+	_, err := w.cloud.EC2().DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{w.lt}})
+	if !strings.Contains(fmt.Sprint(err), "UnauthorizedOperation") {
+		t.Errorf("DeleteTags naming no tag under the role: %v, want UnauthorizedOperation", err)
+	}
+	if _, err := w.cloud.EC2().DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{w.lt}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold)}}}); err != nil {
+		t.Errorf("DeleteTags of %s under the role: %v", event.TagHold, err)
+	}
+	w.cloud.SetPolicy(nil)
+	lt, _ := w.cloud.LaunchTemplate(w.lt)
+	if tag(lt.Tags, "amibump:app") != "shop" || tag(lt.Tags, event.TagHold) != "" {
+		t.Errorf("template tags after: %v; want amibump:app kept, %s gone", lt.Tags, event.TagHold)
+	}
 }

@@ -106,17 +106,18 @@ func (r *run) holdAll(ctx context.Context, jobs []*rollbackJob) {
 	byHold := map[string][]*rollbackJob{}
 	var holds []string
 	for _, j := range jobs {
+		value := j.holdTag()
 		switch {
-		case j.done || j.err != nil || (j.dry == nil && j.t.Tags[event.TagHold] == j.p.Hold):
+		case j.done || j.err != nil || (j.dry == nil && j.t.Tags[event.TagHold] == value):
 			continue
 		case j.dry != nil:
 			_, j.err = j.hold(ctx)
 			continue
 		}
-		if byHold[j.p.Hold] == nil {
-			holds = append(holds, j.p.Hold)
+		if byHold[value] == nil {
+			holds = append(holds, value)
 		}
-		byHold[j.p.Hold] = append(byHold[j.p.Hold], j)
+		byHold[value] = append(byHold[value], j)
 	}
 	for _, hold := range holds {
 		for batch := range slices.Chunk(byHold[hold], 1000) {
@@ -125,7 +126,11 @@ func (r *run) holdAll(ctx context.Context, jobs []*rollbackJob) {
 	}
 }
 
-// holdBatch tags a batch of templates held at the same build.
+// holdTag is the value of amibump:hold the rollback writes: the build held
+// and when the rollback was asked for (plan.HoldTag).
+func (j *rollbackJob) holdTag() string { return plan.HoldTag(j.p.Hold, j.p.HoldSince) }
+
+// holdBatch tags a batch of templates held at the same build, since the same time.
 func (r *run) holdBatch(ctx context.Context, hold string, batch []*rollbackJob) {
 	ids := make([]string, len(batch))
 	for i, j := range batch {
@@ -178,10 +183,11 @@ var (
 	prepareSteps = []rollbackStep{
 		{"read the template", (*rollbackJob).read},
 		{"decide", (*rollbackJob).decide},
-		{"enable the AMI", (*rollbackJob).enable},
+		{"protect and enable the AMI", (*rollbackJob).enable},
 	}
 	applySteps = []rollbackStep{
 		{"make the version", (*rollbackJob).makeVersion},
+		{"check the AMI", (*rollbackJob).checkImage},
 		{"move $Default", (*rollbackJob).moveDefault},
 		{"publish and refresh", (*rollbackJob).release},
 	}
@@ -199,8 +205,9 @@ func (j *rollbackJob) runSteps(ctx context.Context, steps []rollbackStep) {
 	}
 }
 
-// read reads the template, its amibump AMIs, and the disabled ones its
-// versions carry (listings leave disabled AMIs out).
+// read reads the template, its amibump AMIs (disabled ones included), and
+// any disabled one its versions carry that the listing did not show (a
+// listing made before it was disabled, shared with the other targets).
 func (j *rollbackJob) read(ctx context.Context) (outcome, error) {
 	st, err := j.readTemplateThen(ctx, j.t, func(ctx context.Context) (map[string]image, error) { return j.templateImagesOnce(ctx, j.t) })
 	if err == nil {
@@ -284,9 +291,17 @@ func (j *rollbackJob) buildOf(img plan.Image) *event.Build {
 	return b
 }
 
-// enable makes a disabled AMI available again: a version may carry it, but no
-// instance launches from a disabled AMI.
+// enable protects the AMI put back from deregistration, then makes it
+// available again if it is disabled: a version may carry a disabled AMI, but
+// no instance launches from it. The protection comes first, with its
+// cooldown: retention in a concurrent invocation, whose read of the AMI's
+// references may not show the rollback's version yet, reads the AMI again
+// before it disables or deregisters it, and leaves one whose state or
+// protection changed (changedSinceRead); DeregisterImage is refused meanwhile.
 func (j *rollbackJob) enable(ctx context.Context) (outcome, error) {
+	if err := j.protect(ctx); err != nil {
+		return next, err
+	}
 	if j.p.To.State != string(ec2types.ImageStateDisabled) {
 		return next, nil
 	}
@@ -308,21 +323,42 @@ func (j *rollbackJob) enable(ctx context.Context) (outcome, error) {
 	return next, nil
 }
 
-// hold tags one template amibump:hold=<build held> (holdAll tags them
+// protect enables the deregistration protection of the AMI put back, with
+// its cooldown, unless the read shows it so protected already.
+func (j *rollbackJob) protect(ctx context.Context) error {
+	if j.p.To.Life.Protected && j.p.To.Life.Cooldown {
+		return nil
+	}
+	in := &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(j.p.To.ID), WithCooldown: aws.Bool(true)}
+	if j.dry != nil {
+		j.dry.say("protect %s (build %s) from deregistration, with cooldown", j.p.To.ID, j.p.To.Deploy.BuildID)
+		in.DryRun = aws.Bool(true)
+		_, err := j.ec2.EnableImageDeregistrationProtection(ctx, in)
+		return j.dry.check("ec2:EnableImageDeregistrationProtection", err)
+	}
+	if _, err := j.ec2.EnableImageDeregistrationProtection(ctx, in); err != nil {
+		return fmt.Errorf("protect image %s of %s from deregistration: %w", j.p.To.ID, j.t.Name, err)
+	}
+	j.log.InfoContext(ctx, "image protected from deregistration", "imageId", j.p.To.ID)
+	return nil
+}
+
+// hold tags one template amibump:hold=<build held>@<since> (holdAll tags them
 // together; this is the dry run's check, and the way a failed batch is made
 // again one template at a time).
 func (j *rollbackJob) hold(ctx context.Context) (outcome, error) {
-	in := &ec2.CreateTagsInput{Resources: []string{j.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(j.p.Hold)}}}
+	value := j.holdTag()
+	in := &ec2.CreateTagsInput{Resources: []string{j.t.ID}, Tags: []ec2types.Tag{{Key: aws.String(event.TagHold), Value: aws.String(value)}}}
 	if j.dry != nil {
-		j.dry.say("tag %s %s=%s: no deploy of build %s or an older one is promoted again until a newer deploy", j.t.Name, event.TagHold, j.p.Hold, j.p.Hold)
+		j.dry.say("tag %s %s=%s: no deploy of build %s or an older one, nor one made before the rollback, is promoted until a deploy of a newer build made after it", j.t.Name, event.TagHold, value, j.p.Hold)
 		in.DryRun = aws.Bool(true)
 		_, err := j.ec2.CreateTags(ctx, in)
 		return next, j.dry.check("ec2:CreateTags", err)
 	}
 	if _, err := j.ec2.CreateTags(ctx, in); err != nil {
-		return next, templateErr(j.t, fmt.Errorf("tag %s %s=%s: %w", j.t.Name, event.TagHold, j.p.Hold, err))
+		return next, templateErr(j.t, fmt.Errorf("tag %s %s=%s: %w", j.t.Name, event.TagHold, value, err))
 	}
-	j.log.InfoContext(ctx, "template held", "hold", j.p.Hold)
+	j.log.InfoContext(ctx, "template held", "hold", value)
 	return next, nil
 }
 
@@ -336,7 +372,7 @@ func (j *rollbackJob) makeVersion(ctx context.Context) (outcome, error) {
 		LaunchTemplateId:   aws.String(j.t.ID),
 		SourceVersion:      aws.String(strconv.FormatInt(j.p.Source.Number, 10)),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(j.p.To.ID)},
-		VersionDescription: aws.String(plan.RollbackDescription(j.p.To.Deploy.BuildID, j.p.From.Deploy.BuildID, j.req.EventID)),
+		VersionDescription: aws.String(plan.RollbackDescription(j.p.To.Deploy.BuildID, j.p.From.Deploy.BuildID, j.req.EventID, j.req.At)),
 		ClientToken:        aws.String(plan.RollbackToken(j.t.ID, j.p.To.ID, j.req.EventID)),
 	}
 	if j.dry != nil {
@@ -352,6 +388,35 @@ func (j *rollbackJob) makeVersion(ctx context.Context) (outcome, error) {
 	j.version = aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
 	j.made = &promotion{created: j.version, createdAt: aws.ToTime(out.LaunchTemplateVersion.CreateTime)}
 	j.log.InfoContext(ctx, "rollback version created", "version", j.version, "imageId", j.p.To.ID)
+	if out.Warning != nil {
+		for _, e := range out.Warning.Errors {
+			j.res.Warnings = append(j.res.Warnings, fmt.Sprintf("EC2 warns of version %d of %s: %s: %s", j.version, j.t.Name, aws.ToString(e.Code), aws.ToString(e.Message)))
+		}
+	}
+	return next, nil
+}
+
+// checkImage reads the AMI put back again once its version exists: a
+// version may carry a disabled or deregistered AMI, from which every launch
+// fails ("Disable an AMI"), and retention or a person may have disabled it
+// since it was enabled. Unless it is available, the rollback fails, to be
+// retried: the retry finds its version and enables the AMI again.
+func (j *rollbackJob) checkImage(ctx context.Context) (outcome, error) {
+	if j.dry != nil {
+		return next, nil
+	}
+	out, err := j.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{j.p.To.ID}, IncludeDisabled: aws.Bool(true)})
+	state := "deregistered"
+	switch {
+	case hasCode(err, "InvalidAMIID.NotFound"):
+	case err != nil:
+		return next, fmt.Errorf("read image %s put back on %s: %w", j.p.To.ID, j.t.Name, err)
+	case len(out.Images) == 1:
+		state = string(out.Images[0].State)
+	}
+	if state != string(ec2types.ImageStateAvailable) {
+		return next, fmt.Errorf("image %s put back on %s by version %d is %s, not available: no instance launches from it; the rollback is retried", j.p.To.ID, j.t.Name, j.version, state)
+	}
 	return next, nil
 }
 
@@ -403,8 +468,8 @@ func (j *rollbackJob) reason() string {
 	if j.p.Kind == plan.RollbackResume {
 		made = "made before (nothing new was made)"
 	}
-	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, %s; held at build %s (%s=%s) until a newer deploy",
-		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, made, j.p.Hold, event.TagHold, j.p.Hold)
+	s := fmt.Sprintf("rolled back from build %s (%s) to build %s (%s): version %d of %s, %s; held at build %s (%s=%s) until a deploy of a newer build made after %s",
+		j.p.From.Deploy.BuildID, j.p.From.ID, j.p.To.Deploy.BuildID, j.p.To.ID, j.version, j.t.Name, made, j.p.Hold, event.TagHold, j.holdTag(), j.p.HoldSince.Format(time.RFC3339))
 	if j.p.To.State == string(ec2types.ImageStateDisabled) {
 		s += fmt.Sprintf("; %s was disabled and is enabled again", j.p.To.ID)
 	}

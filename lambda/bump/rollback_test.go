@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
@@ -72,8 +73,8 @@ func TestRollbackPutsThePreviousReleaseBack(t *testing.T) {
 	if imageOf(latest) != amis[0] || aws.ToInt64(def.VersionNumber) != res.Version || aws.ToInt64(latest.VersionNumber) != res.Version {
 		t.Fatalf("after the rollback: $Latest %d (%s), $Default %d; want version %d with %s", aws.ToInt64(latest.VersionNumber), imageOf(latest), aws.ToInt64(def.VersionNumber), res.Version, amis[0])
 	}
-	if h := w.holdTag(); h != "build-2" {
-		t.Errorf("hold tag %q, want build-2", h)
+	if h := w.holdTag(); h != "build-2@2026-11-26T03:00:00Z" {
+		t.Errorf("hold tag %q, want build-2 since the rollback, build-2@2026-11-26T03:00:00Z", h)
 	}
 	versions := len(w.cloud.Versions(w.lt))
 
@@ -123,8 +124,8 @@ func TestRollbackToANamedDisabledBuild(t *testing.T) {
 	if latest, _ := w.head(w.lt); imageOf(latest) != amis[0] {
 		t.Errorf("$Latest carries %s, want %s", imageOf(latest), amis[0])
 	}
-	if h := w.holdTag(); h != "build-3" {
-		t.Errorf("hold %q, want build-3", h)
+	if h := w.holdTag(); h != "build-3@2026-11-26T03:00:00Z" {
+		t.Errorf("hold %q, want build-3@2026-11-26T03:00:00Z", h)
 	}
 	// Sent again, as a new event: already there, nothing more is made.
 	again := one(t, w.must(w.handle(rollbackEvent(t, "rb-2", "build-1", at(3, 5)))))
@@ -289,8 +290,140 @@ func TestRollbackOfSeveralTemplates(t *testing.T) {
 	}
 	for _, lt := range []string{w.lt, other} {
 		got, _ := w.cloud.LaunchTemplate(lt)
-		if tag(got.Tags, event.TagHold) != "build-2" {
-			t.Errorf("%s: hold %q, want build-2", lt, tag(got.Tags, event.TagHold))
+		if tag(got.Tags, event.TagHold) != "build-2@2026-11-26T03:00:00Z" {
+			t.Errorf("%s: hold %q, want build-2@2026-11-26T03:00:00Z", lt, tag(got.Tags, event.TagHold))
 		}
+	}
+}
+
+// disablingAfterVersion is EC2 on which the AMI a new version carries is
+// disabled right after the version is made (retention, or a person), and
+// whose CreateLaunchTemplateVersion answers a validation warning.
+type disablingAfterVersion struct {
+	bump.EC2
+	disable func(id string)
+}
+
+func (d *disablingAfterVersion) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, opts ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
+	out, err := d.EC2.CreateLaunchTemplateVersion(ctx, in, opts...)
+	if err == nil && d.disable != nil {
+		d.disable(aws.ToString(in.LaunchTemplateData.ImageId))
+		d.disable = nil
+	}
+	if err == nil {
+		out.Warning = &ec2types.ValidationWarning{Errors: []ec2types.ValidationError{{Code: aws.String("InvalidAMIID.Unavailable"), Message: aws.String("the AMI is disabled")}}}
+	}
+	return out, err
+}
+
+// TestRollbackChecksTheAMIAfterItsVersion: an AMI disabled after the
+// rollback's version was made is not reported rolled back: the invocation
+// fails, to be retried, with EC2's warning logged; the retry enables the AMI
+// again and finishes, making nothing more.
+func TestRollbackChecksTheAMIAfterItsVersion(t *testing.T) {
+	w := newWorld(t)
+	amis := w.deployed("build-1", "build-2")
+	api := &disablingAfterVersion{EC2: w.cloud.EC2(), disable: func(id string) {
+		if _, err := w.cloud.EC2().DisableImage(context.Background(), &ec2.DisableImageInput{ImageId: aws.String(id)}); err != nil {
+			t.Error(err)
+		}
+	}}
+	b := bump.New(api, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	resp, err := b.Handle(ctx, rollbackEvent(t, "rb-1", "", at(3, 0)))
+	if err == nil || !strings.Contains(err.Error(), "is disabled, not available") {
+		t.Fatalf("rollback whose AMI was disabled meanwhile: %+v, %v; want an error to retry", resp, err)
+	}
+	versions := len(w.cloud.Versions(w.lt))
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.RolledBack || res.ImageID != amis[0] {
+		t.Fatalf("the retry: %s: %s", res.Status, res.Reason)
+	}
+	if img, ok := w.lifecycle(amis[0]); !ok || img.State != ec2types.ImageStateAvailable {
+		t.Errorf("image %s after the retry: %v %s, want available", amis[0], ok, img.State)
+	}
+	if n := len(w.cloud.Versions(w.lt)); n != versions {
+		t.Errorf("%d versions after the retry, want %d", n, versions)
+	}
+}
+
+// TestRollbackReportsEC2sWarning: the validation warning CreateLaunchTemplateVersion
+// answers is in the result.
+func TestRollbackReportsEC2sWarning(t *testing.T) {
+	w := newWorld(t)
+	w.deployed("build-1", "build-2")
+	b := bump.New(&disablingAfterVersion{EC2: w.cloud.EC2()}, w.cloud.AutoScaling(), w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	res := one(t, w.must(b.Handle(ctx, rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	if res.Status != event.RolledBack || !strings.Contains(strings.Join(res.Warnings, "; "), "EC2 warns of version 4 of shop-web-prod-a: InvalidAMIID.Unavailable: the AMI is disabled") {
+		t.Errorf("rollback: %s, warnings %q; want rolled-back with EC2's warning", res.Status, res.Warnings)
+	}
+}
+
+// TestRollbackTellsHowToReplaceARunningRefresh: the bad release's instance
+// refresh still runs when the rollback comes: Auto Scaling refuses another,
+// and RollbackInstanceRefresh does not apply to a group at $Latest; the
+// result says to cancel the running one and start another.
+func TestRollbackTellsHowToReplaceARunningRefresh(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagInstanceRefresh: "true"})
+	w.cloud.TagAutoScalingGroup("shop-web-prod-a", map[string]string{event.TagInstanceRefresh: "true"})
+	w.deployed("build-1", "build-2")
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
+	all := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{"group shop-web-prod-a: an instance refresh is already running, likely the release rolled back from's",
+		"aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a", "start-instance-refresh", "rollback-instance-refresh does not apply"} {
+		if res.Status != event.RolledBack || !strings.Contains(all, want) {
+			t.Errorf("%s, warnings %q; want one saying %q", res.Status, res.Warnings, want)
+		}
+	}
+	if strings.Contains(all, "instances launched before this AMI stay") {
+		t.Errorf("warnings %q keep the promotion's wording", res.Warnings)
+	}
+}
+
+// TestHoldIgnoresADeployMadeBeforeTheRollback: a deploy in flight during the
+// incident (its AMI pending when the rollback comes, available minutes later)
+// is of a newer build than the one held, but was made before the rollback:
+// it is superseded, saying the hold and the rollback's time, and reconcile
+// promotes it neither. A deploy made after the rollback is promoted and lifts
+// the hold.
+func TestHoldIgnoresADeployMadeBeforeTheRollback(t *testing.T) {
+	w, clock := pendingWorld(t)
+	release := func(build string) event.Result {
+		t.Helper()
+		pending := one(t, must(w.handle(deployEvent(t, "e-"+build, build, clock.Now()))))
+		clock.Advance(31 * time.Minute)
+		res := one(t, must(w.handle(amiStateEvent(t, pending.ImageID, "available"))))
+		if res.Status != event.Promoted {
+			t.Fatalf("release %s: %s: %s", build, res.Status, res.Reason)
+		}
+		return res
+	}
+	first := release("build-1")
+	release("build-2")
+	inFlight := one(t, must(w.handle(deployEvent(t, "e-build-3", "build-3", clock.Now()))))
+	clock.Advance(5 * time.Minute)
+	rolledAt := clock.Now()
+	rolled := one(t, must(w.handle(rollbackEvent(t, "rb-1", "", rolledAt))))
+	if rolled.Status != event.RolledBack || rolled.ImageID != first.ImageID {
+		t.Fatalf("rollback: %s: %s", rolled.Status, rolled.Reason)
+	}
+	clock.Advance(30 * time.Minute)
+	held := one(t, must(w.handle(amiStateEvent(t, inFlight.ImageID, "available"))))
+	for _, want := range []string{"holds build build-2 since a rollback asked for at " + rolledAt.Format(time.RFC3339), "build build-3 was deployed at", "before the rollback"} {
+		if held.Status != event.Superseded || !strings.Contains(held.Reason, want) {
+			t.Errorf("the in-flight deploy: %s: %s; want superseded, saying %q", held.Status, held.Reason, want)
+		}
+	}
+	must(w.handle(sample(t, "scheduled-reconcile.json")))
+	if latest, def := w.head(w.lt); imageOf(latest) != first.ImageID || imageOf(def) != first.ImageID {
+		t.Fatalf("after the in-flight deploy and a reconcile: $Latest %s, $Default %s; want %s", imageOf(latest), imageOf(def), first.ImageID)
+	}
+	fix := release("build-4")
+	if latest, def := w.head(w.lt); imageOf(latest) != fix.ImageID || imageOf(def) != fix.ImageID || w.holdTag() != "" {
+		t.Errorf("after the fix: $Latest %s, $Default %s, hold %q; want %s, no hold", imageOf(latest), imageOf(def), w.holdTag(), fix.ImageID)
 	}
 }

@@ -360,15 +360,20 @@ func (c *Cleaner) listTemplates(ctx context.Context, run string) ([]Resource, er
 
 func (c *Cleaner) listImages(ctx context.Context, run string) ([]Resource, error) {
 	var out []Resource
-	// A disabled AMI is listed only with IncludeDisabled.
+	// A disabled AMI is listed only with IncludeDisabled, and a state filter
+	// may not match it (its documented values are available, pending and
+	// failed): the states are picked here.
 	p := ec2.NewDescribeImagesPaginator(c.ec2, &ec2.DescribeImagesInput{Owners: []string{"self"}, IncludeDisabled: aws.Bool(true),
-		Filters: []ec2types.Filter{ec2TagFilter(run), {Name: aws.String("state"), Values: []string{"pending", "available", "failed", "disabled"}}}})
+		Filters: []ec2types.Filter{ec2TagFilter(run)}})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return out, err
 		}
 		for _, img := range page.Images {
+			if img.State == ec2types.ImageStateDeregistered {
+				continue
+			}
 			out = append(out, Resource{Image, aws.ToString(img.ImageId), ec2Run(img.Tags)})
 		}
 	}

@@ -29,8 +29,10 @@ const (
 	// at once).
 	TagDeleteAfter = "amibump:delete-after"
 	// TagHold is written by a rollback on a template: the build id rolled
-	// back from. No deploy of that build or an older one is promoted again;
-	// the first newer deploy is, and removes the tag.
+	// back from and when the rollback was asked for (<build>@<RFC 3339>,
+	// plan.HoldTag). No deploy of that build or an older one, nor one made
+	// before the rollback, is promoted; the first deploy of a newer build
+	// made after it is, and removes the tag.
 	TagHold = "amibump:hold"
 
 	TagLaunchTemplate = "amibump:launch-template"

@@ -60,6 +60,13 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...awsfake.Option) *env {
 	t.Helper()
+	return newEnvTimeout(t, 0, opts...)
+}
+
+// newEnvTimeout is newEnv with the function's timeout (0: the emulator's
+// 60 s); the function waits for an AMI until its deadline minus 45 s.
+func newEnvTimeout(t *testing.T, timeout time.Duration, opts ...awsfake.Option) *env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the function under the emulator")
 	}
@@ -84,7 +91,7 @@ func newEnv(t *testing.T, opts ...awsfake.Option) *env {
 	t.Cleanup(func() { _ = e.sim.Close() })
 	logs := &local.LogBuffer{}
 	e.fn, err = local.Start(context.Background(), bins, local.Settings{Endpoint: url, Bus: "amibump",
-		PollMin: 100 * time.Millisecond, PollMax: 300 * time.Millisecond, Logs: logs})
+		PollMin: 100 * time.Millisecond, PollMax: 300 * time.Millisecond, Timeout: timeout, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}

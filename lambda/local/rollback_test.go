@@ -17,6 +17,7 @@ import (
 
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/event"
+	"github.com/amibump/amibump/lambda/plan"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "run TestRollbackRandomized with this seed only")
@@ -101,8 +102,8 @@ func TestRollbackAndHold(t *testing.T) {
 		}
 	}
 	check("after the rollback")
-	if h := e.hold("shop-web-prod-a"); h != "jenkins-shop-deploy-142" {
-		t.Errorf("hold %q, want jenkins-shop-deploy-142", h)
+	if b, since := plan.ParseHoldTag(e.hold("shop-web-prod-a")); b != "jenkins-shop-deploy-142" || since.IsZero() {
+		t.Errorf("hold %q, want jenkins-shop-deploy-142 since the rollback", e.hold("shop-web-prod-a"))
 	}
 	if r := one(t, e.mustInvoke("deploy-finished-replay.json")); r.Status != event.Superseded {
 		t.Errorf("replay of 142: %s: %s", r.Status, r.Reason)
@@ -133,16 +134,23 @@ func TestRollbackAndHold(t *testing.T) {
 // release is one deploy of the randomized test.
 type release struct {
 	build, ami string
+	at         time.Time // the deploy event's time
 	event      []byte
+	// pending: deployed while its AMI was pending and not promoted since.
+	pending bool
 }
 
-// TestRollbackRandomized interleaves deploys, rollbacks (to the release
-// before, or to a named build), replays of both, late AMI state changes and
-// reconcile ticks, through the real bootstrap with EC2's reads lagging its
-// writes. After each action (actions come seconds apart, as people and CI
-// make them; reads lag by up to 150 ms), the template carries what the last
-// action that asked for something asked for: a deploy its build, a rollback
-// the release it names; replays, state changes and ticks change nothing.
+// TestRollbackRandomized interleaves deploys (some whose AMI is still pending
+// when the next actions come, as a deploy in flight during an incident),
+// rollbacks (to the release before, or to a named build), replays of both,
+// late AMI state changes and reconcile ticks, through the real bootstrap with
+// EC2's reads lagging its writes and retention on (three releases kept, the
+// others retired in stages, default amibump:delete-after). After each action
+// (actions come seconds apart, as people and CI make them; reads lag by up to
+// 150 ms), the template carries what the last action that asked for
+// something asked for: a deploy its build (a pending one, once its AMI is
+// available, unless a rollback came after it), a rollback the release it
+// names; replays, state changes and ticks change nothing else.
 func TestRollbackRandomized(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -156,12 +164,15 @@ func TestRollbackRandomized(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Logf("seed %d", seed)
 			const lag = 150 * time.Millisecond
-			e := newEnv(t)
-			e.cloud.TagLaunchTemplate(e.account.Templates["shop-web-prod-a"], map[string]string{event.TagKeep: "50"})
+			// A 47 s timeout leaves the function 2 s to wait for an AMI
+			// (its deadline minus 45 s): a deploy whose AMI takes longer is
+			// pending.
+			e := newEnvTimeout(t, 47*time.Second)
+			e.cloud.TagLaunchTemplate(e.account.Templates["shop-web-prod-a"], map[string]string{event.TagKeep: "3"})
 			e.cloud.StartEventualConsistency(seed, lag) // the fleet is seeded: from here on, reads lag
 			rng := rand.New(rand.NewPCG(seed, seed^0xa5a5))
 			m := newModel(e)
-			for step := range 14 {
+			for step := range 16 {
 				m.act(t, step, rng)
 				t.Logf("step %d: %s", step, m.last)
 				time.Sleep(2 * lag) // the next action comes later than EC2's lag
@@ -176,117 +187,231 @@ func TestRollbackRandomized(t *testing.T) {
 
 // model is what the randomized test expects of the template.
 type model struct {
-	e          *env
-	releases   []release // in deploy order
-	current    string    // the AMI $Latest and $Default carry
-	rolledFrom map[string]bool
-	rollbacks  [][]byte
-	last       string
-	n          int
+	e         *env
+	lt        string
+	releases  []release // in deploy order
+	current   string    // the AMI $Latest and $Default carry
+	top       int       // the newest release promoted
+	holdSince time.Time // when the rollback in force was asked for; zero: no hold
+	rollbacks [][]byte
+	last      string
+	n         int
+	clock     time.Time // the time of the last event sent
 }
 
 func newModel(e *env) *model {
-	m := &model{e: e, rolledFrom: map[string]bool{}}
+	m := &model{e: e, lt: e.account.Templates["shop-web-prod-a"]}
 	for _, b := range []string{"jenkins-shop-deploy-138", "jenkins-shop-deploy-139"} {
-		m.releases = append(m.releases, release{build: b, ami: aws.ToString(e.imagesOf(b)[0].ImageId)})
+		img := e.imagesOf(b)[0]
+		at, _ := time.Parse(time.RFC3339, tagOf(img.Tags, event.TagDeployedAt))
+		m.releases = append(m.releases, release{build: b, ami: aws.ToString(img.ImageId), at: at})
 	}
-	m.current = m.releases[1].ami
+	m.current, m.top = m.releases[1].ami, 1
+	// Events come 10 s apart from 10 minutes ago: their times are whole
+	// seconds, and none is ahead of the function's clock.
+	m.clock = e.cloud.Clock().Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
 	return m
 }
 
-func (m *model) currentRelease() release {
-	for _, r := range m.releases {
-		if r.ami == m.current {
-			return r
+func tagOf(tags []ec2types.Tag, key string) string {
+	for _, tg := range tags {
+		if aws.ToString(tg.Key) == key {
+			return aws.ToString(tg.Value)
 		}
 	}
-	return release{}
+	return ""
+}
+
+// tick is the time of the next event.
+func (m *model) tick() time.Time {
+	m.clock = m.clock.Add(10 * time.Second)
+	return m.clock
+}
+
+func (m *model) index(ami string) int {
+	return slices.IndexFunc(m.releases, func(r release) bool { return r.ami == ami })
+}
+
+// eligible: a pending release the template would promote now: newer than the
+// newest promoted, and made after the rollback in force (if any).
+func (m *model) eligible(i int) bool {
+	r := m.releases[i]
+	return r.pending && i > m.top && (m.holdSince.IsZero() || r.at.After(m.holdSince))
+}
+
+// promoted records release i promoted: the newest, the hold lifted.
+func (m *model) promoted(i int) {
+	m.releases[i].pending = false
+	m.current, m.top, m.holdSince = m.releases[i].ami, i, time.Time{}
+}
+
+// settle waits until no pending release's AMI is pending any more, so that
+// what a state change, a replay or a tick promotes does not depend on timing.
+func (m *model) settle(t *testing.T) {
+	t.Helper()
+	for _, r := range m.releases {
+		for tries := 0; r.pending; tries++ {
+			img, _ := m.e.cloud.Image(r.ami)
+			if img.State != ec2types.ImageStatePending {
+				break
+			}
+			if tries > 200 {
+				t.Fatalf("AMI %s of %s still pending", r.ami, r.build)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// deploy deploys a new build; slow, its AMI is still pending when the
+// function stops waiting.
+func (m *model) deploy(t *testing.T, step int, slow bool) {
+	t.Helper()
+	m.n++
+	b := fmt.Sprintf("rnd-%02d-%02d", step, m.n)
+	at := m.tick()
+	raw := m.e.edited("deploy-finished.json", map[string]any{"id": "deploy-" + b, "time": at.Format(time.RFC3339), "detail.build.id": b})
+	want := event.Promoted
+	if slow {
+		m.e.cloud.SetImageDelay(6 * time.Second)
+		defer m.e.cloud.SetImageDelay(300 * time.Millisecond)
+		want = event.Pending
+		m.last = "deploy " + b + ", its AMI pending"
+	} else {
+		m.last = "deploy " + b
+	}
+	res := m.e.mustInvokeRaw(raw)
+	if res.Status != want {
+		t.Fatalf("%s: %s: %s; want %s", m.last, res.Status, res.Reason, want)
+	}
+	m.releases = append(m.releases, release{build: b, ami: res.ImageID, at: at, event: raw, pending: slow})
+	if !slow {
+		m.promoted(len(m.releases) - 1)
+	}
 }
 
 // act makes one random action and updates what is expected.
 func (m *model) act(t *testing.T, step int, rng *rand.Rand) {
 	t.Helper()
 	e := m.e
-	now := e.cloud.Clock().Now().UTC().Format(time.RFC3339)
-	var deployed []release
-	for _, r := range m.releases {
+	var deployed []int
+	for i, r := range m.releases {
 		if r.event != nil {
-			deployed = append(deployed, r)
+			deployed = append(deployed, i)
 		}
 	}
-	switch k := rng.IntN(9); {
+	switch k := rng.IntN(11); {
 	case k < 2 || len(m.releases) < 3:
-		m.n++
-		b := fmt.Sprintf("rnd-%d-%d", step, m.n)
-		raw := e.edited("deploy-finished.json", map[string]any{"id": "deploy-" + b, "time": now, "detail.build.id": b})
-		res := e.mustInvokeRaw(raw)
-		m.last = "deploy " + b
-		if res.Status != event.Promoted {
-			t.Fatalf("%s: %s: %s", m.last, res.Status, res.Reason)
+		m.deploy(t, step, false)
+	case k < 4:
+		m.deploy(t, step, true)
+		if rng.IntN(2) == 0 {
+			// The incident: a rollback while the deploy is in flight.
+			in := m.last
+			m.rollback(t, rng.IntN(2) == 0, rng)
+			m.last = in + "; then " + m.last
 		}
-		m.releases = append(m.releases, release{build: b, ami: res.ImageID, event: raw})
-		m.current = res.ImageID
-	case k < 5:
-		m.rollback(t, now, rng.IntN(2) == 0, rng)
-	case k == 5 && len(deployed) > 0:
-		r := deployed[rng.IntN(len(deployed))]
-		m.last = "replay of the deploy of " + r.build
-		e.mustInvokeRaw(r.event)
-	case k == 6 && len(m.rollbacks) > 0:
-		m.last = "replay of a rollback"
-		e.mustInvokeRaw(m.rollbacks[rng.IntN(len(m.rollbacks))])
-	case k == 7:
-		r := m.releases[rng.IntN(len(m.releases))]
+	case k < 6:
+		m.rollback(t, rng.IntN(2) == 0, rng)
+	case k == 6 && len(deployed) > 0:
+		m.settle(t)
+		i := deployed[rng.IntN(len(deployed))]
+		m.last = "replay of the deploy of " + m.releases[i].build
+		e.mustInvokeRaw(m.releases[i].event)
+		if m.eligible(i) {
+			m.promoted(i)
+		}
+	case k == 7 && len(m.rollbacks) > 0:
+		// The latest rollback that rolled back, as Lambda retries it.
+		m.last = "replay of the latest rollback"
+		e.mustInvokeRaw(m.rollbacks[len(m.rollbacks)-1])
+	case k == 8:
+		m.settle(t)
+		i := rng.IntN(len(m.releases))
+		r := m.releases[i]
 		m.last = "late state change of " + r.build + "'s AMI"
-		if _, err := e.invokeRaw(e.edited("ami-state-available.json", map[string]any{"id": fmt.Sprintf("state-%d", step), "time": now,
+		if _, err := e.invokeRaw(e.edited("ami-state-available.json", map[string]any{"id": fmt.Sprintf("state-%d", step), "time": m.tick().Format(time.RFC3339),
 			"detail.ImageId": r.ami, "resources": []string{"arn:aws:ec2:us-east-1::image/" + r.ami}})); err != nil {
 			t.Fatalf("%s: %v", m.last, err)
 		}
+		if m.eligible(i) {
+			m.promoted(i)
+		}
 	default:
+		m.settle(t)
 		m.last = "reconcile"
-		if _, err := e.invokeRaw(e.edited("scheduled-reconcile.json", map[string]any{"id": fmt.Sprintf("tick-%d", step), "time": now})); err != nil {
+		if _, err := e.invokeRaw(e.edited("scheduled-reconcile.json", map[string]any{"id": fmt.Sprintf("tick-%d", step), "time": m.tick().Format(time.RFC3339)})); err != nil {
 			t.Fatalf("%s: %v", m.last, err)
+		}
+		for i := len(m.releases) - 1; i >= 0; i-- {
+			if m.eligible(i) {
+				m.promoted(i)
+				break
+			}
 		}
 	}
 }
 
-// rollback asks for a rollback, to the release before or to a named one, and
-// says what it expects.
-func (m *model) rollback(t *testing.T, now string, named bool, rng *rand.Rand) {
-	t.Helper()
-	cur := m.currentRelease()
-	want := ""
-	to := ""
-	if named {
-		others := slices.DeleteFunc(slices.Clone(m.releases), func(r release) bool { return r.ami == m.current })
-		r := others[rng.IntN(len(others))]
-		to, want = r.build, r.ami
-	} else {
-		for _, r := range m.releases {
-			if r.build == cur.build {
-				break
-			}
-			if !m.rolledFrom[r.build] {
-				want = r.ami // the newest older one not rolled back from
+// kept reads the template as it is (not through EC2's lagging reads): the
+// releases a version amibump made carries with an AMI that is available or
+// disabled, and the builds a rollback version rolled back from.
+func (m *model) kept() (kept map[int]bool, rolledFrom map[string]bool) {
+	kept, rolledFrom = map[int]bool{}, map[string]bool{}
+	for _, v := range m.e.cloud.Versions(m.lt) {
+		desc := aws.ToString(v.VersionDescription)
+		if !plan.Marked(desc) {
+			continue
+		}
+		if rb := plan.ParseRollback(desc); rb.IsRollback() {
+			rolledFrom[rb.From] = true
+		}
+		ami := aws.ToString(v.LaunchTemplateData.ImageId)
+		if img, ok := m.e.cloud.Image(ami); ok && (img.State == ec2types.ImageStateAvailable || img.State == ec2types.ImageStateDisabled) {
+			if i := m.index(ami); i >= 0 {
+				kept[i] = true
 			}
 		}
 	}
-	changes := map[string]any{"id": fmt.Sprintf("rollback-%d", len(m.rollbacks)), "time": now, "detail.toBuild": nil}
+	return kept, rolledFrom
+}
+
+// rollback asks for a rollback, to the release before or to a named one, and
+// says what it expects.
+func (m *model) rollback(t *testing.T, named bool, rng *rand.Rand) {
+	t.Helper()
+	cur := m.index(m.current)
+	kept, rolledFrom := m.kept()
+	want, to := -1, ""
+	if named {
+		others := slices.DeleteFunc(slices.Clone(m.releases), func(r release) bool { return r.ami == m.current })
+		r := others[rng.IntN(len(others))]
+		to = r.build
+		if i := m.index(r.ami); kept[i] {
+			want = i
+		}
+	} else {
+		for i := range cur {
+			if kept[i] && !rolledFrom[m.releases[i].build] {
+				want = i // the newest older one kept and not rolled back from
+			}
+		}
+	}
+	at := m.tick()
+	changes := map[string]any{"id": fmt.Sprintf("rollback-%d", len(m.rollbacks)), "time": at.Format(time.RFC3339), "detail.toBuild": nil}
 	if to != "" {
 		changes["detail.toBuild"] = to
 	}
 	raw := m.e.edited("rollback-requested.json", changes)
 	res := m.e.mustInvokeRaw(raw)
-	m.last = fmt.Sprintf("rollback from %s to %q", cur.build, to)
-	m.rollbacks = append(m.rollbacks, raw)
+	m.last = fmt.Sprintf("rollback from %s to %q", m.releases[cur].build, to)
 	switch {
-	case want == "" && res.Status != event.Rejected:
+	case want < 0 && res.Status != event.Rejected:
 		t.Fatalf("%s: %s: %s; want rejected (nothing to roll back to)", m.last, res.Status, res.Reason)
-	case want == "":
+	case want < 0:
 		return
-	case res.Status != event.RolledBack || res.ImageID != want:
-		t.Fatalf("%s: %s with %s: %s; want rolled-back to %s", m.last, res.Status, res.ImageID, res.Reason, want)
+	case res.Status != event.RolledBack || res.ImageID != m.releases[want].ami:
+		t.Fatalf("%s: %s with %s: %s; want rolled-back to %s", m.last, res.Status, res.ImageID, res.Reason, m.releases[want].ami)
 	}
-	m.rolledFrom[cur.build] = true
-	m.current = want
+	m.current, m.holdSince = m.releases[want].ami, at
+	m.rollbacks = append(m.rollbacks, raw) // a rejected one is not retried
 }

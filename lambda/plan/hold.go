@@ -4,29 +4,73 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 )
 
 // A rollback puts an older release back on a template: a new version, made
 // from the version that carries it, marked in its description as a rollback
-// (RollbackDescription: the event that asked for it and the build rolled back
-// from), and the template tagged amibump:hold=<build rolled back from>. While
-// the hold is in force, no deploy of that build or an older one is promoted
-// again; the first deploy newer than it is, and ends the hold.
+// (RollbackDescription: the event that asked for it, when it was asked for,
+// and the build rolled back from), and the template tagged
+// amibump:hold=<build rolled back from>@<when the rollback was asked for>
+// (HoldTag). While the hold is in force, no deploy of that build or an older
+// one is promoted again, nor a deploy made before the rollback was asked for
+// (a deploy in flight during the incident, whose AMI becomes available after
+// the rollback, likely carries the same bad code): the first deploy newer than
+// the held build and deployed after the rollback is promoted, and ends the
+// hold.
 //
 // The hold is read from both: the tag, which a person sees and may write by
-// hand (to freeze a template where it is), and the marks of the rollback
-// versions, which a read shows with the version (EC2's reads of tags and
-// versions lag independently). Removing the tag therefore does not lift a
-// rollback's hold: a newer deploy does.
+// hand (to freeze a template where it is: a build alone, without a time, as
+// older rollbacks wrote it, holds that build and older ones), and the marks of
+// the rollback versions, which a read shows with the version (EC2's reads of
+// tags and versions lag independently). Removing the tag therefore does not
+// lift a rollback's hold: a newer deploy does.
+
+// Hold is a hold in force: the newest deploy held and when the latest
+// rollback that holds it was asked for (zero: not known, a hold by hand or
+// written before amibump recorded the time).
+type Hold struct {
+	Deploy Deploy
+	Since  time.Time
+}
+
+// Covers reports whether the hold keeps a deploy from being promoted: a
+// deploy of the held build or an older one, or one deployed (its event's
+// time) no later than the rollback was asked for.
+func (h Hold) Covers(d Deploy) bool {
+	return d.Compare(h.Deploy) <= 0 || (!h.Since.IsZero() && !d.At.After(h.Since))
+}
+
+// HoldTag is the value of amibump:hold for a hold of build since a rollback
+// asked for at since: "<build>@<RFC3339>", or the build alone for a zero time.
+func HoldTag(build string, since time.Time) string {
+	if since.IsZero() {
+		return build
+	}
+	return build + "@" + since.UTC().Format(time.RFC3339)
+}
+
+// ParseHoldTag reads a value of amibump:hold: "<build>@<RFC3339>", or a build
+// alone (a hold by hand, or one written before the time was recorded).
+func ParseHoldTag(v string) (build string, since time.Time) {
+	if i := strings.LastIndex(v, "@"); i >= 0 {
+		if at, err := time.Parse(time.RFC3339, v[i+1:]); err == nil {
+			return v[:i], at.UTC()
+		}
+	}
+	return v, time.Time{}
+}
 
 // rollbackMark starts the description of a rollback's version, after VersionMark.
 const rollbackMark = VersionMark + " rollback "
 
 // RollbackMark is what a rollback's version says of itself: the id of the
-// rollback-requested event that made it and the build it rolled back from.
-// The zero value: not a rollback.
+// rollback-requested event that made it, when that rollback was asked for
+// (zero in descriptions written before amibump recorded it) and the build it
+// rolled back from. The zero value: not a rollback.
 type RollbackMark struct {
 	Event string
+	At    time.Time
 	From  string
 }
 
@@ -34,13 +78,15 @@ type RollbackMark struct {
 func (m RollbackMark) IsRollback() bool { return m.Event != "" }
 
 // RollbackDescription is the description of a rollback's version:
-// "amibump: rollback <event id> to build <to> from build <from>", cut to
-// EC2's 255 characters (the event id comes first, so that it is never cut).
-func RollbackDescription(to, from, eventID string) string {
-	return Cut(rollbackMark + eventID + " to build " + to + " from build " + from)
+// "amibump: rollback <event id> at <RFC3339> to build <to> from build <from>",
+// cut to EC2's 255 characters (the event id and time come first, so that they
+// are never cut).
+func RollbackDescription(to, from, eventID string, at time.Time) string {
+	return Cut(rollbackMark + eventID + " at " + at.UTC().Format(time.RFC3339) + " to build " + to + " from build " + from)
 }
 
-// ParseRollback reads a version description written by RollbackDescription;
+// ParseRollback reads a version description written by RollbackDescription,
+// or by amibump before it recorded the time ("rollback <event id> to build");
 // the zero mark for any other.
 func ParseRollback(description string) RollbackMark {
 	rest, ok := strings.CutPrefix(description, rollbackMark)
@@ -52,6 +98,11 @@ func ParseRollback(description string) RollbackMark {
 		return RollbackMark{}
 	}
 	m := RollbackMark{Event: ev}
+	if id, at, ok := strings.Cut(ev, " at "); ok {
+		if t, err := time.Parse(time.RFC3339, at); err == nil && id != "" {
+			m.Event, m.At = id, t.UTC()
+		}
+	}
 	if i := strings.LastIndex(rest, " from build "); i >= 0 {
 		m.From = rest[i+len(" from build "):]
 	}
@@ -72,23 +123,26 @@ func RollbackToken(templateID, imageID, eventID string) string {
 	return "amibump-" + hex.EncodeToString(sum[:24])
 }
 
-// held is the newest deploy the template holds: the deploy of the build its
-// hold tag names or a rollback version rolled back from, whichever is newer.
+// held is the hold the template's tag and rollback versions make: the newest
+// deploy of the builds they name, since the latest rollback time they tell.
 // known is false when nothing holds; resolved is false when a hold names no
 // build an AMI of the template tells (deregistered by hand): then the newest
 // promoted deploy stands in for it, the harsher reading.
-func (t Template) held() (d Deploy, known, resolved bool) {
+func (t Template) held() (h Hold, known, resolved bool) {
 	builds := []string{}
 	if t.Hold != "" {
-		builds = append(builds, t.Hold)
+		b, since := ParseHoldTag(t.Hold)
+		builds = append(builds, b)
+		h.Since = later(h.Since, since)
 	}
 	for _, v := range t.Versions {
 		if _, mine := t.ours(v); mine && v.Rollback.IsRollback() && v.Rollback.From != "" {
 			builds = append(builds, v.Rollback.From)
+			h.Since = later(h.Since, v.Rollback.At)
 		}
 	}
 	if len(builds) == 0 {
-		return Deploy{}, false, false
+		return Hold{}, false, false
 	}
 	resolved = true
 	for _, b := range builds {
@@ -97,16 +151,16 @@ func (t Template) held() (d Deploy, known, resolved bool) {
 			resolved = false
 			continue
 		}
-		if bd.Compare(d) > 0 {
-			d = bd
+		if bd.Compare(h.Deploy) > 0 {
+			h.Deploy = bd
 		}
 	}
 	if !resolved {
-		if _, top, ok := t.Top(); ok && top.Deploy.Compare(d) > 0 {
-			d = top.Deploy
+		if _, top, ok := t.Top(); ok && top.Deploy.Compare(h.Deploy) > 0 {
+			h.Deploy = top.Deploy
 		}
 	}
-	return d, true, resolved
+	return h, true, resolved
 }
 
 // deployOf is the deploy of build b, from the template's AMIs.
@@ -121,17 +175,17 @@ func (t Template) deployOf(b string) (Deploy, bool) {
 	return d, found
 }
 
-// Holding tells whether a hold is in force and the deploy it holds: no deploy
-// newer than the held one is promoted.
-func (t Template) Holding() (Deploy, bool) {
-	d, known, _ := t.held()
+// Holding tells whether a hold is in force and what it holds: no deploy it
+// covers is promoted. A deploy it does not cover, on top, has lifted it.
+func (t Template) Holding() (Hold, bool) {
+	h, known, _ := t.held()
 	if !known {
-		return Deploy{}, false
+		return Hold{}, false
 	}
-	if _, top, ok := t.Top(); ok && top.Deploy.Compare(d) > 0 {
-		return Deploy{}, false
+	if _, top, ok := t.Top(); ok && !h.Covers(top.Deploy) {
+		return Hold{}, false
 	}
-	return d, true
+	return h, true
 }
 
 // Target is the version the template is meant to launch: under a hold, the

@@ -174,7 +174,8 @@ type Image struct {
 type Template struct {
 	Versions []Version
 	Images   map[string]Image
-	// Hold is the build id of the template's amibump:hold tag ("" for none).
+	// Hold is the value of the template's amibump:hold tag ("" for none;
+	// ParseHoldTag reads it).
 	Hold string
 }
 
@@ -296,8 +297,9 @@ type Step struct {
 //     (a promoter that lost a race) is deleted, after moving $Default off it;
 //   - $Default is moved to the newest deploy's version.
 //
-// A deploy the template holds (a rollback; no deploy newer than the hold is
-// promoted) is never promoted: Held, after the rollback's version is put back
+// A deploy the template holds (a rollback: a deploy of the held build or an
+// older one, or one deployed before the rollback was asked for; Hold.Covers)
+// is never promoted: Held, after the rollback's version is put back
 // in order (nextHeld). A rollback's version above the newest deploy is
 // therefore kept while the hold is in force; once a newer deploy is promoted
 // it is below it, and only a hold lifted by hand (tag and version marks
@@ -305,7 +307,7 @@ type Step struct {
 //
 // Versions amibump did not make are never deleted or judged.
 func Next(t Template, ours Image, setDefault bool) Step {
-	if held, holding := t.Holding(); holding && ours.Deploy.Compare(held) <= 0 {
+	if held, holding := t.Holding(); holding && held.Covers(ours.Deploy) {
 		return nextHeld(t, setDefault)
 	}
 	top, topImg, ok := t.Top()

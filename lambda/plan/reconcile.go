@@ -24,7 +24,8 @@ type ReconcileTemplate struct {
 	// Parameters: the template has SSM parameters to keep (it is tagged
 	// amibump:ssm-parameter, or its $Latest resolves one).
 	Parameters bool
-	// Hold is the build id of the template's amibump:hold tag ("" for none).
+	// Hold is the value of the template's amibump:hold tag ("" for none;
+	// ParseHoldTag reads it).
 	Hold string
 }
 
@@ -91,7 +92,7 @@ func Reconcile(t ReconcileTemplate, now time.Time, pendingLimit time.Duration) R
 		switch img.State {
 		case "available":
 			settled++
-			if holding && (!resolved || img.Deploy.Compare(held) <= 0) {
+			if holding && (!resolved || held.Covers(img.Deploy)) {
 				continue
 			}
 			if (carried == nil || img.Deploy.Compare(carried.Deploy) > 0) && (newest == nil || img.Deploy.Compare(newest.Deploy) > 0) {
@@ -135,20 +136,22 @@ func defaultBehind(t ReconcileTemplate, carried Image) bool {
 	return def.Compare(carried.Deploy) < 0
 }
 
-// held is the newest deploy the template holds, from its hold tag and the
-// mark of its $Latest when that is a rollback's version (reconcile reads no
-// other version); resolved is false when the build of one of them is none of
-// the template's AMIs.
-func (t ReconcileTemplate) held() (d Deploy, holding, resolved bool) {
+// held is the hold the template's tag and the mark of its $Latest (when that
+// is a rollback's version; reconcile reads no other version) make; resolved is
+// false when the build of one of them is none of the template's AMIs.
+func (t ReconcileTemplate) held() (h Hold, holding, resolved bool) {
 	builds := []string{}
 	if t.Hold != "" {
-		builds = append(builds, t.Hold)
+		b, since := ParseHoldTag(t.Hold)
+		builds = append(builds, b)
+		h.Since = later(h.Since, since)
 	}
 	if t.Latest.Marked && t.Latest.Rollback.From != "" {
 		builds = append(builds, t.Latest.Rollback.From)
+		h.Since = later(h.Since, t.Latest.Rollback.At)
 	}
 	if len(builds) == 0 {
-		return Deploy{}, false, true
+		return Hold{}, false, true
 	}
 	resolved = true
 	for _, b := range builds {
@@ -156,14 +159,14 @@ func (t ReconcileTemplate) held() (d Deploy, holding, resolved bool) {
 		for _, img := range t.Images {
 			if img.Deploy.BuildID == b {
 				found = true
-				if img.Deploy.Compare(d) > 0 {
-					d = img.Deploy
+				if img.Deploy.Compare(h.Deploy) > 0 {
+					h.Deploy = img.Deploy
 				}
 			}
 		}
 		resolved = resolved && found
 	}
-	return d, true, resolved
+	return h, true, resolved
 }
 
 // settling reports whether a job settles an image (its promotion writes the

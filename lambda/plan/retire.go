@@ -85,14 +85,12 @@ func DeleteDue(retired time.Time, deleteAfter int) time.Time {
 }
 
 // DeprecateAt is the deprecation time that retires an AMI at now: EC2 rounds
-// the seconds to the nearest minute and refuses a time in the past, so the
-// next whole minute (now itself when it is one).
+// the seconds to the nearest minute and refuses a time in the past
+// (EnableImageDeprecation), as it is when the request arrives, after its
+// travel and the clocks' skew: now plus two minutes, cut to the minute (one
+// to two minutes ahead), never rounded back into the past.
 func DeprecateAt(now time.Time) time.Time {
-	at := now.UTC().Truncate(time.Minute)
-	if at.Before(now) {
-		at = at.Add(time.Minute)
-	}
-	return at
+	return now.UTC().Add(2 * time.Minute).Truncate(time.Minute)
 }
 
 // MaxDeletionsPerRun bounds the retired AMIs one invocation deregisters (all

@@ -37,21 +37,23 @@ func TestRetireStage(t *testing.T) {
 	}
 }
 
-func TestDeprecateAt(t *testing.T) {
-	for _, tt := range []struct{ now, want time.Time }{
-		{t0, t0},
-		{t0.Add(time.Second), t0.Add(time.Minute)},
-		{t0.Add(59*time.Second + time.Millisecond), t0.Add(time.Minute)},
-	} {
-		if got := DeprecateAt(tt.now); !got.Equal(tt.want) || got.Round(time.Minute).Before(tt.now) {
-			t.Errorf("DeprecateAt(%v) = %v, want %v, never in the past once EC2 rounds it", tt.now, got, tt.want)
-		}
-	}
-}
-
 func TestDeleteAfterWarningSaysWhatIsAllowed(t *testing.T) {
 	_, warnings := ReadSettings(map[string]string{"amibump:delete-after": "forever"})
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "from 0 (deregister at once) to 365") || !strings.Contains(warnings[0], "14 days") {
 		t.Errorf("warnings %q, want one naming the allowed values and the default", warnings)
+	}
+}
+
+// TestDeprecateAtIsAhead: the deprecation time is a whole minute at least one
+// minute ahead, whatever the second: EC2 refuses a time in the past after
+// rounding it to the minute, as the request arrives.
+func TestDeprecateAtIsAhead(t *testing.T) {
+	base := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, offset := range []time.Duration{0, time.Millisecond, 29 * time.Second, 30 * time.Second, 59*time.Second + 999*time.Millisecond} {
+		now := base.Add(offset)
+		at := DeprecateAt(now)
+		if at.Truncate(time.Minute) != at || at.Sub(now) < time.Minute || at.Sub(now) > 2*time.Minute {
+			t.Errorf("DeprecateAt(%s) = %s, want a whole minute 1 to 2 minutes ahead", now.Format(time.RFC3339Nano), at.Format(time.RFC3339))
+		}
 	}
 }

@@ -44,17 +44,20 @@ type RollbackPlan struct {
 	// To is the release put back; From the release the template was on.
 	To, From Image
 	// Hold is the build the template is held at: the newest promoted deploy
-	// or the hold already in force, whichever is newer.
-	Hold   string
-	Reason string
+	// or the hold already in force, whichever is newer; HoldSince when the
+	// rollback was asked for (or the hold's, if later). HoldTag(Hold,
+	// HoldSince) is the value of amibump:hold.
+	Hold      string
+	HoldSince time.Time
+	Reason    string
 }
 
 // rollbackable: an AMI a version can be made with (a disabled one is enabled first).
 func rollbackable(img Image) bool { return img.State == "available" || img.State == "disabled" }
 
 // PlanRollback decides a rollback of one template. t's Images must include
-// the disabled AMIs its amibump versions carry (the caller looks them up by
-// id: listings leave them out).
+// the disabled AMIs its amibump versions carry (the caller lists them with
+// EC2's IncludeDisabled, which a listing otherwise leaves them out without).
 //
 //   - A version this event made that is still the one the template is meant
 //     to launch (Target) is resumed; one that a later deploy or rollback
@@ -77,20 +80,23 @@ func PlanRollback(t Template, req RollbackRequest) RollbackPlan {
 		return RollbackPlan{Kind: RollbackSuperseded, Reason: fmt.Sprintf("build %s was deployed at %s, after the rollback was asked for (%s); nothing was rolled back",
 			topImg.Deploy.BuildID, topImg.Deploy.At.Format(time.RFC3339), req.At.UTC().Format(time.RFC3339))}
 	}
-	hold := topImg.Deploy
+	hold, since := topImg.Deploy, req.At.UTC()
 	held, holding := t.Holding()
-	if holding && held.Compare(hold) > 0 {
-		hold = held
+	if holding && held.Deploy.Compare(hold) > 0 {
+		hold = held.Deploy
+	}
+	if holding {
+		since = later(since, held.Since)
 	}
 	if holding && cur.Rollback.IsRollback() && req.ToBuild != "" && curImg.Deploy.BuildID == req.ToBuild {
 		// Sent again (a new event for the same build): already rolled back there.
-		return RollbackPlan{Kind: RollbackResume, Source: cur, To: curImg, From: fromOf(t, cur), Hold: hold.BuildID}
+		return RollbackPlan{Kind: RollbackResume, Source: cur, To: curImg, From: fromOf(t, cur), Hold: hold.BuildID, HoldSince: since}
 	}
 	src, to, found := rollbackSource(t, req, curImg)
 	if !found {
 		return RollbackPlan{Kind: RollbackRejected, From: curImg, Reason: nothingToRollBackTo(t, req, cur, curImg)}
 	}
-	return RollbackPlan{Kind: RollbackMake, Source: src, To: to, From: curImg, Hold: hold.BuildID}
+	return RollbackPlan{Kind: RollbackMake, Source: src, To: to, From: curImg, Hold: hold.BuildID, HoldSince: since}
 }
 
 // resumeRollback finds the version this event made.
@@ -108,11 +114,11 @@ func resumeRollback(t Template, req RollbackRequest, cur Version) (RollbackPlan,
 	if mine.Number != cur.Number {
 		return RollbackPlan{Kind: RollbackSuperseded, To: img, Reason: fmt.Sprintf("version %d, which this rollback made, is no longer the one the template launches (version %d is: a later deploy or rollback); nothing was changed", mine.Number, cur.Number)}, true
 	}
-	hold := mine.Rollback.From
+	hold, since := mine.Rollback.From, later(req.At.UTC(), mine.Rollback.At)
 	if held, holding := t.Holding(); holding {
-		hold = held.BuildID
+		hold, since = held.Deploy.BuildID, later(since, held.Since)
 	}
-	return RollbackPlan{Kind: RollbackResume, Source: *mine, To: img, From: fromOf(t, *mine), Hold: hold}, true
+	return RollbackPlan{Kind: RollbackResume, Source: *mine, To: img, From: fromOf(t, *mine), Hold: hold, HoldSince: since}, true
 }
 
 // fromOf is the release a rollback's version rolled back from: its AMI when

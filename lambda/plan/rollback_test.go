@@ -63,3 +63,19 @@ func TestPlanRollback(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanRollbackHoldsSinceItWasAskedFor: the hold a rollback writes carries
+// when it was asked for, or the hold's own time if that is later.
+func TestPlanRollbackHoldsSinceItWasAskedFor(t *testing.T) {
+	images := map[string]int{"ami-a": 1, "ami-b": 2, "ami-c": 3}
+	at := t0.Add(time.Hour)
+	three := tmpl(images, v(1, "ami-a", true, false), v(2, "ami-b", true, false), v(3, "ami-c", true, true))
+	if p := PlanRollback(three, RollbackRequest{EventID: "e1", At: at}); p.Kind != RollbackMake || !p.HoldSince.Equal(at) || HoldTag(p.Hold, p.HoldSince) != "ami-c@2026-11-26T03:15:00Z" {
+		t.Errorf("first rollback: %+v, want held at ami-c since %s", p, at)
+	}
+	rolled := tmpl(images, v(1, "ami-a", true, false), v(2, "ami-b", true, false), v(3, "ami-c", true, false),
+		Version{Number: 4, ImageID: "ami-b", Marked: true, Default: true, Rollback: RollbackMark{Event: "e1", At: at.Add(time.Minute), From: "ami-c"}})
+	if p := PlanRollback(rolled, RollbackRequest{EventID: "e2", At: at}); p.Kind != RollbackMake || !p.HoldSince.Equal(at.Add(time.Minute)) {
+		t.Errorf("second rollback, asked for before the first: %+v, want held since %s", p, at.Add(time.Minute))
+	}
+}

@@ -21,8 +21,8 @@ Rolls the matching launch templates back: puts a rollback-requested event on the
 function, for each template, makes a new version from the version that carries the release
 before the current one (or the build --to-build names), moves $Default to it, writes the SSM
 parameter and starts the instance refresh where the template opts in, and holds the template
-(tag amibump:hold=<build rolled back from>) until a deploy newer than that build. A disabled AMI
-is enabled first. Prints the event id; the results come as bump-finished events (status
+(tag amibump:hold=<build rolled back from>@<time of the rollback>) until a deploy of a newer
+build made after the rollback. A disabled AMI is enabled first. Prints the event id; the results come as bump-finished events (status
 rolled-back). --dry-run asks the function for the plan instead.
 
 With --local, runs the rollback in this process with your credentials, as "amibump run" does,

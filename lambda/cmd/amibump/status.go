@@ -93,8 +93,10 @@ type templateStatus struct {
 	Failed       []string `json:"failed"`
 	SSMParameter string   `json:"ssmParameter,omitempty"`
 	// Hold is the build a rollback holds the template back from (the tag
-	// amibump:hold), "" when none.
-	Hold string `json:"hold,omitempty"`
+	// amibump:hold), "" when none; HoldSince when that rollback was asked
+	// for (nil when the tag tells no time: by hand, or an older rollback).
+	Hold      string     `json:"hold,omitempty"`
+	HoldSince *time.Time `json:"holdSince,omitempty"`
 	// Disabled are amibump's disabled AMIs of the template; Retired those it
 	// deprecated, waiting for their deregistration; Protected those with
 	// deregistration protection.
@@ -184,6 +186,7 @@ func (t templateStatus) MarshalJSON() ([]byte, error) {
 		Failed             []string        `json:"failed"`
 		SSMParameter       *string         `json:"ssmParameter"`
 		Hold               *string         `json:"hold"`
+		HoldSince          *time.Time      `json:"holdSince"`
 		Disabled           []string        `json:"disabled"`
 		Retired            []retiredStatus `json:"retired"`
 		Protected          []string        `json:"protected"`
@@ -194,7 +197,7 @@ func (t templateStatus) MarshalJSON() ([]byte, error) {
 		t.LaunchTemplateID, t.LaunchTemplateName, t.App, orNull(t.Env), orNull(t.Layer), orNull(t.Group),
 		latestJSON{t.Latest.Version, orNull(t.Latest.ImageID), orNull(t.Latest.BuildID), orNull(t.Latest.Commit), t.Latest.DeployedAt},
 		versionJSON{t.Default.Version, orNull(t.Default.ImageID)},
-		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orNull(t.Hold),
+		orEmpty(t.Pending), orEmpty(t.Failed), orNull(t.SSMParameter), orNull(t.Hold), t.HoldSince,
 		orEmpty(t.Disabled), orEmpty(t.Retired), orEmpty(t.Protected), orEmpty(t.Groups), t.Replica, templateWarnings(t),
 	})
 }
@@ -570,7 +573,12 @@ func (inv *inventory) templateStatus(lt ec2types.LaunchTemplate, getenv func(str
 	st.Default = versionStatus{Version: aws.ToInt64(lt.DefaultVersionNumber), ImageID: inv.imageOf(id, aws.ToInt64(lt.DefaultVersionNumber))}
 	st.Pending, st.Failed = inv.unfinished(id)
 	st.Replica = inv.replica(id, tags, st.Latest.ImageID)
-	st.Hold = tags[event.TagHold]
+	if b, since := plan.ParseHoldTag(tags[event.TagHold]); b != "" {
+		st.Hold = b
+		if !since.IsZero() {
+			st.HoldSince = &since
+		}
+	}
 	settings, _ := plan.ReadSettings(tags)
 	st.Disabled, st.Retired, st.Protected = inv.lifecycles(id, settings.DeleteAfter)
 	st.SSMParameter = ssmParameter(st.Latest.ImageID, tags[event.TagSSMParameter], name, cmp.Or(getenv("AMIBUMP_SSM_PREFIX"), defaultSSMPrefix))

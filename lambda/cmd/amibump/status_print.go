@@ -92,7 +92,11 @@ func writeTemplate(w *tabwriter.Writer, t templateStatus, now time.Time) []strin
 // retired and when they go, and the disabled ones amibump did not retire.
 func writeLifecycles(row func(...string), t templateStatus) {
 	if t.Hold != "" {
-		row("  hold", "build "+t.Hold, "rolled back from: no deploy of it or an older build is promoted")
+		if t.HoldSince != nil {
+			row("  hold", "build "+t.Hold, "rolled back from at "+t.HoldSince.UTC().Format(time.RFC3339)+": no deploy of it or an older build, nor one made before then, is promoted")
+		} else {
+			row("  hold", "build "+t.Hold, "rolled back from: no deploy of it or an older build is promoted")
+		}
 	}
 	if len(t.Protected) > 0 {
 		row("  protected", strings.Join(t.Protected, " "), "from deregistration")

@@ -65,7 +65,7 @@ func newStatusWorld(t *testing.T) *statusWorld {
 	if _, err := cloud.EC2().EnableImageDeregistrationProtection(context.Background(), &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(w.ami["142"]), WithCooldown: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagHold: "jenkins-shop-deploy-144"})
+	cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagHold: "jenkins-shop-deploy-144@2026-11-26T03:00:00Z"})
 	on141 := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000a141", ImageID: w.ami["141"]})
 	on142 := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000a142", ImageID: w.ami["142"]})
 	canary := cloud.AddInstance(awsfake.Instance{ID: "i-0000000000000c141", ImageID: w.ami["141"]})
