@@ -120,8 +120,10 @@
 // # 6. Handler overhead
 //
 // `BenchmarkHandle`: a full bump of one template at its retention limit
-// (each iteration a newer build), against the fakes with no latency and no
-// image delay, JSON logs to `io.Discard`; and an unsupported event, rejected
+// (each iteration a newer build; `amibump:delete-after=0`, so that the AMIs
+// retired do not pile up from one iteration to the next), against the fakes
+// with no latency and no image delay, polls and pauses of a microsecond (they
+// are waits, not work), JSON logs to `io.Discard`; and an unsupported event, rejected
 // without a call. ns/op and allocs/op include the fakes' own work (every
 // output is a deep copy), so the figure guards against regressions rather
 // than measuring the function alone.
