@@ -187,8 +187,8 @@ var (
 	}
 	applySteps = []rollbackStep{
 		{"make the version", (*rollbackJob).makeVersion},
-		{"check the AMI", (*rollbackJob).checkImage},
 		{"move $Default", (*rollbackJob).moveDefault},
+		{"check the AMI", (*rollbackJob).checkImage},
 		{"publish and refresh", (*rollbackJob).release},
 	}
 )
@@ -396,11 +396,15 @@ func (j *rollbackJob) makeVersion(ctx context.Context) (outcome, error) {
 	return next, nil
 }
 
-// checkImage reads the AMI put back again once its version exists: a
-// version may carry a disabled or deregistered AMI, from which every launch
-// fails ("Disable an AMI"), and retention or a person may have disabled it
-// since it was enabled. Unless it is available, the rollback fails, to be
-// retried: the retry finds its version and enables the AMI again.
+// checkImage reads the AMI put back again once its version exists and
+// $Default is on it: a version may carry a disabled or deregistered AMI, from
+// which every launch fails ("Disable an AMI"), and retention or a person may
+// have disabled it since it was enabled. Unless it is available, the rollback
+// fails, to be retried: the retry finds its version and enables the AMI
+// again. It comes after $Default, not before: during an incident the groups
+// should leave the bad release at once, and the read changes nothing the
+// retry would not do; it comes before the parameter and the refresh, which
+// must not start from an AMI no instance launches from.
 func (j *rollbackJob) checkImage(ctx context.Context) (outcome, error) {
 	if j.dry != nil {
 		return next, nil
