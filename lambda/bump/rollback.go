@@ -448,7 +448,10 @@ func (j *rollbackJob) release(ctx context.Context) (outcome, error) {
 	}
 	img := j.st.Images[j.p.To.ID]
 	img.Image = j.p.To
-	rel := &release{run: j.run, log: j.log, t: j.t, img: img, st: j.st, changed: j.made != nil, res: &j.res, back: true}
+	rel := &release{run: j.run, log: j.log, t: j.t, img: img, st: j.st, changed: j.made != nil, res: &j.res, back: true, rolledBack: j.st.Created[j.version]}
+	if j.made != nil {
+		rel.rolledBack = j.made.createdAt
+	}
 	rel.groups, rel.groupsErr = j.autoScalingGroups(ctx)
 	j.res.Status, j.res.Version = event.RolledBack, j.version
 	j.res.Reason = j.reason()
