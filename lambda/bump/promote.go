@@ -559,7 +559,8 @@ func refreshNotAllowedWarning(group string) string {
 // refresh starts an instance refresh (refreshPreferences) on each group that launches
 // the template at $Latest or at a $Default that amibump moves and that carries
 // amibump:instance-refresh=true (a group without it is named in a warning that
-// says how to tag it). A refresh already running is reported, not fought.
+// says how to tag it). For a deploy, a refresh already running is reported,
+// not fought; a rollback replaces it first (replaceForRollback).
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
 // resolving: the version the groups now launch reads an SSM parameter
