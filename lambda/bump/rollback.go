@@ -444,6 +444,9 @@ func (j *rollbackJob) moveDefault(ctx context.Context) (outcome, error) {
 func (j *rollbackJob) release(ctx context.Context) (outcome, error) {
 	if j.dry != nil {
 		_, err := j.dry.groups(ctx, j.st)
+		if j.t.Settings.InstanceRefresh {
+			j.dry.say("an instance refresh still running on those groups that started before the rollback's version is cancelled first (%s=true groups only), and the rollback's started once it is Cancelled", event.TagInstanceRefresh)
+		}
 		return finished, err
 	}
 	img := j.st.Images[j.p.To.ID]

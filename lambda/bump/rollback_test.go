@@ -403,6 +403,11 @@ func activeRefreshes(w *world, group string) []astypes.InstanceRefresh {
 func TestRollbackReplacesARunningRefresh(t *testing.T) {
 	w, bad := refreshWorld(t)
 	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	dry := one(t, w.must(w.handle(edit(t, raw, map[string]any{"detail.dryRun": true}))))
+	if running := activeRefreshes(w, "shop-web-prod-a"); dry.Status != event.DryRun || !strings.Contains(strings.Join(dry.Plan, "\n"), "started before the rollback's version is cancelled first") ||
+		len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusInProgress {
+		t.Errorf("dry run: %s, plan %q, running %+v; want the cancel planned and build-2's refresh untouched", dry.Status, dry.Plan, running)
+	}
 	res := one(t, w.must(w.handle(raw)))
 	if res.Status != event.RolledBack || strings.Contains(strings.Join(res.Warnings, "\n"), "instance refresh") {
 		t.Errorf("%s, warnings %q; want rolled-back, nothing said of a refresh", res.Status, res.Warnings)
