@@ -278,7 +278,7 @@ func TestRoleStatements(t *testing.T) {
 		condition any
 	}{
 		{"describe calls on any resource",
-			[]string{"autoscaling:DescribeAutoScalingGroups", "ec2:DescribeImageReferences", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates"},
+			[]string{"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "ec2:DescribeImageReferences", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates"},
 			"*", nil},
 		{"create image of an instance tagged amibump:source-for",
 			[]string{"ec2:CreateImage"}, instances,
@@ -310,8 +310,8 @@ func TestRoleStatements(t *testing.T) {
 		{"delete only snapshots amibump made",
 			[]string{"ec2:DeleteSnapshot"}, snapshots,
 			map[string]any{"Null": map[string]any{"aws:ResourceTag/amibump:launch-template": "false"}}},
-		{"instance refresh only of Auto Scaling groups tagged amibump:instance-refresh=true",
-			[]string{"autoscaling:StartInstanceRefresh"}, groups,
+		{"instance refresh (started, or cancelled by a rollback) only of Auto Scaling groups tagged amibump:instance-refresh=true",
+			[]string{"autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh"}, groups,
 			map[string]any{"StringEquals": map[string]any{"autoscaling:ResourceTag/amibump:instance-refresh": "true"}}},
 		{"read, write and resolve (EC2 on the function's behalf) SSM parameters under /amibump/ only",
 			[]string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"}, arn(":ssm:", region, ":", account, ":parameter/amibump/*"), nil},

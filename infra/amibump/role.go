@@ -145,6 +145,7 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 			"ec2:DescribeImages",
 			"ec2:DescribeImageReferences",
 			"autoscaling:DescribeAutoScalingGroups",
+			"autoscaling:DescribeInstanceRefreshes",
 		}, []*string{jsii.String("*")}, nil),
 		// CreateImage is authorized on the source instance, the new image and
 		// its snapshots. The instance: only one the function may image, tagged
@@ -201,8 +202,11 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 		// Instance refresh, opted in per template (amibump:instance-refresh);
 		// IAM can check only the group, so only groups tagged
 		// amibump:instance-refresh=true may be refreshed. The function skips
-		// an untagged group with a warning that says how to tag it.
-		allow("StartInstanceRefreshOfTaggedGroups", []string{"autoscaling:StartInstanceRefresh"},
+		// an untagged group with a warning that says how to tag it. A
+		// rollback cancels the refresh still running on such a group (the
+		// release rolled back from's) before it starts its own; a deploy
+		// never cancels one.
+		allow("StartInstanceRefreshOfTaggedGroups", []string{"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh"},
 			[]*string{r.groups}, map[string]any{
 				"StringEquals": map[string]any{"autoscaling:ResourceTag/" + event.TagInstanceRefresh: "true"},
 			}),

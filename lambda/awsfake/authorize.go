@@ -194,14 +194,11 @@ func (c *Cloud) requestsOf(in any) (reqs []request, modelled bool) {
 	case *ec2.DisableImageDeregistrationProtectionInput:
 		return c.imageRequests("ec2:DisableImageDeregistrationProtection", in.ImageId), true
 	case *autoscaling.StartInstanceRefreshInput:
-		if g, ok := c.groups[derefString(in.AutoScalingGroupName)]; ok {
-			tags := map[string]string{}
-			for _, t := range g.Tags {
-				tags[derefString(t.Key)] = derefString(t.Value)
-			}
-			return []request{{action: "autoscaling:StartInstanceRefresh", resource: derefString(g.AutoScalingGroupARN), keys: resourceTags("autoscaling", tags)}}, true
-		}
-		return nil, true
+		return c.groupRequests("autoscaling:StartInstanceRefresh", in.AutoScalingGroupName), true
+	case *autoscaling.CancelInstanceRefreshInput:
+		return c.groupRequests("autoscaling:CancelInstanceRefresh", in.AutoScalingGroupName), true
+	case *autoscaling.DescribeInstanceRefreshesInput:
+		return []request{{action: "autoscaling:DescribeInstanceRefreshes", resource: "*"}}, true
 	case *ssm.GetParameterInput:
 		return []request{c.parameterRequest("ssm:GetParameter", derefString(in.Name))}, true
 	case *ssm.GetParametersInput:
@@ -440,4 +437,19 @@ func (c *Cloud) runInstancesRequests(in *ec2.RunInstancesInput) []request {
 		}
 	}
 	return append(out, request{action: "ec2:RunInstances", resource: c.ec2ARN("instance", newResource), keys: requestTags(nil, tags)})
+}
+
+// groupRequests is action on the named group, whose tags IAM reads as
+// autoscaling:ResourceTag/<key>; none for a group that does not exist (Auto
+// Scaling's own error answers).
+func (c *Cloud) groupRequests(action string, name *string) []request {
+	g, ok := c.groups[derefString(name)]
+	if !ok {
+		return nil
+	}
+	tags := map[string]string{}
+	for _, t := range g.Tags {
+		tags[derefString(t.Key)] = derefString(t.Value)
+	}
+	return []request{{action: action, resource: derefString(g.AutoScalingGroupARN), keys: resourceTags("autoscaling", tags)}}
 }

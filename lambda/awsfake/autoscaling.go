@@ -46,6 +46,7 @@ func (c *Cloud) AddAutoScalingGroup(g astypes.AutoScalingGroup) {
 func (c *Cloud) FinishInstanceRefreshes(group string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleRefreshes(group)
 	now := c.now()
 	for i := range c.refreshes[group] {
 		r := &c.refreshes[group][i]
@@ -82,6 +83,7 @@ func (c *Cloud) waitsForProtected(group string, prefs *astypes.RefreshPreference
 func (c *Cloud) InstanceRefreshes(group string) []astypes.InstanceRefresh {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleRefreshes(group)
 	return clone(c.refreshes[group])
 }
 
@@ -166,8 +168,8 @@ func escapeWildcards(s string) string {
 	return r.Replace(s)
 }
 
-// StartInstanceRefresh records an in-progress refresh of a group. A refresh already
-// pending or in progress on the group gives InstanceRefreshInProgressFault.
+// StartInstanceRefresh records an in-progress refresh of a group. A refresh
+// still active on the group (RefreshActive) gives InstanceRefreshInProgressFault.
 func (a *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
 	return serve(ctx, a.c, svcAutoScaling, "StartInstanceRefresh", in, a.c.startInstanceRefresh)
 }
@@ -190,8 +192,9 @@ func (c *Cloud) startInstanceRefresh(in *autoscaling.StartInstanceRefreshInput) 
 	if err := c.checkParameterRefresh(g, in); err != nil {
 		return nil, err
 	}
+	c.settleRefreshes(name)
 	for _, r := range c.refreshes[name] {
-		if r.Status == astypes.InstanceRefreshStatusPending || r.Status == astypes.InstanceRefreshStatusInProgress {
+		if RefreshActive(r.Status) {
 			return nil, &astypes.InstanceRefreshInProgressFault{
 				Message: ptr("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")}
 		}

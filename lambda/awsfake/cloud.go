@@ -109,7 +109,10 @@ type Cloud struct {
 
 	groups    map[string]*astypes.AutoScalingGroup
 	refreshes map[string][]astypes.InstanceRefresh
-	warmPools map[string][]astypes.Instance // AddWarmPool
+	// refreshCancelledAt: when each cancelled refresh turns Cancelled.
+	refreshCancelledAt map[string]time.Time
+	refreshCancelDelay *time.Duration                // WithRefreshCancelDelay; nil: DefaultRefreshCancelDelay
+	warmPools          map[string][]astypes.Instance // AddWarmPool
 
 	buses         map[string]bool
 	events        []ebtypes.PutEventsRequestEntry

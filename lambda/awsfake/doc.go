@@ -405,15 +405,35 @@
 //     conformance InstanceRefresh (one at a time); TestStartInstanceRefresh,
 //     TestInstanceRefreshPreferences (the hour's wait, and launch
 //     configurations, which new accounts cannot create: fake only).
+//     A refresh blocks another while its status has not ended: Pending,
+//     InProgress, Baking, Cancelling, RollbackInProgress (InstanceRefresh,
+//     Status, lists them; StartInstanceRefresh says only "an active instance
+//     refresh already exists": the harsher reading counts Cancelling and
+//     Baking too). RefreshActive; TestRefreshActiveStates.
 //     A rollback usually meets the bad release's refresh still running: AWS
 //     refuses another (above), and RollbackInstanceRefresh is "not supported"
 //     when "the Auto Scaling group uses the launch template's $Latest or
 //     $Default version" (Auto Scaling API reference, RollbackInstanceRefresh),
-//     the only groups amibump refreshes; cancelling ("Cancelling", then
-//     "Cancelled": Auto Scaling User Guide, "Cancel an instance refresh") is
-//     left to a person, whom the rollback's result tells the commands (the
-//     role has no CancelInstanceRefresh, the fake no Cancel). bump's
-//     TestRollbackTellsHowToReplaceARunningRefresh.
+//     the only groups amibump refreshes. So a rollback cancels it.
+//   - CancelInstanceRefresh cancels the group's active refresh "or rollback";
+//     with none, ActiveInstanceRefreshNotFound (Auto Scaling API reference,
+//     CancelInstanceRefresh). The refresh is "Cancelling", then "Cancelled"
+//     once the launches and terminations in flight end (Auto Scaling User
+//     Guide, "Cancel an instance refresh"; WaitForTransitioningInstances
+//     defaults to true): in the fake, Cancelling for WithRefreshCancelDelay
+//     (DefaultRefreshCancelDelay) on the fake's clock, never skipped, since AWS
+//     documents no duration. A second cancel while Cancelling: AWS documents
+//     nothing; the fake answers ActiveInstanceRefreshNotFound (the harsher
+//     reading: the caller must read the status, not count on the call).
+//     TestCancelInstanceRefresh; conformance InstanceRefresh/Cancel; bump's
+//     TestRollbackReplacesARunningRefresh,
+//     TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle.
+//   - DescribeInstanceRefreshes lists a group's refreshes of the last six
+//     weeks "sorted by creation timestamp in descending order", those of
+//     InstanceRefreshIds when given, MaxRecords 1..100 (default 50), NextToken
+//     (Auto Scaling API reference, DescribeInstanceRefreshes). An unknown
+//     group: AWS documents no error; the fake gives ValidationError.
+//     TestDescribeInstanceRefreshes; conformance InstanceRefresh/Cancel.
 //   - A group whose launch template reads an SSM parameter (ImageId
 //     resolve:ssm:, in the version the group launches): AutoRollback is "not
 //     supported" (RefreshPreferences, AutoRollback; RollbackInstanceRefresh);
@@ -434,13 +454,15 @@
 //     DescribeWarmPool.) AddWarmPool; conformance WarmPool (one stopped
 //     instance, and MaxRecords 51: ValidationError); TestDescribeWarmPool,
 //     amibump's TestStatusWarmPoolsAndResolvingPins.
-//   - StartInstanceRefresh is authorized on the group, whose tags IAM reads as
-//     autoscaling:ResourceTag/<key> (Service Authorization Reference, Amazon
-//     EC2 Auto Scaling; "Tags for security" in the Auto Scaling user guide);
-//     amibump's role allows it only on groups tagged
-//     amibump:instance-refresh=true, compared exactly. Groups carry their
-//     tags as DescribeAutoScalingGroups answers them (TagAutoScalingGroup
-//     seeds them). TestInstanceRefresh (lambda/bump), TestRoleStatements (infra).
+//   - StartInstanceRefresh and CancelInstanceRefresh are authorized on the
+//     group, whose tags IAM reads as autoscaling:ResourceTag/<key> (Service
+//     Authorization Reference, Amazon EC2 Auto Scaling; "Tags for security" in
+//     the Auto Scaling user guide); amibump's role allows them only on groups
+//     tagged amibump:instance-refresh=true, compared exactly.
+//     DescribeInstanceRefreshes, like every Describe call, takes no resource
+//     ("*"). Groups carry their tags as DescribeAutoScalingGroups answers them
+//     (TagAutoScalingGroup seeds them). TestInstanceRefresh (lambda/bump),
+//     TestRoleStatements (infra), TestRollbackCancelsUnderTheRole (lambda/bump).
 //   - Pagination: NextToken and MaxResults ranges per call; listings naming ids
 //     are not paginated. (Each call's API reference.) conformance Pagination;
 //     TestDescribeImagesPagination, TestDescribeLaunchTemplateVersionsPaginator,

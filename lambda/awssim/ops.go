@@ -68,6 +68,8 @@ var (
 	autoScalingOps = map[string]operation{
 		"DescribeAutoScalingGroups": asgOp((*awsfake.AutoScaling).DescribeAutoScalingGroups),
 		"StartInstanceRefresh":      asgOp((*awsfake.AutoScaling).StartInstanceRefresh),
+		"CancelInstanceRefresh":     asgOp((*awsfake.AutoScaling).CancelInstanceRefresh),
+		"DescribeInstanceRefreshes": asgOp((*awsfake.AutoScaling).DescribeInstanceRefreshes),
 		"DeleteAutoScalingGroup":    asgOp((*awsfake.AutoScaling).DeleteAutoScalingGroup),
 		"DescribeWarmPool":          asgOp((*awsfake.AutoScaling).DescribeWarmPool),
 	}

@@ -333,6 +333,18 @@ func (c asgProbe) StartInstanceRefresh(ctx context.Context, in *autoscaling.Star
 	})
 }
 
+func (c asgProbe) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, o ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
+	return track(c.p, "DescribeInstanceRefreshes", func() (*autoscaling.DescribeInstanceRefreshesOutput, error) {
+		return c.p.asg.DescribeInstanceRefreshes(ctx, in, o...)
+	})
+}
+
+func (c asgProbe) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, o ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
+	return track(c.p, "CancelInstanceRefresh", func() (*autoscaling.CancelInstanceRefreshOutput, error) {
+		return c.p.asg.CancelInstanceRefresh(ctx, in, o...)
+	})
+}
+
 type eventsProbe struct{ p *probe }
 
 func (c eventsProbe) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, o ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {

@@ -34,6 +34,10 @@ type Config struct {
 	// (which "can take up to a few minutes"), within the invocation's deadline
 	// minus PromoteMargin; a retry looks again after it.
 	ParameterWait time.Duration
+	// RefreshCancelWait bounds a rollback's wait for the instance refresh it
+	// cancelled to be Cancelled, within the invocation's deadline minus
+	// PromoteMargin; past it, the result tells the operator what is left.
+	RefreshCancelWait time.Duration
 	// SSMPrefix is where amibump may write SSM parameters (AMIBUMP_SSM_PREFIX):
 	// a path that starts and ends with "/".
 	SSMPrefix string
@@ -53,15 +57,16 @@ type Config struct {
 // Defaults are the settings when no variable is set.
 func Defaults() Config {
 	return Config{
-		PollMin:       3 * time.Second,
-		PollMax:       15 * time.Second,
-		PendingLimit:  6 * time.Hour,
-		Concurrency:   8,
-		PromoteMargin: 45 * time.Second,
-		MaxWait:       2 * time.Hour,
-		ParameterWait: 4 * time.Minute,
-		SSMPrefix:     plan.DefaultSSMPrefix,
-		ClockSkew:     event.DefaultClockSkew,
+		PollMin:           3 * time.Second,
+		PollMax:           15 * time.Second,
+		PendingLimit:      6 * time.Hour,
+		Concurrency:       8,
+		PromoteMargin:     45 * time.Second,
+		MaxWait:           2 * time.Hour,
+		ParameterWait:     4 * time.Minute,
+		RefreshCancelWait: 4 * time.Minute,
+		SSMPrefix:         plan.DefaultSSMPrefix,
+		ClockSkew:         event.DefaultClockSkew,
 	}
 }
 

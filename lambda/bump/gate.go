@@ -106,6 +106,14 @@ func (c gatedAutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscal
 	return call(ctx, c.g, c.b, c.scope, "Auto Scaling", "StartInstanceRefresh", c.api.StartInstanceRefresh, in, opts)
 }
 
+func (c gatedAutoScaling) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
+	return call(ctx, c.g, c.b, c.scope, "Auto Scaling", "DescribeInstanceRefreshes", c.api.DescribeInstanceRefreshes, in, opts)
+}
+
+func (c gatedAutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, opts ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
+	return call(ctx, c.g, c.b, c.scope, "Auto Scaling", "CancelInstanceRefresh", c.api.CancelInstanceRefresh, in, opts)
+}
+
 type gatedEvents struct {
 	b     *Budget
 	scope Scope

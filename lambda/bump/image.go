@@ -137,6 +137,8 @@ type templateState struct {
 	Alias string
 	// Resolving are the versions whose ImageId is resolve:ssm:.
 	Resolving map[int64]bool
+	// Created is each version's CreateTime, as EC2 tells it.
+	Created map[int64]time.Time
 }
 
 // readTemplate reads a template's versions, and its amibump AMIs unless the
@@ -152,7 +154,7 @@ func (r *run) readTemplateThen(ctx context.Context, t target, knownFn func(conte
 	var versions []plan.Version
 	var alias string
 	var latest int64
-	resolving := map[int64]bool{}
+	resolving, created := map[int64]bool{}, map[int64]time.Time{}
 	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(r.ec2, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(t.ID), MaxResults: aws.Int32(200)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -171,6 +173,7 @@ func (r *run) readTemplateThen(ctx context.Context, t target, knownFn func(conte
 			pv.Marked = plan.Marked(aws.ToString(v.VersionDescription))
 			pv.Rollback = plan.ParseRollback(aws.ToString(v.VersionDescription))
 			pv.ImageID = versionImageID(v)
+			created[pv.Number] = aws.ToTime(v.CreateTime)
 			if versionAlias(v) != "" {
 				resolving[pv.Number] = true
 			}
@@ -189,7 +192,7 @@ func (r *run) readTemplateThen(ctx context.Context, t target, knownFn func(conte
 			return templateState{}, err
 		}
 	}
-	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}, Hold: t.Tags[event.TagHold]}, Images: images, Alias: alias, Resolving: resolving}
+	st := templateState{Plan: plan.Template{Versions: versions, Images: map[string]plan.Image{}, Hold: t.Tags[event.TagHold]}, Images: images, Alias: alias, Resolving: resolving, Created: created}
 	for id, img := range images {
 		if img.Tags[event.TagLaunchTemplate] == t.ID {
 			st.Plan.Images[id] = img.Image

@@ -84,6 +84,9 @@ type release struct {
 	// back: a rollback's release, an older deploy than the one the
 	// parameters may hold, written all the same.
 	back bool
+	// rolledBack: when the rollback's version was created (back only; zero
+	// when unknown: no refresh is cancelled).
+	rolledBack time.Time
 }
 
 // superseded reports that version carries a newer deploy than the image.
@@ -174,7 +177,11 @@ func (rel *release) reportGroups(ctx context.Context) error {
 	if !rel.t.Settings.InstanceRefresh || !due {
 		return nil
 	}
-	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "")
+	var rolledBack time.Time
+	if rel.back {
+		rolledBack = rel.rolledBack
+	}
+	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "", rolledBack)
 	if rel.back {
 		warnings = rollbackRefreshWarnings(warnings)
 	}
@@ -552,12 +559,15 @@ func refreshNotAllowedWarning(group string) string {
 // refresh starts an instance refresh (refreshPreferences) on each group that launches
 // the template at $Latest or at a $Default that amibump moves and that carries
 // amibump:instance-refresh=true (a group without it is named in a warning that
-// says how to tag it). A refresh already running is reported, not fought.
+// says how to tag it). For a deploy, a refresh already running is reported,
+// not fought; a rollback replaces it first (replaceForRollback).
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
 // resolving: the version the groups now launch reads an SSM parameter
-// (parameterRefreshPreferences).
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool) ([]string, error) {
+// (parameterRefreshPreferences). rolledBack, for a rollback only, is when
+// its version was created: a refresh that started before it is replaced
+// first (replaceForRollback); zero for a deploy, which fights no refresh.
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool, rolledBack time.Time) ([]string, error) {
 	prefs := refreshPreferences
 	if resolving {
 		prefs = parameterRefreshPreferences
@@ -572,6 +582,16 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 		if !refreshAllowed(g) {
 			warnings = append(warnings, refreshNotAllowedWarning(name))
 			continue
+		}
+		if !rolledBack.IsZero() {
+			w, start, err := r.replaceForRollback(ctx, log, name, rolledBack, prefs)
+			warnings = append(warnings, w...)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("group %s: %w", name, err))
+			}
+			if !start {
+				continue
+			}
 		}
 		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 			AutoScalingGroupName: aws.String(name),
@@ -604,11 +624,13 @@ const refreshRunning = "group %s: an instance refresh is already running; amibum
 
 // rollbackRefreshWarnings rewrites a promotion's warning of a running instance
 // refresh for a rollback: the refresh running is likely the bad release's,
-// which may go on launching it. amibump does not cancel it (its role has no
-// CancelInstanceRefresh); RollbackInstanceRefresh does not help a group at
-// $Latest or $Default, the only groups amibump refreshes (Auto Scaling API
-// reference, RollbackInstanceRefresh: not supported when "the Auto Scaling
-// group uses the launch template's $Latest or $Default version").
+// which may go on launching it. A rollback cancels such a refresh before it
+// starts its own (replaceForRollback); this warning is for one it could not
+// see (its refreshes not readable) or that started meanwhile.
+// RollbackInstanceRefresh does not help a group at $Latest or $Default, the
+// only groups amibump refreshes (Auto Scaling API reference,
+// RollbackInstanceRefresh: not supported when "the Auto Scaling group uses
+// the launch template's $Latest or $Default version").
 func rollbackRefreshWarnings(warnings []string) []string {
 	out := make([]string, len(warnings))
 	for i, w := range warnings {

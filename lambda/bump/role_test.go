@@ -128,3 +128,36 @@ func TestHoldGrantRemovesOnlyTheHold(t *testing.T) {
 		t.Errorf("template tags after: %v; want amibump:app kept, %s gone", lt.Tags, event.TagHold)
 	}
 }
+
+// A rollback under the stack's role cancels the bad release's refresh on a
+// group tagged amibump:instance-refresh=true and starts its own, with no
+// denial. A role without CancelInstanceRefresh leaves the refresh running,
+// and the result says what the operator must do.
+func TestRollbackCancelsUnderTheRole(t *testing.T) {
+	t.Run("the role as synthesized", func(t *testing.T) {
+		w, bad := refreshWorld(t)
+		role := functionRole(t)
+		w.cloud.SetPolicy(&role)
+		res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now()))))
+		running := activeRefreshes(w, "shop-web-prod-a")
+		if res.Status != event.RolledBack || len(w.cloud.Denials()) != 0 || len(running) != 1 || aws.ToString(running[0].InstanceRefreshId) == aws.ToString(bad.InstanceRefreshId) {
+			t.Errorf("%s, denials %q, running %+v; want rolled-back, no denial, the rollback's refresh alone running", res.Status, w.cloud.Denials(), running)
+		}
+	})
+	t.Run("without CancelInstanceRefresh", func(t *testing.T) {
+		w, bad := refreshWorld(t)
+		role := functionRole(t).Without("autoscaling:CancelInstanceRefresh")
+		w.cloud.SetPolicy(&role)
+		res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now()))))
+		all := strings.Join(res.Warnings, "\n")
+		for _, want := range []string{"group shop-web-prod-a: the instance refresh " + aws.ToString(bad.InstanceRefreshId) + ", started before the rollback, was not cancelled",
+			"aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a"} {
+			if res.Status != event.RolledBack || !strings.Contains(all, want) {
+				t.Errorf("%s, warnings %q; want one saying %q", res.Status, res.Warnings, want)
+			}
+		}
+		if running := activeRefreshes(w, "shop-web-prod-a"); len(running) != 1 || aws.ToString(running[0].InstanceRefreshId) != aws.ToString(bad.InstanceRefreshId) {
+			t.Errorf("running %+v; want build-2's, left running", running)
+		}
+	})
+}

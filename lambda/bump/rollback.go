@@ -448,11 +448,17 @@ func (j *rollbackJob) moveDefault(ctx context.Context) (outcome, error) {
 func (j *rollbackJob) release(ctx context.Context) (outcome, error) {
 	if j.dry != nil {
 		_, err := j.dry.groups(ctx, j.st)
+		if j.t.Settings.InstanceRefresh {
+			j.dry.say("an instance refresh still running on those groups that started before the rollback's version is cancelled first (%s=true groups only), and the rollback's started once it is Cancelled", event.TagInstanceRefresh)
+		}
 		return finished, err
 	}
 	img := j.st.Images[j.p.To.ID]
 	img.Image = j.p.To
-	rel := &release{run: j.run, log: j.log, t: j.t, img: img, st: j.st, changed: j.made != nil, res: &j.res, back: true}
+	rel := &release{run: j.run, log: j.log, t: j.t, img: img, st: j.st, changed: j.made != nil, res: &j.res, back: true, rolledBack: j.st.Created[j.version]}
+	if j.made != nil {
+		rel.rolledBack = j.made.createdAt
+	}
 	rel.groups, rel.groupsErr = j.autoScalingGroups(ctx)
 	j.res.Status, j.res.Version = event.RolledBack, j.version
 	j.res.Reason = j.reason()

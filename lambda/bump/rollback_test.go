@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amibump/amibump/lambda/awsfake"
 	"github.com/amibump/amibump/lambda/awsfake/awsfaketest"
 	"github.com/amibump/amibump/lambda/bump"
 	"github.com/amibump/amibump/lambda/event"
@@ -362,25 +365,118 @@ func TestRollbackReportsEC2sWarning(t *testing.T) {
 	}
 }
 
-// TestRollbackTellsHowToReplaceARunningRefresh: the bad release's instance
-// refresh still runs when the rollback comes: Auto Scaling refuses another,
-// and RollbackInstanceRefresh does not apply to a group at $Latest; the
-// result says to cancel the running one and start another.
-func TestRollbackTellsHowToReplaceARunningRefresh(t *testing.T) {
+// refreshWorld is a world whose template and group opt in to instance
+// refresh, with build-1 and build-2 deployed: build-2's refresh (the bad
+// release's) still runs.
+func refreshWorld(t *testing.T) (*world, astypes.InstanceRefresh) {
 	w := newWorld(t)
 	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagInstanceRefresh: "true"})
 	w.cloud.TagAutoScalingGroup("shop-web-prod-a", map[string]string{event.TagInstanceRefresh: "true"})
-	w.deployed("build-1", "build-2")
-	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", at(3, 0)))))
-	all := strings.Join(res.Warnings, "\n")
-	for _, want := range []string{"group shop-web-prod-a: an instance refresh is already running, likely the release rolled back from's",
-		"aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a", "start-instance-refresh", "rollback-instance-refresh does not apply"} {
-		if res.Status != event.RolledBack || !strings.Contains(all, want) {
-			t.Errorf("%s, warnings %q; want one saying %q", res.Status, res.Warnings, want)
+	w.deployed("build-1")
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-a")
+	w.deployed("build-2")
+	running := activeRefreshes(w, "shop-web-prod-a")
+	if len(running) != 1 {
+		t.Fatalf("after build-2: running refreshes %+v, want build-2's", running)
+	}
+	return w, running[0]
+}
+
+// activeRefreshes are the group's refreshes that have not ended.
+func activeRefreshes(w *world, group string) []astypes.InstanceRefresh {
+	var out []astypes.InstanceRefresh
+	for _, r := range w.cloud.InstanceRefreshes(group) {
+		if awsfake.RefreshActive(r.Status) {
+			out = append(out, r)
 		}
 	}
-	if strings.Contains(all, "instances launched before this AMI stay") {
-		t.Errorf("warnings %q keep the promotion's wording", res.Warnings)
+	return out
+}
+
+// TestRollbackReplacesARunningRefresh: the bad release's instance refresh
+// still runs when the rollback comes; Auto Scaling would refuse another, and
+// RollbackInstanceRefresh does not apply to a group at $Latest. The rollback
+// cancels it, waits until it is Cancelled, and starts its own with the
+// promotion's preferences. A Lambda retry of the same rollback finds its own
+// refresh running (started after its version was made) and neither cancels
+// it nor starts another.
+func TestRollbackReplacesARunningRefresh(t *testing.T) {
+	w, bad := refreshWorld(t)
+	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	dry := one(t, w.must(w.handle(edit(t, raw, map[string]any{"detail.dryRun": true}))))
+	if running := activeRefreshes(w, "shop-web-prod-a"); dry.Status != event.DryRun || !strings.Contains(strings.Join(dry.Plan, "\n"), "started before the rollback's version is cancelled first") ||
+		len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusInProgress {
+		t.Errorf("dry run: %s, plan %q, running %+v; want the cancel planned and build-2's refresh untouched", dry.Status, dry.Plan, running)
+	}
+	res := one(t, w.must(w.handle(raw)))
+	if res.Status != event.RolledBack || strings.Contains(strings.Join(res.Warnings, "\n"), "instance refresh") {
+		t.Errorf("%s, warnings %q; want rolled-back, nothing said of a refresh", res.Status, res.Warnings)
+	}
+	all := w.cloud.InstanceRefreshes("shop-web-prod-a")
+	running := activeRefreshes(w, "shop-web-prod-a")
+	if len(running) != 1 || aws.ToString(running[0].InstanceRefreshId) == aws.ToString(bad.InstanceRefreshId) ||
+		!aws.ToBool(running[0].Preferences.SkipMatching) || running[0].Preferences.ScaleInProtectedInstances != astypes.ScaleInProtectedInstancesIgnore {
+		t.Fatalf("running refreshes %+v; want one, the rollback's, with SkipMatching and ScaleInProtectedInstances Ignore", running)
+	}
+	for _, r := range all {
+		if aws.ToString(r.InstanceRefreshId) == aws.ToString(bad.InstanceRefreshId) && r.Status != astypes.InstanceRefreshStatusCancelled {
+			t.Errorf("build-2's refresh is %s, want Cancelled", r.Status)
+		}
+	}
+
+	retry := one(t, w.must(w.handle(raw)))
+	after := w.cloud.InstanceRefreshes("shop-web-prod-a")
+	if retry.Status != event.RolledBack || len(after) != len(all) || activeRefreshes(w, "shop-web-prod-a")[0].Status != astypes.InstanceRefreshStatusInProgress {
+		t.Errorf("retry: %s, refreshes %+v; want rolled-back, the rollback's refresh still in progress and no other", retry.Status, after)
+	}
+}
+
+// TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle: the cancelled
+// refresh stays Cancelling past RefreshCancelWait; the rollback is done, and
+// its result says what is left, with the commands; no refresh is started, and
+// a retry cancels nothing else.
+func TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle(t *testing.T) {
+	w, bad := refreshWorld(t)
+	w.cloud.SetRefreshCancelDelay(time.Hour)
+	w.cfg.RefreshCancelWait = 30 * time.Millisecond
+	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	for attempt := range 2 {
+		res := one(t, w.must(w.handle(raw)))
+		all := strings.Join(res.Warnings, "\n")
+		for _, want := range []string{"group shop-web-prod-a: amibump cancelled the instance refresh " + aws.ToString(bad.InstanceRefreshId), "still Cancelling",
+			"describe-instance-refreshes --auto-scaling-group-name shop-web-prod-a --instance-refresh-ids " + aws.ToString(bad.InstanceRefreshId),
+			"aws autoscaling start-instance-refresh --auto-scaling-group-name shop-web-prod-a --preferences SkipMatching=true,ScaleInProtectedInstances=Ignore"} {
+			if res.Status != event.RolledBack || !strings.Contains(all, want) {
+				t.Errorf("attempt %d: %s, warnings %q; want one saying %q", attempt, res.Status, res.Warnings, want)
+			}
+		}
+		running := activeRefreshes(w, "shop-web-prod-a")
+		if len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 2 || len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusCancelling {
+			t.Errorf("attempt %d: refreshes %+v; want build-1's ended and build-2's Cancelling, none started", attempt, w.cloud.InstanceRefreshes("shop-web-prod-a"))
+		}
+	}
+}
+
+// TestRollbackLeavesGroupsWithoutTheOptIn: a group without
+// amibump:instance-refresh=true keeps its running refresh (amibump's role may
+// not cancel it) and is named with how to tag it. A deploy never cancels a
+// refresh, even on a group that opts in.
+func TestRollbackLeavesGroupsWithoutTheOptIn(t *testing.T) {
+	w, bad := refreshWorld(t)
+	w.deployed("build-3")
+	if rs := activeRefreshes(w, "shop-web-prod-a"); len(rs) != 1 || aws.ToString(rs[0].InstanceRefreshId) != aws.ToString(bad.InstanceRefreshId) {
+		t.Errorf("after a deploy: running refreshes %+v; want build-2's, left alone", rs)
+	}
+	w.group("shop-web-prod-b", w.lt, "$Latest")
+	if _, err := w.cloud.AutoScaling().StartInstanceRefresh(context.Background(), &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("shop-web-prod-b")}); err != nil {
+		t.Fatal(err)
+	}
+	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now()))))
+	if res.Status != event.RolledBack || !strings.Contains(strings.Join(res.Warnings, "\n"), "group shop-web-prod-b: instance refresh not started: the template opts in, but the group does not carry the tag amibump:instance-refresh=true") {
+		t.Errorf("%s, warnings %q; want rolled-back, saying how to tag shop-web-prod-b", res.Status, res.Warnings)
+	}
+	if rs := w.cloud.InstanceRefreshes("shop-web-prod-b"); len(rs) != 1 || rs[0].Status != astypes.InstanceRefreshStatusInProgress {
+		t.Errorf("refreshes of shop-web-prod-b %+v; want the one running, left alone", rs)
 	}
 }
 

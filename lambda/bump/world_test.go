@@ -48,6 +48,7 @@ func newWorld(t *testing.T, opts ...awsfake.Option) *world {
 	w.cfg.PromoteMargin = 20 * time.Millisecond
 	w.cfg.MaxWait = 10 * time.Second
 	w.cfg.ParameterWait = 50 * time.Millisecond
+	w.cfg.RefreshCancelWait = 10 * time.Second
 	w.deadline = 10 * time.Second
 	return w
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -161,6 +162,47 @@ func (s *suite) instanceRefresh(t *testing.T) {
 	var inProgress *astypes.InstanceRefreshInProgressFault
 	if err := start(); !errors.As(err, &inProgress) {
 		t.Errorf("a second refresh while the first runs: got %v, want InstanceRefreshInProgress", err)
+	}
+	t.Run("Cancel", func(t *testing.T) { s.cancelRefresh(t, group) })
+}
+
+// cancelRefresh: CancelInstanceRefresh answers the running refresh's id; the
+// refresh is Cancelling, then Cancelled (the harness's clock let pass where
+// it holds it); then nothing is left to cancel (ActiveInstanceRefreshNotFound).
+func (s *suite) cancelRefresh(t *testing.T, group string) {
+	out, err := s.asg.CancelInstanceRefresh(t.Context(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
+	if err != nil {
+		t.Fatalf("cancel the refresh of %s: %v", group, err)
+	}
+	id := aws.ToString(out.InstanceRefreshId)
+	ctx, cancel := within(t, s.p, 30*time.Minute)
+	defer cancel()
+	delay := s.p.Poll
+	for seen := []astypes.InstanceRefreshStatus{}; ; {
+		d, err := s.asg.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group), InstanceRefreshIds: []string{id}})
+		if err != nil || len(d.InstanceRefreshes) != 1 {
+			t.Fatalf("describe refresh %s of %s: %v, %v", id, group, d, err)
+		}
+		status := d.InstanceRefreshes[0].Status
+		seen = append(seen, status)
+		if status == astypes.InstanceRefreshStatusCancelled {
+			break
+		}
+		if status != astypes.InstanceRefreshStatusCancelling {
+			t.Fatalf("refresh %s after cancel: statuses %v, want Cancelling until Cancelled", id, seen)
+		}
+		s.h.Elapse(delay)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("refresh %s: still Cancelling (%v)", id, seen)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
+	_, err = s.asg.CancelInstanceRefresh(t.Context(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
+	var notFound *astypes.ActiveInstanceRefreshNotFoundFault
+	if !errors.As(err, &notFound) {
+		t.Errorf("cancel with none running: got %v, want ActiveInstanceRefreshNotFound", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -414,4 +415,31 @@ func (m *model) rollback(t *testing.T, named bool, rng *rand.Rand) {
 	}
 	m.current, m.holdSince = m.releases[want].ami, at
 	m.rollbacks = append(m.rollbacks, raw) // a rejected one is not retried
+}
+
+// TestRollbackReplacesTheRunningRefresh: through the real bootstrap and the
+// stack's role, a rollback on a template and group that opt in to instance
+// refresh cancels the bad deploy's refresh, still running, and starts its
+// own; the same event again (a Lambda retry) finds its own refresh running
+// and leaves it so.
+func TestRollbackReplacesTheRunningRefresh(t *testing.T) {
+	e := newEnv(t)
+	e.cloud.TagLaunchTemplate(e.account.Templates["shop-web-prod-a"], map[string]string{event.TagInstanceRefresh: "true"})
+	e.cloud.TagAutoScalingGroup("shop-web-prod-a", map[string]string{event.TagInstanceRefresh: "true"})
+	if bad := one(t, e.mustInvoke("deploy-finished.json")); bad.Status != event.Promoted {
+		t.Fatalf("deploy of 142: %+v", bad)
+	}
+	before := e.cloud.InstanceRefreshes("shop-web-prod-a")
+	if len(before) != 1 || before[0].Status != astypes.InstanceRefreshStatusInProgress {
+		t.Fatalf("after the deploy: refreshes %+v, want 142's in progress", before)
+	}
+	for attempt := range 2 {
+		res := one(t, e.mustInvoke("rollback-requested.json"))
+		rs := e.cloud.InstanceRefreshes("shop-web-prod-a")
+		if res.Status != event.RolledBack || len(rs) != 2 || rs[0].Status != astypes.InstanceRefreshStatusCancelled ||
+			rs[1].Status != astypes.InstanceRefreshStatusInProgress || len(e.cloud.Denials()) != 0 {
+			t.Errorf("attempt %d: %s (%v), refreshes %+v, denials %q; want rolled-back, 142's Cancelled and the rollback's in progress",
+				attempt, res.Status, res.Warnings, rs, e.cloud.Denials())
+		}
+	}
 }
