@@ -17,6 +17,14 @@ import (
 // state, so that a caller must wait for it.
 const DefaultRefreshCancelDelay = 200 * time.Millisecond
 
+// RefreshTransitioningDelay is how much longer a cancelled refresh stays
+// Cancelling when the cancel waits for transitioning instances
+// (WaitForTransitioningInstances true, AWS's default): the launches and
+// terminations in flight, and the new instances' warm-up, end first. AWS
+// documents no duration; the fake's reading is that of a replacement in
+// flight, which lasts minutes.
+const RefreshTransitioningDelay = 10 * time.Minute
+
 // WithRefreshCancelDelay sets how long a cancelled instance refresh stays
 // Cancelling (DefaultRefreshCancelDelay when not given).
 func WithRefreshCancelDelay(d time.Duration) Option {
@@ -74,10 +82,14 @@ func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefresh
 }
 
 // CancelInstanceRefresh cancels the group's active refresh: it turns
-// Cancelling, and Cancelled once the cancel delay has passed on the clock
-// (Auto Scaling User Guide, "Cancel an instance refresh"). A group without a
-// refresh to cancel gives ActiveInstanceRefreshNotFoundFault, as does a
-// refresh already Cancelling (AWS documents neither way; the harsher reading).
+// Cancelling, and Cancelled once the cancel delay has passed on the clock,
+// plus RefreshTransitioningDelay unless WaitForTransitioningInstances is false
+// (Auto Scaling User Guide, "Cancel an instance refresh"; API reference,
+// CancelInstanceRefresh: the default is true). A group without a refresh to
+// cancel gives ActiveInstanceRefreshNotFoundFault, as does a refresh already
+// Cancelling or Baking (AWS documents neither way; the harsher reading: "You
+// can't cancel it after it's finished", and Baking comes after the last
+// replacement).
 func (a *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
 	return serve(ctx, a.c, svcAutoScaling, "CancelInstanceRefresh", in, a.c.cancelInstanceRefresh)
 }
@@ -93,12 +105,15 @@ func (c *Cloud) cancelInstanceRefresh(in *autoscaling.CancelInstanceRefreshInput
 	c.settleRefreshes(name)
 	for i := range c.refreshes[name] {
 		r := &c.refreshes[name][i]
-		if !RefreshActive(r.Status) || r.Status == astypes.InstanceRefreshStatusCancelling {
+		if !RefreshActive(r.Status) || r.Status == astypes.InstanceRefreshStatusCancelling || r.Status == astypes.InstanceRefreshStatusBaking {
 			continue
 		}
 		delay := DefaultRefreshCancelDelay
 		if c.refreshCancelDelay != nil {
 			delay = *c.refreshCancelDelay
+		}
+		if in.WaitForTransitioningInstances == nil || *in.WaitForTransitioningInstances {
+			delay += RefreshTransitioningDelay
 		}
 		if c.refreshCancelledAt == nil {
 			c.refreshCancelledAt = map[string]time.Time{}
