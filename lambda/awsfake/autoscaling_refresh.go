@@ -69,8 +69,9 @@ func (c *Cloud) settleRefreshes(group string) {
 }
 
 // SetInstanceRefreshStatus puts the group's newest refresh in status s (Baking,
-// RollbackInProgress, ...), as Auto Scaling would in time; it panics when the
-// group has no refresh.
+// RollbackInProgress, ...), as Auto Scaling would in time; Pending clears its
+// StartTime (a Pending refresh "has not started"). It panics when the group
+// has no refresh.
 func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefreshStatus) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -79,6 +80,9 @@ func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefresh
 		panic("awsfake: set instance refresh status: no refresh of group " + group)
 	}
 	rs[len(rs)-1].Status = s
+	if s == astypes.InstanceRefreshStatusPending {
+		rs[len(rs)-1].StartTime = nil
+	}
 }
 
 // CancelInstanceRefresh cancels the group's active refresh: it turns
