@@ -181,7 +181,10 @@ func (rel *release) reportGroups(ctx context.Context) error {
 	if rel.back {
 		rolledBack = rel.rolledBack
 	}
-	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "", rolledBack)
+	// The attempt that made the rollback's version hands a wait that runs
+	// out to Lambda's retry; the retry, which finds the version made, waits
+	// once more and then says what is left.
+	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "", rolledBack, rel.back && rel.changed)
 	if rel.back {
 		warnings = rollbackRefreshWarnings(warnings)
 	}
@@ -570,7 +573,10 @@ func refreshNotAllowedWarning(group string) string {
 // (parameterRefreshPreferences). rolledBack, for a rollback only, is when
 // its version was created: a refresh that started before it is replaced
 // first (replaceForRollback); zero for a deploy, which fights no refresh.
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool, rolledBack time.Time) ([]string, error) {
+// retryWait: when the wait runs out with a refresh still running, return a
+// transient error that says what is left (Lambda's retry skips the cancel and
+// waits again) instead of the warnings.
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool, rolledBack time.Time, retryWait bool) ([]string, error) {
 	prefs := refreshPreferences
 	if resolving {
 		prefs = parameterRefreshPreferences
@@ -607,7 +613,12 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 	if len(waits) > 0 {
 		// Every group's refresh is cancelled first: they end together, in one window.
 		ended, w, err := r.awaitCancelled(ctx, log, waits, prefs)
-		warnings, errs = append(warnings, w...), append(errs, err)
+		errs = append(errs, err)
+		if len(w) > 0 && retryWait {
+			errs = append(errs, fmt.Errorf("the wait ran out; a retry waits again: %s", strings.Join(w, "; ")))
+		} else {
+			warnings = append(warnings, w...)
+		}
 		for _, c := range ended {
 			w, err := r.startRefresh(ctx, log, byName[c.group], prefs, resolving)
 			warnings, errs = append(warnings, w...), append(errs, err)

@@ -435,32 +435,38 @@ func TestRollbackReplacesARunningRefresh(t *testing.T) {
 }
 
 // TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle: the cancelled
-// refresh stays Cancelling past RefreshCancelWait; the rollback is done, and
-// its result says what is left, with the commands; no refresh is started, and
-// a retry cancels nothing else and says it found the refresh Cancelling.
+// refresh stays Cancelling past RefreshCancelWait. The attempt that made the
+// rollback's version fails with a transient error that says what is left, so
+// that Lambda retries; the retry cancels nothing else, waits again, and its
+// result (rolled-back) says what is left, with the commands; no refresh is
+// started.
 func TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle(t *testing.T) {
 	w, bad := refreshWorld(t)
 	w.cloud.SetRefreshCancelDelay(time.Hour)
 	w.cfg.RefreshCancelWait = 30 * time.Millisecond
 	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
-	for attempt := range 2 {
+	id := aws.ToString(bad.InstanceRefreshId)
+	commands := []string{"still Cancelling", "aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a",
+		"describe-instance-refreshes --auto-scaling-group-name shop-web-prod-a --instance-refresh-ids " + id,
+		"aws autoscaling start-instance-refresh --auto-scaling-group-name shop-web-prod-a --preferences SkipMatching=true,ScaleInProtectedInstances=Ignore"}
+	_, err := w.handle(raw)
+	for _, want := range append([]string{"group shop-web-prod-a: amibump cancelled the instance refresh " + id, "a retry waits again"}, commands...) {
+		if err == nil || bump.IsPermanent(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("first attempt: got %v; want a transient error saying %q", err, want)
+		}
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
 		res := one(t, w.must(w.handle(raw)))
 		all := strings.Join(res.Warnings, "\n")
-		did := "group shop-web-prod-a: amibump cancelled the instance refresh " + aws.ToString(bad.InstanceRefreshId)
-		if attempt > 0 {
-			did = "group shop-web-prod-a: the instance refresh " + aws.ToString(bad.InstanceRefreshId) + ", which started before the rollback, was found Cancelling"
-		}
-		for _, want := range []string{did, "still Cancelling",
-			"describe-instance-refreshes --auto-scaling-group-name shop-web-prod-a --instance-refresh-ids " + aws.ToString(bad.InstanceRefreshId),
-			"aws autoscaling start-instance-refresh --auto-scaling-group-name shop-web-prod-a --preferences SkipMatching=true,ScaleInProtectedInstances=Ignore"} {
+		for _, want := range append([]string{"group shop-web-prod-a: the instance refresh " + id + ", which started before the rollback, was found Cancelling"}, commands...) {
 			if res.Status != event.RolledBack || !strings.Contains(all, want) {
-				t.Errorf("attempt %d: %s, warnings %q; want one saying %q", attempt, res.Status, res.Warnings, want)
+				t.Errorf("retry %d: %s, warnings %q; want one saying %q", attempt, res.Status, res.Warnings, want)
 			}
 		}
-		running := activeRefreshes(w, "shop-web-prod-a")
-		if len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 2 || len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusCancelling {
-			t.Errorf("attempt %d: refreshes %+v; want build-1's ended and build-2's Cancelling, none started", attempt, w.cloud.InstanceRefreshes("shop-web-prod-a"))
-		}
+	}
+	running := activeRefreshes(w, "shop-web-prod-a")
+	if len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 2 || len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusCancelling || w.cloud.Calls("CancelInstanceRefresh") != 1 {
+		t.Errorf("refreshes %+v, %d cancels; want build-1's ended and build-2's Cancelling, cancelled once, none started", w.cloud.InstanceRefreshes("shop-web-prod-a"), w.cloud.Calls("CancelInstanceRefresh"))
 	}
 }
 
@@ -581,13 +587,17 @@ func TestRollbackLeavesAPersonsRefresh(t *testing.T) {
 
 // TestRollbackWaitsOutABakingRefresh: Auto Scaling does not cancel a refresh
 // that is Baking (the fake's reading); the rollback waits, and when the bake
-// outlasts the wait the warning says that the cancel was refused, not that
-// amibump cancelled it.
+// outlasts the wait (the first attempt's and its retry's) the warning says
+// that the cancel was refused, not that amibump cancelled it.
 func TestRollbackWaitsOutABakingRefresh(t *testing.T) {
 	w, bad := refreshWorld(t)
 	w.cloud.SetInstanceRefreshStatus("shop-web-prod-a", astypes.InstanceRefreshStatusBaking)
 	w.cfg.RefreshCancelWait = 30 * time.Millisecond
-	res := one(t, w.must(w.handle(rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now()))))
+	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	if _, err := w.handle(raw); err == nil || bump.IsPermanent(err) {
+		t.Errorf("first attempt: got %v; want a transient error (Lambda retries and waits again)", err)
+	}
+	res := one(t, w.must(w.handle(raw)))
 	all := strings.Join(res.Warnings, "\n")
 	want := "group shop-web-prod-a: Auto Scaling refused to cancel the instance refresh " + aws.ToString(bad.InstanceRefreshId) + ", which started before the rollback and was Baking"
 	if res.Status != event.RolledBack || !strings.Contains(all, want) || !strings.Contains(all, "still Baking") || strings.Contains(all, "amibump cancelled") {
