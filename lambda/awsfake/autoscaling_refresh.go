@@ -85,6 +85,19 @@ func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefresh
 	}
 }
 
+// BackdateInstanceRefreshes moves the StartTime of the group's refreshes d
+// earlier, as if they had started that long before, for a world whose clock is
+// the wall clock.
+func (c *Cloud) BackdateInstanceRefreshes(group string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.refreshes[group] {
+		if r := &c.refreshes[group][i]; r.StartTime != nil {
+			r.StartTime = ptr(r.StartTime.Add(-d))
+		}
+	}
+}
+
 // CancelInstanceRefresh cancels the group's active refresh: it turns
 // Cancelling, and Cancelled once the cancel delay has passed on the clock,
 // plus RefreshTransitioningDelay unless WaitForTransitioningInstances is false
