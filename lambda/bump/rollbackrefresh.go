@@ -197,7 +197,7 @@ func replaceCommands(group, id string, prefs *astypes.RefreshPreferences) string
 		p = append([]string{"SkipMatching=true"}, p...)
 	}
 	return fmt.Sprintf("cancel it if it still runs (aws autoscaling cancel-instance-refresh --auto-scaling-group-name %s), wait until "+
-		"aws autoscaling describe-instance-refreshes --auto-scaling-group-name %s --instance-refresh-ids %s shows it Cancelled, "+
+		"aws autoscaling describe-instance-refreshes --auto-scaling-group-name %s --instance-refresh-ids %s shows it ended (Cancelled, Successful or Failed), "+
 		"then start the rollback's (aws autoscaling start-instance-refresh --auto-scaling-group-name %s --preferences %s)",
 		group, group, id, group, strings.Join(p, ","))
 }
