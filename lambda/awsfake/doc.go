@@ -444,8 +444,16 @@
 //     not started" (API reference, InstanceRefresh): amibump counts a refresh
 //     without a StartTime as started since the rollback's version, never
 //     before it (it may be the rollback's own, found again by a retry). The
-//     fake stamps StartTime when the refresh starts. bump's
-//     TestRollbackLeavesItsOwnPendingRefresh.
+//     fake stamps StartTime when the refresh starts, and clears it for
+//     Pending (SetInstanceRefreshStatus). EC2 stamps the version's CreateTime
+//     and Auto Scaling the refresh's StartTime, and AWS documents no bound on
+//     how far their clocks differ: amibump allows 2 s (refreshClockMargin),
+//     the harsher reading, since taking the bad release's refresh for the
+//     rollback's own would leave it running, while the reverse costs one more
+//     refresh. A refresh started since that has a DesiredConfiguration or
+//     other preferences than amibump's is a person's: left running, named in
+//     a warning. bump's TestRollbackLeavesItsOwnPendingRefresh,
+//     TestRollbackLeavesAPersonsRefresh.
 //   - DescribeInstanceRefreshes lists a group's refreshes of the last six
 //     weeks "sorted by creation timestamp in descending order", those of
 //     InstanceRefreshIds when given, MaxRecords 1..100 (default 50), NextToken
