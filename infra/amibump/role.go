@@ -206,7 +206,7 @@ func apiStatements(stack awscdk.Stack) []awsiam.PolicyStatement {
 		// rollback cancels the refresh still running on such a group (the
 		// release rolled back from's) before it starts its own; a deploy
 		// never cancels one.
-		allow("StartInstanceRefreshOfTaggedGroups", []string{"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh"},
+		allow("StartAndCancelInstanceRefreshOfTaggedGroups", []string{"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh"},
 			[]*string{r.groups}, map[string]any{
 				"StringEquals": map[string]any{"autoscaling:ResourceTag/" + event.TagInstanceRefresh: "true"},
 			}),

@@ -17,6 +17,14 @@ import (
 // state, so that a caller must wait for it.
 const DefaultRefreshCancelDelay = 200 * time.Millisecond
 
+// RefreshTransitioningDelay is how much longer a cancelled refresh stays
+// Cancelling when the cancel waits for transitioning instances
+// (WaitForTransitioningInstances true, AWS's default): the launches and
+// terminations in flight, and the new instances' warm-up, end first. AWS
+// documents no duration; the fake's reading is that of a replacement in
+// flight, which lasts minutes.
+const RefreshTransitioningDelay = 10 * time.Minute
+
 // WithRefreshCancelDelay sets how long a cancelled instance refresh stays
 // Cancelling (DefaultRefreshCancelDelay when not given).
 func WithRefreshCancelDelay(d time.Duration) Option {
@@ -61,8 +69,9 @@ func (c *Cloud) settleRefreshes(group string) {
 }
 
 // SetInstanceRefreshStatus puts the group's newest refresh in status s (Baking,
-// RollbackInProgress, ...), as Auto Scaling would in time; it panics when the
-// group has no refresh.
+// RollbackInProgress, ...), as Auto Scaling would in time; Pending clears its
+// StartTime (a Pending refresh "has not started"). It panics when the group
+// has no refresh.
 func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefreshStatus) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -71,13 +80,33 @@ func (c *Cloud) SetInstanceRefreshStatus(group string, s astypes.InstanceRefresh
 		panic("awsfake: set instance refresh status: no refresh of group " + group)
 	}
 	rs[len(rs)-1].Status = s
+	if s == astypes.InstanceRefreshStatusPending {
+		rs[len(rs)-1].StartTime = nil
+	}
+}
+
+// BackdateInstanceRefreshes moves the StartTime of the group's refreshes d
+// earlier, as if they had started that long before, for a world whose clock is
+// the wall clock.
+func (c *Cloud) BackdateInstanceRefreshes(group string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.refreshes[group] {
+		if r := &c.refreshes[group][i]; r.StartTime != nil {
+			r.StartTime = ptr(r.StartTime.Add(-d))
+		}
+	}
 }
 
 // CancelInstanceRefresh cancels the group's active refresh: it turns
-// Cancelling, and Cancelled once the cancel delay has passed on the clock
-// (Auto Scaling User Guide, "Cancel an instance refresh"). A group without a
-// refresh to cancel gives ActiveInstanceRefreshNotFoundFault, as does a
-// refresh already Cancelling (AWS documents neither way; the harsher reading).
+// Cancelling, and Cancelled once the cancel delay has passed on the clock,
+// plus RefreshTransitioningDelay unless WaitForTransitioningInstances is false
+// (Auto Scaling User Guide, "Cancel an instance refresh"; API reference,
+// CancelInstanceRefresh: the default is true). A group without a refresh to
+// cancel gives ActiveInstanceRefreshNotFoundFault, as does a refresh already
+// Cancelling or Baking (AWS documents neither way; the harsher reading: "You
+// can't cancel it after it's finished", and Baking comes after the last
+// replacement).
 func (a *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
 	return serve(ctx, a.c, svcAutoScaling, "CancelInstanceRefresh", in, a.c.cancelInstanceRefresh)
 }
@@ -93,12 +122,15 @@ func (c *Cloud) cancelInstanceRefresh(in *autoscaling.CancelInstanceRefreshInput
 	c.settleRefreshes(name)
 	for i := range c.refreshes[name] {
 		r := &c.refreshes[name][i]
-		if !RefreshActive(r.Status) || r.Status == astypes.InstanceRefreshStatusCancelling {
+		if !RefreshActive(r.Status) || r.Status == astypes.InstanceRefreshStatusCancelling || r.Status == astypes.InstanceRefreshStatusBaking {
 			continue
 		}
 		delay := DefaultRefreshCancelDelay
 		if c.refreshCancelDelay != nil {
 			delay = *c.refreshCancelDelay
+		}
+		if in.WaitForTransitioningInstances == nil || *in.WaitForTransitioningInstances {
+			delay += RefreshTransitioningDelay
 		}
 		if c.refreshCancelledAt == nil {
 			c.refreshCancelledAt = map[string]time.Time{}

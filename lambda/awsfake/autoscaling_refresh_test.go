@@ -53,8 +53,12 @@ func TestCancelInstanceRefresh(t *testing.T) {
 		t.Errorf("start while Cancelling: got %v, want InstanceRefreshInProgressFault", err)
 	}
 	clock.Advance(time.Minute)
+	if s := status(); s != astypes.InstanceRefreshStatusCancelling {
+		t.Errorf("status a minute after a cancel that waits for transitioning instances: got %s, want Cancelling", s)
+	}
+	clock.Advance(awsfake.RefreshTransitioningDelay)
 	if s := status(); s != astypes.InstanceRefreshStatusCancelled {
-		t.Errorf("status a minute after cancel: got %s, want Cancelled", s)
+		t.Errorf("status once the transitioning instances are done: got %s, want Cancelled", s)
 	}
 	if _, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: web}); err != nil {
 		t.Errorf("start once Cancelled: got %v, want success", err)
@@ -63,7 +67,30 @@ func TestCancelInstanceRefresh(t *testing.T) {
 	wantCode(t, err, "ValidationError")
 }
 
-// Baking and RollbackInProgress block a new refresh too, and can be cancelled.
+// TestCancelInstanceRefreshWithoutWaiting: WaitForTransitioningInstances
+// false cancels without waiting for the instances in flight: Cancelled once
+// the cancel delay alone has passed.
+func TestCancelInstanceRefreshWithoutWaiting(t *testing.T) {
+	clock := awsfake.NewManualClock(awsfake.Epoch())
+	c := awsfake.New(awsfake.WithClock(clock), awsfake.WithRefreshCancelDelay(time.Minute))
+	c.AddAutoScalingGroup(group("web", nil))
+	as := c.AutoScaling()
+	ctx := context.Background()
+	if _, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), WaitForTransitioningInstances: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if rs := c.InstanceRefreshes("web"); len(rs) != 1 || rs[0].Status != astypes.InstanceRefreshStatusCancelled {
+		t.Errorf("a minute after a cancel without waiting: %+v, want Cancelled", rs)
+	}
+}
+
+// Baking and RollbackInProgress block a new refresh too; RollbackInProgress
+// can be cancelled, Baking cannot (it comes after the last replacement: the
+// harsher reading of "You can't cancel it after it's finished").
 func TestRefreshActiveStates(t *testing.T) {
 	for _, s := range []astypes.InstanceRefreshStatus{astypes.InstanceRefreshStatusBaking, astypes.InstanceRefreshStatusRollbackInProgress} {
 		c := awsfake.New()
@@ -78,8 +105,10 @@ func TestRefreshActiveStates(t *testing.T) {
 		if _, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web")}); !errors.As(err, &inProgress) {
 			t.Errorf("%s: start: got %v, want InstanceRefreshInProgressFault", s, err)
 		}
-		if _, err := as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("web")}); err != nil {
-			t.Errorf("%s: cancel: got %v, want success", s, err)
+		_, err := as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})
+		var notFound *astypes.ActiveInstanceRefreshNotFoundFault
+		if baking := s == astypes.InstanceRefreshStatusBaking; baking != errors.As(err, &notFound) || !baking && err != nil {
+			t.Errorf("%s: cancel: got %v, want ActiveInstanceRefreshNotFoundFault when Baking, success otherwise", s, err)
 		}
 	}
 }

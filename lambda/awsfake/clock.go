@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,8 +65,9 @@ func ShiftEvent(raw []byte) []byte {
 // time: the date is fixed by the test, durations are real, so code that sleeps
 // (the SDK's waiter) and a fake whose AMIs turn available after a delay agree.
 type RunningClock struct {
-	start  time.Time
-	origin time.Time // monotonic reading when the clock started
+	start   time.Time
+	origin  time.Time    // monotonic reading when the clock started
+	skipped atomic.Int64 // nanoseconds Skip moved the clock forward
 }
 
 // NewRunningClock returns a clock that reads start now and advances with real time.
@@ -74,7 +76,14 @@ func NewRunningClock(start time.Time) *RunningClock {
 }
 
 // Now returns start plus the real time elapsed since the clock was made.
-func (c *RunningClock) Now() time.Time { return c.start.Add(time.Since(c.origin)) }
+// plus what Skip moved it forward.
+func (c *RunningClock) Now() time.Time {
+	return c.start.Add(time.Since(c.origin) + time.Duration(c.skipped.Load()))
+}
+
+// Skip moves the clock forward by d at once, as if that much time had passed
+// between two calls.
+func (c *RunningClock) Skip(d time.Duration) { c.skipped.Add(int64(d)) }
 
 // WallClock is the time of day, for a cloud that serves a real process which
 // reads the system clock (the bootstrap under the Lambda emulator, make demo):

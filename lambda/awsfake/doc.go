@@ -418,16 +418,42 @@
 //   - CancelInstanceRefresh cancels the group's active refresh "or rollback";
 //     with none, ActiveInstanceRefreshNotFound (Auto Scaling API reference,
 //     CancelInstanceRefresh). The refresh is "Cancelling", then "Cancelled"
-//     once the launches and terminations in flight end (Auto Scaling User
-//     Guide, "Cancel an instance refresh"; WaitForTransitioningInstances
-//     defaults to true): in the fake, Cancelling for WithRefreshCancelDelay
-//     (DefaultRefreshCancelDelay) on the fake's clock, never skipped, since AWS
-//     documents no duration. A second cancel while Cancelling: AWS documents
-//     nothing; the fake answers ActiveInstanceRefreshNotFound (the harsher
-//     reading: the caller must read the status, not count on the call).
-//     TestCancelInstanceRefresh; conformance InstanceRefresh/Cancel; bump's
+//     (Auto Scaling User Guide, "Cancel an instance refresh").
+//     WaitForTransitioningInstances "indicates whether to wait for in-flight
+//     launches and terminations to complete. The default is true" (API
+//     reference, CancelInstanceRefresh): in the fake, Cancelling for
+//     WithRefreshCancelDelay (DefaultRefreshCancelDelay) on the fake's clock,
+//     never skipped, plus RefreshTransitioningDelay (ten minutes: a
+//     replacement in flight) unless the call says false; AWS documents no
+//     duration either way. amibump's rollback says false: its own refresh
+//     replaces those instances anyway. A second cancel while Cancelling: AWS
+//     documents nothing; the fake answers ActiveInstanceRefreshNotFound (the
+//     harsher reading: the caller must read the status, not count on the
+//     call). A cancel while Baking (the bake time after the last
+//     replacement): "You can't cancel it after it's finished" (User Guide,
+//     "Cancel an instance refresh"), and AWS says nothing of Baking; the fake
+//     answers ActiveInstanceRefreshNotFound and the refresh goes on Baking,
+//     blocking another until it ends (the harsher reading: the caller must
+//     wait it out). TestCancelInstanceRefresh,
+//     TestCancelInstanceRefreshWithoutWaiting, TestRefreshActiveStates;
+//     conformance InstanceRefresh/Cancel; bump's
 //     TestRollbackReplacesARunningRefresh,
-//     TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle.
+//     TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle,
+//     TestRollbackWaitsOutABakingRefresh.
+//   - InstanceRefresh.StartTime is "Required: No", and a Pending refresh "has
+//     not started" (API reference, InstanceRefresh): amibump counts a refresh
+//     without a StartTime as started since the rollback's version, never
+//     before it (it may be the rollback's own, found again by a retry). The
+//     fake stamps StartTime when the refresh starts, and clears it for
+//     Pending (SetInstanceRefreshStatus). EC2 stamps the version's CreateTime
+//     and Auto Scaling the refresh's StartTime, and AWS documents no bound on
+//     how far their clocks differ: amibump allows 2 s (refreshClockMargin),
+//     the harsher reading, since taking the bad release's refresh for the
+//     rollback's own would leave it running, while the reverse costs one more
+//     refresh. A refresh started since that has a DesiredConfiguration or
+//     other preferences than amibump's is a person's: left running, named in
+//     a warning. bump's TestRollbackLeavesItsOwnPendingRefresh,
+//     TestRollbackLeavesAPersonsRefresh.
 //   - DescribeInstanceRefreshes lists a group's refreshes of the last six
 //     weeks "sorted by creation timestamp in descending order", those of
 //     InstanceRefreshIds when given, MaxRecords 1..100 (default 50), NextToken

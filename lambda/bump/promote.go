@@ -181,7 +181,10 @@ func (rel *release) reportGroups(ctx context.Context) error {
 	if rel.back {
 		rolledBack = rel.rolledBack
 	}
-	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "", rolledBack)
+	// The attempt that made the rollback's version hands a wait that runs
+	// out to Lambda's retry; the retry, which finds the version made, waits
+	// once more and then says what is left.
+	warnings, err := rel.refresh(ctx, rel.log, rel.groups, rel.t, rel.st.Alias != "", rolledBack, rel.back && rel.changed)
 	if rel.back {
 		warnings = rollbackRefreshWarnings(warnings)
 	}
@@ -560,20 +563,28 @@ func refreshNotAllowedWarning(group string) string {
 // the template at $Latest or at a $Default that amibump moves and that carries
 // amibump:instance-refresh=true (a group without it is named in a warning that
 // says how to tag it). For a deploy, a refresh already running is reported,
-// not fought; a rollback replaces it first (replaceForRollback).
+// not fought; a rollback replaces it: it cancels every group's refresh from
+// before its version first (replaceForRollback), waits for them together in
+// one window (awaitCancelled), and starts its own on the groups whose refresh
+// ended.
 //
 // A refresh that failed for a reason a retry may fix is returned as an error.
 // resolving: the version the groups now launch reads an SSM parameter
 // (parameterRefreshPreferences). rolledBack, for a rollback only, is when
 // its version was created: a refresh that started before it is replaced
 // first (replaceForRollback); zero for a deploy, which fights no refresh.
-func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool, rolledBack time.Time) ([]string, error) {
+// retryWait: when the wait runs out with a refresh still running, return a
+// transient error that says what is left (Lambda's retry skips the cancel and
+// waits again) instead of the warnings.
+func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.AutoScalingGroup, t target, resolving bool, rolledBack time.Time, retryWait bool) ([]string, error) {
 	prefs := refreshPreferences
 	if resolving {
 		prefs = parameterRefreshPreferences
 	}
 	var warnings []string
 	var errs []error
+	var waits []cancelled
+	byName := map[string]astypes.AutoScalingGroup{}
 	for _, g := range groups {
 		if !followsTemplate(g, t) {
 			continue
@@ -584,38 +595,66 @@ func (r *run) refresh(ctx context.Context, log *slog.Logger, groups []astypes.Au
 			continue
 		}
 		if !rolledBack.IsZero() {
-			w, start, err := r.replaceForRollback(ctx, log, name, rolledBack, prefs)
+			w, start, wait, err := r.replaceForRollback(ctx, log, name, rolledBack, prefs)
 			warnings = append(warnings, w...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("group %s: %w", name, err))
+			}
+			if wait != nil {
+				waits, byName[name] = append(waits, *wait), g
 			}
 			if !start {
 				continue
 			}
 		}
-		out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
-			AutoScalingGroupName: aws.String(name),
-			Preferences:          prefs,
-		})
-		if err == nil {
-			warnings = append(warnings, protectedWarning(g)...)
+		w, err := r.startRefresh(ctx, log, g, prefs, resolving)
+		warnings, errs = append(warnings, w...), append(errs, err)
+	}
+	if len(waits) > 0 {
+		// Every group's refresh is cancelled first: they end together, in one window.
+		ended, w, err := r.awaitCancelled(ctx, log, waits, prefs)
+		errs = append(errs, err)
+		if len(w) > 0 && retryWait {
+			errs = append(errs, fmt.Errorf("the wait ran out; a retry waits again: %s", strings.Join(w, "; ")))
+		} else {
+			warnings = append(warnings, w...)
 		}
-		if err == nil && resolving {
-			warnings = append(warnings, fmt.Sprintf("group %s: its launch template reads an SSM parameter, for which Auto Scaling supports no skip matching: the instance refresh replaces every instance", name))
-		}
-		var inProgress *astypes.InstanceRefreshInProgressFault
-		switch {
-		case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
-			warnings = append(warnings, fmt.Sprintf(refreshRunning, name))
-		case err != nil && IsPermanent(err):
-			warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
-		case err != nil:
-			errs = append(errs, fmt.Errorf("group %s: %w", name, err))
-		default:
-			log.InfoContext(ctx, "instance refresh started", "group", name, "instanceRefreshId", aws.ToString(out.InstanceRefreshId))
+		for _, c := range ended {
+			w, err := r.startRefresh(ctx, log, byName[c.group], prefs, resolving)
+			warnings, errs = append(warnings, w...), append(errs, err)
 		}
 	}
 	return warnings, errors.Join(errs...)
+}
+
+// startRefresh starts the instance refresh of group g with prefs. A refresh
+// already running, or refused for good, is a warning; the error is one a
+// retry may fix.
+func (r *run) startRefresh(ctx context.Context, log *slog.Logger, g astypes.AutoScalingGroup, prefs *astypes.RefreshPreferences, resolving bool) ([]string, error) {
+	name := aws.ToString(g.AutoScalingGroupName)
+	out, err := r.asg.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
+		AutoScalingGroupName: aws.String(name),
+		Preferences:          prefs,
+	})
+	var warnings []string
+	if err == nil {
+		warnings = append(warnings, protectedWarning(g)...)
+	}
+	if err == nil && resolving {
+		warnings = append(warnings, fmt.Sprintf("group %s: its launch template reads an SSM parameter, for which Auto Scaling supports no skip matching: the instance refresh replaces every instance", name))
+	}
+	var inProgress *astypes.InstanceRefreshInProgressFault
+	switch {
+	case errors.As(err, &inProgress) || hasCode(err, "InstanceRefreshInProgress"):
+		warnings = append(warnings, fmt.Sprintf(refreshRunning, name))
+	case err != nil && IsPermanent(err):
+		warnings = append(warnings, fmt.Sprintf("group %s: instance refresh not started: %v", name, err))
+	case err != nil:
+		return warnings, fmt.Errorf("group %s: %w", name, err)
+	default:
+		log.InfoContext(ctx, "instance refresh started", "group", name, "instanceRefreshId", aws.ToString(out.InstanceRefreshId))
+	}
+	return warnings, nil
 }
 
 // refreshRunning is the warning for a group whose instance refresh is already

@@ -449,7 +449,7 @@ func (j *rollbackJob) release(ctx context.Context) (outcome, error) {
 	if j.dry != nil {
 		_, err := j.dry.groups(ctx, j.st)
 		if j.t.Settings.InstanceRefresh {
-			j.dry.say("an instance refresh still running on those groups that started before the rollback's version is cancelled first (%s=true groups only), and the rollback's started once it is Cancelled", event.TagInstanceRefresh)
+			j.dry.say("an instance refresh still running on those groups that started before the rollback's version is cancelled first (%s=true groups only), and the rollback's started once it ends", event.TagInstanceRefresh)
 		}
 		return finished, err
 	}

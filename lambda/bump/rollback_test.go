@@ -2,7 +2,9 @@ package bump_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,7 +369,7 @@ func TestRollbackReportsEC2sWarning(t *testing.T) {
 
 // refreshWorld is a world whose template and group opt in to instance
 // refresh, with build-1 and build-2 deployed: build-2's refresh (the bad
-// release's) still runs.
+// release's) still runs, started a minute before the rollback comes.
 func refreshWorld(t *testing.T) (*world, astypes.InstanceRefresh) {
 	w := newWorld(t)
 	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagInstanceRefresh: "true"})
@@ -379,6 +381,7 @@ func refreshWorld(t *testing.T) (*world, astypes.InstanceRefresh) {
 	if len(running) != 1 {
 		t.Fatalf("after build-2: running refreshes %+v, want build-2's", running)
 	}
+	w.cloud.Clock().(*awsfake.RunningClock).Skip(time.Minute)
 	return w, running[0]
 }
 
@@ -432,28 +435,38 @@ func TestRollbackReplacesARunningRefresh(t *testing.T) {
 }
 
 // TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle: the cancelled
-// refresh stays Cancelling past RefreshCancelWait; the rollback is done, and
-// its result says what is left, with the commands; no refresh is started, and
-// a retry cancels nothing else.
+// refresh stays Cancelling past RefreshCancelWait. The attempt that made the
+// rollback's version fails with a transient error that says what is left, so
+// that Lambda retries; the retry cancels nothing else, waits again, and its
+// result (rolled-back) says what is left, with the commands; no refresh is
+// started.
 func TestRollbackLeavesWhatIsLeftWhenTheCancelDoesNotSettle(t *testing.T) {
 	w, bad := refreshWorld(t)
 	w.cloud.SetRefreshCancelDelay(time.Hour)
 	w.cfg.RefreshCancelWait = 30 * time.Millisecond
 	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
-	for attempt := range 2 {
+	id := aws.ToString(bad.InstanceRefreshId)
+	commands := []string{"still Cancelling", "aws autoscaling cancel-instance-refresh --auto-scaling-group-name shop-web-prod-a",
+		"describe-instance-refreshes --auto-scaling-group-name shop-web-prod-a --instance-refresh-ids " + id,
+		"aws autoscaling start-instance-refresh --auto-scaling-group-name shop-web-prod-a --preferences SkipMatching=true,ScaleInProtectedInstances=Ignore"}
+	_, err := w.handle(raw)
+	for _, want := range append([]string{"group shop-web-prod-a: amibump cancelled the instance refresh " + id, "a retry waits again"}, commands...) {
+		if err == nil || bump.IsPermanent(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("first attempt: got %v; want a transient error saying %q", err, want)
+		}
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
 		res := one(t, w.must(w.handle(raw)))
 		all := strings.Join(res.Warnings, "\n")
-		for _, want := range []string{"group shop-web-prod-a: amibump cancelled the instance refresh " + aws.ToString(bad.InstanceRefreshId), "still Cancelling",
-			"describe-instance-refreshes --auto-scaling-group-name shop-web-prod-a --instance-refresh-ids " + aws.ToString(bad.InstanceRefreshId),
-			"aws autoscaling start-instance-refresh --auto-scaling-group-name shop-web-prod-a --preferences SkipMatching=true,ScaleInProtectedInstances=Ignore"} {
+		for _, want := range append([]string{"group shop-web-prod-a: the instance refresh " + id + ", which started before the rollback, was found Cancelling"}, commands...) {
 			if res.Status != event.RolledBack || !strings.Contains(all, want) {
-				t.Errorf("attempt %d: %s, warnings %q; want one saying %q", attempt, res.Status, res.Warnings, want)
+				t.Errorf("retry %d: %s, warnings %q; want one saying %q", attempt, res.Status, res.Warnings, want)
 			}
 		}
-		running := activeRefreshes(w, "shop-web-prod-a")
-		if len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 2 || len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusCancelling {
-			t.Errorf("attempt %d: refreshes %+v; want build-1's ended and build-2's Cancelling, none started", attempt, w.cloud.InstanceRefreshes("shop-web-prod-a"))
-		}
+	}
+	running := activeRefreshes(w, "shop-web-prod-a")
+	if len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != 2 || len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusCancelling || w.cloud.Calls("CancelInstanceRefresh") != 1 {
+		t.Errorf("refreshes %+v, %d cancels; want build-1's ended and build-2's Cancelling, cancelled once, none started", w.cloud.InstanceRefreshes("shop-web-prod-a"), w.cloud.Calls("CancelInstanceRefresh"))
 	}
 }
 
@@ -521,5 +534,134 @@ func TestHoldIgnoresADeployMadeBeforeTheRollback(t *testing.T) {
 	fix := release("build-4")
 	if latest, def := w.head(w.lt); imageOf(latest) != fix.ImageID || imageOf(def) != fix.ImageID || w.holdTag() != "" {
 		t.Errorf("after the fix: $Latest %s, $Default %s, hold %q; want %s, no hold", imageOf(latest), imageOf(def), w.holdTag(), fix.ImageID)
+	}
+}
+
+// TestRollbackLeavesItsOwnPendingRefresh: a retry finds the rollback's own
+// refresh Pending, with no StartTime (it "has not started"): that is not a
+// refresh from before the rollback, so it is neither cancelled nor doubled.
+func TestRollbackLeavesItsOwnPendingRefresh(t *testing.T) {
+	w, _ := refreshWorld(t)
+	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	one(t, w.must(w.handle(raw)))
+	w.cloud.SetInstanceRefreshStatus("shop-web-prod-a", astypes.InstanceRefreshStatusPending)
+	before := len(w.cloud.InstanceRefreshes("shop-web-prod-a"))
+	res := one(t, w.must(w.handle(raw)))
+	running := activeRefreshes(w, "shop-web-prod-a")
+	if res.Status != event.RolledBack || len(res.Warnings) != 0 || len(w.cloud.InstanceRefreshes("shop-web-prod-a")) != before ||
+		len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusPending || w.cloud.Calls("CancelInstanceRefresh") != 1 {
+		t.Errorf("retry: %s, warnings %q, running %+v, %d cancels; want rolled-back, the rollback's refresh still Pending, one cancel (the first attempt's)",
+			res.Status, res.Warnings, running, w.cloud.Calls("CancelInstanceRefresh"))
+	}
+}
+
+// TestRollbackLeavesAPersonsRefresh: a refresh started since the rollback's
+// version that is not amibump's (a desired configuration, or other
+// preferences) is a person's: left running, no other started, and the result
+// says so.
+func TestRollbackLeavesAPersonsRefresh(t *testing.T) {
+	for name, in := range map[string]*autoscaling.StartInstanceRefreshInput{
+		"desired configuration": {DesiredConfiguration: &astypes.DesiredConfiguration{LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("shop-web-prod-a"), Version: aws.String("1")}}},
+		"other preferences":     {Preferences: &astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(50)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, _ := refreshWorld(t)
+			raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+			one(t, w.must(w.handle(raw)))
+			w.cloud.FinishInstanceRefreshes("shop-web-prod-a")
+			in.AutoScalingGroupName = aws.String("shop-web-prod-a")
+			theirs, err := w.cloud.AutoScaling().StartInstanceRefresh(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := one(t, w.must(w.handle(raw)))
+			running := activeRefreshes(w, "shop-web-prod-a")
+			want := "group shop-web-prod-a: the instance refresh " + aws.ToString(theirs.InstanceRefreshId) + " (InProgress), started since the rollback's version, is not amibump's: left running"
+			if res.Status != event.RolledBack || !strings.Contains(strings.Join(res.Warnings, "\n"), want) ||
+				len(running) != 1 || aws.ToString(running[0].InstanceRefreshId) != aws.ToString(theirs.InstanceRefreshId) || running[0].Status != astypes.InstanceRefreshStatusInProgress {
+				t.Errorf("%s, warnings %q, running %+v; want rolled-back, the person's refresh left running and named (%q)", res.Status, res.Warnings, running, want)
+			}
+		})
+	}
+}
+
+// TestRollbackWaitsOutABakingRefresh: Auto Scaling does not cancel a refresh
+// that is Baking (the fake's reading); the rollback waits, and when the bake
+// outlasts the wait (the first attempt's and its retry's) the warning says
+// that the cancel was refused, not that amibump cancelled it.
+func TestRollbackWaitsOutABakingRefresh(t *testing.T) {
+	w, bad := refreshWorld(t)
+	w.cloud.SetInstanceRefreshStatus("shop-web-prod-a", astypes.InstanceRefreshStatusBaking)
+	w.cfg.RefreshCancelWait = 30 * time.Millisecond
+	raw := rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now())
+	if _, err := w.handle(raw); err == nil || bump.IsPermanent(err) {
+		t.Errorf("first attempt: got %v; want a transient error (Lambda retries and waits again)", err)
+	}
+	res := one(t, w.must(w.handle(raw)))
+	all := strings.Join(res.Warnings, "\n")
+	want := "group shop-web-prod-a: Auto Scaling refused to cancel the instance refresh " + aws.ToString(bad.InstanceRefreshId) + ", which started before the rollback and was Baking"
+	if res.Status != event.RolledBack || !strings.Contains(all, want) || !strings.Contains(all, "still Baking") || strings.Contains(all, "amibump cancelled") {
+		t.Errorf("%s, warnings %q; want rolled-back, saying %q and still Baking", res.Status, res.Warnings, want)
+	}
+	if running := activeRefreshes(w, "shop-web-prod-a"); len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusBaking {
+		t.Errorf("running %+v; want build-2's, still Baking", running)
+	}
+}
+
+// callOrder is an Auto Scaling client that records the refresh calls made
+// through it: the operation, the group and whether ids were named.
+type callOrder struct {
+	bump.AutoScaling
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *callOrder) record(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, s)
+}
+
+func (c *callOrder) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, opts ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
+	c.record("cancel " + aws.ToString(in.AutoScalingGroupName))
+	return c.AutoScaling.CancelInstanceRefresh(ctx, in, opts...)
+}
+
+func (c *callOrder) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
+	if len(in.InstanceRefreshIds) > 0 {
+		c.record("wait " + aws.ToString(in.AutoScalingGroupName))
+	}
+	return c.AutoScaling.DescribeInstanceRefreshes(ctx, in, opts...)
+}
+
+// TestRollbackCancelsEveryGroupBeforeWaiting: with two groups each running
+// the bad release's refresh, the rollback cancels both before it waits for
+// either, so that they end in one window, and starts its own on both.
+func TestRollbackCancelsEveryGroupBeforeWaiting(t *testing.T) {
+	w := newWorld(t)
+	w.cloud.TagLaunchTemplate(w.lt, map[string]string{event.TagInstanceRefresh: "true"})
+	w.group("shop-web-prod-b", w.lt, "$Latest")
+	for _, g := range []string{"shop-web-prod-a", "shop-web-prod-b"} {
+		w.cloud.TagAutoScalingGroup(g, map[string]string{event.TagInstanceRefresh: "true"})
+	}
+	w.deployed("build-1")
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-a")
+	w.cloud.FinishInstanceRefreshes("shop-web-prod-b")
+	w.deployed("build-2")
+	w.cloud.Clock().(*awsfake.RunningClock).Skip(time.Minute)
+	asg := &callOrder{AutoScaling: w.cloud.AutoScaling()}
+	b := bump.New(w.cloud.EC2(), asg, w.cloud.EventBridge(), w.cfg, nil).WithClock(w.cloud.Clock().Now).WithSSM(w.cloud.SSM())
+	ctx, cancel := contextWithTimeout(w.deadline)
+	defer cancel()
+	res := one(t, w.must(b.Handle(ctx, rollbackEvent(t, "rb-1", "", w.cloud.Clock().Now()))))
+	firstWait := slices.IndexFunc(asg.calls, func(s string) bool { return strings.HasPrefix(s, "wait ") })
+	if res.Status != event.RolledBack || len(res.Warnings) != 0 || firstWait < 0 ||
+		!slices.Contains(asg.calls[:firstWait], "cancel shop-web-prod-a") || !slices.Contains(asg.calls[:firstWait], "cancel shop-web-prod-b") {
+		t.Errorf("%s, warnings %q, calls %q; want rolled-back, both groups' refreshes cancelled before the first wait", res.Status, res.Warnings, asg.calls)
+	}
+	for _, g := range []string{"shop-web-prod-a", "shop-web-prod-b"} {
+		if running := activeRefreshes(w, g); len(running) != 1 || running[0].Status != astypes.InstanceRefreshStatusInProgress {
+			t.Errorf("%s: running %+v; want the rollback's", g, running)
+		}
 	}
 }

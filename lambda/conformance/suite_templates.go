@@ -166,11 +166,12 @@ func (s *suite) instanceRefresh(t *testing.T) {
 	t.Run("Cancel", func(t *testing.T) { s.cancelRefresh(t, group) })
 }
 
-// cancelRefresh: CancelInstanceRefresh answers the running refresh's id; the
+// cancelRefresh: CancelInstanceRefresh, as amibump's rollback calls it (not
+// waiting for transitioning instances), answers the running refresh's id; the
 // refresh is Cancelling, then Cancelled (the harness's clock let pass where
 // it holds it); then nothing is left to cancel (ActiveInstanceRefreshNotFound).
 func (s *suite) cancelRefresh(t *testing.T, group string) {
-	out, err := s.asg.CancelInstanceRefresh(t.Context(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
+	out, err := s.asg.CancelInstanceRefresh(t.Context(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group), WaitForTransitioningInstances: aws.Bool(false)})
 	if err != nil {
 		t.Fatalf("cancel the refresh of %s: %v", group, err)
 	}

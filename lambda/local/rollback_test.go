@@ -433,6 +433,8 @@ func TestRollbackReplacesTheRunningRefresh(t *testing.T) {
 	if len(before) != 1 || before[0].Status != astypes.InstanceRefreshStatusInProgress {
 		t.Fatalf("after the deploy: refreshes %+v, want 142's in progress", before)
 	}
+	// The rollback comes a minute after the deploy's refresh started.
+	e.cloud.BackdateInstanceRefreshes("shop-web-prod-a", time.Minute)
 	for attempt := range 2 {
 		res := one(t, e.mustInvoke("rollback-requested.json"))
 		rs := e.cloud.InstanceRefreshes("shop-web-prod-a")
