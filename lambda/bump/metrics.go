@@ -112,16 +112,7 @@ type observedEC2 struct {
 func (c observedEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, opts ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
 	out, err := c.EC2.CreateImage(ctx, in, opts...)
 	if err == nil && !aws.ToBool(in.DryRun) {
-		at := c.obs.now()
-		var tags []ec2types.Tag
-		for _, spec := range in.TagSpecifications {
-			if spec.ResourceType == ec2types.ResourceTypeImage {
-				tags = spec.Tags
-			}
-		}
-		c.obs.note(aws.ToString(out.ImageId), func(it *imageTimes) {
-			it.requested, it.deployedAt, it.wasPending = at, deployedAt(tags), true
-		})
+		c.requested(aws.ToString(out.ImageId), in.TagSpecifications)
 	}
 	return out, err
 }
@@ -129,18 +120,24 @@ func (c observedEC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, 
 func (c observedEC2) CopyImage(ctx context.Context, in *ec2.CopyImageInput, opts ...func(*ec2.Options)) (*ec2.CopyImageOutput, error) {
 	out, err := c.EC2.CopyImage(ctx, in, opts...)
 	if err == nil && !aws.ToBool(in.DryRun) {
-		at := c.obs.now()
-		var tags []ec2types.Tag
-		for _, spec := range in.TagSpecifications {
-			if spec.ResourceType == ec2types.ResourceTypeImage {
-				tags = spec.Tags
-			}
-		}
-		c.obs.note(aws.ToString(out.ImageId), func(it *imageTimes) {
-			it.requested, it.deployedAt, it.wasPending = at, deployedAt(tags), true
-		})
+		c.requested(aws.ToString(out.ImageId), in.TagSpecifications)
 	}
 	return out, err
+}
+
+// requested notes a new AMI, pending from now, with the deploy time its
+// image tags carry: made by CreateImage or CopyImage alike.
+func (c observedEC2) requested(imageID string, specs []ec2types.TagSpecification) {
+	at := c.obs.now()
+	var tags []ec2types.Tag
+	for _, spec := range specs {
+		if spec.ResourceType == ec2types.ResourceTypeImage {
+			tags = spec.Tags
+		}
+	}
+	c.obs.note(imageID, func(it *imageTimes) {
+		it.requested, it.deployedAt, it.wasPending = at, deployedAt(tags), true
+	})
 }
 
 func (c observedEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
