@@ -379,18 +379,29 @@ func (a *awsFlags) registerTimeout(fs *flag.FlagSet, def time.Duration) {
 	fs.DurationVar(&a.timeout, "timeout", def, "give up, with exit code 4, when AWS has not answered within this `duration` in all")
 }
 
+// selectorFlags select launch templates by their tags, as deploy-finished
+// and rollback-requested details do.
+type selectorFlags struct {
+	app, env, layer, group string
+}
+
+func (t *selectorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.app, "app", "", "`app`: selects launch templates tagged amibump:app (required)")
+	fs.StringVar(&t.env, "env", "", "`env`: selects launch templates tagged amibump:env (required)")
+	fs.StringVar(&t.layer, "layer", "", "`layer`: narrows to amibump:layer (default: every layer)")
+	fs.StringVar(&t.group, "group", "", "`group`: narrows to amibump:group (default: every group)")
+}
+
 // detailFlags describe a deploy-finished detail on the command line.
 type detailFlags struct {
-	app, env, layer, group, instanceID string
-	buildID, buildURL, commit          string
-	dryRun                             bool
+	selectorFlags
+	instanceID                string
+	buildID, buildURL, commit string
+	dryRun                    bool
 }
 
 func (d *detailFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.app, "app", "", "`app`: selects launch templates tagged amibump:app (required)")
-	fs.StringVar(&d.env, "env", "", "`env`: selects launch templates tagged amibump:env (required)")
-	fs.StringVar(&d.layer, "layer", "", "`layer`: narrows to amibump:layer (default: every layer)")
-	fs.StringVar(&d.group, "group", "", "`group`: narrows to amibump:group (default: every group)")
+	d.selectorFlags.register(fs)
 	fs.StringVar(&d.instanceID, "instance-id", "", "the `instance` to image; only with exactly one matching template")
 	fs.StringVar(&d.buildID, "build-id", "", "build `id`, unique per deploy: the idempotency key (default: $BUILD_TAG)")
 	fs.StringVar(&d.buildURL, "build-url", "", "build `url`, recorded on the AMI (default: $BUILD_URL)")

@@ -31,15 +31,13 @@ PutEvents entry instead of sending it.`
 
 // rollbackFlags describe a rollback-requested detail on the command line.
 type rollbackFlags struct {
-	app, env, layer, group, toBuild, reason string
-	dryRun                                  bool
+	selectorFlags
+	toBuild, reason string
+	dryRun          bool
 }
 
 func (r *rollbackFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.app, "app", "", "`app`: selects launch templates tagged amibump:app (required)")
-	fs.StringVar(&r.env, "env", "", "`env`: selects launch templates tagged amibump:env (required)")
-	fs.StringVar(&r.layer, "layer", "", "`layer`: narrows to amibump:layer (default: every layer)")
-	fs.StringVar(&r.group, "group", "", "`group`: narrows to amibump:group (default: every group)")
+	r.selectorFlags.register(fs)
 	fs.StringVar(&r.toBuild, "to-build", "", "build `id` to roll back to (default: the release before the current one)")
 	fs.StringVar(&r.reason, "reason", "", "why, for people: the results repeat it (at most 256 characters)")
 	fs.BoolVar(&r.dryRun, "dry-run", false, "ask for a dry run: plan and check permissions, change nothing")
