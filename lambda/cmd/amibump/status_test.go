@@ -142,18 +142,7 @@ func TestStatusGolden(t *testing.T) {
 		t.Fatalf("status --json: exit %d\n%s", code, stderr)
 	}
 	golden.Check(t, "status.json", []byte(stdout))
-	var report statusReport
-	if err := decodeStrict([]byte(stdout), &report); err != nil {
-		t.Fatalf("status --json is not the documented object: %v", err)
-	}
-	// One convention for what is absent: null, never "".
-	var doc any
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if path := emptyString(doc, "$"); path != "" {
-		t.Errorf("status --json has \"\" at %s; an absent value is null", path)
-	}
+	checkStatusJSON(t, stdout)
 
 	code, stdout, stderr = w.amibump("status")
 	if code != exitOK {
@@ -461,4 +450,22 @@ func TestStatusWarnsOfADisabledRelease(t *testing.T) {
 		strings.Contains(got, "$Default") {
 		t.Errorf("warnings %q, want one for $Latest's disabled AMI saying how to enable it, none for $Default", got)
 	}
+}
+
+// checkStatusJSON checks that status --json printed the documented object,
+// with one convention for what is absent (null, never ""), and returns it.
+func checkStatusJSON(t *testing.T, stdout string) statusReport {
+	t.Helper()
+	var report statusReport
+	if err := decodeStrict([]byte(stdout), &report); err != nil {
+		t.Fatalf("status --json is not the documented object: %v", err)
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if path := emptyString(doc, "$"); path != "" {
+		t.Errorf("status --json has \"\" at %s; an absent value is null", path)
+	}
+	return report
 }
